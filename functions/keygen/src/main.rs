@@ -1,0 +1,11 @@
+//! The keygen Lambda: builds the store once, then serves the admin API.
+
+use lambda_http::{Error, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let store = orgkeys_shared::config::store_from_env().await?;
+    let store = &store;
+    run(service_fn(move |request| keygen::handle(store, request))).await
+}

@@ -1,0 +1,180 @@
+//! The API key format, in one place.
+//!
+//! A key is `orgk_` followed by the unpadded base64url encoding of 32 random
+//! bytes from the OS CSPRNG and a 4-byte checksum (the first bytes of
+//! `blake3(random)`). That gives a fixed length of 53 characters, all safe in an
+//! HTTP header, a prefix secret scanners can match with [`SCAN_REGEX`], and a
+//! checksum that rejects typos and made-up strings before any database read.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::fmt;
+
+/// The fixed, recognisable start of every key.
+pub const PREFIX: &str = "orgk_";
+/// Random bytes per key: 256 bits, well above RFC 6749's 2^-160 guidance.
+pub const SECRET_BYTES: usize = 32;
+const CHECKSUM_BYTES: usize = 4;
+const PAYLOAD_BYTES: usize = SECRET_BYTES + CHECKSUM_BYTES;
+/// Length of the base64url body: 36 bytes encode to exactly 48 characters.
+pub const BODY_LEN: usize = PAYLOAD_BYTES / 3 * 4;
+/// Total length of every key.
+pub const KEY_LEN: usize = PREFIX.len() + BODY_LEN;
+/// One regex that matches a key anywhere in text, for secret scanners.
+pub const SCAN_REGEX: &str = r"orgk_[A-Za-z0-9_-]{48}";
+
+/// Why a string is not an API key. Carries no part of the input, so it can be
+/// logged or returned without leaking what the caller sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFormatError {
+    Length,
+    Prefix,
+    Encoding,
+    Checksum,
+}
+
+impl fmt::Display for KeyFormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KeyFormatError::Length => "wrong length for an API key",
+            KeyFormatError::Prefix => "API keys start with orgk_",
+            KeyFormatError::Encoding => "API keys are base64url after the prefix",
+            KeyFormatError::Checksum => "API key checksum does not match",
+        })
+    }
+}
+
+impl std::error::Error for KeyFormatError {}
+
+/// A well-formed API key (its checksum holds). The plaintext is reachable only
+/// through [`ApiKey::expose`]; `Debug` redacts it so a stray `{:?}` cannot leak it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// A new key from the OS CSPRNG.
+    pub fn generate() -> Result<ApiKey, getrandom::Error> {
+        let mut payload = [0u8; PAYLOAD_BYTES];
+        getrandom::fill(&mut payload[..SECRET_BYTES])?;
+        let checksum = checksum(&payload[..SECRET_BYTES]);
+        payload[SECRET_BYTES..].copy_from_slice(&checksum);
+        let mut key = String::with_capacity(KEY_LEN);
+        key.push_str(PREFIX);
+        URL_SAFE_NO_PAD.encode_string(payload, &mut key);
+        Ok(ApiKey(key))
+    }
+
+    /// Checks length, prefix, alphabet and checksum, cheapest first, with no I/O.
+    pub fn parse(candidate: &str) -> Result<ApiKey, KeyFormatError> {
+        if candidate.len() != KEY_LEN {
+            return Err(KeyFormatError::Length);
+        }
+        let body = candidate
+            .strip_prefix(PREFIX)
+            .ok_or(KeyFormatError::Prefix)?;
+        let mut payload = [0u8; PAYLOAD_BYTES];
+        match URL_SAFE_NO_PAD.decode_slice(body, &mut payload) {
+            Ok(PAYLOAD_BYTES) => {}
+            _ => return Err(KeyFormatError::Encoding),
+        }
+        let (secret, sum) = payload.split_at(SECRET_BYTES);
+        if checksum(secret) != sum {
+            return Err(KeyFormatError::Checksum);
+        }
+        Ok(ApiKey(candidate.to_owned()))
+    }
+
+    /// The plaintext key. Its only legitimate use is the one response that
+    /// hands a new key to the admin who created it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// What listings show instead of the key: the prefix and the last four characters.
+    pub fn hint(&self) -> String {
+        format!("{PREFIX}...{}", &self.0[KEY_LEN - 4..])
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ApiKey({})", self.hint())
+    }
+}
+
+fn checksum(secret: &[u8]) -> [u8; CHECKSUM_BYTES] {
+    let hash = blake3::hash(secret);
+    let mut out = [0u8; CHECKSUM_BYTES];
+    out.copy_from_slice(&hash.as_bytes()[..CHECKSUM_BYTES]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    #[test]
+    fn ten_thousand_keys_are_unique_well_formed_and_parse_back() {
+        let mut seen = HashSet::new();
+        for _ in 0..10_000 {
+            let key = ApiKey::generate().unwrap();
+            let text = key.expose();
+            assert_eq!(text.len(), KEY_LEN);
+            assert!(text.starts_with(PREFIX));
+            assert!(text[PREFIX.len()..].bytes().all(|b| ALPHABET.contains(&b)));
+            assert_eq!(ApiKey::parse(text).unwrap(), key);
+            assert!(seen.insert(text.to_owned()), "duplicate key generated");
+        }
+    }
+
+    #[test]
+    fn every_single_character_change_in_the_body_is_rejected() {
+        for _ in 0..20 {
+            let key = ApiKey::generate().unwrap();
+            let original = key.expose().as_bytes().to_vec();
+            for pos in PREFIX.len()..KEY_LEN {
+                for &replacement in ALPHABET {
+                    if replacement == original[pos] {
+                        continue;
+                    }
+                    let mut changed = original.clone();
+                    changed[pos] = replacement;
+                    let changed = String::from_utf8(changed).unwrap();
+                    assert!(
+                        ApiKey::parse(&changed).is_err(),
+                        "mutation at {pos} accepted"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn prefix_length_and_alphabet_errors_are_told_apart() {
+        let key = ApiKey::generate().unwrap();
+        let text = key.expose();
+        assert_eq!(ApiKey::parse(""), Err(KeyFormatError::Length));
+        assert_eq!(ApiKey::parse(&text[1..]), Err(KeyFormatError::Length));
+        assert_eq!(
+            ApiKey::parse(&format!("orgx_{}", &text[5..])),
+            Err(KeyFormatError::Prefix)
+        );
+        assert_eq!(
+            ApiKey::parse(&format!("{}!", &text[..KEY_LEN - 1])),
+            Err(KeyFormatError::Encoding)
+        );
+    }
+
+    #[test]
+    fn hint_and_debug_show_only_prefix_and_last_four() {
+        let key = ApiKey::generate().unwrap();
+        let text = key.expose();
+        let hint = key.hint();
+        assert_eq!(hint, format!("orgk_...{}", &text[KEY_LEN - 4..]));
+        let debug = format!("{key:?}");
+        assert!(!debug.contains(&text[PREFIX.len()..KEY_LEN - 4]));
+    }
+}

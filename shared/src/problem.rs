@@ -1,0 +1,169 @@
+//! RFC 9457 problem details: the one error body every orgkeys handler returns.
+//!
+//! `type` is a URN naming the problem class (documented in `docs/problems.md`);
+//! plain HTTP failures use `about:blank` as the RFC suggests. Details never echo
+//! secrets: handlers pass only their own words or field names here.
+
+use lambda_http::http::{StatusCode, header};
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+pub const CONTENT_TYPE: &str = "application/problem+json";
+
+/// One bad field: a JSON pointer into the body, or the name of a path/query parameter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+    pub detail: String,
+}
+
+impl FieldError {
+    pub fn body(pointer: impl Into<String>, detail: impl Into<String>) -> FieldError {
+        FieldError {
+            pointer: Some(pointer.into()),
+            parameter: None,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn parameter(name: impl Into<String>, detail: impl Into<String>) -> FieldError {
+        FieldError {
+            pointer: None,
+            parameter: Some(name.into()),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// A problem details object (RFC 9457 §3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub problem_type: &'static str,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    fn new(
+        status: StatusCode,
+        problem_type: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Problem {
+        Problem {
+            problem_type,
+            title,
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// 400 with one entry per bad field.
+    pub fn validation(errors: Vec<FieldError>) -> Problem {
+        let mut problem = Problem::new(
+            StatusCode::BAD_REQUEST,
+            "urn:orgkeys:problem:validation",
+            "Request failed validation",
+            format!("{} field(s) are invalid; see errors", errors.len()),
+        );
+        problem.errors = errors;
+        problem
+    }
+
+    /// 400 for a body that is not the JSON the route expects.
+    pub fn malformed_body(detail: impl Into<String>, errors: Vec<FieldError>) -> Problem {
+        let mut problem = Problem::new(
+            StatusCode::BAD_REQUEST,
+            "urn:orgkeys:problem:malformed-body",
+            "Request body is not valid",
+            detail,
+        );
+        problem.errors = errors;
+        problem
+    }
+
+    pub fn payload_too_large(limit: usize) -> Problem {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "about:blank",
+            "Content Too Large",
+            format!("the request body exceeds {limit} bytes"),
+        )
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Problem {
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "about:blank",
+            "Unauthorized",
+            detail,
+        )
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::FORBIDDEN, "about:blank", "Forbidden", detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::NOT_FOUND, "about:blank", "Not Found", detail)
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Problem {
+        Problem::new(
+            StatusCode::CONFLICT,
+            "urn:orgkeys:problem:conflict",
+            "Conflict",
+            detail,
+        )
+    }
+
+    /// 500 for store failures and bugs: the detail stays generic on purpose;
+    /// the cause goes to the logs with the request ID, not to the client.
+    pub fn internal() -> Problem {
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "urn:orgkeys:problem:internal",
+            "Internal Server Error",
+            "the request could not be completed; it is safe to retry",
+        )
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        let body = serde_json::to_string(&self).expect("problem serializes");
+        Response::builder()
+            .status(self.status)
+            .header(header::CONTENT_TYPE, CONTENT_TYPE)
+            .body(Body::Text(body))
+            .expect("static response parts are valid")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_problem_serializes_per_rfc_9457() {
+        let problem = Problem::validation(vec![
+            FieldError::body("/name", "must not be blank"),
+            FieldError::parameter("orgId", "bad id"),
+        ]);
+        let response = problem.into_response();
+        assert_eq!(response.status(), 400);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], CONTENT_TYPE);
+        let json: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+        assert_eq!(json["type"], "urn:orgkeys:problem:validation");
+        assert_eq!(json["status"], 400);
+        assert_eq!(json["errors"][0]["pointer"], "/name");
+        assert_eq!(json["errors"][1]["parameter"], "orgId");
+        assert!(json["errors"][1].get("pointer").is_none());
+    }
+}

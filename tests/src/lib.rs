@@ -1,0 +1,190 @@
+//! The integration-test harness: a fresh table per test on the DynamoDB-API
+//! server named by `AWS_ENDPOINT_URL_DYNAMODB` (started by `scripts/test`), and
+//! API Gateway HTTP API (payload 2.0) events built the way API Gateway sends them.
+
+use aws_sdk_dynamodb::config::{Credentials, Region};
+use lambda_http::{Body, Request, Response};
+use orgkeys_shared::store::Store;
+use serde_json::{Value, json};
+
+/// The IAM principal the admin events carry.
+pub const ADMIN_ARN: &str = "arn:aws:iam::123456789012:user/test-admin";
+
+/// A store on a new, empty table of its own, so tests run in parallel.
+pub async fn fresh_store() -> Store {
+    let client = client_for(&endpoint()).await;
+    let table = format!("orgkeys-test-{}", random_hex(8));
+    orgkeys_shared::table::ensure_table(&client, &table)
+        .await
+        .expect("create the test table");
+    Store::new(client, table)
+}
+
+/// A DynamoDB client for `endpoint` with orgkeys' timeouts and retries and
+/// dummy credentials (moto accepts any).
+pub async fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    let config = orgkeys_shared::config::loader()
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::for_tests())
+        .load()
+        .await;
+    aws_sdk_dynamodb::Client::new(&config)
+}
+
+fn endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_else(|_| {
+        panic!(
+            "AWS_ENDPOINT_URL_DYNAMODB is not set: these tests need a DynamoDB-API server. \
+             Run them with `scripts/test` (see README), which starts one."
+        )
+    })
+}
+
+pub fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).expect("OS random");
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An HTTP API payload 2.0 event. `route` is the route key template
+/// (`"POST /v1/admin/organizations/{orgId}/api-keys"`); `params` fill it.
+pub fn http_event(
+    route: &str,
+    params: &[(&str, &str)],
+    body: Option<&str>,
+    authorizer: Value,
+) -> Request {
+    let (method, template) = route.split_once(' ').expect("route key is 'METHOD /path'");
+    let mut path = template.to_owned();
+    for (name, value) in params {
+        path = path.replace(&format!("{{{name}}}"), value);
+    }
+    let path_parameters: serde_json::Map<String, Value> = params
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), json!(value)))
+        .collect();
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": route,
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", "host": "api.example.com"},
+        "pathParameters": path_parameters,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "api123",
+            "domainName": "api.example.com",
+            "domainPrefix": "api",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "192.0.2.1",
+                "userAgent": "orgkeys-tests"
+            },
+            "requestId": random_hex(8),
+            "routeKey": route,
+            "stage": "$default",
+            "time": "26/Nov/2026:10:00:00 +0000",
+            "timeEpoch": 1_795_000_000_000_i64
+        },
+        "isBase64Encoded": false
+    });
+    if !authorizer.is_null() {
+        event["requestContext"]["authorizer"] = authorizer;
+    }
+    if let Some(body) = body {
+        event["body"] = json!(body);
+    }
+    lambda_http::request::from_str(&event.to_string()).expect("valid API Gateway v2 event")
+}
+
+/// The IAM authorizer context API Gateway attaches to SigV4-signed requests.
+pub fn iam_authorizer() -> Value {
+    json!({"iam": {
+        "accessKey": "AKIAEXAMPLE",
+        "accountId": "123456789012",
+        "callerId": "AIDAEXAMPLE",
+        "principalOrgId": null,
+        "userArn": ADMIN_ARN,
+        "userId": "AIDAEXAMPLE"
+    }})
+}
+
+/// An admin request as API Gateway delivers it after IAM auth.
+pub fn admin(route: &str, params: &[(&str, &str)], body: Option<&str>) -> Request {
+    http_event(route, params, body, iam_authorizer())
+}
+
+/// A response, its body parsed as JSON (`Value::Null` for an empty body).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: lambda_http::http::HeaderMap,
+    pub body: String,
+    pub json: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts a problem+json response with this status, and returns it.
+    pub fn problem(&self, status: u16) -> &Value {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json")
+        );
+        assert_eq!(self.json["status"], status);
+        assert!(self.json["type"].is_string() && self.json["title"].is_string());
+        assert!(self.json["detail"].is_string());
+        &self.json
+    }
+}
+
+impl From<Response<Body>> for Reply {
+    fn from(response: Response<Body>) -> Reply {
+        let body = String::from_utf8(response.body().to_vec()).expect("UTF-8 body");
+        let json = if body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&body).expect("JSON body")
+        };
+        Reply {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body,
+            json,
+        }
+    }
+}
+
+/// Every item in the table, rendered as text, for "no secret stored" checks.
+pub async fn dump_table(store: &Store) -> String {
+    let mut out = String::new();
+    let mut start = None;
+    loop {
+        let page = store
+            .client()
+            .scan()
+            .table_name(store.table())
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan");
+        for item in page.items() {
+            out.push_str(&format!("{item:?}\n"));
+        }
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            return out;
+        }
+    }
+}

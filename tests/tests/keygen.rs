@@ -1,0 +1,532 @@
+//! The admin API (keygen) through its handler, against the DynamoDB server.
+
+use chrono::{DateTime, Duration, Utc};
+use orgkeys_shared::key_format::ApiKey;
+use orgkeys_shared::key_hash::KeyHash;
+use orgkeys_shared::store::Store;
+use orgkeys_tests::{Reply, admin, dump_table, fresh_store, http_event};
+use serde_json::{Value, json};
+
+const ORG: &str = "PUT /v1/admin/organizations/{orgId}";
+const GET_ORG: &str = "GET /v1/admin/organizations/{orgId}";
+const KEYS: &str = "POST /v1/admin/organizations/{orgId}/api-keys";
+const LIST: &str = "GET /v1/admin/organizations/{orgId}/api-keys";
+const DELETE: &str = "DELETE /v1/admin/organizations/{orgId}/api-keys/{keyId}";
+const ROLL: &str = "POST /v1/admin/organizations/{orgId}/api-keys/{keyId}/roll";
+
+async fn call(store: &Store, request: lambda_http::Request) -> Reply {
+    keygen::handle(store, request)
+        .await
+        .expect("handler never fails")
+        .into()
+}
+
+async fn create_org(store: &Store, org: &str) {
+    let reply = call(
+        store,
+        admin(ORG, &[("orgId", org)], Some(r#"{"name":"Acme"}"#)),
+    )
+    .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+}
+
+async fn create_key(store: &Store, org: &str, body: &str) -> Value {
+    let reply = call(store, admin(KEYS, &[("orgId", org)], Some(body))).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    reply.json
+}
+
+async fn list(store: &Store, org: &str) -> Vec<Value> {
+    let reply = call(store, admin(LIST, &[("orgId", org)], None)).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.json["items"].as_array().expect("items").clone()
+}
+
+fn time(value: &Value) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(value.as_str().expect("timestamp"))
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+async fn stored_key(store: &Store, plaintext: &str) -> Option<orgkeys_shared::models::KeyRecord> {
+    let key = ApiKey::parse(plaintext).expect("well-formed key");
+    store
+        .find_key(&KeyHash::of(&key))
+        .await
+        .expect("store reachable")
+}
+
+#[tokio::test]
+async fn organization_is_created_then_updated_and_keeps_created_at() {
+    let store = fresh_store().await;
+    let first = call(
+        &store,
+        admin(ORG, &[("orgId", "acme")], Some(r#"{"name":"Acme"}"#)),
+    )
+    .await;
+    assert_eq!(first.status, 201);
+    assert_eq!(first.json["organizationId"], "acme");
+    let second = call(
+        &store,
+        admin(ORG, &[("orgId", "acme")], Some(r#"{"name":"Acme Ltd"}"#)),
+    )
+    .await;
+    assert_eq!(second.status, 200);
+    assert_eq!(second.json["name"], "Acme Ltd");
+    assert_eq!(second.json["createdAt"], first.json["createdAt"]);
+    let fetched = call(&store, admin(GET_ORG, &[("orgId", "acme")], None)).await;
+    assert_eq!(fetched.status, 200);
+    assert_eq!(fetched.json["name"], "Acme Ltd");
+    call(&store, admin(GET_ORG, &[("orgId", "nobody")], None))
+        .await
+        .problem(404);
+}
+
+#[tokio::test]
+async fn parent_must_exist_and_must_not_make_a_cycle() {
+    let store = fresh_store().await;
+    create_org(&store, "root").await;
+    let missing = call(
+        &store,
+        admin(
+            ORG,
+            &[("orgId", "child")],
+            Some(r#"{"name":"C","parentId":"ghost"}"#),
+        ),
+    )
+    .await;
+    assert_eq!(missing.problem(400)["errors"][0]["pointer"], "/parentId");
+    let child = call(
+        &store,
+        admin(
+            ORG,
+            &[("orgId", "child")],
+            Some(r#"{"name":"C","parentId":"root"}"#),
+        ),
+    )
+    .await;
+    assert_eq!(child.status, 201);
+    assert_eq!(child.json["parentId"], "root");
+    let cycle = call(
+        &store,
+        admin(
+            ORG,
+            &[("orgId", "root")],
+            Some(r#"{"name":"R","parentId":"child"}"#),
+        ),
+    )
+    .await;
+    assert_eq!(cycle.problem(400)["errors"][0]["pointer"], "/parentId");
+    let own = call(
+        &store,
+        admin(
+            ORG,
+            &[("orgId", "root")],
+            Some(r#"{"name":"R","parentId":"root"}"#),
+        ),
+    )
+    .await;
+    own.problem(400);
+}
+
+#[tokio::test]
+async fn generated_key_is_shown_once_listed_by_hint_and_never_stored() {
+    let store = fresh_store().await;
+    create_org(&store, "acme").await;
+    let reply = call(
+        &store,
+        admin(KEYS, &[("orgId", "acme")], Some(r#"{"name":"ci"}"#)),
+    )
+    .await;
+    assert_eq!(reply.status, 201);
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    let created = reply.json;
+    let plaintext = created["apiKey"].as_str().unwrap().to_owned();
+    ApiKey::parse(&plaintext).expect("a well-formed key");
+    assert_eq!(created["organizationId"], "acme");
+    assert_eq!(
+        created["hint"],
+        format!("orgk_...{}", &plaintext[plaintext.len() - 4..])
+    );
+    assert_eq!(
+        created["scopes"],
+        json!([
+            "schedules:read",
+            "conversations:write",
+            "conversations:read"
+        ])
+    );
+    assert_eq!(created["expiresAt"], Value::Null);
+
+    let listing = call(&store, admin(LIST, &[("orgId", "acme")], None)).await;
+    assert_eq!(listing.json["items"].as_array().unwrap().len(), 1);
+    assert_eq!(listing.json["items"][0]["hint"], created["hint"]);
+    assert_eq!(listing.json["items"][0]["keyId"], created["keyId"]);
+    assert!(!listing.body.contains(&plaintext));
+    let hash = KeyHash::of(&ApiKey::parse(&plaintext).unwrap()).to_hex();
+    assert!(!listing.body.contains(&hash), "listing leaks the hash");
+    assert!(!listing.body.contains(&plaintext[5..]));
+
+    let table = dump_table(&store).await;
+    assert!(table.contains(&hash), "the key is stored by its hash");
+    assert!(
+        !table.contains(&plaintext[5..]),
+        "the table holds the plaintext key"
+    );
+
+    let record = stored_key(&store, &plaintext).await.expect("found by hash");
+    assert_eq!(record.organization_id, "acme");
+    assert_eq!(record.created_by, orgkeys_tests::ADMIN_ARN);
+}
+
+#[tokio::test]
+async fn each_organization_lists_only_its_own_keys() {
+    let store = fresh_store().await;
+    create_org(&store, "acme").await;
+    create_org(&store, "globex").await;
+    let a1 = create_key(&store, "acme", "{}").await;
+    let a2 = create_key(&store, "acme", r#"{"scopes":["schedules:read"]}"#).await;
+    let g1 = create_key(&store, "globex", "").await;
+    let ids =
+        |items: Vec<Value>| -> Vec<Value> { items.iter().map(|i| i["keyId"].clone()).collect() };
+    let acme = ids(list(&store, "acme").await);
+    assert_eq!(acme.len(), 2);
+    assert!(acme.contains(&a1["keyId"]) && acme.contains(&a2["keyId"]));
+    assert_eq!(ids(list(&store, "globex").await), vec![g1["keyId"].clone()]);
+    call(&store, admin(LIST, &[("orgId", "initech")], None))
+        .await
+        .problem(404);
+}
+
+#[tokio::test]
+async fn deleted_key_leaves_the_listing_and_the_lookup() {
+    let store = fresh_store().await;
+    create_org(&store, "acme").await;
+    create_org(&store, "globex").await;
+    let created = create_key(&store, "acme", "{}").await;
+    let key_id = created["keyId"].as_str().unwrap();
+    let plaintext = created["apiKey"].as_str().unwrap();
+    assert!(stored_key(&store, plaintext).await.is_some());
+
+    // Another organization cannot delete it.
+    call(
+        &store,
+        admin(DELETE, &[("orgId", "globex"), ("keyId", key_id)], None),
+    )
+    .await
+    .problem(404);
+    assert!(stored_key(&store, plaintext).await.is_some());
+
+    let deleted = call(
+        &store,
+        admin(DELETE, &[("orgId", "acme"), ("keyId", key_id)], None),
+    )
+    .await;
+    assert_eq!(deleted.status, 204);
+    assert!(list(&store, "acme").await.is_empty());
+    assert!(stored_key(&store, plaintext).await.is_none());
+    call(
+        &store,
+        admin(DELETE, &[("orgId", "acme"), ("keyId", key_id)], None),
+    )
+    .await
+    .problem(404);
+}
+
+#[tokio::test]
+async fn roll_with_grace_keeps_the_old_key_until_the_grace_ends() {
+    let store = fresh_store().await;
+    create_org(&store, "acme").await;
+    let old = create_key(
+        &store,
+        "acme",
+        r#"{"name":"prod","scopes":["conversations:write"]}"#,
+    )
+    .await;
+    let key_id = old["keyId"].as_str().unwrap();
+    let before = Utc::now();
+    let reply = call(
+        &store,
+        admin(
+            ROLL,
+            &[("orgId", "acme"), ("keyId", key_id)],
+            Some(r#"{"gracePeriodSeconds":600}"#),
+        ),
+    )
+    .await;
+    let after = Utc::now();
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    let successor = reply.json;
+    assert_ne!(successor["keyId"], old["keyId"]);
+    assert_ne!(successor["apiKey"], old["apiKey"]);
+    assert_eq!(successor["name"], "prod");
+    assert_eq!(successor["scopes"], json!(["conversations:write"]));
+    assert_eq!(successor["expiresAt"], Value::Null);
+
+    let old_record = stored_key(&store, old["apiKey"].as_str().unwrap())
+        .await
+        .unwrap();
+    let expires = old_record.expires_at.expect("old key now expires");
+    let grace = Duration::seconds(600);
+    assert!(expires >= before + grace - Duration::milliseconds(1) && expires <= after + grace);
+    assert!(!old_record.is_expired(after));
+    assert!(old_record.is_expired(after + grace));
+    assert!(
+        stored_key(&store, successor["apiKey"].as_str().unwrap())
+            .await
+            .is_some()
+    );
+
+    let listing = list(&store, "acme").await;
+    assert_eq!(listing.len(), 2);
+    let listed_old = listing.iter().find(|k| k["keyId"] == old["keyId"]).unwrap();
+    assert_eq!(time(&listed_old["expiresAt"]), expires);
+    assert_eq!(listed_old["rolledTo"], successor["keyId"]);
+
+    // A key rolls once.
+    call(
+        &store,
+        admin(ROLL, &[("orgId", "acme"), ("keyId", key_id)], None),
+    )
+    .await
+    .problem(409);
+}
+
+#[tokio::test]
+async fn roll_with_zero_grace_expires_the_old_key_at_once_and_keeps_an_earlier_expiry() {
+    let store = fresh_store().await;
+    create_org(&store, "acme").await;
+    let old = create_key(&store, "acme", "{}").await;
+    let reply = call(
+        &store,
+        admin(
+            ROLL,
+            &[("orgId", "acme"), ("keyId", old["keyId"].as_str().unwrap())],
+            Some(r#"{"gracePeriodSeconds":0}"#),
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, 201);
+    let record = stored_key(&store, old["apiKey"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert!(record.is_expired(Utc::now()));
+
+    // A key expiring in a minute, rolled with an hour of grace, still expires in a minute.
+    let soon = (Utc::now() + Duration::seconds(60)).to_rfc3339();
+    let short = create_key(&store, "acme", &json!({"expiresAt": soon}).to_string()).await;
+    let rolled = call(
+        &store,
+        admin(
+            ROLL,
+            &[
+                ("orgId", "acme"),
+                ("keyId", short["keyId"].as_str().unwrap()),
+            ],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(rolled.status, 201);
+    assert_eq!(
+        time(&rolled.json["expiresAt"]),
+        time(&short["expiresAt"]),
+        "successor keeps the expiry"
+    );
+    let record = stored_key(&store, short["apiKey"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(record.expires_at, Some(time(&short["expiresAt"])));
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_problem_and_writes_nothing() {
+    let store = fresh_store().await;
+    create_org(&store, "acme").await;
+    let past = (Utc::now() - Duration::seconds(5)).to_rfc3339();
+    let cases: Vec<(lambda_http::Request, u16, Option<&str>)> = vec![
+        (
+            admin(ORG, &[("orgId", "bad id!")], Some(r#"{"name":"x"}"#)),
+            400,
+            None,
+        ),
+        (
+            admin(ORG, &[("orgId", &"a".repeat(65))], Some(r#"{"name":"x"}"#)),
+            400,
+            None,
+        ),
+        (
+            admin(ORG, &[("orgId", "new")], Some("{}")),
+            400,
+            Some("/name"),
+        ),
+        (
+            admin(ORG, &[("orgId", "new")], Some(r#"{"name":"   "}"#)),
+            400,
+            Some("/name"),
+        ),
+        (
+            admin(ORG, &[("orgId", "new")], Some(r#"{"name":7}"#)),
+            400,
+            Some("/name"),
+        ),
+        (
+            admin(ORG, &[("orgId", "new")], Some("{not json")),
+            400,
+            None,
+        ),
+        (
+            admin(
+                ORG,
+                &[("orgId", "new")],
+                Some(r#"{"name":"x","colour":"red"}"#),
+            ),
+            400,
+            None,
+        ),
+        (
+            admin(
+                KEYS,
+                &[("orgId", "acme")],
+                Some(r#"{"scopes":["admin:all"]}"#),
+            ),
+            400,
+            Some("/scopes/0"),
+        ),
+        (
+            admin(KEYS, &[("orgId", "acme")], Some(r#"{"scopes":[]}"#)),
+            400,
+            Some("/scopes"),
+        ),
+        (
+            admin(
+                KEYS,
+                &[("orgId", "acme")],
+                Some(r#"{"scopes":"schedules:read"}"#),
+            ),
+            400,
+            Some("/scopes"),
+        ),
+        (
+            admin(
+                KEYS,
+                &[("orgId", "acme")],
+                Some(&json!({"expiresAt": past}).to_string()),
+            ),
+            400,
+            Some("/expiresAt"),
+        ),
+        (
+            admin(
+                KEYS,
+                &[("orgId", "acme")],
+                Some(r#"{"expiresAt":"tomorrow"}"#),
+            ),
+            400,
+            Some("/expiresAt"),
+        ),
+        (admin(KEYS, &[("orgId", "acme")], Some("[1,2]")), 400, None),
+        (admin(KEYS, &[("orgId", "ghost")], Some("{}")), 404, None),
+        (
+            admin(ROLL, &[("orgId", "acme"), ("keyId", "key_nope")], None),
+            404,
+            None,
+        ),
+        (
+            admin(
+                ROLL,
+                &[("orgId", "acme"), ("keyId", "key_nope")],
+                Some(r#"{"gracePeriodSeconds":-1}"#),
+            ),
+            400,
+            Some("/gracePeriodSeconds"),
+        ),
+        (
+            admin(
+                ROLL,
+                &[("orgId", "acme"), ("keyId", "key_nope")],
+                Some(r#"{"gracePeriodSeconds":604801}"#),
+            ),
+            400,
+            Some("/gracePeriodSeconds"),
+        ),
+        (
+            admin(
+                ROLL,
+                &[("orgId", "acme"), ("keyId", "key_nope")],
+                Some(r#"{"gracePeriodSeconds":"10"}"#),
+            ),
+            400,
+            Some("/gracePeriodSeconds"),
+        ),
+        (
+            admin(DELETE, &[("orgId", "acme"), ("keyId", "../x")], None),
+            404,
+            None,
+        ),
+    ];
+    for (request, status, pointer) in cases {
+        let reply = call(&store, request).await;
+        let problem = reply.problem(status);
+        if let Some(pointer) = pointer {
+            let pointers: Vec<&str> = problem["errors"]
+                .as_array()
+                .unwrap_or_else(|| panic!("no errors list in {}", reply.body))
+                .iter()
+                .filter_map(|e| e["pointer"].as_str())
+                .collect();
+            assert!(
+                pointers.contains(&pointer),
+                "{pointer} not in {}",
+                reply.body
+            );
+        }
+    }
+    let oversized = format!(r#"{{"name":"{}"}}"#, "x".repeat(70 * 1024));
+    call(&store, admin(ORG, &[("orgId", "big")], Some(&oversized)))
+        .await
+        .problem(413);
+    call(&store, admin(KEYS, &[("orgId", "acme")], Some(&oversized)))
+        .await
+        .problem(413);
+
+    // Only the organization made at the start exists: nothing above wrote.
+    let table = dump_table(&store).await;
+    assert_eq!(table.lines().count(), 1, "unexpected writes:\n{table}");
+}
+
+#[tokio::test]
+async fn a_request_without_iam_context_is_refused() {
+    let store = fresh_store().await;
+    let unsigned = http_event(
+        ORG,
+        &[("orgId", "acme")],
+        Some(r#"{"name":"Acme"}"#),
+        Value::Null,
+    );
+    call(&store, unsigned).await.problem(401);
+    let lambda_only = http_event(
+        LIST,
+        &[("orgId", "acme")],
+        None,
+        json!({"lambda": {"organizationId": "acme"}}),
+    );
+    call(&store, lambda_only).await.problem(401);
+    assert!(dump_table(&store).await.is_empty());
+}
+
+#[tokio::test]
+async fn an_unknown_route_is_a_404_problem() {
+    let store = fresh_store().await;
+    let reply = call(
+        &store,
+        admin(
+            "PATCH /v1/admin/organizations/{orgId}",
+            &[("orgId", "acme")],
+            None,
+        ),
+    )
+    .await;
+    reply.problem(404);
+}

@@ -1,0 +1,127 @@
+//! `template.yaml` and `orgkeys_shared::table` declare the same table, and the
+//! table `ensure_table` creates on the DynamoDB server matches both.
+
+use orgkeys_shared::table::{BILLING_MODE, KEY_SCHEMA, STREAM_VIEW_TYPE, TTL_ATTRIBUTE};
+use orgkeys_tests::fresh_store;
+use serde_norway::Value;
+
+fn template() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    serde_norway::from_str(&std::fs::read_to_string(path).expect("read template.yaml"))
+        .expect("template.yaml is YAML")
+}
+
+fn table_properties(template: &Value) -> &Value {
+    let resources = template["Resources"].as_mapping().expect("Resources");
+    let tables: Vec<&Value> = resources
+        .values()
+        .filter(|r| r["Type"].as_str() == Some("AWS::DynamoDB::Table"))
+        .collect();
+    assert_eq!(tables.len(), 1, "one table in template.yaml");
+    &tables[0]["Properties"]
+}
+
+fn text(value: &Value) -> &str {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("expected a string, found {value:?}"))
+}
+
+#[test]
+fn template_declares_the_schema_the_code_creates() {
+    let template = template();
+    let table = table_properties(&template);
+    let key_schema: Vec<(String, String)> = table["KeySchema"]
+        .as_sequence()
+        .expect("KeySchema")
+        .iter()
+        .map(|k| {
+            (
+                text(&k["AttributeName"]).to_owned(),
+                text(&k["KeyType"]).to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = KEY_SCHEMA
+        .iter()
+        .map(|(name, kind)| ((*name).to_owned(), kind.as_str().to_owned()))
+        .collect();
+    assert_eq!(key_schema, expected);
+
+    let attributes: Vec<(String, String)> = table["AttributeDefinitions"]
+        .as_sequence()
+        .expect("AttributeDefinitions")
+        .iter()
+        .map(|a| {
+            (
+                text(&a["AttributeName"]).to_owned(),
+                text(&a["AttributeType"]).to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = KEY_SCHEMA
+        .iter()
+        .map(|(name, _)| ((*name).to_owned(), "S".to_owned()))
+        .collect();
+    assert_eq!(attributes, expected);
+
+    assert_eq!(text(&table["BillingMode"]), BILLING_MODE.as_str());
+    assert_eq!(
+        text(&table["TimeToLiveSpecification"]["AttributeName"]),
+        TTL_ATTRIBUTE
+    );
+    assert_eq!(
+        table["TimeToLiveSpecification"]["Enabled"].as_bool(),
+        Some(true)
+    );
+    assert_eq!(
+        text(&table["StreamSpecification"]["StreamViewType"]),
+        STREAM_VIEW_TYPE.as_str()
+    );
+}
+
+#[tokio::test]
+async fn the_created_table_has_the_declared_schema_and_ttl() {
+    let store = fresh_store().await;
+    // A second call finds everything in place and changes nothing.
+    orgkeys_shared::table::ensure_table(store.client(), store.table())
+        .await
+        .unwrap();
+    let description = store
+        .client()
+        .describe_table()
+        .table_name(store.table())
+        .send()
+        .await
+        .unwrap();
+    let table = description.table().unwrap();
+    let keys: Vec<(&str, &str)> = table
+        .key_schema()
+        .iter()
+        .map(|k| (k.attribute_name(), k.key_type().as_str()))
+        .collect();
+    let expected: Vec<(&str, &str)> = KEY_SCHEMA.iter().map(|(n, k)| (*n, k.as_str())).collect();
+    assert_eq!(keys, expected);
+    assert_eq!(
+        table.billing_mode_summary().and_then(|b| b.billing_mode()),
+        Some(&BILLING_MODE)
+    );
+    assert_eq!(
+        table
+            .stream_specification()
+            .and_then(|s| s.stream_view_type()),
+        Some(&STREAM_VIEW_TYPE)
+    );
+    let ttl = store
+        .client()
+        .describe_time_to_live()
+        .table_name(store.table())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ttl.time_to_live_description()
+            .and_then(|d| d.attribute_name()),
+        Some(TTL_ATTRIBUTE)
+    );
+}
