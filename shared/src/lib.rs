@@ -7,6 +7,7 @@
 //! - [`validation`] checks identifiers and collects field errors.
 //! - [`problem`] renders every error as RFC 9457 `application/problem+json`.
 //! - [`http`] reads JSON bodies and route keys and writes JSON responses.
+//! - [`auth_context`] is the context the authorizer hands to the public functions.
 //! - [`caller`] reads who is calling from API Gateway's authorizer context.
 //! - [`items`] is the DynamoDB item layout: the only module that knows
 //!   attribute names and key patterns.
@@ -14,6 +15,7 @@
 //! - [`store`] performs every DynamoDB call the functions make.
 //! - [`config`] builds the store once per process from the environment.
 
+pub mod auth_context;
 pub mod caller;
 pub mod config;
 pub mod http;

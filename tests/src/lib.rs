@@ -188,3 +188,54 @@ pub async fn dump_table(store: &Store) -> String {
         }
     }
 }
+
+/// The key the `events/*-good.json` fixtures carry (see `events/README.md`).
+pub const FIXTURE_KEY: &str = "orgk_RBGrFeruKs6g-JK2PRwiCQX9YNZumKwAcg8yiYanqwzlvJ79";
+pub const FIXTURE_ORG: &str = "fixture-org";
+pub const FIXTURE_KEY_ID: &str = "key_fixture";
+
+/// Puts the fixture organization and the fixture key (all scopes, no expiry) in the table.
+pub async fn seed_fixture_key(store: &Store) {
+    use orgkeys_shared::key_format::ApiKey;
+    use orgkeys_shared::key_hash::KeyHash;
+    use orgkeys_shared::models::{KeyRecord, Scope};
+    let now = chrono::Utc::now();
+    store
+        .put_organization(FIXTURE_ORG, "Fixture organization", None, now)
+        .await
+        .expect("seed organization");
+    let key = ApiKey::parse(FIXTURE_KEY).expect("fixture key is well-formed");
+    let record = KeyRecord {
+        organization_id: FIXTURE_ORG.into(),
+        key_id: FIXTURE_KEY_ID.into(),
+        name: Some("fixture".into()),
+        hint: key.hint(),
+        scopes: Scope::ALL.to_vec(),
+        created_at: now,
+        created_by: ADMIN_ARN.into(),
+        expires_at: None,
+        last_used_at: None,
+        rolled_to: None,
+    };
+    store
+        .create_key(&record, &KeyHash::of(&key))
+        .await
+        .expect("seed fixture key");
+}
+
+/// Reads a file of `events/`.
+pub fn event_fixture(name: &str) -> Value {
+    let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A client whose endpoint is a loopback port nobody listens on: every call fails.
+pub async fn unreachable_store() -> Store {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let client = client_for(&format!("http://127.0.0.1:{port}")).await;
+    Store::new(client, "orgkeys-unreachable")
+}

@@ -1,0 +1,225 @@
+//! The three event shapes API Gateway sends a Lambda authorizer, where each
+//! carries the key, and the answer each expects.
+
+use crate::{Authorizer, Decision};
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerRequest,
+    ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayCustomAuthorizerResponse,
+    ApiGatewayV2CustomAuthorizerSimpleResponse, ApiGatewayV2CustomAuthorizerV2Request,
+};
+use aws_lambda_events::http::HeaderMap;
+use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
+use chrono::{DateTime, Utc};
+use lambda_runtime::{Error, LambdaEvent};
+use serde_json::{Value, json};
+
+/// The error message REST API Gateway maps to a 401 response.
+pub const UNAUTHORIZED: &str = "Unauthorized";
+
+/// An authorization request, by shape.
+#[derive(Debug)]
+pub enum AuthorizerEvent {
+    /// HTTP API, payload format 2.0, simple responses.
+    Http(Box<ApiGatewayV2CustomAuthorizerV2Request>),
+    /// REST API `TOKEN` authorizer.
+    Token(ApiGatewayCustomAuthorizerRequest),
+    /// REST API `REQUEST` authorizer.
+    Request(Box<ApiGatewayCustomAuthorizerRequestTypeRequest>),
+}
+
+impl AuthorizerEvent {
+    /// Tells the shapes apart by the fields API Gateway always sets:
+    /// `version: "2.0"` for HTTP APIs, `type` for REST.
+    pub fn from_value(value: Value) -> Result<AuthorizerEvent, Error> {
+        let version = value.get("version").and_then(Value::as_str);
+        let kind = value.get("type").and_then(Value::as_str);
+        Ok(match (version, kind) {
+            (Some("2.0"), _) => AuthorizerEvent::Http(serde_json::from_value(value)?),
+            (_, Some("TOKEN")) => AuthorizerEvent::Token(serde_json::from_value(value)?),
+            (_, Some("REQUEST")) => AuthorizerEvent::Request(serde_json::from_value(value)?),
+            _ => {
+                return Err(
+                    "unsupported authorizer event: expected HTTP API 2.0, TOKEN or REQUEST".into(),
+                );
+            }
+        })
+    }
+
+    /// The key the caller presented; `None` when there is none at all.
+    pub fn presented_key(&self) -> Option<&str> {
+        match self {
+            AuthorizerEvent::Http(event) => from_headers(&event.headers),
+            AuthorizerEvent::Request(event) => from_headers(&event.headers),
+            AuthorizerEvent::Token(event) => {
+                let token = event.authorization_token.as_deref()?.trim();
+                let token = strip_bearer(token).unwrap_or(token);
+                (!token.is_empty()).then_some(token)
+            }
+        }
+    }
+
+    /// The answer API Gateway expects for this shape. `decision` is `None`
+    /// when no key was presented.
+    pub fn answer(&self, decision: Option<&Decision>) -> Result<Value, Error> {
+        let allowed = match decision {
+            Some(Decision::Allow(ctx)) => Some(ctx),
+            Some(Decision::Deny(_)) => None,
+            None => match self {
+                AuthorizerEvent::Http(_) => None,
+                // REST turns exactly this error message into a 401.
+                _ => return Err(UNAUTHORIZED.into()),
+            },
+        };
+        let method_arn = match self {
+            AuthorizerEvent::Http(_) => {
+                let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
+                response.is_authorized = allowed.is_some();
+                response.context = allowed.map_or_else(|| json!({}), |ctx| ctx.to_value());
+                return Ok(serde_json::to_value(response)?);
+            }
+            AuthorizerEvent::Token(event) => event.method_arn.as_deref(),
+            AuthorizerEvent::Request(event) => event.method_arn.as_deref(),
+        };
+        let resource = stage_wide(method_arn.ok_or("authorizer event has no methodArn")?)?;
+        let mut statement = IamPolicyStatement::default();
+        statement.action = vec!["execute-api:Invoke".to_owned()];
+        statement.effect = if allowed.is_some() {
+            IamPolicyEffect::Allow
+        } else {
+            IamPolicyEffect::Deny
+        };
+        statement.resource = vec![resource];
+        let mut policy = ApiGatewayCustomAuthorizerPolicy::default();
+        policy.version = Some("2012-10-17".to_owned());
+        policy.statement = vec![statement];
+        let mut response = ApiGatewayCustomAuthorizerResponse::default();
+        response.principal_id =
+            Some(allowed.map_or_else(|| "anonymous".to_owned(), |ctx| ctx.key_id.clone()));
+        response.policy_document = policy;
+        response.context = allowed.map_or_else(|| json!({}), |ctx| ctx.to_value());
+        Ok(serde_json::to_value(response)?)
+    }
+}
+
+/// `arn:aws:execute-api:region:account:api/stage/*/*` from a method ARN.
+/// API Gateway caches the returned policy per identity and reuses it for every
+/// route of the stage, so a policy naming only the called method would deny the
+/// same key on the next route; the policy must therefore cover the whole stage.
+fn stage_wide(method_arn: &str) -> Result<String, Error> {
+    let mut parts = method_arn.splitn(3, '/');
+    match (parts.next(), parts.next()) {
+        (Some(api), Some(stage)) if api.starts_with("arn:") && !stage.is_empty() => {
+            Ok(format!("{api}/{stage}/*/*"))
+        }
+        _ => Err(format!("malformed methodArn {method_arn:?}").into()),
+    }
+}
+
+/// `Authorization: Bearer <key>` (scheme case-insensitive), else `X-Api-Key`.
+/// `HeaderMap` lookups are case-insensitive, as HTTP header names are.
+fn from_headers(headers: &HeaderMap) -> Option<&str> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    match header("authorization") {
+        // Another scheme is a credential, just not ours: present it so it is denied.
+        Some(value) => Some(strip_bearer(value).unwrap_or(value)),
+        None => header("x-api-key"),
+    }
+}
+
+fn strip_bearer(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+}
+
+impl Authorizer {
+    /// The Lambda entry point.
+    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
+        self.respond(event.payload, Utc::now()).await
+    }
+
+    /// Answers one authorization request at `now`; `Err` (API Gateway: 500)
+    /// when the store cannot be read or the event is not an authorizer event.
+    pub async fn respond(&self, payload: Value, now: DateTime<Utc>) -> Result<Value, Error> {
+        let event = AuthorizerEvent::from_value(payload)?;
+        let decision = match event.presented_key() {
+            Some(key) => Some(self.check(key, now).await?),
+            None => None,
+        };
+        match &decision {
+            Some(Decision::Allow(ctx)) => {
+                tracing::debug!(org_id = %ctx.organization_id, key_id = %ctx.key_id, "allowed");
+            }
+            Some(Decision::Deny(reason)) => tracing::info!(?reason, "denied"),
+            None => tracing::info!("no key presented"),
+        }
+        event.answer(decision.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lambda_events::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn key_comes_from_bearer_or_x_api_key_case_insensitively() {
+        assert_eq!(
+            from_headers(&headers(&[("authorization", "Bearer abc")])),
+            Some("abc")
+        );
+        assert_eq!(
+            from_headers(&headers(&[("Authorization", "bEaReR   abc ")])),
+            Some("abc")
+        );
+        assert_eq!(from_headers(&headers(&[("X-API-KEY", "abc")])), Some("abc"));
+        assert_eq!(
+            from_headers(&headers(&[("authorization", "Basic Zm9v")])),
+            Some("Basic Zm9v")
+        );
+        assert_eq!(from_headers(&headers(&[("authorization", "  ")])), None);
+        assert_eq!(from_headers(&headers(&[("x-api-key", "")])), None);
+        assert_eq!(from_headers(&headers(&[])), None);
+    }
+
+    #[test]
+    fn token_events_accept_the_token_with_or_without_bearer() {
+        let token = |t: &str| {
+            AuthorizerEvent::from_value(
+                json!({"type": "TOKEN", "authorizationToken": t, "methodArn": "arn:x/s/GET/"}),
+            )
+            .unwrap()
+        };
+        assert_eq!(token("Bearer abc").presented_key(), Some("abc"));
+        assert_eq!(token("abc").presented_key(), Some("abc"));
+        assert_eq!(token("").presented_key(), None);
+    }
+
+    #[test]
+    fn policy_covers_the_whole_stage() {
+        assert_eq!(
+            stage_wide("arn:aws:execute-api:eu-west-1:123:api1/prod/GET/v1/schedules").unwrap(),
+            "arn:aws:execute-api:eu-west-1:123:api1/prod/*/*"
+        );
+        assert!(stage_wide("nonsense").is_err());
+    }
+
+    #[test]
+    fn unknown_shapes_are_errors() {
+        assert!(AuthorizerEvent::from_value(json!({"hello": "world"})).is_err());
+        assert!(AuthorizerEvent::from_value(json!([])).is_err());
+    }
+}

@@ -1,0 +1,180 @@
+//! Validates organization API keys for API Gateway, cheapest check first:
+//! format and checksum (no I/O) → in-memory cache → one strongly consistent
+//! `GetItem` on the key's hash → expiry. One binary serves three event shapes:
+//! HTTP API payload 2.0 (simple responses), REST `TOKEN` and REST `REQUEST`
+//! (IAM policy responses). When the store cannot be read it returns an error,
+//! which API Gateway turns into a 500: it never allows on doubt.
+
+mod events;
+
+use chrono::{DateTime, Utc};
+use moka::sync::Cache;
+use orgkeys_shared::auth_context::AuthContext;
+use orgkeys_shared::key_format::ApiKey;
+use orgkeys_shared::key_hash::KeyHash;
+use orgkeys_shared::models::KeyRecord;
+use orgkeys_shared::store::{Store, StoreError};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use events::{AuthorizerEvent, UNAUTHORIZED};
+
+/// Tunables, read once by `main`.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long a found key is trusted without a new read; zero disables caching.
+    pub cache_ttl: Duration,
+    /// Bound on cached keys (and, separately, on cached unknown hashes), so a
+    /// flood of distinct keys cannot grow memory without limit.
+    pub cache_capacity: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            cache_ttl: Duration::from_secs(30),
+            cache_capacity: 10_000,
+        }
+    }
+}
+
+impl Settings {
+    /// `AUTH_CACHE_TTL_SECONDS` (default 30, 0 disables the cache).
+    pub fn from_env() -> Result<Settings, String> {
+        let mut settings = Settings::default();
+        if let Ok(text) = std::env::var("AUTH_CACHE_TTL_SECONDS") {
+            let seconds: u64 = text.trim().parse().map_err(|_| {
+                format!("AUTH_CACHE_TTL_SECONDS must be whole seconds, got {text:?}")
+            })?;
+            settings.cache_ttl = Duration::from_secs(seconds);
+        }
+        Ok(settings)
+    }
+}
+
+/// Why a presented key was refused. Logged; never sent to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DenyReason {
+    Malformed,
+    Unknown,
+    Expired,
+}
+
+/// The outcome for a presented key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Allow(AuthContext),
+    Deny(DenyReason),
+}
+
+/// How often a warm instance records `lastUsedAt` for one key.
+const LAST_USED_INTERVAL: Duration = Duration::from_secs(60);
+/// Unknown hashes are remembered briefly: enough to absorb a retry storm with
+/// a bad key, short enough not to matter.
+const NEGATIVE_TTL_CAP: Duration = Duration::from_secs(5);
+
+fn bounded<V: Clone + Send + Sync + 'static>(capacity: u64, ttl: Duration) -> Cache<KeyHash, V> {
+    Cache::builder()
+        .max_capacity(capacity)
+        .time_to_live(ttl)
+        .build()
+}
+
+/// The authorizer with its warm-instance state.
+pub struct Authorizer {
+    store: Store,
+    /// Found keys by hash (never by plaintext). `None` when caching is off.
+    known: Option<Cache<KeyHash, Arc<KeyRecord>>>,
+    /// Hashes the table did not have.
+    unknown: Option<Cache<KeyHash, ()>>,
+    /// Keys whose use was recorded within the last minute.
+    recently_recorded: Cache<KeyHash, ()>,
+}
+
+impl Authorizer {
+    pub fn new(store: Store, settings: Settings) -> Authorizer {
+        let capacity = settings.cache_capacity;
+        let enabled = !settings.cache_ttl.is_zero();
+        Authorizer {
+            store,
+            known: enabled.then(|| bounded(capacity, settings.cache_ttl)),
+            unknown: enabled.then(|| bounded(capacity, settings.cache_ttl.min(NEGATIVE_TTL_CAP))),
+            recently_recorded: bounded(capacity, LAST_USED_INTERVAL),
+        }
+    }
+
+    /// Decides on a presented key at `now`. `Err` only when the store could
+    /// not be read: the caller must then refuse (fail closed).
+    pub async fn check(&self, presented: &str, now: DateTime<Utc>) -> Result<Decision, StoreError> {
+        let Ok(key) = ApiKey::parse(presented) else {
+            return Ok(Decision::Deny(DenyReason::Malformed));
+        };
+        let hash = KeyHash::of(&key);
+        let record = match self.cached(&hash) {
+            Some(found) => found,
+            None => self.load(&hash).await?,
+        };
+        let Some(record) = record else {
+            return Ok(Decision::Deny(DenyReason::Unknown));
+        };
+        // Checked on every hit too: an expiry inside the cache window still counts.
+        if record.is_expired(now) {
+            return Ok(Decision::Deny(DenyReason::Expired));
+        }
+        self.record_use(&hash, &record, now);
+        Ok(Decision::Allow(AuthContext {
+            organization_id: record.organization_id.clone(),
+            key_id: record.key_id.clone(),
+            scopes: record.scopes.clone(),
+        }))
+    }
+
+    /// `Some(Some(record))` for a cached key, `Some(None)` for a cached unknown
+    /// hash, `None` when the cache has nothing to say.
+    fn cached(&self, hash: &KeyHash) -> Option<Option<Arc<KeyRecord>>> {
+        if let Some(record) = self.known.as_ref().and_then(|c| c.get(hash)) {
+            return Some(Some(record));
+        }
+        self.unknown
+            .as_ref()
+            .and_then(|c| c.get(hash))
+            .map(|()| None)
+    }
+
+    async fn load(&self, hash: &KeyHash) -> Result<Option<Arc<KeyRecord>>, StoreError> {
+        let found = self.store.find_key(hash).await.inspect_err(|err| {
+            tracing::error!(hash = %hash.short(), error = %err, "key lookup failed; refusing");
+        })?;
+        match found {
+            Some(record) => {
+                let record = Arc::new(record);
+                if let Some(cache) = &self.known {
+                    cache.insert(*hash, record.clone());
+                }
+                Ok(Some(record))
+            }
+            None => {
+                if let Some(cache) = &self.unknown {
+                    cache.insert(*hash, ());
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// Stamps `lastUsedAt` at most once a minute per key per instance, in the
+    /// background: the decision never waits for it or depends on it.
+    fn record_use(&self, hash: &KeyHash, record: &KeyRecord, now: DateTime<Utc>) {
+        if self.recently_recorded.contains_key(hash) {
+            return;
+        }
+        self.recently_recorded.insert(*hash, ());
+        let store = self.store.clone();
+        let (org_id, key_id) = (record.organization_id.clone(), record.key_id.clone());
+        tokio::spawn(async move {
+            if let Err(err) = store.record_key_use(&org_id, &key_id, now).await {
+                tracing::warn!(org_id, key_id, error = %err, "could not record key use");
+            }
+        });
+    }
+}

@@ -1,0 +1,444 @@
+//! The authorizer through its handler, for all three event shapes, against the
+//! DynamoDB server: keys made by the keygen handler, fixtures from `events/`.
+
+use authorizer::{Authorizer, Settings, UNAUTHORIZED};
+use chrono::{DateTime, Duration, Utc};
+use orgkeys_shared::store::Store;
+use orgkeys_tests::{
+    FIXTURE_KEY_ID, FIXTURE_ORG, admin, event_fixture, fresh_store, seed_fixture_key,
+    unreachable_store,
+};
+use serde_json::{Value, json};
+use std::time::Duration as StdDuration;
+
+const METHOD_ARN: &str = "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/v1/schedules";
+const STAGE_WIDE: &str = "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/*/*";
+
+#[derive(Clone, Copy, Debug)]
+enum Shape {
+    Http,
+    Token,
+    Request,
+}
+
+const SHAPES: [Shape; 3] = [Shape::Http, Shape::Token, Shape::Request];
+
+fn event(shape: Shape, key: Option<&str>) -> Value {
+    match shape {
+        Shape::Http => {
+            let mut event = event_fixture("authorizer-http-missing.json");
+            if let Some(key) = key {
+                event["headers"]["authorization"] = json!(format!("Bearer {key}"));
+            }
+            event
+        }
+        Shape::Token => {
+            json!({"type": "TOKEN", "authorizationToken": key.unwrap_or(""), "methodArn": METHOD_ARN})
+        }
+        Shape::Request => {
+            let mut event = event_fixture("authorizer-request-missing.json");
+            event["methodArn"] = json!(METHOD_ARN);
+            if let Some(key) = key {
+                event["headers"]["x-api-key"] = json!(key);
+            }
+            event
+        }
+    }
+}
+
+/// What an answer means, whatever its shape.
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    Allow(Value),
+    Deny,
+    Unauthorized,
+}
+
+fn outcome(shape: Shape, answer: Result<Value, lambda_http::Error>) -> Outcome {
+    let answer = match answer {
+        Err(err) if err.to_string() == UNAUTHORIZED => return Outcome::Unauthorized,
+        Err(err) => panic!("unexpected error: {err}"),
+        Ok(answer) => answer,
+    };
+    match shape {
+        Shape::Http => match answer["isAuthorized"].as_bool() {
+            Some(true) => Outcome::Allow(answer["context"].clone()),
+            Some(false) => Outcome::Deny,
+            None => panic!("no isAuthorized in {answer}"),
+        },
+        Shape::Token | Shape::Request => {
+            let statement = &answer["policyDocument"]["Statement"][0];
+            assert_eq!(statement["Action"], json!(["execute-api:Invoke"]));
+            assert_eq!(
+                statement["Resource"],
+                json!([STAGE_WIDE]),
+                "policy covers the stage"
+            );
+            match statement["Effect"].as_str() {
+                Some("Allow") => {
+                    assert_eq!(answer["principalId"], answer["context"]["keyId"]);
+                    Outcome::Allow(answer["context"].clone())
+                }
+                Some("Deny") => Outcome::Deny,
+                other => panic!("unexpected effect {other:?}"),
+            }
+        }
+    }
+}
+
+async fn decide(auth: &Authorizer, shape: Shape, key: Option<&str>, now: DateTime<Utc>) -> Outcome {
+    outcome(shape, auth.respond(event(shape, key), now).await)
+}
+
+fn authorizer(store: &Store, ttl_secs: u64) -> Authorizer {
+    let settings = Settings {
+        cache_ttl: StdDuration::from_secs(ttl_secs),
+        ..Settings::default()
+    };
+    Authorizer::new(store.clone(), settings)
+}
+
+async fn call_keygen(store: &Store, request: lambda_http::Request) -> Value {
+    let response = keygen::handle(store, request).await.unwrap();
+    assert!(response.status().is_success(), "{:?}", response.body());
+    if response.body().is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(response.body()).unwrap()
+    }
+}
+
+async fn new_org(store: &Store, org: &str) {
+    call_keygen(
+        store,
+        admin(
+            "PUT /v1/admin/organizations/{orgId}",
+            &[("orgId", org)],
+            Some(r#"{"name":"x"}"#),
+        ),
+    )
+    .await;
+}
+
+async fn new_key(store: &Store, org: &str, body: Value) -> Value {
+    call_keygen(
+        store,
+        admin(
+            "POST /v1/admin/organizations/{orgId}/api-keys",
+            &[("orgId", org)],
+            Some(&body.to_string()),
+        ),
+    )
+    .await
+}
+
+async fn delete_key(store: &Store, org: &str, key_id: &Value) {
+    let key_id = key_id.as_str().unwrap();
+    call_keygen(
+        store,
+        admin(
+            "DELETE /v1/admin/organizations/{orgId}/api-keys/{keyId}",
+            &[("orgId", org), ("keyId", key_id)],
+            None,
+        ),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn fixtures_in_events_get_the_documented_answers() {
+    let store = fresh_store().await;
+    seed_fixture_key(&store).await;
+    let auth = authorizer(&store, 30);
+    let expected_context = json!({
+        "organizationId": FIXTURE_ORG,
+        "keyId": FIXTURE_KEY_ID,
+        "scopes": "schedules:read conversations:write conversations:read"
+    });
+    for (shape, name) in [
+        (Shape::Http, "http"),
+        (Shape::Token, "token"),
+        (Shape::Request, "request"),
+    ] {
+        let run = |case: &str| {
+            auth.respond(
+                event_fixture(&format!("authorizer-{name}-{case}.json")),
+                Utc::now(),
+            )
+        };
+        let good = run("good").await.expect("good fixture answers");
+        match shape {
+            Shape::Http => assert_eq!(
+                good,
+                json!({"isAuthorized": true, "context": expected_context})
+            ),
+            _ => {
+                assert_eq!(good["context"], expected_context);
+                assert_eq!(good["policyDocument"]["Statement"][0]["Effect"], "Allow");
+            }
+        }
+        let bad = run("bad").await.expect("bad fixture answers");
+        match shape {
+            Shape::Http => assert_eq!(bad, json!({"isAuthorized": false, "context": {}})),
+            _ => assert_eq!(bad["policyDocument"]["Statement"][0]["Effect"], "Deny"),
+        }
+        let missing = run("missing").await;
+        match shape {
+            Shape::Http => assert_eq!(missing.unwrap()["isAuthorized"], false),
+            _ => assert_eq!(missing.unwrap_err().to_string(), UNAUTHORIZED),
+        }
+    }
+}
+
+#[tokio::test]
+async fn good_key_is_allowed_with_its_context_in_every_shape() {
+    let store = fresh_store().await;
+    new_org(&store, "acme").await;
+    let key = new_key(
+        &store,
+        "acme",
+        json!({"scopes": ["conversations:read", "schedules:read"]}),
+    )
+    .await;
+    let auth = authorizer(&store, 30);
+    for shape in SHAPES {
+        let got = decide(&auth, shape, key["apiKey"].as_str(), Utc::now()).await;
+        assert_eq!(
+            got,
+            Outcome::Allow(json!({
+                "organizationId": "acme",
+                "keyId": key["keyId"],
+                "scopes": "schedules:read conversations:read"
+            })),
+            "{shape:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn missing_malformed_altered_and_deleted_keys_never_get_in() {
+    let store = fresh_store().await;
+    new_org(&store, "acme").await;
+    new_org(&store, "globex").await;
+    let good = new_key(&store, "acme", json!({})).await;
+    let good = good["apiKey"].as_str().unwrap().to_owned();
+    let deleted = new_key(&store, "globex", json!({})).await;
+    delete_key(&store, "globex", &deleted["keyId"]).await;
+    let mut altered = good.clone().into_bytes();
+    altered[20] = if altered[20] == b'A' { b'B' } else { b'A' };
+    let altered = String::from_utf8(altered).unwrap();
+    let wrong_prefix = format!("orgx_{}", &good[5..]);
+    let deleted_key = deleted["apiKey"].as_str().unwrap();
+    let auth = authorizer(&store, 30);
+    for shape in SHAPES {
+        let missing = decide(&auth, shape, None, Utc::now()).await;
+        let empty = decide(&auth, shape, Some(""), Utc::now()).await;
+        let expected_missing = if matches!(shape, Shape::Http) {
+            Outcome::Deny
+        } else {
+            Outcome::Unauthorized
+        };
+        assert_eq!(missing, expected_missing, "{shape:?} missing");
+        assert_eq!(empty, expected_missing, "{shape:?} empty");
+        for bad in [
+            "garbage",
+            &wrong_prefix,
+            &altered,
+            deleted_key,
+            &good[..good.len() - 1],
+        ] {
+            assert_eq!(
+                decide(&auth, shape, Some(bad), Utc::now()).await,
+                Outcome::Deny,
+                "{shape:?} {bad}"
+            );
+        }
+        assert!(matches!(
+            decide(&auth, shape, Some(&good), Utc::now()).await,
+            Outcome::Allow(_)
+        ));
+    }
+}
+
+#[tokio::test]
+async fn expired_key_is_denied_even_from_the_cache() {
+    let store = fresh_store().await;
+    new_org(&store, "acme").await;
+    let expires = Utc::now() + Duration::hours(1);
+    let key = new_key(&store, "acme", json!({"expiresAt": expires.to_rfc3339()})).await;
+    let key = key["apiKey"].as_str().unwrap();
+    let auth = authorizer(&store, 300);
+    for shape in SHAPES {
+        // The first call caches the key; the later one must still see the expiry.
+        assert!(matches!(
+            decide(&auth, shape, Some(key), Utc::now()).await,
+            Outcome::Allow(_)
+        ));
+        assert_eq!(
+            decide(&auth, shape, Some(key), expires).await,
+            Outcome::Deny
+        );
+        assert_eq!(
+            decide(&auth, shape, Some(key), expires + Duration::hours(1)).await,
+            Outcome::Deny
+        );
+    }
+    // And straight from the table, with no cache.
+    let uncached = authorizer(&store, 0);
+    assert_eq!(
+        decide(
+            &uncached,
+            Shape::Http,
+            Some(key),
+            expires + Duration::seconds(1)
+        )
+        .await,
+        Outcome::Deny
+    );
+}
+
+#[tokio::test]
+async fn rolled_key_works_during_the_grace_period_only() {
+    let store = fresh_store().await;
+    new_org(&store, "acme").await;
+    let old = new_key(&store, "acme", json!({})).await;
+    let rolled = call_keygen(
+        &store,
+        admin(
+            "POST /v1/admin/organizations/{orgId}/api-keys/{keyId}/roll",
+            &[("orgId", "acme"), ("keyId", old["keyId"].as_str().unwrap())],
+            Some(r#"{"gracePeriodSeconds":600}"#),
+        ),
+    )
+    .await;
+    let auth = authorizer(&store, 0);
+    let now = Utc::now();
+    for shape in SHAPES {
+        assert!(matches!(
+            decide(&auth, shape, old["apiKey"].as_str(), now).await,
+            Outcome::Allow(_)
+        ));
+        assert_eq!(
+            decide(
+                &auth,
+                shape,
+                old["apiKey"].as_str(),
+                now + Duration::seconds(601)
+            )
+            .await,
+            Outcome::Deny
+        );
+        assert!(matches!(
+            decide(
+                &auth,
+                shape,
+                rolled["apiKey"].as_str(),
+                now + Duration::seconds(601)
+            )
+            .await,
+            Outcome::Allow(_)
+        ));
+    }
+}
+
+#[tokio::test]
+async fn deleted_key_is_denied_after_the_cache_ttl_and_at_once_without_cache() {
+    let store = fresh_store().await;
+    new_org(&store, "acme").await;
+    let cached_key = new_key(&store, "acme", json!({})).await;
+    let uncached_key = new_key(&store, "acme", json!({})).await;
+    let cached = authorizer(&store, 1);
+    let uncached = authorizer(&store, 0);
+    let (cached_plain, uncached_plain) = (
+        cached_key["apiKey"].as_str(),
+        uncached_key["apiKey"].as_str(),
+    );
+    assert!(matches!(
+        decide(&cached, Shape::Http, cached_plain, Utc::now()).await,
+        Outcome::Allow(_)
+    ));
+    assert!(matches!(
+        decide(&uncached, Shape::Http, uncached_plain, Utc::now()).await,
+        Outcome::Allow(_)
+    ));
+
+    delete_key(&store, "acme", &cached_key["keyId"]).await;
+    delete_key(&store, "acme", &uncached_key["keyId"]).await;
+
+    assert_eq!(
+        decide(&uncached, Shape::Http, uncached_plain, Utc::now()).await,
+        Outcome::Deny
+    );
+    // Within the 1 s window the cache still answers: the documented trade-off.
+    assert!(matches!(
+        decide(&cached, Shape::Http, cached_plain, Utc::now()).await,
+        Outcome::Allow(_)
+    ));
+    tokio::time::sleep(StdDuration::from_millis(1100)).await;
+    for shape in SHAPES {
+        assert_eq!(
+            decide(&cached, shape, cached_plain, Utc::now()).await,
+            Outcome::Deny
+        );
+    }
+}
+
+#[tokio::test]
+async fn unreachable_store_is_an_error_never_an_allow() {
+    let store = unreachable_store().await;
+    let key = orgkeys_shared::key_format::ApiKey::generate().unwrap();
+    for ttl in [0, 30] {
+        let auth = authorizer(&store, ttl);
+        for shape in SHAPES {
+            let answer = auth
+                .respond(event(shape, Some(key.expose())), Utc::now())
+                .await;
+            let err = answer.expect_err("must fail closed");
+            assert_ne!(
+                err.to_string(),
+                UNAUTHORIZED,
+                "a store failure is a 500, not a 401"
+            );
+            assert!(
+                !err.to_string().contains(key.expose()),
+                "error leaks the key"
+            );
+        }
+    }
+    // A malformed key needs no store: it is denied even while the store is down.
+    let auth = authorizer(&store, 30);
+    assert_eq!(
+        decide(&auth, Shape::Token, Some("orgk_short"), Utc::now()).await,
+        Outcome::Deny
+    );
+}
+
+#[tokio::test]
+async fn use_is_recorded_as_last_used_at() {
+    let store = fresh_store().await;
+    new_org(&store, "acme").await;
+    let key = new_key(&store, "acme", json!({})).await;
+    let auth = authorizer(&store, 30);
+    assert!(matches!(
+        decide(&auth, Shape::Token, key["apiKey"].as_str(), Utc::now()).await,
+        Outcome::Allow(_)
+    ));
+    let list = || async {
+        call_keygen(
+            &store,
+            admin(
+                "GET /v1/admin/organizations/{orgId}/api-keys",
+                &[("orgId", "acme")],
+                None,
+            ),
+        )
+        .await
+    };
+    for _ in 0..50 {
+        if list().await["items"][0]["lastUsedAt"].is_string() {
+            return;
+        }
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    }
+    panic!("lastUsedAt never recorded");
+}
