@@ -17,31 +17,57 @@ async fn main() {
     let store = fresh_store().await;
     seed_fixture_key(&store).await;
     let cached = Authorizer::new(store.clone(), Settings::default());
-    let uncached = Authorizer::new(store.clone(), Settings { cache_ttl: Duration::ZERO, ..Settings::default() });
+    let uncached = Authorizer::new(
+        store.clone(),
+        Settings {
+            cache_ttl: Duration::ZERO,
+            ..Settings::default()
+        },
+    );
     let now = Utc::now();
     let malformed = format!("{}x", &FIXTURE_KEY[..FIXTURE_KEY.len() - 1]);
     let event_bytes = serde_json::to_vec(&event_fixture("authorizer-http-good.json")).unwrap();
-    assert!(cached.check(FIXTURE_KEY, now).await.is_ok(), "warm the cache");
+    assert!(
+        cached.check(FIXTURE_KEY, now).await.is_ok(),
+        "warm the cache"
+    );
 
     let reject = measure(plan, "reject malformed key (checksum)", 1000, || async {
-        assert!(matches!(cached.check(&malformed, now).await, Ok(authorizer::Decision::Deny(_))));
+        assert!(matches!(
+            cached.check(&malformed, now).await,
+            Ok(authorizer::Decision::Deny(_))
+        ));
     })
     .await;
     let hit = measure(plan, "cache hit, handler only", 1000, || async {
-        assert!(matches!(cached.check(FIXTURE_KEY, now).await, Ok(authorizer::Decision::Allow(_))));
+        assert!(matches!(
+            cached.check(FIXTURE_KEY, now).await,
+            Ok(authorizer::Decision::Allow(_))
+        ));
     })
     .await;
-    let hit_json = measure(plan, "cache hit, event bytes → response bytes", 200, || async {
-        let event = serde_json::from_slice(&event_bytes).unwrap();
-        let answer = cached.respond(event, now).await.unwrap();
-        assert!(!serde_json::to_vec(&answer).unwrap().is_empty());
-    })
+    let hit_json = measure(
+        plan,
+        "cache hit, event bytes → response bytes",
+        200,
+        || async {
+            let event = serde_json::from_slice(&event_bytes).unwrap();
+            let answer = cached.respond(event, now).await.unwrap();
+            assert!(!serde_json::to_vec(&answer).unwrap().is_empty());
+        },
+    )
     .await;
 
-    let io_plan = Plan { batches: plan.batches.min(500), warmup: plan.warmup.min(50) };
+    let io_plan = Plan {
+        batches: plan.batches.min(500),
+        warmup: plan.warmup.min(50),
+    };
     let key = items::key_lookup_key(&KeyHash::of(&ApiKey::parse(FIXTURE_KEY).unwrap()));
     let miss = measure(io_plan, "cache miss (one GetItem)", 1, || async {
-        assert!(matches!(uncached.check(FIXTURE_KEY, now).await, Ok(authorizer::Decision::Allow(_))));
+        assert!(matches!(
+            uncached.check(FIXTURE_KEY, now).await,
+            Ok(authorizer::Decision::Allow(_))
+        ));
     })
     .await;
     let bare = measure(io_plan, "bare GetItem, same item and client", 1, || async {

@@ -29,9 +29,15 @@ pub struct Plan {
 impl Plan {
     pub fn from_args() -> Plan {
         if std::env::args().any(|a| a == "--bench") {
-            Plan { batches: 2_000, warmup: 200 }
+            Plan {
+                batches: 2_000,
+                warmup: 200,
+            }
         } else {
-            Plan { batches: 5, warmup: 1 }
+            Plan {
+                batches: 5,
+                warmup: 1,
+            }
         }
     }
 
@@ -60,14 +66,26 @@ where
     }
     per_call.sort();
     let at = |q: f64| per_call[((per_call.len() - 1) as f64 * q).round() as usize];
-    Sample { name: name.to_owned(), median: at(0.5), p99: at(0.99), calls: plan.batches * batch }
+    Sample {
+        name: name.to_owned(),
+        median: at(0.5),
+        p99: at(0.99),
+        calls: plan.batches * batch,
+    }
 }
 
 /// Renders samples as a Markdown table.
 pub fn table(title: &str, samples: &[&Sample]) -> String {
-    let mut out = format!("### {title}\n\n| operation | median | p99 | calls |\n|---|---:|---:|---:|\n");
+    let mut out =
+        format!("### {title}\n\n| operation | median | p99 | calls |\n|---|---:|---:|---:|\n");
     for s in samples {
-        out.push_str(&format!("| {} | {} | {} | {} |\n", s.name, show(s.median), show(s.p99), s.calls));
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            s.name,
+            show(s.median),
+            show(s.p99),
+            s.calls
+        ));
     }
     out
 }
@@ -84,11 +102,26 @@ pub fn ratio(label: &str, a: &Sample, b: &Sample, goal: f64) -> String {
 
 /// A target row for an absolute median.
 pub fn within(sample: &Sample, goal: Duration) -> String {
-    let verdict = if sample.median <= goal { "meets" } else { "misses" };
-    format!("| {} (median) | {} | ≤ {} | {verdict} |\n", sample.name, show(sample.median), show(goal))
+    let verdict = if sample.median <= goal {
+        "meets"
+    } else {
+        "misses"
+    };
+    format!(
+        "| {} (median) | {} | ≤ {} | {verdict} |\n",
+        sample.name,
+        show(sample.median),
+        show(goal)
+    )
 }
 
 pub fn show(d: Duration) -> String {
     let ns = d.as_nanos();
-    if ns < 10_000 { format!("{ns} ns") } else if ns < 10_000_000 { format!("{:.1} µs", ns as f64 / 1e3) } else { format!("{:.2} ms", ns as f64 / 1e6) }
+    if ns < 10_000 {
+        format!("{ns} ns")
+    } else if ns < 10_000_000 {
+        format!("{:.1} µs", ns as f64 / 1e3)
+    } else {
+        format!("{:.2} ms", ns as f64 / 1e6)
+    }
 }

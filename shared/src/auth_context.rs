@@ -5,7 +5,11 @@
 //! authorizer contexts accept only string, number and boolean values.
 
 use crate::models::Scope;
-use serde_json::{Map, Value, json};
+use crate::problem::Problem;
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt};
+use serde_json::{Value, json};
+use std::collections::HashMap;
 
 pub const ORGANIZATION_ID: &str = "organizationId";
 pub const KEY_ID: &str = "keyId";
@@ -32,7 +36,7 @@ impl AuthContext {
 
     /// Reads the context back. `None` unless both IDs are present; unknown
     /// scopes are dropped, so a context can only ever grant less.
-    pub fn from_fields(fields: &Map<String, Value>) -> Option<AuthContext> {
+    pub fn from_fields(fields: &HashMap<String, Value>) -> Option<AuthContext> {
         let text = |name: &str| {
             fields
                 .get(name)
@@ -49,11 +53,40 @@ impl AuthContext {
                 .collect(),
         })
     }
+
+    /// The caller of a public route: from `requestContext.authorizer.lambda`
+    /// (HTTP API) or the flat `requestContext.authorizer` (REST). No context is
+    /// a 401: a function wired up without the authorizer serves nobody.
+    pub fn from_request(request: &Request) -> Result<AuthContext, Problem> {
+        let fields = match request.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.authorizer.as_ref().map(|a| &a.fields),
+            Some(RequestContext::ApiGatewayV1(ctx)) => Some(&ctx.authorizer.fields),
+            _ => None,
+        };
+        fields
+            .and_then(AuthContext::from_fields)
+            .ok_or_else(|| Problem::unauthorized("this route needs an organization API key"))
+    }
+
+    /// A 403 naming the scope unless the key carries it.
+    pub fn require(&self, scope: Scope) -> Result<(), Problem> {
+        if self.scopes.contains(&scope) {
+            Ok(())
+        } else {
+            Err(Problem::forbidden(format!(
+                "this API key lacks the scope {scope}"
+            )))
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fields(value: &Value) -> HashMap<String, Value> {
+        value.as_object().unwrap().clone().into_iter().collect()
+    }
 
     #[test]
     fn context_round_trips_as_flat_strings() {
@@ -65,19 +98,16 @@ mod tests {
         let value = ctx.to_value();
         assert_eq!(value["scopes"], "schedules:read conversations:write");
         assert!(value.as_object().unwrap().values().all(Value::is_string));
-        assert_eq!(
-            AuthContext::from_fields(value.as_object().unwrap()),
-            Some(ctx)
-        );
+        assert_eq!(AuthContext::from_fields(&fields(&value)), Some(ctx));
     }
 
     #[test]
     fn missing_ids_give_no_context_and_unknown_scopes_are_dropped() {
         let partial = json!({"organizationId": "acme", "scopes": "schedules:read"});
-        assert_eq!(AuthContext::from_fields(partial.as_object().unwrap()), None);
+        assert_eq!(AuthContext::from_fields(&fields(&partial)), None);
         let odd =
             json!({"organizationId": "a", "keyId": "k", "scopes": "admin:all schedules:read"});
-        let ctx = AuthContext::from_fields(odd.as_object().unwrap()).unwrap();
+        let ctx = AuthContext::from_fields(&fields(&odd)).unwrap();
         assert_eq!(ctx.scopes, vec![Scope::SchedulesRead]);
     }
 }

@@ -6,6 +6,9 @@
 //! | organization              | `ORG#<orgId>`    | `ORG`          |
 //! | key, for the authorizer   | `KEY#<hash hex>` | `KEY`          |
 //! | key, the organization's   | `ORG#<orgId>`    | `KEY#<keyId>`  |
+//! | schedule                  | `ORG#<orgId>`    | `SCHED#<id>`   |
+//! | outbound conversation     | `ORG#<orgId>`    | `CONV#<id>`    |
+//! | idempotency record        | `ORG#<orgId>`    | `IDEM#<key>`   |
 //!
 //! The authorizer finds a key with one `GetItem` on its hash; admins list and
 //! delete through the organization's partition. Both key items are written in
@@ -13,7 +16,9 @@
 //! holds `keyHash` (to find its twin) and `lastUsedAt` (so listing is one Query).
 
 use crate::key_hash::KeyHash;
-use crate::models::{KeyRecord, Organization, Scope};
+use crate::models::{
+    Channel, Contact, Conversation, KeyRecord, Organization, Schedule, ScheduleStatus, Scope,
+};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::HashMap;
@@ -39,9 +44,30 @@ pub const EXPIRES_AT: &str = "expiresAt";
 pub const LAST_USED_AT: &str = "lastUsedAt";
 pub const ROLLED_TO: &str = "rolledTo";
 
+pub const SCHEDULE_ID: &str = "scheduleId";
+pub const CAMPAIGN: &str = "campaign";
+pub const CHANNEL: &str = "channel";
+pub const STATUS: &str = "status";
+pub const STARTS_AT: &str = "startsAt";
+pub const ENDS_AT: &str = "endsAt";
+pub const CONVERSATION_ID: &str = "conversationId";
+pub const DISPATCH_ID: &str = "dispatchId";
+pub const PHONE: &str = "phone";
+pub const CUSTOMER_UID: &str = "customerUid";
+pub const VARIABLES: &str = "variables";
+pub const REFERENCE: &str = "reference";
+pub const FINGERPRINT: &str = "fingerprint";
+pub const LEASE_UNTIL: &str = "leaseUntil";
+pub const RESPONSE: &str = "response";
+/// What an item is, for stream consumers that filter (`CONVERSATION`, ...).
+pub const ITEM_TYPE: &str = "itemType";
+
 const ORG_SK: &str = "ORG";
 const KEY_SK: &str = "KEY";
 pub const ORG_KEY_SK_PREFIX: &str = "KEY#";
+pub const SCHEDULE_SK_PREFIX: &str = "SCHED#";
+const CONVERSATION_SK_PREFIX: &str = "CONV#";
+const IDEMPOTENCY_SK_PREFIX: &str = "IDEM#";
 
 /// Expired keys stay this long before DynamoDB's TTL removes them, so admins
 /// still see a just-expired or just-rolled key in the listing.
@@ -69,6 +95,21 @@ pub fn key_lookup_key(hash: &KeyHash) -> Item {
 
 pub fn org_key_key(org_id: &str, key_id: &str) -> Item {
     primary_key(org_pk(org_id), format!("{ORG_KEY_SK_PREFIX}{key_id}"))
+}
+
+pub fn schedule_key(org_id: &str, schedule_id: &str) -> Item {
+    primary_key(org_pk(org_id), format!("{SCHEDULE_SK_PREFIX}{schedule_id}"))
+}
+
+pub fn conversation_key(org_id: &str, conversation_id: &str) -> Item {
+    primary_key(
+        org_pk(org_id),
+        format!("{CONVERSATION_SK_PREFIX}{conversation_id}"),
+    )
+}
+
+pub fn idempotency_key(org_id: &str, key: &str) -> Item {
+    primary_key(org_pk(org_id), format!("{IDEMPOTENCY_SK_PREFIX}{key}"))
 }
 
 pub fn timestamp(at: DateTime<Utc>) -> String {
@@ -169,6 +210,122 @@ pub fn key_record_from_item(item: &Item) -> Result<KeyRecord, CorruptItem> {
     })
 }
 
+/// A schedule's attributes other than its primary key and `createdAt`
+/// (which an upsert must keep), for `SET` expressions.
+pub fn schedule_attributes(schedule: &Schedule) -> Item {
+    let mut item = HashMap::from([
+        (ITEM_TYPE.to_owned(), s("SCHEDULE")),
+        (ORG_ID.to_owned(), s(&schedule.organization_id)),
+        (SCHEDULE_ID.to_owned(), s(&schedule.schedule_id)),
+        (NAME.to_owned(), s(&schedule.name)),
+        (CAMPAIGN.to_owned(), s(&schedule.campaign)),
+        (CHANNEL.to_owned(), s(schedule.channel.as_str())),
+        (STATUS.to_owned(), s(schedule.status.as_str())),
+        (UPDATED_AT.to_owned(), s(timestamp(schedule.updated_at))),
+    ]);
+    let optional = [(STARTS_AT, schedule.starts_at), (ENDS_AT, schedule.ends_at)];
+    for (name, at) in optional {
+        item.insert(
+            name.to_owned(),
+            at.map_or(AttributeValue::Null(true), |at| s(timestamp(at))),
+        );
+    }
+    item
+}
+
+pub fn schedule_from_item(item: &Item) -> Result<Schedule, CorruptItem> {
+    Ok(Schedule {
+        organization_id: string(item, ORG_ID)?,
+        schedule_id: string(item, SCHEDULE_ID)?,
+        name: string(item, NAME)?,
+        campaign: string(item, CAMPAIGN)?,
+        channel: parsed::<Channel>(item, CHANNEL)?,
+        status: parsed::<ScheduleStatus>(item, STATUS)?,
+        starts_at: optional_time(item, STARTS_AT)?,
+        ends_at: optional_time(item, ENDS_AT)?,
+        created_at: time(item, CREATED_AT)?,
+        updated_at: time(item, UPDATED_AT)?,
+    })
+}
+
+pub fn conversation_item(conversation: &Conversation) -> Item {
+    let contact = &conversation.contact;
+    let mut item = conversation_key(&conversation.organization_id, &conversation.conversation_id);
+    item.extend([
+        (ITEM_TYPE.to_owned(), s("CONVERSATION")),
+        (ORG_ID.to_owned(), s(&conversation.organization_id)),
+        (CONVERSATION_ID.to_owned(), s(&conversation.conversation_id)),
+        (DISPATCH_ID.to_owned(), s(&conversation.dispatch_id)),
+        (SCHEDULE_ID.to_owned(), s(&conversation.schedule_id)),
+        (CHANNEL.to_owned(), s(conversation.channel.as_str())),
+        (PHONE.to_owned(), s(&contact.phone)),
+        (
+            VARIABLES.to_owned(),
+            AttributeValue::M(
+                contact
+                    .variables
+                    .iter()
+                    .map(|(k, v)| (k.clone(), s(v)))
+                    .collect(),
+            ),
+        ),
+        (STATUS.to_owned(), s(&conversation.status)),
+        (CREATED_AT.to_owned(), s(timestamp(conversation.created_at))),
+    ]);
+    let optional = [
+        (NAME, &contact.name),
+        (CUSTOMER_UID, &contact.customer_uid),
+        (REFERENCE, &conversation.reference),
+    ];
+    for (name, value) in optional {
+        if let Some(value) = value {
+            item.insert(name.to_owned(), s(value));
+        }
+    }
+    item
+}
+
+pub fn conversation_from_item(item: &Item) -> Result<Conversation, CorruptItem> {
+    let variables = match item.get(VARIABLES) {
+        Some(AttributeValue::M(map)) => map
+            .iter()
+            .map(|(k, v)| match v {
+                AttributeValue::S(text) => Ok((k.clone(), text.clone())),
+                _ => Err(CorruptItem(format!("{VARIABLES}.{k} is not a string"))),
+            })
+            .collect::<Result<_, _>>()?,
+        _ => return Err(CorruptItem(format!("missing {VARIABLES}"))),
+    };
+    Ok(Conversation {
+        organization_id: string(item, ORG_ID)?,
+        conversation_id: string(item, CONVERSATION_ID)?,
+        dispatch_id: string(item, DISPATCH_ID)?,
+        schedule_id: string(item, SCHEDULE_ID)?,
+        channel: parsed::<Channel>(item, CHANNEL)?,
+        contact: Contact {
+            phone: string(item, PHONE)?,
+            name: optional_string(item, NAME)?,
+            customer_uid: optional_string(item, CUSTOMER_UID)?,
+            variables,
+        },
+        reference: optional_string(item, REFERENCE)?,
+        status: string(item, STATUS)?,
+        created_at: time(item, CREATED_AT)?,
+    })
+}
+
+fn parsed<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, CorruptItem> {
+    string(item, name)?
+        .parse()
+        .map_err(|_| CorruptItem(format!("unknown {name}")))
+}
+
+/// Reads a named attribute as a string, for the few records (idempotency)
+/// whose attributes the store reads one by one.
+pub fn attribute_string(item: &Item, name: &str) -> Result<String, CorruptItem> {
+    string(item, name)
+}
+
 /// The hash stored on the organization's copy of a key.
 pub fn key_hash_from_item(item: &Item) -> Result<KeyHash, CorruptItem> {
     KeyHash::from_hex(&string(item, KEY_HASH)?)
@@ -237,6 +394,46 @@ mod tests {
         assert_eq!(lookup[PK], s(format!("KEY#{}", hash.to_hex())));
         assert_eq!(org_copy[SK], s("KEY#key_1"));
         assert!(lookup.contains_key(TTL));
+    }
+
+    #[test]
+    fn schedules_and_conversations_round_trip() {
+        let now = record().created_at;
+        let schedule = Schedule {
+            organization_id: "acme".into(),
+            schedule_id: "spring".into(),
+            name: "Spring".into(),
+            campaign: "Renewals".into(),
+            channel: Channel::Whatsapp,
+            status: ScheduleStatus::Paused,
+            starts_at: Some(now),
+            ends_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut item = schedule_attributes(&schedule);
+        item.insert(CREATED_AT.into(), s(timestamp(now)));
+        assert_eq!(schedule_from_item(&item).unwrap(), schedule);
+
+        let conversation = Conversation {
+            organization_id: "acme".into(),
+            conversation_id: "conv_1".into(),
+            dispatch_id: "dsp_1".into(),
+            schedule_id: "spring".into(),
+            channel: Channel::Sms,
+            contact: Contact {
+                phone: "+353861234567".into(),
+                name: None,
+                customer_uid: Some("c-9".into()),
+                variables: [("firstName".to_owned(), "Ann".to_owned())].into(),
+            },
+            reference: Some("batch-7".into()),
+            status: "queued".into(),
+            created_at: now,
+        };
+        let item = conversation_item(&conversation);
+        assert_eq!(item[SK], s("CONV#conv_1"));
+        assert_eq!(conversation_from_item(&item).unwrap(), conversation);
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! - [`models`] holds the domain types (organizations, key records, scopes).
 //! - [`validation`] checks identifiers and collects field errors.
 //! - [`problem`] renders every error as RFC 9457 `application/problem+json`.
+//! - [`cursor`] makes and checks opaque pagination cursors.
+//! - [`ids`] makes the random public identifiers (keys, dispatches).
 //! - [`http`] reads JSON bodies and route keys and writes JSON responses.
 //! - [`auth_context`] is the context the authorizer hands to the public functions.
 //! - [`caller`] reads who is calling from API Gateway's authorizer context.
@@ -18,7 +20,9 @@
 pub mod auth_context;
 pub mod caller;
 pub mod config;
+pub mod cursor;
 pub mod http;
+pub mod ids;
 pub mod items;
 pub mod key_format;
 pub mod key_hash;

@@ -125,6 +125,16 @@ impl Problem {
         )
     }
 
+    /// 422: the request is well-formed but contradicts an earlier one.
+    pub fn unprocessable(detail: impl Into<String>) -> Problem {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "urn:orgkeys:problem:idempotency-key-reused",
+            "Idempotency-Key reused",
+            detail,
+        )
+    }
+
     /// 500 for store failures and bugs: the detail stays generic on purpose;
     /// the cause goes to the logs with the request ID, not to the client.
     pub fn internal() -> Problem {

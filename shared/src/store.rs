@@ -3,12 +3,12 @@
 
 use crate::items::{self, CorruptItem, Item};
 use crate::key_hash::KeyHash;
-use crate::models::{KeyRecord, Organization};
+use crate::models::{Channel, Conversation, KeyRecord, Organization, Schedule, ScheduleStatus};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    ConditionCheck, Delete, Put, ReturnValue, TransactWriteItem, Update,
+    ConditionCheck, Delete, Put, PutRequest, ReturnValue, TransactWriteItem, Update, WriteRequest,
 };
 use chrono::{DateTime, Utc};
 use std::fmt;
@@ -300,16 +300,400 @@ impl Store {
             .expression_attribute_values(":at", items::s(items::timestamp(at)))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
+        // A key deleted meanwhile stays deleted: the failed condition is fine.
+        conditional(result).map(|_| ())
+    }
+
+    /// Creates or replaces a schedule, keeping `createdAt`; `true` when created.
+    /// The caller checks that the organization exists (organizations are never deleted).
+    pub async fn put_schedule(&self, schedule: &Schedule) -> Result<(Schedule, bool), StoreError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(items::schedule_key(
+                &schedule.organization_id,
+                &schedule.schedule_id,
+            )))
+            .return_values(ReturnValue::AllOld);
+        let mut sets = Vec::new();
+        for (i, (name, value)) in items::schedule_attributes(schedule).into_iter().enumerate() {
+            sets.push(format!("#a{i} = :v{i}"));
+            update = update
+                .expression_attribute_names(format!("#a{i}"), name)
+                .expression_attribute_values(format!(":v{i}"), value);
+        }
+        let output = update
+            .update_expression(format!(
+                "SET {}, #created = if_not_exists(#created, :now)",
+                sets.join(", ")
+            ))
+            .expression_attribute_names("#created", items::CREATED_AT)
+            .expression_attribute_values(":now", items::s(items::timestamp(schedule.updated_at)))
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        let old = output.attributes().filter(|item| !item.is_empty());
+        let mut saved = schedule.clone();
+        if let Some(old) = old {
+            saved.created_at = items::schedule_from_item(old)?.created_at;
+        }
+        Ok((saved, old.is_none()))
+    }
+
+    pub async fn get_schedule(
+        &self,
+        org_id: &str,
+        schedule_id: &str,
+    ) -> Result<Option<Schedule>, StoreError> {
+        let item = self.get(items::schedule_key(org_id, schedule_id)).await?;
+        Ok(item.as_ref().map(items::schedule_from_item).transpose()?)
+    }
+
+    /// Deletes a schedule; [`StoreError::NotFound`] if there was none.
+    pub async fn delete_schedule(&self, org_id: &str, schedule_id: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(items::schedule_key(org_id, schedule_id)))
+            .condition_expression("attribute_exists(PK)")
+            .send()
+            .await;
+        if conditional(result)? {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+
+    /// One page of an organization's schedules in ID order, at most `limit`,
+    /// resuming after the schedule ID `after`. Returns the page and, when more
+    /// may follow, the ID to resume after.
+    pub async fn list_schedules(
+        &self,
+        org_id: &str,
+        filter: &ScheduleFilter,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<(Vec<Schedule>, Option<String>), StoreError> {
+        let mut found = Vec::new();
+        let mut start = after.map(|id| items::schedule_key(org_id, id));
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", items::PK)
+                .expression_attribute_names("#sk", items::SK)
+                .expression_attribute_values(":pk", items::s(items::org_pk(org_id)))
+                .expression_attribute_values(":prefix", items::s(items::SCHEDULE_SK_PREFIX))
+                .set_exclusive_start_key(start);
+            let mut conditions = Vec::new();
+            if let Some(status) = filter.status {
+                conditions.push("#status = :status");
+                query = query
+                    .expression_attribute_names("#status", items::STATUS)
+                    .expression_attribute_values(":status", items::s(status.as_str()));
             }
-            Err(err) => Err(StoreError::from_sdk(err)),
+            if let Some(channel) = filter.channel {
+                conditions.push("#channel = :channel");
+                query = query
+                    .expression_attribute_names("#channel", items::CHANNEL)
+                    .expression_attribute_values(":channel", items::s(channel.as_str()));
+            }
+            if conditions.is_empty() {
+                // Without a filter every item read is returned: read no more than needed.
+                query = query.limit((limit - found.len()) as i32);
+            } else {
+                query = query.filter_expression(conditions.join(" AND "));
+            }
+            let page = query.send().await.map_err(StoreError::from_sdk)?;
+            let more_in_table = page.last_evaluated_key().is_some();
+            for (index, item) in page.items().iter().enumerate() {
+                found.push(items::schedule_from_item(item)?);
+                if found.len() == limit {
+                    let more = more_in_table || index + 1 < page.items().len();
+                    let next = more.then(|| found[limit - 1].schedule_id.clone());
+                    return Ok((found, next));
+                }
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok((found, None));
+            }
+        }
+    }
+
+    /// Writes conversations with `BatchWriteItem`, 25 per call, the calls in
+    /// parallel. Items unprocessed under throttling are retried with backoff;
+    /// if some still remain the call fails, and because conversation IDs are
+    /// deterministic a retry rewrites the same items rather than adding any.
+    pub async fn put_conversations(
+        &self,
+        conversations: &[Conversation],
+    ) -> Result<(), StoreError> {
+        let mut batches = tokio::task::JoinSet::new();
+        for chunk in conversations.chunks(25) {
+            let requests: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|c| {
+                    let put = PutRequest::builder()
+                        .set_item(Some(items::conversation_item(c)))
+                        .build()
+                        .map_err(StoreError::from_build)?;
+                    Ok(WriteRequest::builder().put_request(put).build())
+                })
+                .collect::<Result<_, StoreError>>()?;
+            let store = self.clone();
+            batches.spawn(async move { store.batch_write(requests).await });
+        }
+        while let Some(joined) = batches.join_next().await {
+            joined
+                .map_err(|err| StoreError::Unavailable(format!("batch task failed: {err}")))??;
+        }
+        Ok(())
+    }
+
+    async fn batch_write(&self, mut requests: Vec<WriteRequest>) -> Result<(), StoreError> {
+        for attempt in 0..BATCH_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+            }
+            let output = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, requests)
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+            requests = output
+                .unprocessed_items
+                .and_then(|mut left| left.remove(&self.table))
+                .unwrap_or_default();
+            if requests.is_empty() {
+                return Ok(());
+            }
+        }
+        Err(StoreError::Unavailable(format!(
+            "{} conversation writes still unprocessed after {BATCH_ATTEMPTS} attempts",
+            requests.len()
+        )))
+    }
+
+    pub async fn get_conversation(
+        &self,
+        org_id: &str,
+        conversation_id: &str,
+    ) -> Result<Option<Conversation>, StoreError> {
+        let item = self
+            .get(items::conversation_key(org_id, conversation_id))
+            .await?;
+        Ok(item
+            .as_ref()
+            .map(items::conversation_from_item)
+            .transpose()?)
+    }
+
+    /// Claims an `Idempotency-Key` for a request with `fingerprint`. See [`Claim`].
+    pub async fn claim_idempotency(
+        &self,
+        request: &IdempotentRequest<'_>,
+    ) -> Result<Claim, StoreError> {
+        for _ in 0..3 {
+            let key = items::idempotency_key(request.org_id, request.key);
+            let Some(existing) = self.get(key.clone()).await? else {
+                if self.put_claim(request, None).await? {
+                    return Ok(Claim::Fresh);
+                }
+                continue;
+            };
+            let text = |name| items::attribute_string(&existing, name);
+            let created_at = text(items::CREATED_AT)?;
+            let created = chrono::DateTime::parse_from_rfc3339(&created_at)
+                .map_err(|_| StoreError::Corrupt("idempotency createdAt".into()))?;
+            if created.with_timezone(&Utc) + request.retention <= request.now {
+                // Past its retention but not yet removed by TTL: the key is free again.
+                if self.put_claim(request, Some(&created_at)).await? {
+                    return Ok(Claim::Fresh);
+                }
+                continue;
+            }
+            if text(items::FINGERPRINT)? != request.fingerprint {
+                return Ok(Claim::Mismatch);
+            }
+            if text(items::STATUS)? == IDEMPOTENCY_DONE {
+                return Ok(Claim::Replay(text(items::RESPONSE)?));
+            }
+            let lease = text(items::LEASE_UNTIL)?;
+            if lease > items::timestamp(request.now) {
+                return Ok(Claim::InFlight);
+            }
+            // The previous attempt died or gave up: resume its dispatch.
+            if self.renew_lease(request, &lease).await? {
+                return Ok(Claim::Resume {
+                    dispatch_id: text(items::DISPATCH_ID)?,
+                    created_at: created.with_timezone(&Utc),
+                });
+            }
+            return Ok(Claim::InFlight);
+        }
+        Err(StoreError::Conflict)
+    }
+
+    /// Writes a new claim; `false` when someone else's claim got there first.
+    async fn put_claim(
+        &self,
+        request: &IdempotentRequest<'_>,
+        replacing: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let mut item = items::idempotency_key(request.org_id, request.key);
+        item.extend([
+            (items::ITEM_TYPE.to_owned(), items::s("IDEMPOTENCY")),
+            (items::STATUS.to_owned(), items::s(IDEMPOTENCY_IN_PROGRESS)),
+            (items::FINGERPRINT.to_owned(), items::s(request.fingerprint)),
+            (items::DISPATCH_ID.to_owned(), items::s(request.dispatch_id)),
+            (
+                items::CREATED_AT.to_owned(),
+                items::s(items::timestamp(request.now)),
+            ),
+            (
+                items::LEASE_UNTIL.to_owned(),
+                items::s(items::timestamp(request.now + request.lease)),
+            ),
+            (
+                items::TTL.to_owned(),
+                items::n((request.now + request.retention).timestamp()),
+            ),
+        ]);
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item));
+        let put = match replacing {
+            None => put.condition_expression("attribute_not_exists(PK)"),
+            Some(created_at) => put
+                .condition_expression("#created = :old")
+                .expression_attribute_names("#created", items::CREATED_AT)
+                .expression_attribute_values(":old", items::s(created_at)),
+        };
+        conditional(put.send().await)
+    }
+
+    async fn renew_lease(
+        &self,
+        request: &IdempotentRequest<'_>,
+        old_lease: &str,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(items::idempotency_key(request.org_id, request.key)))
+            .update_expression("SET #lease = :new")
+            .condition_expression("#lease = :old AND #status = :progress")
+            .expression_attribute_names("#lease", items::LEASE_UNTIL)
+            .expression_attribute_names("#status", items::STATUS)
+            .expression_attribute_values(
+                ":new",
+                items::s(items::timestamp(request.now + request.lease)),
+            )
+            .expression_attribute_values(":old", items::s(old_lease))
+            .expression_attribute_values(":progress", items::s(IDEMPOTENCY_IN_PROGRESS))
+            .send()
+            .await;
+        conditional(result)
+    }
+
+    /// Stores the response of a finished request under its key, for replays.
+    pub async fn complete_idempotency(
+        &self,
+        org_id: &str,
+        key: &str,
+        dispatch_id: &str,
+        response: &str,
+    ) -> Result<(), StoreError> {
+        self.update_claim(
+            org_id,
+            key,
+            dispatch_id,
+            "SET #status = :done, #response = :response REMOVE #lease",
+            Some(response),
+        )
+        .await
+    }
+
+    /// Ends the lease of a failed attempt so a retry may resume at once.
+    pub async fn release_idempotency(
+        &self,
+        org_id: &str,
+        key: &str,
+        dispatch_id: &str,
+    ) -> Result<(), StoreError> {
+        self.update_claim(org_id, key, dispatch_id, "SET #lease = :released", None)
+            .await
+    }
+
+    /// Forgets a claim whose request was refused before anything was written,
+    /// so the key can be used again.
+    pub async fn abandon_idempotency(
+        &self,
+        org_id: &str,
+        key: &str,
+        dispatch_id: &str,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(items::idempotency_key(org_id, key)))
+            .condition_expression("#dispatch = :dispatch AND #status = :progress")
+            .expression_attribute_names("#dispatch", items::DISPATCH_ID)
+            .expression_attribute_names("#status", items::STATUS)
+            .expression_attribute_values(":dispatch", items::s(dispatch_id))
+            .expression_attribute_values(":progress", items::s(IDEMPOTENCY_IN_PROGRESS))
+            .send()
+            .await;
+        conditional(result).map(|_| ())
+    }
+
+    async fn update_claim(
+        &self,
+        org_id: &str,
+        key: &str,
+        dispatch_id: &str,
+        expression: &str,
+        response: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(items::idempotency_key(org_id, key)))
+            .update_expression(expression)
+            .condition_expression("#dispatch = :dispatch AND #status = :progress")
+            .expression_attribute_names("#dispatch", items::DISPATCH_ID)
+            .expression_attribute_names("#status", items::STATUS)
+            .expression_attribute_names("#lease", items::LEASE_UNTIL)
+            .expression_attribute_values(":dispatch", items::s(dispatch_id))
+            .expression_attribute_values(":progress", items::s(IDEMPOTENCY_IN_PROGRESS));
+        update = match response {
+            Some(response) => update
+                .expression_attribute_names("#response", items::RESPONSE)
+                .expression_attribute_values(":done", items::s(IDEMPOTENCY_DONE))
+                .expression_attribute_values(":response", items::s(response)),
+            None => update.expression_attribute_values(
+                ":released",
+                items::s(items::timestamp(DateTime::<Utc>::UNIX_EPOCH)),
+            ),
+        };
+        if conditional(update.send().await)? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
         }
     }
 
@@ -371,6 +755,70 @@ impl Store {
             }
         }
         Err(StoreError::from_sdk(err))
+    }
+}
+
+/// Unprocessed-item retries of one `BatchWriteItem` chunk before giving up.
+const BATCH_ATTEMPTS: u32 = 5;
+const IDEMPOTENCY_IN_PROGRESS: &str = "in_progress";
+const IDEMPOTENCY_DONE: &str = "completed";
+
+/// Filters of a schedule listing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScheduleFilter {
+    pub status: Option<ScheduleStatus>,
+    pub channel: Option<Channel>,
+}
+
+/// One request under an `Idempotency-Key`.
+#[derive(Debug, Clone)]
+pub struct IdempotentRequest<'a> {
+    pub org_id: &'a str,
+    pub key: &'a str,
+    /// Identifies the request body: same key, other fingerprint is a misuse.
+    pub fingerprint: &'a str,
+    /// The dispatch this request starts if the key is fresh.
+    pub dispatch_id: &'a str,
+    pub now: DateTime<Utc>,
+    /// How long an attempt holds the key before another may resume it.
+    pub lease: chrono::Duration,
+    /// How long the key is remembered.
+    pub retention: chrono::Duration,
+}
+
+/// What a claimed `Idempotency-Key` lets the request do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The key is new: go ahead with the request's own dispatch ID.
+    Fresh,
+    /// An earlier attempt with the same body failed midway: finish its dispatch.
+    Resume {
+        dispatch_id: String,
+        created_at: DateTime<Utc>,
+    },
+    /// Done before: answer with this stored response.
+    Replay(String),
+    /// Another attempt holds the key right now.
+    InFlight,
+    /// The key was used with a different body.
+    Mismatch,
+}
+
+/// `Ok(true)` when a conditional write happened, `Ok(false)` when its condition failed.
+fn conditional<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(err)
+            if err.as_service_error().and_then(|e| e.code())
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(false)
+        }
+        Err(err) => Err(StoreError::from_sdk(err)),
     }
 }
 

@@ -2,6 +2,8 @@
 //! server named by `AWS_ENDPOINT_URL_DYNAMODB` (started by `scripts/test`), and
 //! API Gateway HTTP API (payload 2.0) events built the way API Gateway sends them.
 
+pub mod fault_proxy;
+
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use lambda_http::{Body, Request, Response};
 use orgkeys_shared::store::Store;
@@ -32,7 +34,8 @@ pub async fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&config)
 }
 
-fn endpoint() -> String {
+/// The DynamoDB server's endpoint, from `AWS_ENDPOINT_URL_DYNAMODB`.
+pub fn endpoint() -> String {
     std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_else(|_| {
         panic!(
             "AWS_ENDPOINT_URL_DYNAMODB is not set: these tests need a DynamoDB-API server. \
@@ -55,6 +58,45 @@ pub fn http_event(
     body: Option<&str>,
     authorizer: Value,
 ) -> Request {
+    to_request(http_event_json(route, params, body, authorizer))
+}
+
+/// Parses an event the way `lambda_http` does in Lambda.
+pub fn to_request(event: Value) -> Request {
+    lambda_http::request::from_str(&event.to_string()).expect("valid API Gateway v2 event")
+}
+
+/// Adds query parameters to an event from [`http_event_json`].
+pub fn with_query(mut event: Value, query: &[(&str, &str)]) -> Value {
+    let raw: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    event["rawQueryString"] = json!(raw.join("&"));
+    event["queryStringParameters"] = Value::Object(
+        query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), json!(v)))
+            .collect(),
+    );
+    event
+}
+
+/// Adds a header (lower-case, as HTTP APIs deliver them).
+pub fn with_header(mut event: Value, name: &str, value: &str) -> Value {
+    event["headers"][name.to_ascii_lowercase()] = json!(value);
+    event
+}
+
+/// The context the orgkeys authorizer passes on for a key of `org` with `scopes`.
+pub fn key_authorizer(org: &str, scopes: &str) -> Value {
+    json!({"lambda": {"organizationId": org, "keyId": "key_test", "scopes": scopes}})
+}
+
+/// The JSON of [`http_event`], for tests that add to it.
+pub fn http_event_json(
+    route: &str,
+    params: &[(&str, &str)],
+    body: Option<&str>,
+    authorizer: Value,
+) -> Value {
     let (method, template) = route.split_once(' ').expect("route key is 'METHOD /path'");
     let mut path = template.to_owned();
     for (name, value) in params {
@@ -97,7 +139,7 @@ pub fn http_event(
     if let Some(body) = body {
         event["body"] = json!(body);
     }
-    lambda_http::request::from_str(&event.to_string()).expect("valid API Gateway v2 event")
+    event
 }
 
 /// The IAM authorizer context API Gateway attaches to SigV4-signed requests.

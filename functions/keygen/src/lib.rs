@@ -334,17 +334,11 @@ fn new_key(template: KeyTemplate<'_>) -> Result<(ApiKey, KeyRecord), Problem> {
     Ok((key, record))
 }
 
-/// `key_` and 24 hex digits (96 random bits): public, unique, path-safe.
 fn new_key_id() -> Result<String, Problem> {
-    let mut bytes = [0u8; 12];
-    getrandom::fill(&mut bytes).map_err(|err| {
+    orgkeys_shared::ids::random_id("key_").map_err(|err| {
         tracing::error!(error = %err, "OS random number generator failed");
         Problem::internal()
-    })?;
-    Ok(bytes.iter().fold(String::from("key_"), |mut id, byte| {
-        id.push_str(&format!("{byte:02x}"));
-        id
-    }))
+    })
 }
 
 fn created_key_response(key: &ApiKey, record: &KeyRecord) -> Response<Body> {

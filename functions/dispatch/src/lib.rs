@@ -1,0 +1,510 @@
+//! Outbound conversations: `POST /v1/conversations/outbound` queues one
+//! conversation per contact on one of the caller's active schedules, and
+//! `GET /v1/conversations/{conversationId}` reads one back.
+//!
+//! Nothing lost, nothing twice: conversation IDs are derived from the
+//! dispatch ID and the contact's position, so writing a dispatch again writes
+//! the same items. With an `Idempotency-Key` a retry after a failure resumes
+//! the same dispatch (same IDs), a repeat after success replays the original
+//! 202, and the key is remembered for 24 hours. Without a key, a retry after a
+//! 5xx is a new dispatch: contacts written before the failure may be queued twice.
+
+mod idempotency_key;
+
+use chrono::{DateTime, Duration, Utc};
+use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Error, Request, Response};
+use orgkeys_shared::auth_context::AuthContext;
+use orgkeys_shared::http::{json_body, json_response, path_param, respond, route_key};
+use orgkeys_shared::ids::{hex_id, random_id};
+use orgkeys_shared::items::timestamp;
+use orgkeys_shared::models::{Channel, Contact, Conversation, Scope};
+use orgkeys_shared::problem::{FieldError, Problem};
+use orgkeys_shared::store::{Claim, IdempotentRequest, Store};
+use orgkeys_shared::validation::{Violations, is_valid_id};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+pub const BODY_LIMIT: usize = 256 * 1024;
+pub const MAX_CONTACTS: usize = 100;
+const MAX_VARIABLE_CHARS: usize = 1024;
+const MAX_TEXT_CHARS: usize = 200;
+/// How long an idempotency key is remembered.
+pub const IDEMPOTENCY_RETENTION: Duration = Duration::hours(24);
+/// How long one attempt holds a key: longer than the function's 10 s timeout,
+/// so a live attempt is never resumed under its feet.
+pub const IDEMPOTENCY_LEASE: Duration = Duration::seconds(15);
+const QUEUED: &str = "queued";
+
+/// Tunables, fixed by `main`; tests shorten the lease to retry without waiting.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub idempotency_lease: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            idempotency_lease: IDEMPOTENCY_LEASE,
+        }
+    }
+}
+
+/// Serves one request; every error reaches the client as problem+json.
+pub async fn handle(store: &Store, request: Request) -> Result<Response<Body>, Error> {
+    handle_with(store, Settings::default(), request).await
+}
+
+/// [`handle`] with explicit settings.
+pub async fn handle_with(
+    store: &Store,
+    settings: Settings,
+    request: Request,
+) -> Result<Response<Body>, Error> {
+    Ok(respond(route(store, settings, &request, Utc::now()).await))
+}
+
+async fn route(
+    store: &Store,
+    settings: Settings,
+    request: &Request,
+    now: DateTime<Utc>,
+) -> Result<Response<Body>, Problem> {
+    let route = route_key(request).unwrap_or_default();
+    match route.as_str() {
+        "POST /v1/conversations/outbound" => {
+            let caller = AuthContext::from_request(request)?;
+            caller.require(Scope::ConversationsWrite)?;
+            dispatch(store, settings, request, &caller, now).await
+        }
+        "GET /v1/conversations/{conversationId}" => {
+            let caller = AuthContext::from_request(request)?;
+            caller.require(Scope::ConversationsRead)?;
+            get_conversation(store, request, &caller).await
+        }
+        _ => Err(Problem::not_found(format!("no route {route}"))),
+    }
+}
+
+/// Body of a dispatch.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DispatchInput {
+    schedule_id: Option<String>,
+    reference: Option<String>,
+    contacts: Option<Vec<ContactInput>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ContactInput {
+    phone: Option<String>,
+    name: Option<String>,
+    customer_uid: Option<String>,
+    variables: Option<BTreeMap<String, String>>,
+}
+
+/// A dispatch that passed validation.
+struct ValidDispatch {
+    schedule_id: String,
+    reference: Option<String>,
+    contacts: Vec<Contact>,
+}
+
+/// The 202 answer (also what a replay returns).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Dispatched<'a> {
+    dispatch_id: &'a str,
+    schedule_id: &'a str,
+    reference: Option<&'a str>,
+    conversations: Vec<Queued<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Queued<'a> {
+    conversation_id: &'a str,
+    phone: &'a str,
+    status: &'a str,
+}
+
+async fn dispatch(
+    store: &Store,
+    settings: Settings,
+    request: &Request,
+    caller: &AuthContext,
+    now: DateTime<Utc>,
+) -> Result<Response<Body>, Problem> {
+    let input: DispatchInput = json_body(request, BODY_LIMIT)?;
+    let valid = validate(input).map_err(Problem::validation)?;
+    let org_id = caller.organization_id.as_str();
+    let key = match request.headers().get("idempotency-key") {
+        None => None,
+        Some(value) => Some(idempotency_key::parse(value.as_bytes()).map_err(|_| {
+            Problem::validation(vec![FieldError::parameter(
+                "Idempotency-Key",
+                "must be 1-255 printable ASCII characters, bare or in double quotes",
+            )])
+        })?),
+    };
+    let mut dispatch_id = random_id("dsp_").map_err(|err| {
+        tracing::error!(error = %err, "OS random number generator failed");
+        Problem::internal()
+    })?;
+    let mut created_at = now;
+    let mut resumed = false;
+    if let Some(key) = key {
+        let claim = store
+            .claim_idempotency(&IdempotentRequest {
+                org_id,
+                key,
+                fingerprint: &fingerprint(&valid),
+                dispatch_id: &dispatch_id,
+                now,
+                lease: settings.idempotency_lease,
+                retention: IDEMPOTENCY_RETENTION,
+            })
+            .await?;
+        match claim {
+            Claim::Fresh => {}
+            Claim::Resume {
+                dispatch_id: earlier,
+                created_at: at,
+            } => {
+                tracing::info!(org_id, dispatch_id = %earlier, "resuming an interrupted dispatch");
+                dispatch_id = earlier;
+                created_at = at;
+                resumed = true;
+            }
+            Claim::Replay(body) => return Ok(accepted(body, true)),
+            Claim::InFlight => {
+                return Err(Problem::conflict(
+                    "a request with this Idempotency-Key is still in progress; retry later",
+                ));
+            }
+            Claim::Mismatch => {
+                return Err(Problem::unprocessable(
+                    "this Idempotency-Key was used with a different request body",
+                ));
+            }
+        }
+    }
+    let result = queue(store, org_id, &dispatch_id, created_at, &valid, now).await;
+    let body = match result {
+        Ok(body) => body,
+        Err(problem) => {
+            if let Some(key) = key {
+                // Refused before any write (4xx on a fresh key): forget the key.
+                // Otherwise end the lease so the client's retry resumes at once.
+                let release = if problem.status < 500 && !resumed {
+                    store.abandon_idempotency(org_id, key, &dispatch_id).await
+                } else {
+                    store.release_idempotency(org_id, key, &dispatch_id).await
+                };
+                if let Err(err) = release {
+                    tracing::warn!(org_id, error = %err, "could not release the idempotency key");
+                }
+            }
+            return Err(problem);
+        }
+    };
+    if let Some(key) = key {
+        if let Err(err) = store
+            .complete_idempotency(org_id, key, &dispatch_id, &body)
+            .await
+        {
+            // The conversations are stored; a retry resumes and rewrites the same items.
+            tracing::warn!(org_id, %dispatch_id, error = %err, "could not record the idempotent response");
+        }
+    }
+    tracing::info!(org_id, %dispatch_id, contacts = valid.contacts.len(), "dispatch queued");
+    Ok(accepted(body, false))
+}
+
+/// Checks the schedule and writes the conversations; returns the 202 body.
+async fn queue(
+    store: &Store,
+    org_id: &str,
+    dispatch_id: &str,
+    created_at: DateTime<Utc>,
+    valid: &ValidDispatch,
+    now: DateTime<Utc>,
+) -> Result<String, Problem> {
+    let schedule = store
+        .get_schedule(org_id, &valid.schedule_id)
+        .await?
+        .ok_or_else(|| Problem::not_found("no schedule with this ID"))?;
+    if !schedule.accepts_dispatch(now) {
+        return Err(Problem::conflict(
+            "this schedule is not active or has ended",
+        ));
+    }
+    let conversations = conversations(org_id, dispatch_id, schedule.channel, created_at, valid);
+    store.put_conversations(&conversations).await?;
+    let body = Dispatched {
+        dispatch_id,
+        schedule_id: &valid.schedule_id,
+        reference: valid.reference.as_deref(),
+        conversations: conversations
+            .iter()
+            .map(|c| Queued {
+                conversation_id: &c.conversation_id,
+                phone: &c.contact.phone,
+                status: QUEUED,
+            })
+            .collect(),
+    };
+    Ok(serde_json::to_string(&body).expect("response serializes"))
+}
+
+fn conversations(
+    org_id: &str,
+    dispatch_id: &str,
+    channel: Channel,
+    created_at: DateTime<Utc>,
+    valid: &ValidDispatch,
+) -> Vec<Conversation> {
+    valid
+        .contacts
+        .iter()
+        .enumerate()
+        .map(|(index, contact)| Conversation {
+            organization_id: org_id.to_owned(),
+            conversation_id: conversation_id(dispatch_id, index),
+            dispatch_id: dispatch_id.to_owned(),
+            schedule_id: valid.schedule_id.clone(),
+            channel,
+            contact: contact.clone(),
+            reference: valid.reference.clone(),
+            status: QUEUED.to_owned(),
+            created_at,
+        })
+        .collect()
+}
+
+/// The same dispatch and position always give the same ID: what makes a
+/// resumed dispatch rewrite its items instead of adding new ones.
+fn conversation_id(dispatch_id: &str, index: usize) -> String {
+    let mut hasher = blake3::Hasher::new_derive_key("orgkeys conversation id v1");
+    hasher.update(dispatch_id.as_bytes());
+    hasher.update(&(index as u64).to_le_bytes());
+    hex_id("conv_", &hasher.finalize().as_bytes()[..12])
+}
+
+/// Identifies a validated request, so the same key with another body is caught.
+fn fingerprint(valid: &ValidDispatch) -> String {
+    let canonical = serde_json::json!({
+        "scheduleId": valid.schedule_id,
+        "reference": valid.reference,
+        "contacts": valid.contacts,
+    });
+    blake3::hash(canonical.to_string().as_bytes())
+        .to_hex()
+        .to_string()
+}
+
+fn accepted(body: String, replayed: bool) -> Response<Body> {
+    let mut response = Response::builder()
+        .status(StatusCode::ACCEPTED)
+        .header("content-type", "application/json")
+        .body(Body::Text(body))
+        .expect("static response parts are valid");
+    if replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+fn validate(input: DispatchInput) -> Result<ValidDispatch, Vec<FieldError>> {
+    let mut v = Violations::new();
+    match &input.schedule_id {
+        None => v.body("/scheduleId", "is required"),
+        Some(id) if !is_valid_id(id) => v.body(
+            "/scheduleId",
+            "must be 1-64 characters of A-Z, a-z, 0-9, _ and -",
+        ),
+        Some(_) => {}
+    }
+    v.text("/reference", input.reference.as_deref(), MAX_TEXT_CHARS);
+    let contacts = input.contacts.unwrap_or_default();
+    if !(1..=MAX_CONTACTS).contains(&contacts.len()) {
+        v.body(
+            "/contacts",
+            format!("must hold 1 to {MAX_CONTACTS} contacts"),
+        );
+    }
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, contact) in contacts.iter().enumerate() {
+        match contact.phone.as_deref() {
+            None => v.body(format!("/contacts/{i}/phone"), "is required"),
+            Some(phone) if !is_e164(phone) => v.body(
+                format!("/contacts/{i}/phone"),
+                "must be E.164: + then 7 to 15 digits, the first not 0",
+            ),
+            Some(phone) => {
+                if let Some(first) = seen.insert(phone, i) {
+                    v.body(
+                        format!("/contacts/{i}/phone"),
+                        format!("repeats /contacts/{first}/phone"),
+                    );
+                }
+            }
+        }
+        v.text(
+            &format!("/contacts/{i}/name"),
+            contact.name.as_deref(),
+            MAX_TEXT_CHARS,
+        );
+        v.text(
+            &format!("/contacts/{i}/customerUid"),
+            contact.customer_uid.as_deref(),
+            MAX_TEXT_CHARS,
+        );
+        for (name, value) in contact.variables.iter().flatten() {
+            let pointer = format!(
+                "/contacts/{i}/variables/{}",
+                name.replace('~', "~0").replace('/', "~1")
+            );
+            if !is_variable_name(name) {
+                v.body(
+                    &pointer,
+                    "variable names are 1-64 characters of A-Z, a-z, 0-9 and _",
+                );
+            }
+            if value.chars().count() > MAX_VARIABLE_CHARS {
+                v.body(
+                    &pointer,
+                    format!("values are at most {MAX_VARIABLE_CHARS} characters"),
+                );
+            }
+        }
+    }
+    v.finish()?;
+    Ok(ValidDispatch {
+        schedule_id: input.schedule_id.unwrap_or_default(),
+        reference: input.reference,
+        contacts: contacts
+            .into_iter()
+            .map(|c| Contact {
+                phone: c.phone.unwrap_or_default(),
+                name: c.name,
+                customer_uid: c.customer_uid,
+                variables: c.variables.unwrap_or_default(),
+            })
+            .collect(),
+    })
+}
+
+/// `+`, then 7–15 digits, the first not 0.
+fn is_e164(phone: &str) -> bool {
+    phone.strip_prefix('+').is_some_and(|digits| {
+        (7..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0')
+    })
+}
+
+fn is_variable_name(name: &str) -> bool {
+    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// A conversation as the API shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConversationView {
+    conversation_id: String,
+    dispatch_id: String,
+    schedule_id: String,
+    channel: Channel,
+    contact: Contact,
+    reference: Option<String>,
+    status: String,
+    created_at: String,
+}
+
+async fn get_conversation(
+    store: &Store,
+    request: &Request,
+    caller: &AuthContext,
+) -> Result<Response<Body>, Problem> {
+    let not_found = || Problem::not_found("no conversation with this ID");
+    let id = path_param(request, "conversationId");
+    if !is_valid_id(&id) {
+        return Err(not_found());
+    }
+    let c = store
+        .get_conversation(&caller.organization_id, &id)
+        .await?
+        .ok_or_else(not_found)?;
+    let view = ConversationView {
+        conversation_id: c.conversation_id,
+        dispatch_id: c.dispatch_id,
+        schedule_id: c.schedule_id,
+        channel: c.channel,
+        contact: c.contact,
+        reference: c.reference,
+        status: c.status,
+        created_at: timestamp(c.created_at),
+    };
+    Ok(json_response(StatusCode::OK, &view))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn e164_numbers() {
+        for good in ["+353861234567", "+1234567", "+123456789012345"] {
+            assert!(is_e164(good), "{good}");
+        }
+        for bad in [
+            "353861234567",
+            "+0353861234",
+            "+123456",
+            "+1234567890123456",
+            "+35386 123",
+            "+",
+        ] {
+            assert!(!is_e164(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn conversation_ids_are_deterministic_per_dispatch_and_position() {
+        assert_eq!(conversation_id("dsp_1", 0), conversation_id("dsp_1", 0));
+        assert_ne!(conversation_id("dsp_1", 0), conversation_id("dsp_1", 1));
+        assert_ne!(conversation_id("dsp_1", 0), conversation_id("dsp_2", 0));
+        assert!(is_valid_id(&conversation_id("dsp_1", 99)));
+    }
+
+    #[test]
+    fn every_violation_is_listed_with_its_pointer() {
+        let input: DispatchInput = serde_json::from_value(serde_json::json!({
+            "scheduleId": "bad id",
+            "contacts": [
+                {"phone": "+353861234567", "variables": {"ok": "x", "bad-name": "y", "long": "z".repeat(1025)}},
+                {"phone": "0861234567"},
+                {"phone": "+353861234567"},
+                {}
+            ]
+        }))
+        .unwrap();
+        let errors = validate(input).err().unwrap();
+        let pointers: Vec<&str> = errors.iter().filter_map(|e| e.pointer.as_deref()).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/scheduleId",
+                "/contacts/0/variables/bad-name",
+                "/contacts/0/variables/long",
+                "/contacts/1/phone",
+                "/contacts/2/phone",
+                "/contacts/3/phone"
+            ]
+        );
+    }
+}

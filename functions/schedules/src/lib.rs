@@ -1,0 +1,331 @@
+//! Schedules: the IDs an organization's outbound campaigns send under.
+//! The platform syncs them through the IAM-protected admin routes; an
+//! organization key with `schedules:read` lists and reads its own. Another
+//! organization's schedule is answered exactly like one that does not exist.
+
+use chrono::{DateTime, Utc};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Error, Request, RequestExt, Response};
+use orgkeys_shared::auth_context::AuthContext;
+use orgkeys_shared::caller::admin_principal;
+use orgkeys_shared::cursor;
+use orgkeys_shared::http::{json_body, json_response, no_content, path_param, respond, route_key};
+use orgkeys_shared::items::timestamp;
+use orgkeys_shared::models::{Channel, Schedule, ScheduleStatus, Scope};
+use orgkeys_shared::problem::{FieldError, Problem};
+use orgkeys_shared::store::{ScheduleFilter, Store, StoreError};
+use orgkeys_shared::validation::{Violations, is_valid_id};
+use serde::{Deserialize, Serialize};
+
+pub const BODY_LIMIT: usize = 64 * 1024;
+pub const DEFAULT_LIMIT: usize = 50;
+pub const MAX_LIMIT: usize = 100;
+const MAX_TEXT_CHARS: usize = 200;
+const ID_RULE: &str = "must be 1-64 characters of A-Z, a-z, 0-9, _ and -";
+
+/// Serves one request; every error reaches the client as problem+json.
+pub async fn handle(store: &Store, request: Request) -> Result<Response<Body>, Error> {
+    Ok(respond(route(store, &request, Utc::now()).await))
+}
+
+async fn route(
+    store: &Store,
+    request: &Request,
+    now: DateTime<Utc>,
+) -> Result<Response<Body>, Problem> {
+    let route = route_key(request).unwrap_or_default();
+    match route.as_str() {
+        "PUT /v1/admin/organizations/{orgId}/schedules/{scheduleId}" => {
+            admin_principal(request)?;
+            let (org_id, schedule_id) = admin_ids(request)?;
+            put_schedule(store, request, &org_id, &schedule_id, now).await
+        }
+        "DELETE /v1/admin/organizations/{orgId}/schedules/{scheduleId}" => {
+            admin_principal(request)?;
+            let (org_id, schedule_id) = admin_ids(request)?;
+            delete_schedule(store, &org_id, &schedule_id).await
+        }
+        "GET /v1/schedules" => list_schedules(store, request, &caller(request)?).await,
+        "GET /v1/schedules/{scheduleId}" => get_schedule(store, request, &caller(request)?).await,
+        _ => Err(Problem::not_found(format!("no route {route}"))),
+    }
+}
+
+fn caller(request: &Request) -> Result<AuthContext, Problem> {
+    let caller = AuthContext::from_request(request)?;
+    caller.require(Scope::SchedulesRead)?;
+    Ok(caller)
+}
+
+fn admin_ids(request: &Request) -> Result<(String, String), Problem> {
+    let org_id = path_param(request, "orgId");
+    let schedule_id = path_param(request, "scheduleId");
+    let mut errors = Vec::new();
+    for (name, value) in [("orgId", &org_id), ("scheduleId", &schedule_id)] {
+        if !is_valid_id(value) {
+            errors.push(FieldError::parameter(name, ID_RULE));
+        }
+    }
+    if errors.is_empty() {
+        Ok((org_id, schedule_id))
+    } else {
+        Err(Problem::validation(errors))
+    }
+}
+
+/// A schedule as the API shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ScheduleView {
+    schedule_id: String,
+    name: String,
+    campaign: String,
+    channel: Channel,
+    status: ScheduleStatus,
+    starts_at: Option<String>,
+    ends_at: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<Schedule> for ScheduleView {
+    fn from(s: Schedule) -> ScheduleView {
+        ScheduleView {
+            schedule_id: s.schedule_id,
+            name: s.name,
+            campaign: s.campaign,
+            channel: s.channel,
+            status: s.status,
+            starts_at: s.starts_at.map(timestamp),
+            ends_at: s.ends_at.map(timestamp),
+            created_at: timestamp(s.created_at),
+            updated_at: timestamp(s.updated_at),
+        }
+    }
+}
+
+/// Body of the admin upsert.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ScheduleInput {
+    name: Option<String>,
+    campaign: Option<String>,
+    channel: Option<String>,
+    status: Option<String>,
+    starts_at: Option<String>,
+    ends_at: Option<String>,
+}
+
+async fn put_schedule(
+    store: &Store,
+    request: &Request,
+    org_id: &str,
+    schedule_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Response<Body>, Problem> {
+    let input: ScheduleInput = json_body(request, BODY_LIMIT)?;
+    let schedule =
+        validate_schedule(input, org_id, schedule_id, now).map_err(Problem::validation)?;
+    if store.get_organization(org_id).await?.is_none() {
+        return Err(Problem::not_found("no organization with this ID"));
+    }
+    let (saved, created) = store.put_schedule(&schedule).await?;
+    tracing::info!(org_id, schedule_id, created, "schedule saved");
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(json_response(status, &ScheduleView::from(saved)))
+}
+
+fn validate_schedule(
+    input: ScheduleInput,
+    org_id: &str,
+    schedule_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Schedule, Vec<FieldError>> {
+    let mut v = Violations::new();
+    for (pointer, value) in [("/name", &input.name), ("/campaign", &input.campaign)] {
+        match value {
+            None => v.body(pointer, "is required"),
+            Some(text) => v.text(pointer, Some(text), MAX_TEXT_CHARS),
+        }
+    }
+    let channel = required_enum::<Channel>(
+        &mut v,
+        "/channel",
+        input.channel.as_deref(),
+        "sms, whatsapp, webchat or email",
+    );
+    let status = required_enum::<ScheduleStatus>(
+        &mut v,
+        "/status",
+        input.status.as_deref(),
+        "active, paused or ended",
+    );
+    let starts_at = optional_time(&mut v, "/startsAt", input.starts_at.as_deref());
+    let ends_at = optional_time(&mut v, "/endsAt", input.ends_at.as_deref());
+    if let (Some(start), Some(end)) = (starts_at, ends_at) {
+        if end <= start {
+            v.body("/endsAt", "must be after startsAt");
+        }
+    }
+    v.finish()?;
+    Ok(Schedule {
+        organization_id: org_id.to_owned(),
+        schedule_id: schedule_id.to_owned(),
+        name: input.name.unwrap_or_default().trim().to_owned(),
+        campaign: input.campaign.unwrap_or_default().trim().to_owned(),
+        channel: channel.expect("validated"),
+        status: status.expect("validated"),
+        starts_at,
+        ends_at,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+fn required_enum<T: std::str::FromStr>(
+    v: &mut Violations,
+    pointer: &str,
+    value: Option<&str>,
+    allowed: &str,
+) -> Option<T> {
+    match value.map(str::parse::<T>) {
+        Some(Ok(parsed)) => Some(parsed),
+        Some(Err(_)) => {
+            v.body(pointer, format!("must be one of {allowed}"));
+            None
+        }
+        None => {
+            v.body(pointer, "is required");
+            None
+        }
+    }
+}
+
+fn optional_time(v: &mut Violations, pointer: &str, value: Option<&str>) -> Option<DateTime<Utc>> {
+    let text = value?;
+    match DateTime::parse_from_rfc3339(text) {
+        Ok(at) => Some(at.with_timezone(&Utc)),
+        Err(_) => {
+            v.body(pointer, "must be an RFC 3339 date-time");
+            None
+        }
+    }
+}
+
+async fn delete_schedule(
+    store: &Store,
+    org_id: &str,
+    schedule_id: &str,
+) -> Result<Response<Body>, Problem> {
+    store
+        .delete_schedule(org_id, schedule_id)
+        .await
+        .map_err(|err| match err {
+            StoreError::NotFound => {
+                Problem::not_found("no schedule with this ID in this organization")
+            }
+            other => other.into(),
+        })?;
+    tracing::info!(org_id, schedule_id, "schedule deleted");
+    Ok(no_content())
+}
+
+/// The answer for a schedule that is missing or another organization's: the same bytes.
+fn no_such_schedule() -> Problem {
+    Problem::not_found("no schedule with this ID")
+}
+
+async fn get_schedule(
+    store: &Store,
+    request: &Request,
+    caller: &AuthContext,
+) -> Result<Response<Body>, Problem> {
+    let schedule_id = path_param(request, "scheduleId");
+    if !is_valid_id(&schedule_id) {
+        return Err(no_such_schedule());
+    }
+    let schedule = store
+        .get_schedule(&caller.organization_id, &schedule_id)
+        .await?
+        .ok_or_else(no_such_schedule)?;
+    Ok(json_response(StatusCode::OK, &ScheduleView::from(schedule)))
+}
+
+/// A page of schedules.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SchedulePage {
+    items: Vec<ScheduleView>,
+    next_cursor: Option<String>,
+}
+
+async fn list_schedules(
+    store: &Store,
+    request: &Request,
+    caller: &AuthContext,
+) -> Result<Response<Body>, Problem> {
+    let query = request.query_string_parameters();
+    let mut errors = Vec::new();
+    let mut filter = ScheduleFilter::default();
+    match query.first("status").map(str::parse::<ScheduleStatus>) {
+        Some(Ok(status)) => filter.status = Some(status),
+        Some(Err(_)) => errors.push(FieldError::parameter(
+            "status",
+            "must be active, paused or ended",
+        )),
+        None => {}
+    }
+    match query.first("channel").map(str::parse::<Channel>) {
+        Some(Ok(channel)) => filter.channel = Some(channel),
+        Some(Err(_)) => errors.push(FieldError::parameter(
+            "channel",
+            "must be sms, whatsapp, webchat or email",
+        )),
+        None => {}
+    }
+    let limit = match query.first("limit").map(str::parse::<usize>) {
+        None => DEFAULT_LIMIT,
+        Some(Ok(limit)) if (1..=MAX_LIMIT).contains(&limit) => limit,
+        Some(_) => {
+            errors.push(FieldError::parameter(
+                "limit",
+                format!("must be an integer from 1 to {MAX_LIMIT}"),
+            ));
+            DEFAULT_LIMIT
+        }
+    };
+    // The cursor is bound to the filters it was issued for (not the limit, which may change).
+    let query_name = format!(
+        "status={}&channel={}",
+        filter.status.map_or("", ScheduleStatus::as_str),
+        filter.channel.map_or("", Channel::as_str)
+    );
+    let after = match query.first("cursor") {
+        None => None,
+        Some(text) => match cursor::decode(text, &caller.organization_id, &query_name) {
+            Ok(after) => Some(after),
+            Err(_) => {
+                errors.push(FieldError::parameter(
+                    "cursor",
+                    "is not a cursor this API issued for this query; start again without it",
+                ));
+                None
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let (schedules, next) = store
+        .list_schedules(&caller.organization_id, &filter, limit, after.as_deref())
+        .await?;
+    let page = SchedulePage {
+        items: schedules.into_iter().map(ScheduleView::from).collect(),
+        next_cursor: next.map(|after| cursor::encode(&caller.organization_id, &query_name, &after)),
+    };
+    Ok(json_response(StatusCode::OK, &page))
+}

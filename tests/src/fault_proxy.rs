@@ -1,0 +1,78 @@
+//! A TCP proxy between a DynamoDB client and the DynamoDB server that lets a
+//! test cut the store off on demand: after a budget of requests, every new
+//! request's connection is dropped until the test heals the proxy. Real
+//! sockets, real SDK retries, no fake store.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Handle on a running proxy; it stops when the test's runtime ends.
+#[derive(Clone)]
+pub struct FaultProxy {
+    /// Requests still allowed through; negative means cut.
+    budget: Arc<AtomicI64>,
+    pub endpoint: String,
+}
+
+const UNLIMITED: i64 = i64::MAX / 2;
+
+impl FaultProxy {
+    /// Starts a proxy to `target` (`http://host:port`), passing everything.
+    pub async fn start(target: &str) -> FaultProxy {
+        let target = target.trim_start_matches("http://").to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let endpoint = format!("http://{}", listener.local_addr().expect("proxy address"));
+        let budget = Arc::new(AtomicI64::new(UNLIMITED));
+        let shared = budget.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let (target, budget) = (target.clone(), shared.clone());
+                tokio::spawn(async move {
+                    if let Ok(server) = TcpStream::connect(&target).await {
+                        relay(client, server, budget).await;
+                    }
+                });
+            }
+        });
+        FaultProxy { budget, endpoint }
+    }
+
+    /// Lets `requests` more requests through, then cuts every later one.
+    pub fn cut_after(&self, requests: i64) {
+        self.budget.store(requests, Ordering::SeqCst);
+    }
+
+    /// Lets everything through again.
+    pub fn heal(&self) {
+        self.budget.store(UNLIMITED, Ordering::SeqCst);
+    }
+}
+
+async fn relay(mut client: TcpStream, server: TcpStream, budget: Arc<AtomicI64>) {
+    let (mut from_server, mut to_server) = server.into_split();
+    let (mut from_client, mut to_client) = client.split();
+    let upstream = async {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match from_client.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            // Each request starts with its request line; the SDK sends `POST / HTTP/1.1`.
+            let starts = buf[..n].windows(7).filter(|w| w == b"POST / ").count() as i64;
+            if starts > 0 && budget.fetch_sub(starts, Ordering::SeqCst) - starts < 0 {
+                return; // cut: dropping both halves closes the connection
+            }
+            if to_server.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+        }
+    };
+    let downstream = tokio::io::copy(&mut from_server, &mut to_client);
+    tokio::select! {
+        _ = upstream => {}
+        _ = downstream => {}
+    }
+}

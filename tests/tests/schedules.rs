@@ -1,0 +1,330 @@
+//! Schedules through their handler: admin sync, public lookup, pagination and
+//! tenant isolation, against the DynamoDB server.
+
+use orgkeys_shared::store::Store;
+use orgkeys_tests::{
+    Reply, admin, fresh_store, http_event, http_event_json, key_authorizer, to_request, with_query,
+};
+use serde_json::{Value, json};
+
+const PUT: &str = "PUT /v1/admin/organizations/{orgId}/schedules/{scheduleId}";
+const DELETE: &str = "DELETE /v1/admin/organizations/{orgId}/schedules/{scheduleId}";
+const LIST: &str = "GET /v1/schedules";
+const GET: &str = "GET /v1/schedules/{scheduleId}";
+const READ: &str = "schedules:read";
+
+async fn call(store: &Store, request: lambda_http::Request) -> Reply {
+    schedules::handle(store, request)
+        .await
+        .expect("handler never fails")
+        .into()
+}
+
+async fn org(store: &Store, id: &str) {
+    let reply: Reply = keygen::handle(
+        store,
+        admin(
+            "PUT /v1/admin/organizations/{orgId}",
+            &[("orgId", id)],
+            Some(r#"{"name":"x"}"#),
+        ),
+    )
+    .await
+    .unwrap()
+    .into();
+    assert_eq!(reply.status, 201);
+}
+
+async fn put(store: &Store, org: &str, id: &str, body: Value) -> Reply {
+    call(
+        store,
+        admin(
+            PUT,
+            &[("orgId", org), ("scheduleId", id)],
+            Some(&body.to_string()),
+        ),
+    )
+    .await
+}
+
+fn schedule(channel: &str, status: &str) -> Value {
+    json!({"name": "Spring renewals", "campaign": "Renewals 2026", "channel": channel, "status": status})
+}
+
+async fn list(store: &Store, org: &str, query: &[(&str, &str)]) -> Reply {
+    call(
+        store,
+        to_request(with_query(
+            http_event_json(LIST, &[], None, key_authorizer(org, READ)),
+            query,
+        )),
+    )
+    .await
+}
+
+async fn get(store: &Store, org: &str, id: &str) -> Reply {
+    call(
+        store,
+        http_event(GET, &[("scheduleId", id)], None, key_authorizer(org, READ)),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn admin_upserts_and_deletes_schedules() {
+    let store = fresh_store().await;
+    org(&store, "acme").await;
+    let mut body = schedule("sms", "active");
+    body["startsAt"] = json!("2026-12-01T09:00:00Z");
+    body["endsAt"] = json!("2027-01-01T00:00:00+01:00");
+    let created = put(&store, "acme", "spring", body).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.json["scheduleId"], "spring");
+    assert_eq!(created.json["endsAt"], "2026-12-31T23:00:00.000Z");
+    let updated = put(&store, "acme", "spring", schedule("sms", "paused")).await;
+    assert_eq!(updated.status, 200);
+    assert_eq!(updated.json["status"], "paused");
+    assert_eq!(
+        updated.json["startsAt"],
+        Value::Null,
+        "an upsert replaces the schedule"
+    );
+    assert_eq!(updated.json["createdAt"], created.json["createdAt"]);
+    assert_eq!(get(&store, "acme", "spring").await.json["status"], "paused");
+
+    put(&store, "ghost", "spring", schedule("sms", "active"))
+        .await
+        .problem(404);
+    let deleted = call(
+        &store,
+        admin(DELETE, &[("orgId", "acme"), ("scheduleId", "spring")], None),
+    )
+    .await;
+    assert_eq!(deleted.status, 204);
+    get(&store, "acme", "spring").await.problem(404);
+    call(
+        &store,
+        admin(DELETE, &[("orgId", "acme"), ("scheduleId", "spring")], None),
+    )
+    .await
+    .problem(404);
+}
+
+#[tokio::test]
+async fn bad_schedules_are_refused_with_every_field_named() {
+    let store = fresh_store().await;
+    org(&store, "acme").await;
+    let reply = put(&store, "acme", "s1", json!({"channel": "fax", "status": "running", "startsAt": "2027-01-02T00:00:00Z", "endsAt": "2027-01-01T00:00:00Z"})).await;
+    let pointers: Vec<&str> = reply.problem(400)["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["pointer"].as_str())
+        .collect();
+    assert_eq!(
+        pointers,
+        ["/name", "/campaign", "/channel", "/status", "/endsAt"]
+    );
+    put(&store, "acme", "bad id", schedule("sms", "active"))
+        .await
+        .problem(400);
+    put(
+        &store,
+        "acme",
+        "s1",
+        json!({"name": "x", "campaign": "y", "channel": "sms", "status": "active", "extra": 1}),
+    )
+    .await
+    .problem(400);
+    // Without IAM context the admin routes refuse.
+    let unsigned = http_event(
+        PUT,
+        &[("orgId", "acme"), ("scheduleId", "s1")],
+        Some(&schedule("sms", "active").to_string()),
+        Value::Null,
+    );
+    call(&store, unsigned).await.problem(401);
+    assert_eq!(list(&store, "acme", &[]).await.json["items"], json!([]));
+}
+
+#[tokio::test]
+async fn public_routes_need_the_authorizer_context_and_the_scope() {
+    let store = fresh_store().await;
+    call(&store, http_event(LIST, &[], None, Value::Null))
+        .await
+        .problem(401);
+    call(
+        &store,
+        http_event(GET, &[("scheduleId", "x")], None, Value::Null),
+    )
+    .await
+    .problem(401);
+    let wrong_scope = key_authorizer("acme", "conversations:write conversations:read");
+    let reply = call(&store, http_event(LIST, &[], None, wrong_scope)).await;
+    assert!(
+        reply.problem(403)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("schedules:read")
+    );
+}
+
+#[tokio::test]
+async fn organizations_see_only_their_own_schedules() {
+    let store = fresh_store().await;
+    org(&store, "acme").await;
+    org(&store, "globex").await;
+    put(&store, "acme", "a1", schedule("sms", "active")).await;
+    put(&store, "globex", "g1", schedule("sms", "active")).await;
+    let acme: Vec<Value> = list(&store, "acme", &[]).await.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["scheduleId"].clone())
+        .collect();
+    assert_eq!(acme, [json!("a1")]);
+    let foreign = get(&store, "acme", "g1").await;
+    let missing = get(&store, "acme", "nope").await;
+    assert_eq!(
+        foreign.problem(404),
+        missing.problem(404),
+        "foreign looks exactly like missing"
+    );
+    assert_eq!(foreign.body, missing.body);
+}
+
+#[tokio::test]
+async fn pages_filters_and_cursors() {
+    let store = fresh_store().await;
+    org(&store, "acme").await;
+    org(&store, "globex").await;
+    for i in 0..7 {
+        let channel = if i % 2 == 0 { "sms" } else { "email" };
+        put(
+            &store,
+            "acme",
+            &format!("s{i}"),
+            schedule(channel, "active"),
+        )
+        .await;
+    }
+    put(&store, "acme", "s9", schedule("sms", "ended")).await;
+    for i in 0..3 {
+        put(
+            &store,
+            "globex",
+            &format!("s{i}"),
+            schedule("sms", "active"),
+        )
+        .await;
+    }
+
+    // All of acme's in pages of 3, following the cursor.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..5 {
+        let mut query = vec![("limit", "3")];
+        if let Some(c) = &cursor {
+            query.push(("cursor", c));
+        }
+        let page = list(&store, "acme", &query).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let items = page.json["items"].as_array().unwrap();
+        assert!(items.len() <= 3);
+        seen.extend(
+            items
+                .iter()
+                .map(|s| s["scheduleId"].as_str().unwrap().to_owned()),
+        );
+        cursor = page.json["nextCursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s9"]);
+
+    // Filters combine, and still page.
+    let sms = list(
+        &store,
+        "acme",
+        &[("channel", "sms"), ("status", "active"), ("limit", "2")],
+    )
+    .await;
+    let ids: Vec<&str> = sms.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["scheduleId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["s0", "s2"]);
+    let next = sms.json["nextCursor"].as_str().unwrap().to_owned();
+    let rest = list(
+        &store,
+        "acme",
+        &[
+            ("channel", "sms"),
+            ("status", "active"),
+            ("limit", "2"),
+            ("cursor", &next),
+        ],
+    )
+    .await;
+    let ids: Vec<&str> = rest.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["scheduleId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["s4", "s6"]);
+
+    // A cursor is refused by another organization, for another query, or altered.
+    let mut problems = Vec::new();
+    problems.push(
+        list(
+            &store,
+            "globex",
+            &[("channel", "sms"), ("status", "active"), ("cursor", &next)],
+        )
+        .await,
+    );
+    problems.push(list(&store, "acme", &[("cursor", &next)]).await);
+    let mut altered = next.clone().into_bytes();
+    altered[4] = if altered[4] == b'A' { b'B' } else { b'A' };
+    problems.push(
+        list(
+            &store,
+            "acme",
+            &[
+                ("channel", "sms"),
+                ("status", "active"),
+                ("cursor", &String::from_utf8(altered).unwrap()),
+            ],
+        )
+        .await,
+    );
+    problems.push(list(&store, "acme", &[("cursor", "garbage")]).await);
+    for reply in &problems {
+        assert_eq!(reply.problem(400)["errors"][0]["parameter"], "cursor");
+        assert!(!reply.body.contains("s1") && !reply.body.contains("scheduleId"));
+    }
+    for (name, value) in [
+        ("limit", "0"),
+        ("limit", "101"),
+        ("limit", "ten"),
+        ("status", "live"),
+        ("channel", "fax"),
+    ] {
+        assert_eq!(
+            list(&store, "acme", &[(name, value)]).await.problem(400)["errors"][0]["parameter"],
+            name
+        );
+    }
+    assert_eq!(
+        list(&store, "acme", &[]).await.json["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        8,
+        "default limit 50"
+    );
+}
