@@ -166,10 +166,10 @@ fn validate_schedule(
     );
     let starts_at = optional_time(&mut v, "/startsAt", input.starts_at.as_deref());
     let ends_at = optional_time(&mut v, "/endsAt", input.ends_at.as_deref());
-    if let (Some(start), Some(end)) = (starts_at, ends_at) {
-        if end <= start {
-            v.body("/endsAt", "must be after startsAt");
-        }
+    if let (Some(start), Some(end)) = (starts_at, ends_at)
+        && end <= start
+    {
+        v.body("/endsAt", "must be after startsAt");
     }
     v.finish()?;
     Ok(Schedule {
