@@ -209,14 +209,13 @@ async fn dispatch(
             return Err(problem);
         }
     };
-    if let Some(key) = key {
-        if let Err(err) = store
+    if let Some(key) = key
+        && let Err(err) = store
             .complete_idempotency(org_id, key, &dispatch_id, &body)
             .await
-        {
-            // The conversations are stored; a retry resumes and rewrites the same items.
-            tracing::warn!(org_id, %dispatch_id, error = %err, "could not record the idempotent response");
-        }
+    {
+        // The conversations are stored; a retry resumes and rewrites the same items.
+        tracing::warn!(org_id, %dispatch_id, error = %err, "could not record the idempotent response");
     }
     tracing::info!(org_id, %dispatch_id, contacts = valid.contacts.len(), "dispatch queued");
     Ok(accepted(body, false))
