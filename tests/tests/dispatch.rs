@@ -1,0 +1,431 @@
+//! Dispatch through its handler against the DynamoDB server: validation,
+//! schedules, tenant isolation, idempotency, and a store cut mid-write.
+
+use orgkeys_shared::store::Store;
+use orgkeys_tests::fault_proxy::FaultProxy;
+use orgkeys_tests::{
+    Reply, admin, client_for, endpoint, fresh_store, http_event, http_event_json, key_authorizer,
+    to_request, with_header,
+};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+const DISPATCH: &str = "POST /v1/conversations/outbound";
+const GET: &str = "GET /v1/conversations/{conversationId}";
+const ALL: &str = "schedules:read conversations:write conversations:read";
+
+async fn setup(store: &Store) {
+    for org in ["acme", "globex"] {
+        let reply: Reply = keygen::handle(
+            store,
+            admin(
+                "PUT /v1/admin/organizations/{orgId}",
+                &[("orgId", org)],
+                Some(r#"{"name":"x"}"#),
+            ),
+        )
+        .await
+        .unwrap()
+        .into();
+        assert_eq!(reply.status, 201);
+    }
+    schedule(store, "acme", "spring", json!({"status": "active"})).await;
+    schedule(store, "acme", "paused", json!({"status": "paused"})).await;
+    schedule(
+        store,
+        "acme",
+        "over",
+        json!({"status": "active", "endsAt": "2020-01-01T00:00:00Z"}),
+    )
+    .await;
+    schedule(store, "globex", "theirs", json!({"status": "active"})).await;
+}
+
+async fn schedule(store: &Store, org: &str, id: &str, extra: Value) {
+    let mut body = json!({"name": "n", "campaign": "c", "channel": "whatsapp"});
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    let request = admin(
+        "PUT /v1/admin/organizations/{orgId}/schedules/{scheduleId}",
+        &[("orgId", org), ("scheduleId", id)],
+        Some(&body.to_string()),
+    );
+    let reply: Reply = schedules::handle(store, request).await.unwrap().into();
+    assert_eq!(reply.status, 201, "{}", reply.body);
+}
+
+fn contacts(n: usize) -> Value {
+    Value::Array((0..n).map(|i| json!({"phone": format!("+3538612{i:05}"), "variables": {"firstName": format!("Ann{i}")}})).collect())
+}
+
+fn body(schedule: &str, n: usize) -> String {
+    json!({"scheduleId": schedule, "reference": "batch-7", "contacts": contacts(n)}).to_string()
+}
+
+fn request(org: &str, body: &str, key: Option<&str>) -> lambda_http::Request {
+    let mut event = http_event_json(DISPATCH, &[], Some(body), key_authorizer(org, ALL));
+    if let Some(key) = key {
+        event = with_header(event, "Idempotency-Key", key);
+    }
+    to_request(event)
+}
+
+async fn send(store: &Store, org: &str, body: &str, key: Option<&str>) -> Reply {
+    dispatch::handle(store, request(org, body, key))
+        .await
+        .unwrap()
+        .into()
+}
+
+async fn get(store: &Store, org: &str, id: &str) -> Reply {
+    dispatch::handle(
+        store,
+        http_event(
+            GET,
+            &[("conversationId", id)],
+            None,
+            key_authorizer(org, ALL),
+        ),
+    )
+    .await
+    .unwrap()
+    .into()
+}
+
+/// `(dispatchId, conversationId, phone)` of every stored conversation.
+async fn stored(store: &Store) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    loop {
+        let page = store
+            .client()
+            .scan()
+            .table_name(store.table())
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
+        for item in page.items() {
+            if item
+                .get("itemType")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+                == Some("CONVERSATION")
+            {
+                let s = |k: &str| item[k].as_s().unwrap().clone();
+                out.push((s("dispatchId"), s("conversationId"), s("phone")));
+            }
+        }
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            out.sort();
+            return out;
+        }
+    }
+}
+
+#[tokio::test]
+async fn dispatch_queues_one_conversation_per_contact() {
+    let store = fresh_store().await;
+    setup(&store).await;
+    let reply = send(&store, "acme", &body("spring", 3), None).await;
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    assert_eq!(reply.json["scheduleId"], "spring");
+    assert_eq!(reply.json["reference"], "batch-7");
+    let conversations = reply.json["conversations"].as_array().unwrap();
+    assert_eq!(conversations.len(), 3);
+    assert!(conversations.iter().all(|c| c["status"] == "queued"));
+    assert_eq!(conversations[1]["phone"], "+353861200001");
+    let rows = stored(&store).await;
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows.iter()
+            .all(|(d, _, _)| d == reply.json["dispatchId"].as_str().unwrap())
+    );
+
+    let id = conversations[2]["conversationId"].as_str().unwrap();
+    let got = get(&store, "acme", id).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.json["channel"], "whatsapp");
+    assert_eq!(got.json["contact"]["variables"]["firstName"], "Ann2");
+    assert_eq!(got.json["dispatchId"], reply.json["dispatchId"]);
+    let foreign = get(&store, "globex", id).await;
+    let missing = get(&store, "acme", "conv_000000000000000000000000").await;
+    assert_eq!(foreign.problem(404), missing.problem(404));
+}
+
+#[tokio::test]
+async fn invalid_dispatches_list_every_violation_and_write_nothing() {
+    let store = fresh_store().await;
+    setup(&store).await;
+    let bad = json!({"scheduleId": "spring", "contacts": [
+        {"phone": "+353861234567"}, {"phone": "+353861234567"}, {"phone": "0861234567"},
+        {"phone": "+353861234568", "variables": {"first name": "x", "ok": "y".repeat(1025)}}
+    ]});
+    let reply = send(&store, "acme", &bad.to_string(), None).await;
+    let pointers: Vec<&str> = reply.problem(400)["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["pointer"].as_str())
+        .collect();
+    assert_eq!(
+        pointers,
+        [
+            "/contacts/1/phone",
+            "/contacts/2/phone",
+            "/contacts/3/variables/first name",
+            "/contacts/3/variables/ok"
+        ]
+    );
+    send(&store, "acme", &body("spring", 0), None)
+        .await
+        .problem(400);
+    send(&store, "acme", &body("spring", 101), None)
+        .await
+        .problem(400);
+    send(
+        &store,
+        "acme",
+        r#"{"scheduleId":"spring","contacts":[{"phone":123}]}"#,
+        None,
+    )
+    .await
+    .problem(400);
+    send(&store, "acme", "not json", None).await.problem(400);
+    let huge = json!({"scheduleId": "spring", "contacts": [{"phone": "+353861234567", "variables": {"x": "y".repeat(300 * 1024)}}]});
+    send(&store, "acme", &huge.to_string(), None)
+        .await
+        .problem(413);
+    assert!(stored(&store).await.is_empty());
+}
+
+#[tokio::test]
+async fn schedules_must_be_the_callers_and_active() {
+    let store = fresh_store().await;
+    setup(&store).await;
+    let theirs = send(&store, "acme", &body("theirs", 1), None).await;
+    let unknown = send(&store, "acme", &body("nope", 1), None).await;
+    assert_eq!(
+        theirs.problem(404),
+        unknown.problem(404),
+        "another's schedule looks missing"
+    );
+    send(&store, "acme", &body("paused", 1), None)
+        .await
+        .problem(409);
+    send(&store, "acme", &body("over", 1), None)
+        .await
+        .problem(409);
+    assert!(stored(&store).await.is_empty());
+    // The owner can use it.
+    assert_eq!(
+        send(&store, "globex", &body("theirs", 1), None)
+            .await
+            .status,
+        202
+    );
+}
+
+#[tokio::test]
+async fn caller_context_and_scopes_are_enforced() {
+    let store = fresh_store().await;
+    setup(&store).await;
+    let no_context = dispatch::handle(
+        &store,
+        http_event(DISPATCH, &[], Some(&body("spring", 1)), Value::Null),
+    )
+    .await
+    .unwrap();
+    Reply::from(no_context).problem(401);
+    let read_only = to_request(http_event_json(
+        DISPATCH,
+        &[],
+        Some(&body("spring", 1)),
+        key_authorizer("acme", "conversations:read"),
+    ));
+    let reply: Reply = dispatch::handle(&store, read_only).await.unwrap().into();
+    assert!(
+        reply.problem(403)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("conversations:write")
+    );
+    let write_only = http_event(
+        GET,
+        &[("conversationId", "conv_x")],
+        None,
+        key_authorizer("acme", "conversations:write"),
+    );
+    let reply: Reply = dispatch::handle(&store, write_only).await.unwrap().into();
+    assert!(
+        reply.problem(403)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("conversations:read")
+    );
+    assert!(stored(&store).await.is_empty());
+}
+
+#[tokio::test]
+async fn idempotency_key_replays_conflicts_and_is_scoped_to_the_organization() {
+    let store = fresh_store().await;
+    setup(&store).await;
+    let first = send(&store, "acme", &body("spring", 2), Some("order-1")).await;
+    assert_eq!(first.status, 202);
+    assert_eq!(first.header("idempotent-replayed"), None);
+    let again = send(&store, "acme", &body("spring", 2), Some("\"order-1\"")).await;
+    assert_eq!(again.status, 202);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.json, first.json, "same IDs");
+    send(&store, "acme", &body("spring", 3), Some("order-1"))
+        .await
+        .problem(422);
+    // Another organization's identical key is its own.
+    schedule(&store, "globex", "spring", json!({"status": "active"})).await;
+    let other = send(&store, "globex", &body("spring", 2), Some("order-1")).await;
+    assert_eq!(other.status, 202);
+    assert_ne!(other.json["dispatchId"], first.json["dispatchId"]);
+    assert_eq!(stored(&store).await.len(), 4);
+    for bad in ["", "\"half", &"k".repeat(256)] {
+        send(&store, "acme", &body("spring", 1), Some(bad))
+            .await
+            .problem(400);
+    }
+    // A refused request leaves its key unused.
+    send(&store, "acme", &body("paused", 1), Some("order-2"))
+        .await
+        .problem(409);
+    assert_eq!(
+        send(&store, "acme", &body("spring", 1), Some("order-2"))
+            .await
+            .status,
+        202
+    );
+}
+
+#[tokio::test]
+async fn a_key_still_leased_by_an_unfinished_attempt_is_a_409() {
+    let store = fresh_store().await;
+    setup(&store).await;
+    let proxy = FaultProxy::start(&endpoint()).await;
+    let flaky = Store::new(client_for(&proxy.endpoint).await, store.table());
+    let payload = body("spring", 30);
+    // The store goes away after the claim and the schedule read, so the attempt
+    // dies holding its lease (15 s by default): as if it were still running.
+    proxy.cut_after(3);
+    Reply::from(
+        dispatch::handle(&flaky, request("acme", &payload, Some("busy")))
+            .await
+            .unwrap(),
+    )
+    .problem(500);
+    proxy.heal();
+    let reply: Reply = dispatch::handle(&flaky, request("acme", &payload, Some("busy")))
+        .await
+        .unwrap()
+        .into();
+    assert!(
+        reply.problem(409)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("in progress")
+    );
+    // A different body under the held key is a misuse, not a wait.
+    send(&store, "acme", &body("spring", 1), Some("busy"))
+        .await
+        .problem(422);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_requests_with_one_key_make_one_dispatch() {
+    let store = fresh_store().await;
+    setup(&store).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let store = store.clone();
+        tasks.spawn(async move { send(&store, "acme", &body("spring", 5), Some("same")).await });
+    }
+    let mut dispatch_ids = BTreeSet::new();
+    let mut accepted = 0;
+    while let Some(reply) = tasks.join_next().await {
+        let reply = reply.unwrap();
+        match reply.status {
+            202 => {
+                accepted += 1;
+                dispatch_ids.insert(reply.json["dispatchId"].as_str().unwrap().to_owned());
+            }
+            409 => {}
+            other => panic!("unexpected {other}: {}", reply.body),
+        }
+    }
+    assert!(accepted >= 1);
+    assert_eq!(dispatch_ids.len(), 1, "every 202 names the same dispatch");
+    let rows = stored(&store).await;
+    assert_eq!(rows.len(), 5);
+    assert!(rows.iter().all(|(d, _, _)| dispatch_ids.contains(d)));
+    // Once settled, the key replays.
+    let replay = send(&store, "acme", &body("spring", 5), Some("same")).await;
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+}
+
+#[tokio::test]
+async fn a_dispatch_cut_off_mid_write_completes_exactly_once_on_retry() {
+    let store = fresh_store().await;
+    setup(&store).await;
+    let proxy = FaultProxy::start(&endpoint()).await;
+    let flaky = Store::new(client_for(&proxy.endpoint).await, store.table());
+    let settings = dispatch::Settings {
+        idempotency_lease: chrono::Duration::seconds(1),
+    };
+    let payload = body("spring", 100);
+
+    // Claim read, claim write, schedule read, one of the four batch writes: then the store is gone.
+    proxy.cut_after(4);
+    let failed: Reply = dispatch::handle_with(
+        &flaky,
+        settings,
+        request("acme", &payload, Some("retry-me")),
+    )
+    .await
+    .unwrap()
+    .into();
+    failed.problem(500);
+    let partial = stored(&store).await;
+    assert!(partial.len() < 100, "the cut came before the last batch");
+
+    proxy.heal();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await; // the lease the dead attempt could not release
+    let retried: Reply = dispatch::handle_with(
+        &flaky,
+        settings,
+        request("acme", &payload, Some("retry-me")),
+    )
+    .await
+    .unwrap()
+    .into();
+    assert_eq!(retried.status, 202, "{}", retried.body);
+    let rows = stored(&store).await;
+    assert_eq!(rows.len(), 100, "none lost, none twice");
+    let phones: BTreeSet<&str> = rows.iter().map(|(_, _, p)| p.as_str()).collect();
+    assert_eq!(phones.len(), 100);
+    let dispatch_id = retried.json["dispatchId"].as_str().unwrap();
+    assert!(
+        rows.iter().all(|(d, _, _)| d == dispatch_id),
+        "the retry resumed the same dispatch"
+    );
+    assert!(
+        partial.iter().all(|row| rows.contains(row)),
+        "what was written first is kept as is"
+    );
+    let replay: Reply = dispatch::handle_with(
+        &flaky,
+        settings,
+        request("acme", &payload, Some("retry-me")),
+    )
+    .await
+    .unwrap()
+    .into();
+    assert_eq!(replay.json, retried.json);
+}
