@@ -1,0 +1,137 @@
+//! Public API handlers against the bare DynamoDB calls they make (run with
+//! `scripts/bench`): a dispatch of 100 contacts against writing the same 100
+//! items with `BatchWriteItem` (4 calls of 25, in parallel as the store does),
+//! and `GET /v1/schedules` (50 items) against the bare `Query`.
+
+use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+use orgkeys_benches::{Plan, TARGETS_HEADER, measure, ratio, table};
+use orgkeys_shared::items;
+use orgkeys_shared::models::{Channel, Contact, Conversation, Schedule, ScheduleStatus};
+use orgkeys_shared::store::Store;
+use orgkeys_tests::{http_event_json, key_authorizer, to_request, with_header, with_query};
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const SCOPES: &str = "schedules:read conversations:write conversations:read";
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let plan = Plan::from_args();
+    let plan = Plan { batches: plan.batches.min(300), warmup: plan.warmup.min(20) };
+    let store = orgkeys_tests::fresh_store().await;
+    seed(&store).await;
+
+    let contacts: Vec<Value> = (0..100)
+        .map(|i| json!({"phone": format!("+3538612{i:05}"), "variables": {"firstName": "Ann"}}))
+        .collect();
+    let body = json!({"scheduleId": "s000", "reference": "bench", "contacts": contacts}).to_string();
+    let event = http_event_json("POST /v1/conversations/outbound", &[], Some(&body), key_authorizer("acme", SCOPES));
+
+    let dispatch = measure(plan, "dispatch 100 contacts (handler, no Idempotency-Key)", 1, || async {
+        let response = dispatch::handle(&store, to_request(event.clone())).await.unwrap();
+        assert_eq!(response.status(), 202);
+    })
+    .await;
+    let counter = AtomicUsize::new(0);
+    let keyed = measure(plan, "dispatch 100 contacts (handler, with Idempotency-Key)", 1, || async {
+        let key = format!("bench-{}", counter.fetch_add(1, Ordering::Relaxed));
+        let response = dispatch::handle(&store, to_request(with_header(event.clone(), "Idempotency-Key", &key))).await.unwrap();
+        assert_eq!(response.status(), 202);
+    })
+    .await;
+    let conversations = sample_conversations();
+    let bare_batch = measure(plan, "bare BatchWriteItem of the same 100 items (4 × 25, parallel)", 1, || async {
+        let mut calls = tokio::task::JoinSet::new();
+        for chunk in conversations.chunks(25) {
+            let requests: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|c| {
+                    let put = PutRequest::builder().set_item(Some(items::conversation_item(c))).build().unwrap();
+                    WriteRequest::builder().put_request(put).build()
+                })
+                .collect();
+            let (client, table) = (store.client().clone(), store.table().to_owned());
+            calls.spawn(async move {
+                let out = client.batch_write_item().request_items(table, requests).send().await.unwrap();
+                assert!(out.unprocessed_items.is_none_or(|left| left.is_empty()));
+            });
+        }
+        while let Some(done) = calls.join_next().await {
+            done.unwrap();
+        }
+    })
+    .await;
+
+    let list_event = with_query(http_event_json("GET /v1/schedules", &[], None, key_authorizer("acme", SCOPES)), &[("limit", "50")]);
+    let list = measure(plan, "GET /v1/schedules, 50 items (handler)", 1, || async {
+        let response = schedules::handle(&store, to_request(list_event.clone())).await.unwrap();
+        assert_eq!(response.status(), 200);
+    })
+    .await;
+    let bare_query = measure(plan, "bare Query of the same 50 items", 1, || async {
+        let out = store
+            .client()
+            .query()
+            .table_name(store.table())
+            .consistent_read(true)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", items::PK)
+            .expression_attribute_names("#sk", items::SK)
+            .expression_attribute_values(":pk", items::s(items::org_pk("acme")))
+            .expression_attribute_values(":prefix", items::s(items::SCHEDULE_SK_PREFIX))
+            .limit(50)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.items().len(), 50);
+    })
+    .await;
+
+    let mut report = table("Public API", &[&dispatch, &keyed, &bare_batch, &list, &bare_query]);
+    report.push('\n');
+    report.push_str(TARGETS_HEADER);
+    report.push_str(&ratio("dispatch 100 / bare BatchWriteItem", &dispatch, &bare_batch, 1.3));
+    report.push_str(&ratio("list schedules / bare Query", &list, &bare_query, 1.1));
+    println!("{}{report}", if plan.is_smoke() { "smoke run (figures meaningless; use scripts/bench):\n" } else { "" });
+}
+
+async fn seed(store: &Store) {
+    let now = chrono::Utc::now();
+    store.put_organization("acme", "Acme", None, now).await.unwrap();
+    for i in 0..60 {
+        let schedule = Schedule {
+            organization_id: "acme".into(),
+            schedule_id: format!("s{i:03}"),
+            name: "Spring".into(),
+            campaign: "Renewals".into(),
+            channel: Channel::Sms,
+            status: ScheduleStatus::Active,
+            starts_at: None,
+            ends_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        store.put_schedule(&schedule).await.unwrap();
+    }
+}
+
+fn sample_conversations() -> Vec<Conversation> {
+    (0..100)
+        .map(|i| Conversation {
+            organization_id: "acme".into(),
+            conversation_id: format!("conv_bare{i:03}"),
+            dispatch_id: "dsp_bare".into(),
+            schedule_id: "s000".into(),
+            channel: Channel::Sms,
+            contact: Contact {
+                phone: format!("+3538612{i:05}"),
+                name: None,
+                customer_uid: None,
+                variables: [("firstName".to_owned(), "Ann".to_owned())].into(),
+            },
+            reference: Some("bench".into()),
+            status: "queued".into(),
+            created_at: chrono::Utc::now(),
+        })
+        .collect()
+}
