@@ -3,6 +3,7 @@
 //! API Gateway HTTP API (payload 2.0) events built the way API Gateway sends them.
 
 pub mod fault_proxy;
+pub mod http_client;
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use lambda_http::{Body, Request, Response};

@@ -1,0 +1,198 @@
+//! The gateway: what API Gateway does for one request. It matches the route,
+//! authorizes it (the Lambda authorizer for public routes, the admin token
+//! standing in for IAM on admin routes), builds the payload 2.0 event and runs
+//! the function through `lambda_http`'s own adapter, the code path `run` uses
+//! in Lambda: event JSON in, `LambdaResponse` JSON out.
+
+use crate::event::{self, Incoming};
+use crate::routes::{self, Auth, Function};
+use authorizer::Authorizer;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{HeaderMap, Response, StatusCode};
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Adapter, Context, LambdaEvent, Service, service_fn};
+use orgkeys_shared::store::Store;
+use serde_json::{Value, json};
+
+/// The principal admin requests run as locally (in AWS: the SigV4 signer).
+pub const LOCAL_ADMIN_ARN: &str = "arn:aws:iam::000000000000:user/orgkeys-local-admin";
+
+/// Everything a request needs; shared by all connections.
+pub struct Gateway {
+    pub store: Store,
+    pub authorizer: Authorizer,
+    /// Stands in for SigV4 on admin routes: `Authorization: Bearer <token>`.
+    admin_token: blake3::Hash,
+}
+
+/// An answer in API Gateway's own words (`{"message": ...}`).
+fn gateway_error(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(
+            json!({ "message": message }).to_string(),
+        )))
+        .expect("static response parts are valid")
+}
+
+pub fn not_found() -> Response<Full<Bytes>> {
+    gateway_error(StatusCode::NOT_FOUND, "Not Found")
+}
+
+pub fn too_large() -> Response<Full<Bytes>> {
+    gateway_error(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large")
+}
+
+fn internal_error() -> Response<Full<Bytes>> {
+    gateway_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+}
+
+impl Gateway {
+    pub fn new(store: Store, authorizer: Authorizer, admin_token: &str) -> Gateway {
+        Gateway {
+            store,
+            authorizer,
+            admin_token: blake3::hash(admin_token.as_bytes()),
+        }
+    }
+
+    /// Answers one request.
+    pub async fn handle(
+        &self,
+        method: &str,
+        path: &str,
+        raw_query: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+        source_ip: String,
+    ) -> Response<Full<Bytes>> {
+        let Some((route, params)) = routes::find(method, path) else {
+            return not_found();
+        };
+        let incoming = Incoming {
+            method,
+            path,
+            raw_query,
+            headers,
+            body,
+            source_ip,
+            route,
+            params: &params,
+            request_id: orgkeys_shared::ids::random_id("local-").unwrap_or_default(),
+        };
+        let authorization = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.trim().is_empty());
+        let context = match route.auth {
+            Auth::Iam => match authorization.and_then(bearer) {
+                // Hashing both sides makes the comparison constant-time.
+                Some(token) if blake3::hash(token.as_bytes()) == self.admin_token => {
+                    json!({"iam": {
+                        "accessKey": "LOCAL", "accountId": "000000000000", "callerId": "LOCAL",
+                        "principalOrgId": null, "userArn": LOCAL_ADMIN_ARN, "userId": "LOCAL"
+                    }})
+                }
+                _ => return gateway_error(StatusCode::FORBIDDEN, "Forbidden"),
+            },
+            Auth::OrgKey => {
+                // HTTP APIs answer 401 themselves when the identity source is missing.
+                let Some(authorization) = authorization else {
+                    return gateway_error(StatusCode::UNAUTHORIZED, "Unauthorized");
+                };
+                let request = event::authorizer_event(&incoming, authorization);
+                match self.authorizer.respond(request, chrono::Utc::now()).await {
+                    Err(err) => {
+                        tracing::error!(error = %err, "authorizer failed");
+                        return internal_error();
+                    }
+                    Ok(answer) if answer["isAuthorized"] == true => {
+                        json!({"lambda": answer["context"]})
+                    }
+                    Ok(_) => return gateway_error(StatusCode::FORBIDDEN, "Forbidden"),
+                }
+            }
+        };
+        let event = event::http_event(&incoming, context);
+        match self.invoke(route.function, event).await {
+            Ok(answer) => proxy_response(answer).unwrap_or_else(|| {
+                tracing::error!("function returned a malformed response");
+                internal_error()
+            }),
+            Err(err) => {
+                tracing::error!(error = %err, function = route.function.name(), "function failed");
+                internal_error()
+            }
+        }
+    }
+
+    /// Runs a function on an event as the Lambda runtime would: the event is
+    /// deserialized into `LambdaRequest`, passed through `lambda_http`'s
+    /// `Adapter` (which `lambda_http::run` uses), and the `LambdaResponse` is
+    /// serialized back to JSON.
+    async fn invoke(&self, function: Function, event: Value) -> Result<Value, lambda_http::Error> {
+        let request: LambdaRequest = serde_json::from_value(event)?;
+        let lambda_event = LambdaEvent::new(request, Context::default());
+        let store = &self.store;
+        let response = match function {
+            Function::Keygen => {
+                Adapter::from(service_fn(|r| keygen::handle(store, r)))
+                    .call(lambda_event)
+                    .await?
+            }
+            Function::Schedules => {
+                Adapter::from(service_fn(|r| schedules::handle(store, r)))
+                    .call(lambda_event)
+                    .await?
+            }
+            Function::Dispatch => {
+                Adapter::from(service_fn(|r| dispatch::handle(store, r)))
+                    .call(lambda_event)
+                    .await?
+            }
+        };
+        Ok(serde_json::to_value(response)?)
+    }
+}
+
+/// The token of `Bearer <token>` (scheme case-insensitive).
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// The HTTP response API Gateway makes of a payload 2.0 function response.
+fn proxy_response(answer: Value) -> Option<Response<Full<Bytes>>> {
+    let status = answer["statusCode"]
+        .as_u64()
+        .and_then(|s| u16::try_from(s).ok())?;
+    let mut response = Response::builder().status(status);
+    if let Some(headers) = answer["headers"].as_object() {
+        for (name, value) in headers {
+            response = response.header(name.as_str(), value.as_str()?);
+        }
+    }
+    if let Some(headers) = answer["multiValueHeaders"].as_object() {
+        for (name, values) in headers {
+            if answer["headers"].get(name).is_none() {
+                for value in values.as_array()? {
+                    response = response.header(name.as_str(), value.as_str()?);
+                }
+            }
+        }
+    }
+    for cookie in answer["cookies"].as_array().into_iter().flatten() {
+        response = response.header("set-cookie", cookie.as_str()?);
+    }
+    let body = answer["body"].as_str().unwrap_or_default();
+    let body = if answer["isBase64Encoded"] == true {
+        Bytes::from(STANDARD.decode(body).ok()?)
+    } else {
+        Bytes::from(body.to_owned())
+    };
+    response.body(Full::new(body)).ok()
+}

@@ -1,0 +1,98 @@
+//! The local gateway: the whole orgkeys API on loopback, behaving like the
+//! deployed HTTP API, authorizer included, with no AWS account and no Docker.
+//!
+//! - [`routes`] is the route table (checked against `template.yaml` and `openapi.yaml`).
+//! - [`event`] builds API Gateway's payload 2.0 events from HTTP requests.
+//! - [`gateway`] authorizes a request and runs the function through `lambda_http`.
+//! - [`moto`] runs the embedded DynamoDB-API server when no endpoint is given.
+//! - [`serve`] is the HTTP/1.1 server loop with one log line per request.
+
+pub mod event;
+pub mod gateway;
+pub mod moto;
+pub mod routes;
+
+use bytes::Bytes;
+use gateway::Gateway;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::TcpListener;
+
+/// API Gateway's payload limit for HTTP APIs.
+pub const BODY_LIMIT: usize = 10 * 1024 * 1024;
+
+/// Serves HTTP/1.1 on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    gateway: Arc<Gateway>,
+    shutdown: impl Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(err) => {
+                    tracing::warn!(error = %err, "accept failed");
+                    continue;
+                }
+            },
+            () = &mut shutdown => return,
+        };
+        let gateway = gateway.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let gateway = gateway.clone();
+                async move { Ok::<_, Infallible>(answer(&gateway, request, peer).await) }
+            });
+            if let Err(err) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(error = %err, "connection ended with an error");
+            }
+        });
+    }
+}
+
+async fn answer(
+    gateway: &Gateway,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let response = match Limited::new(body, BODY_LIMIT).collect().await {
+        Ok(collected) => {
+            let body = collected.to_bytes();
+            gateway
+                .handle(
+                    parts.method.as_str(),
+                    parts.uri.path(),
+                    parts.uri.query().unwrap_or_default(),
+                    &parts.headers,
+                    &body,
+                    peer.ip().to_string(),
+                )
+                .await
+        }
+        Err(_) => gateway::too_large(),
+    };
+    // Never the query string or headers: they may carry keys or tokens.
+    tracing::info!(
+        "{} {} {} {}ms",
+        parts.method,
+        parts.uri.path(),
+        response.status().as_u16(),
+        started.elapsed().as_millis()
+    );
+    response
+}

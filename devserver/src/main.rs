@@ -1,0 +1,93 @@
+//! `scripts/dev`: the whole API on http://127.0.0.1:$PORT (default 3000).
+//!
+//! Environment: `PORT`, `TABLE_NAME` (default `orgkeys`), `ORGKEYS_ADMIN_TOKEN`
+//! (random when unset, printed), `AUTH_CACHE_TTL_SECONDS`, and
+//! `AWS_ENDPOINT_URL_DYNAMODB` (when unset, an embedded moto server is started).
+
+use aws_sdk_dynamodb::config::{Credentials, Region};
+use devserver::gateway::Gateway;
+use devserver::moto::{self, EmbeddedMoto};
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,aws_config=warn,aws_smithy_runtime=warn".into()),
+        )
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .init();
+    let port: u16 = std::env::var("PORT").ok().map_or(Ok(3000), |p| p.parse())?;
+    let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "orgkeys".into());
+    let admin_token = match std::env::var("ORGKEYS_ADMIN_TOKEN") {
+        Ok(token) if !token.is_empty() => token,
+        _ => orgkeys_shared::ids::random_id("adm_")?,
+    };
+    let settings = authorizer::Settings::from_env()?;
+
+    // The embedded server lives as long as `_moto`; dropping it stops moto.
+    let (_moto, client, data) = match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
+        Ok(endpoint) => {
+            let config = orgkeys_shared::config::loader()
+                .region(
+                    aws_config::meta::region::RegionProviderChain::default_provider()
+                        .or_else("us-east-1"),
+                )
+                .load()
+                .await;
+            (
+                None,
+                aws_sdk_dynamodb::Client::new(&config),
+                format!("DynamoDB at {endpoint}"),
+            )
+        }
+        Err(_) => {
+            let server = EmbeddedMoto::start(moto::default_path()).await?;
+            let config = orgkeys_shared::config::loader()
+                .endpoint_url(&server.endpoint)
+                .region(Region::new("us-east-1"))
+                .credentials_provider(Credentials::new(
+                    "local",
+                    "local",
+                    None,
+                    None,
+                    "orgkeys-local",
+                ))
+                .load()
+                .await;
+            let data = format!(
+                "embedded moto at {} (in memory: gone when this stops)",
+                server.endpoint
+            );
+            (Some(server), aws_sdk_dynamodb::Client::new(&config), data)
+        }
+    };
+    orgkeys_shared::table::ensure_table(&client, &table).await?;
+    let store = orgkeys_shared::store::Store::new(client, &table);
+    let cache = settings.cache_ttl.as_secs();
+    let gateway = Arc::new(Gateway::new(
+        store.clone(),
+        authorizer::Authorizer::new(store, settings),
+        &admin_token,
+    ));
+
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    println!(
+        "orgkeys local gateway\n  url:          {url}\n  admin token:  {admin_token}   (Authorization: Bearer <token> on /v1/admin/...)\n  data:         table {table}, {data}\n  authorizer cache: {cache} s\n"
+    );
+    devserver::serve(listener, gateway, shutdown_signal()).await;
+    println!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+}
