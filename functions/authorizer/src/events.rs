@@ -223,3 +223,57 @@ mod tests {
         assert!(AuthorizerEvent::from_value(json!([])).is_err());
     }
 }
+
+/// Property tests: no event, however malformed, panics the authorizer's parsing.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn text() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            ".{0,60}".prop_map(Value::from),
+            "(Bearer |bearer |Basic )?orgk_[A-Za-z0-9_-]{0,50}".prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+        ]
+    }
+
+    /// Events of the three shapes with fields missing, mistyped or garbled.
+    fn event() -> impl Strategy<Value = Value> {
+        let headers = proptest::collection::btree_map(
+            prop_oneof![
+                Just("authorization".to_owned()),
+                Just("X-Api-Key".to_owned()),
+                "[a-zA-Z-]{1,12}".prop_map(String::from)
+            ],
+            text(),
+            0..4,
+        )
+        .prop_map(|m| Value::Object(m.into_iter().collect()));
+        (
+            prop_oneof![Just(json!("2.0")), Just(json!("1.0")), Just(Value::Null)],
+            prop_oneof![Just(json!("TOKEN")), Just(json!("REQUEST")), text()],
+            text(),
+            prop_oneof![Just(json!("arn:aws:execute-api:r:1:api/stage/GET/x")), text()],
+            headers,
+        )
+            .prop_map(|(version, kind, token, arn, headers)| {
+                json!({"version": version, "type": kind, "authorizationToken": token, "methodArn": arn,
+                       "headers": headers, "requestContext": {"http": {"method": "GET"}}})
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn parsing_and_answering_never_panic(event in event()) {
+            if let Ok(event) = AuthorizerEvent::from_value(event) {
+                let _ = event.presented_key();
+                let _ = event.answer(None);
+                let _ = event.answer(Some(&Decision::Deny(crate::DenyReason::Malformed)));
+            }
+        }
+    }
+}

@@ -507,3 +507,69 @@ mod tests {
         );
     }
 }
+
+/// Property tests: the request parsers never panic on anything a client sends.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Any JSON value, nested a few levels.
+    fn json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            ".{0,20}".prop_map(serde_json::Value::from),
+            "\\+[0-9]{0,16}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..8).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map(
+                    prop_oneof![
+                        Just("scheduleId".to_owned()),
+                        Just("contacts".to_owned()),
+                        Just("phone".to_owned()),
+                        Just("variables".to_owned()),
+                        Just("reference".to_owned()),
+                        ".{0,8}".prop_map(String::from)
+                    ],
+                    inner,
+                    0..6
+                )
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn idempotency_header_parsing_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            if let Ok(key) = idempotency_key::parse(&bytes) {
+                prop_assert!((1..=255).contains(&key.len()));
+                prop_assert!(key.bytes().all(|b| (0x20..=0x7e).contains(&b)));
+            }
+        }
+
+        #[test]
+        fn valid_idempotency_keys_round_trip_bare_and_quoted(key in "[!#-~][ -!#-~]{0,253}[!#-~]") {
+            prop_assert_eq!(idempotency_key::parse(key.as_bytes()), Ok(key.as_str()));
+            let quoted = format!("\"{key}\"");
+            prop_assert_eq!(idempotency_key::parse(quoted.as_bytes()), Ok(key.as_str()));
+        }
+
+        #[test]
+        fn dispatch_bodies_never_panic_and_accepted_ones_are_valid(body in json()) {
+            if let Ok(input) = serde_json::from_value::<DispatchInput>(body) {
+                if let Ok(valid) = validate(input) {
+                    prop_assert!(is_valid_id(&valid.schedule_id));
+                    prop_assert!((1..=MAX_CONTACTS).contains(&valid.contacts.len()));
+                    prop_assert!(valid.contacts.iter().all(|c| is_e164(&c.phone)));
+                }
+            }
+        }
+    }
+}
