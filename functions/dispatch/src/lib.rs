@@ -563,12 +563,12 @@ mod properties {
 
         #[test]
         fn dispatch_bodies_never_panic_and_accepted_ones_are_valid(body in json()) {
-            if let Ok(input) = serde_json::from_value::<DispatchInput>(body) {
-                if let Ok(valid) = validate(input) {
-                    prop_assert!(is_valid_id(&valid.schedule_id));
-                    prop_assert!((1..=MAX_CONTACTS).contains(&valid.contacts.len()));
-                    prop_assert!(valid.contacts.iter().all(|c| is_e164(&c.phone)));
-                }
+            if let Ok(input) = serde_json::from_value::<DispatchInput>(body)
+                && let Ok(valid) = validate(input)
+            {
+                prop_assert!(is_valid_id(&valid.schedule_id));
+                prop_assert!((1..=MAX_CONTACTS).contains(&valid.contacts.len()));
+                prop_assert!(valid.contacts.iter().all(|c| is_e164(&c.phone)));
             }
         }
     }
