@@ -4,7 +4,7 @@
 
 use authorizer::{Authorizer, Settings};
 use chrono::Utc;
-use orgkeys_benches::{Plan, TARGETS_HEADER, measure, ratio, table, within};
+use orgkeys_benches::{Plan, TARGETS_HEADER, measure, measure_pair, ratio, table, within};
 use orgkeys_shared::items;
 use orgkeys_shared::key_format::ApiKey;
 use orgkeys_shared::key_hash::KeyHash;
@@ -63,25 +63,25 @@ async fn main() {
         warmup: plan.warmup.min(50),
     };
     let key = items::key_lookup_key(&KeyHash::of(&ApiKey::parse(FIXTURE_KEY).unwrap()));
-    let miss = measure(io_plan, "cache miss (one GetItem)", 1, || async {
-        assert!(matches!(
-            uncached.check(FIXTURE_KEY, now).await,
-            Ok(authorizer::Decision::Allow(_))
-        ));
-    })
-    .await;
-    let bare = measure(io_plan, "bare GetItem, same item and client", 1, || async {
-        let out = store
-            .client()
-            .get_item()
-            .table_name(store.table())
-            .set_key(Some(key.clone()))
-            .consistent_read(true)
-            .send()
-            .await
-            .unwrap();
-        assert!(out.item.is_some());
-    })
+    let (miss, bare) = measure_pair(
+        io_plan,
+        ("cache miss (one GetItem)", || async {
+            let decision = uncached.check(FIXTURE_KEY, now).await;
+            assert!(matches!(decision, Ok(authorizer::Decision::Allow(_))));
+        }),
+        ("bare GetItem, same item and client", || async {
+            let out = store
+                .client()
+                .get_item()
+                .table_name(store.table())
+                .set_key(Some(key.clone()))
+                .consistent_read(true)
+                .send()
+                .await
+                .unwrap();
+            assert!(out.item.is_some());
+        }),
+    )
     .await;
 
     let mut report = table("Authorizer", &[&reject, &hit, &hit_json, &miss, &bare]);

@@ -74,6 +74,47 @@ where
     }
 }
 
+/// Times two operations in alternation, one call of each per sample, so a
+/// server that drifts (moto slows as its tables fill) weighs on both alike.
+/// Use it for every ratio.
+pub async fn measure_pair<FA, FutA, FB, FutB>(
+    plan: Plan,
+    (name_a, mut a): (&str, FA),
+    (name_b, mut b): (&str, FB),
+) -> (Sample, Sample)
+where
+    FA: FnMut() -> FutA,
+    FutA: Future<Output = ()>,
+    FB: FnMut() -> FutB,
+    FutB: Future<Output = ()>,
+{
+    for _ in 0..plan.warmup {
+        a().await;
+        b().await;
+    }
+    let (mut times_a, mut times_b) = (Vec::new(), Vec::new());
+    for _ in 0..plan.batches {
+        let start = Instant::now();
+        a().await;
+        times_a.push(start.elapsed());
+        let start = Instant::now();
+        b().await;
+        times_b.push(start.elapsed());
+    }
+    (summarize(name_a, times_a), summarize(name_b, times_b))
+}
+
+fn summarize(name: &str, mut per_call: Vec<Duration>) -> Sample {
+    per_call.sort();
+    let at = |q: f64| per_call[((per_call.len() - 1) as f64 * q).round() as usize];
+    Sample {
+        name: name.to_owned(),
+        median: at(0.5),
+        p99: at(0.99),
+        calls: per_call.len(),
+    }
+}
+
 /// Renders samples as a Markdown table.
 pub fn table(title: &str, samples: &[&Sample]) -> String {
     let mut out =
