@@ -21,9 +21,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let port: u16 = std::env::var("PORT").ok().map_or(Ok(3000), |p| p.parse())?;
     let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "orgkeys".into());
-    let admin_token = match std::env::var("ORGKEYS_ADMIN_TOKEN") {
-        Ok(token) if !token.is_empty() => token,
-        _ => orgkeys_shared::ids::random_id("adm_")?,
+    // A token the user chose is theirs to know; only a generated one is printed.
+    let (admin_token, shown_token) = match std::env::var("ORGKEYS_ADMIN_TOKEN") {
+        Ok(token) if !token.is_empty() => (token, "(from ORGKEYS_ADMIN_TOKEN)".to_owned()),
+        _ => {
+            let token = orgkeys_shared::ids::random_id("adm_")?;
+            (token.clone(), token)
+        }
     };
     let settings = authorizer::Settings::from_env()?;
 
@@ -76,7 +80,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let url = format!("http://{}", listener.local_addr()?);
     println!(
-        "orgkeys local gateway\n  url:          {url}\n  admin token:  {admin_token}   (Authorization: Bearer <token> on /v1/admin/...)\n  data:         table {table}, {data}\n  authorizer cache: {cache} s\n"
+        "orgkeys local gateway\n  url:          {url}\n  admin token:  {shown_token}   (Authorization: Bearer <token> on /v1/admin/...)\n  data:         table {table}, {data}\n  authorizer cache: {cache} s\n"
     );
     devserver::serve(listener, gateway, shutdown_signal()).await;
     println!("stopped");

@@ -1,0 +1,164 @@
+//! Secrets never leak: the whole quickstart (plus a roll and a delete) runs
+//! against the devserver binary with debug logs, and no plaintext API key
+//! appears in any log line or response body except the one 201 that creates
+//! it, no admin token anywhere, and neither in the table.
+
+mod common;
+
+use common::{ADMIN, Devserver};
+use orgkeys_tests::http_client::http;
+use serde_json::json;
+
+#[tokio::test]
+async fn keys_and_admin_tokens_appear_only_where_they_must() {
+    let server = Devserver::start(&[("RUST_LOG", "debug"), ("AUTH_CACHE_TTL_SECONDS", "0")]);
+    let token = ADMIN.trim_start_matches("Bearer ");
+    let mut bodies = Vec::new();
+    let mut record = |label: &str, reply: &orgkeys_tests::http_client::HttpReply| {
+        bodies.push((label.to_owned(), reply.body.clone()));
+    };
+
+    let org = server
+        .call(
+            "PUT",
+            "/v1/admin/organizations/acme",
+            Some(ADMIN),
+            Some(json!({"name": "Acme"})),
+        )
+        .await;
+    record("org", &org);
+    let created = server
+        .call(
+            "POST",
+            "/v1/admin/organizations/acme/api-keys",
+            Some(ADMIN),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    let key = created.json["apiKey"].as_str().unwrap().to_owned();
+    let key_id = created.json["keyId"].as_str().unwrap().to_owned();
+    let bearer = format!("Bearer {key}");
+    let schedule = json!({"name": "S", "campaign": "C", "channel": "sms", "status": "active"});
+    record(
+        "schedule",
+        &server
+            .call(
+                "PUT",
+                "/v1/admin/organizations/acme/schedules/s1",
+                Some(ADMIN),
+                Some(schedule),
+            )
+            .await,
+    );
+    record(
+        "list",
+        &server
+            .call("GET", "/v1/schedules", Some(&bearer), None)
+            .await,
+    );
+    let dispatch = json!({"scheduleId": "s1", "contacts": [{"phone": "+353861234567"}]});
+    let sent = http(
+        "POST",
+        &format!("{}/v1/conversations/outbound", server.url),
+        &[("authorization", &bearer), ("idempotency-key", "leak-test")],
+        Some(dispatch.to_string().into_bytes()),
+    )
+    .await;
+    assert_eq!(sent.status, 202);
+    record("dispatch", &sent);
+    record(
+        "bad dispatch",
+        &server
+            .call(
+                "POST",
+                "/v1/conversations/outbound",
+                Some(&bearer),
+                Some(json!({"x": 1})),
+            )
+            .await,
+    );
+    record(
+        "keys",
+        &server
+            .call(
+                "GET",
+                "/v1/admin/organizations/acme/api-keys",
+                Some(ADMIN),
+                None,
+            )
+            .await,
+    );
+    let rolled = server
+        .call(
+            "POST",
+            &format!("/v1/admin/organizations/acme/api-keys/{key_id}/roll"),
+            Some(ADMIN),
+            Some(json!({"gracePeriodSeconds": 0})),
+        )
+        .await;
+    assert_eq!(rolled.status, 201);
+    let successor = rolled.json["apiKey"].as_str().unwrap().to_owned();
+    record(
+        "old key after roll",
+        &server
+            .call("GET", "/v1/schedules", Some(&bearer), None)
+            .await,
+    );
+    let successor_id = rolled.json["keyId"].as_str().unwrap();
+    record(
+        "delete",
+        &server
+            .call(
+                "DELETE",
+                &format!("/v1/admin/organizations/acme/api-keys/{successor_id}"),
+                Some(ADMIN),
+                None,
+            )
+            .await,
+    );
+    record(
+        "deleted key",
+        &server
+            .call(
+                "GET",
+                "/v1/schedules",
+                Some(&format!("Bearer {successor}")),
+                None,
+            )
+            .await,
+    );
+    record(
+        "wrong admin",
+        &server
+            .call(
+                "GET",
+                "/v1/admin/organizations/acme",
+                Some("Bearer not-the-token"),
+                None,
+            )
+            .await,
+    );
+
+    // The secret parts: a key's body after its prefix, and the token.
+    let secrets = [&key[5..], &successor[5..], token];
+    let log = server.output();
+    assert!(log.lines().count() > 20, "debug logging is on: {log}");
+    for secret in secrets {
+        assert!(!log.contains(secret), "a secret reached the log");
+        for (label, body) in &bodies {
+            assert!(
+                !body.contains(secret),
+                "a secret reached the {label} response"
+            );
+        }
+    }
+
+    let client = orgkeys_tests::client_for(&orgkeys_tests::endpoint()).await;
+    let store = orgkeys_shared::store::Store::new(client, &server.table);
+    let table = orgkeys_tests::dump_table(&store).await;
+    assert!(table.contains("CONV#"), "the scan sees the data");
+    for secret in secrets {
+        assert!(!table.contains(secret), "a secret reached the table");
+    }
+}
