@@ -1,4 +1,6 @@
 //! The devserver binary as `scripts/dev` runs it, driven over real HTTP.
+// Each test file uses a part of this module.
+#![allow(dead_code)]
 
 use orgkeys_tests::http_client::{HttpReply, http};
 use orgkeys_tests::random_hex;
