@@ -48,7 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             )
         }
         Err(_) => {
-            let server = EmbeddedMoto::start(moto::default_path()).await?;
+            let server = EmbeddedMoto::start(moto::default_python()).await?;
             let config = orgkeys_shared::config::loader()
                 .endpoint_url(&server.endpoint)
                 .region(Region::new("us-east-1"))
