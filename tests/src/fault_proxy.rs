@@ -1,10 +1,12 @@
 //! A TCP proxy between a DynamoDB client and the DynamoDB server that lets a
-//! test cut the store off on demand: after a budget of requests, every new
-//! request's connection is dropped until the test heals the proxy. Real
-//! sockets, real SDK retries, no fake store.
+//! test cut the store off on demand (after a budget of requests, every new
+//! request's connection is dropped) or stall it (requests are held, unanswered),
+//! until the test heals the proxy. Real sockets, real SDK timeouts and
+//! retries, no fake store.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -13,6 +15,8 @@ use tokio::net::{TcpListener, TcpStream};
 pub struct FaultProxy {
     /// Requests still allowed through; negative means cut.
     budget: Arc<AtomicI64>,
+    /// While set, requests are held without an answer.
+    stalled: Arc<AtomicBool>,
     pub endpoint: String,
 }
 
@@ -25,18 +29,29 @@ impl FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let endpoint = format!("http://{}", listener.local_addr().expect("proxy address"));
         let budget = Arc::new(AtomicI64::new(UNLIMITED));
-        let shared = budget.clone();
+        let stalled = Arc::new(AtomicBool::new(false));
+        let (shared_budget, shared_stall) = (budget.clone(), stalled.clone());
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let (target, budget) = (target.clone(), shared.clone());
+                let (target, budget, stalled) =
+                    (target.clone(), shared_budget.clone(), shared_stall.clone());
                 tokio::spawn(async move {
                     if let Ok(server) = TcpStream::connect(&target).await {
-                        relay(client, server, budget).await;
+                        relay(client, server, budget, stalled).await;
                     }
                 });
             }
         });
-        FaultProxy { budget, endpoint }
+        FaultProxy {
+            budget,
+            stalled,
+            endpoint,
+        }
+    }
+
+    /// Holds every request from now on without answering it.
+    pub fn stall(&self) {
+        self.stalled.store(true, Ordering::SeqCst);
     }
 
     /// Lets `requests` more requests through, then cuts every later one.
@@ -47,10 +62,16 @@ impl FaultProxy {
     /// Lets everything through again.
     pub fn heal(&self) {
         self.budget.store(UNLIMITED, Ordering::SeqCst);
+        self.stalled.store(false, Ordering::SeqCst);
     }
 }
 
-async fn relay(mut client: TcpStream, server: TcpStream, budget: Arc<AtomicI64>) {
+async fn relay(
+    mut client: TcpStream,
+    server: TcpStream,
+    budget: Arc<AtomicI64>,
+    stalled: Arc<AtomicBool>,
+) {
     let (mut from_server, mut to_server) = server.into_split();
     let (mut from_client, mut to_client) = client.split();
     let upstream = async {
@@ -64,6 +85,9 @@ async fn relay(mut client: TcpStream, server: TcpStream, budget: Arc<AtomicI64>)
             let starts = buf[..n].windows(7).filter(|w| w == b"POST / ").count() as i64;
             if starts > 0 && budget.fetch_sub(starts, Ordering::SeqCst) - starts < 0 {
                 return; // cut: dropping both halves closes the connection
+            }
+            while stalled.load(Ordering::SeqCst) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
             if to_server.write_all(&buf[..n]).await.is_err() {
                 return;
