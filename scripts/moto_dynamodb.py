@@ -1,5 +1,6 @@
-"""moto's server (moto[server], Apache-2.0) with one change: requests are
-handled one at a time.
+"""moto's server (moto[server], Apache-2.0) with two changes.
+
+1. Requests are handled one at a time.
 
 Real DynamoDB applies each request atomically: a conditional write or a
 TransactWriteItems call sees no other write between its check and its write.
@@ -9,20 +10,42 @@ around each request gives the tests DynamoDB's per-request atomicity; it costs
 little, since moto's handlers hold the GIL anyway. Connections stay threaded
 and keep-alive.
 
+2. Transactions do not copy the table's stream.
+moto backs up a table with copy.deepcopy before each TransactWriteItems (once
+per item of the transaction), and the table holds its stream shard, which
+keeps every record ever written. The copy grows with every write until a
+transaction outlasts the SDK's timeouts (seen: 4 s after a few thousand
+writes). The stream shard is shared with the copy instead: a rolled-back
+transaction may leave stream records behind, which nothing here reads.
+
 Usage: python scripts/moto_dynamodb.py -H 127.0.0.1 -p PORT
 """
 
 import argparse
+import copy
 import signal
 import sys
 import threading
 
 from werkzeug.serving import run_simple
+from moto.dynamodb.models.table import Table
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
     create_backend_app,
 )
+
+
+def _deepcopy_sharing_the_stream(self, memo):
+    clone = self.__class__.__new__(self.__class__)
+    memo[id(self)] = clone
+    for name, value in self.__dict__.items():
+        shared = name == "stream_shard"
+        setattr(clone, name, value if shared else copy.deepcopy(value, memo))
+    return clone
+
+
+Table.__deepcopy__ = _deepcopy_sharing_the_stream
 
 
 def main() -> None:
