@@ -1,8 +1,15 @@
-//! The real binaries against the Lambda Runtime API: every file in `events/`
-//! is sent with `cargo lambda invoke --data-file` to the function it names,
-//! running under `cargo lambda watch` (cargo-lambda is installed into `.venv`
-//! by `scripts/venv`), and the answer must contain what `events/expected.json`
-//! says. This proves each `main` works, not only the handlers.
+//! The real binaries against the Lambda Runtime API: each function's binary
+//! runs against `cargo lambda watch --only-lambda-apis` (the Runtime API
+//! emulator; cargo-lambda is installed into `.venv` by `scripts/venv`), every
+//! file in `events/` is sent to the function it names with
+//! `cargo lambda invoke --data-file`, and the answer must contain what
+//! `events/expected.json` says. This proves each `main` works, not only the
+//! handlers.
+//!
+//! The binaries are the ones `cargo test --workspace --all-targets` (that is,
+//! `scripts/test`) builds beside this test. Letting `cargo lambda watch` build
+//! them instead would compile the AWS SDK again for each function, because a
+//! one-package build resolves other features than the workspace build.
 
 use orgkeys_shared::models::{Channel, Schedule, ScheduleStatus};
 use orgkeys_tests::{FIXTURE_ORG, fresh_store, seed_fixture_key};
@@ -46,18 +53,11 @@ fn contains(actual: &Value, expected: &Value) -> bool {
     }
 }
 
-struct Watch(Child);
+/// A child process, stopped when dropped.
+struct Running(Child);
 
-impl Drop for Watch {
+impl Drop for Running {
     fn drop(&mut self) {
-        // SIGTERM lets cargo-lambda stop the function processes it started.
-        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
-        for _ in 0..50 {
-            if matches!(self.0.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -83,35 +83,6 @@ async fn every_fixture_event_gets_its_expected_answer_from_the_real_binaries() {
     store.put_schedule(&schedule).await.unwrap();
 
     let path = path_with_venv();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-        .to_string();
-    let _watch = Watch(
-        Command::new("cargo")
-            .args([
-                "lambda",
-                "watch",
-                "--ignore-changes",
-                "--quiet",
-                "--invoke-address",
-                "127.0.0.1",
-                "--invoke-port",
-                &port,
-            ])
-            .current_dir(root())
-            .env("PATH", &path)
-            .env("TABLE_NAME", store.table())
-            .env("AUTH_CACHE_TTL_SECONDS", "0")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start cargo lambda watch"),
-    );
-
     let expected: serde_json::Map<String, Value> = serde_json::from_str(
         &std::fs::read_to_string(root().join("events/expected.json")).unwrap(),
     )
@@ -129,27 +100,100 @@ async fn every_fixture_event_gets_its_expected_answer_from_the_real_binaries() {
     );
 
     let mut failures = Vec::new();
-    for file in &files {
-        let function = file.split('-').next().unwrap();
-        let output = invoke(&path, &port, function, file);
-        let want = &expected[file];
-        if !contains(&output, want) {
-            failures.push(format!("{file}: expected {want} in {output}"));
+    for function in ["authorizer", "keygen", "schedules", "dispatch"] {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+            .to_string();
+        let _emulator = Running(
+            Command::new("cargo")
+                .args([
+                    "lambda",
+                    "watch",
+                    "--only-lambda-apis",
+                    "--invoke-address",
+                    "127.0.0.1",
+                    "--invoke-port",
+                    &port,
+                ])
+                .current_dir(root())
+                .env("PATH", &path)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start cargo lambda watch"),
+        );
+        // The function exits if the Runtime API is not there yet.
+        wait_for_port(&port);
+        let _function = Running(
+            Command::new(built_binary(function))
+                // What the emulator tells a function started outside it to use.
+                .env(
+                    "AWS_LAMBDA_RUNTIME_API",
+                    format!("http://127.0.0.1:{port}/.rt"),
+                )
+                .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+                .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+                .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+                .env("TABLE_NAME", store.table())
+                .env("AUTH_CACHE_TTL_SECONDS", "0")
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start the function binary"),
+        );
+        for file in files
+            .iter()
+            .filter(|f| f.starts_with(&format!("{function}-")))
+        {
+            let output = invoke(&path, &port, file);
+            let want = &expected[file];
+            if !contains(&output, want) {
+                failures.push(format!("{file}: expected {want} in {output}"));
+            }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+fn wait_for_port(port: &str) {
+    for _ in 0..300 {
+        if std::net::TcpStream::connect(format!("127.0.0.1:{port}")).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("cargo lambda watch did not listen on {port}");
+}
+
+/// A binary built by the same `cargo test` run: beside this test's own directory.
+fn built_binary(name: &str) -> PathBuf {
+    let deps = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = deps.parent().unwrap().join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run the tests with scripts/test (cargo test --workspace --all-targets)",
+        path.display()
+    );
+    path
+}
+
 /// The function's answer, or `{"errorMessage": ...}` when it returned an error.
-/// The first invocation of a function waits for `cargo lambda watch` to build it.
-fn invoke(path: &str, port: &str, function: &str, file: &str) -> Value {
+/// The first invocation waits for the emulator and the function to be up.
+fn invoke(path: &str, port: &str, file: &str) -> Value {
     let mut last = String::new();
-    for _ in 0..60 {
+    for _ in 0..120 {
         let output = Command::new("cargo")
             .args([
                 "lambda",
                 "invoke",
-                function,
                 "--invoke-address",
                 "127.0.0.1",
                 "--invoke-port",
@@ -171,9 +215,9 @@ fn invoke(path: &str, port: &str, function: &str, file: &str) -> Value {
             return serde_json::json!({ "errorMessage": message });
         }
         last = format!("{stdout}{stderr}");
-        std::thread::sleep(Duration::from_secs(2));
+        std::thread::sleep(Duration::from_millis(250));
     }
-    panic!("{file}: no answer from {function}: {last}");
+    panic!("{file}: no answer: {last}");
 }
 
 /// The message of an error the function itself returned: cargo-lambda prints
