@@ -12,7 +12,6 @@ use hyper::server::conn::http1;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use orgkeys_benches::{Plan, Sample, TARGETS_HEADER, ratio, show, table};
-use orgkeys_shared::models::{Channel, Schedule, ScheduleStatus};
 use orgkeys_tests::{FIXTURE_KEY, event_fixture, fresh_store, seed_fixture_key};
 use serde_json::Value;
 use std::convert::Infallible;
@@ -245,20 +244,7 @@ fn main() {
     let store = runtime.block_on(async {
         let store = fresh_store().await;
         seed_fixture_key(&store).await;
-        let now = chrono::Utc::now();
-        let schedule = Schedule {
-            organization_id: orgkeys_tests::FIXTURE_ORG.into(),
-            schedule_id: "fixture-schedule".into(),
-            name: "Fixture".into(),
-            campaign: "Fixtures".into(),
-            channel: Channel::Sms,
-            status: ScheduleStatus::Active,
-            starts_at: None,
-            ends_at: None,
-            created_at: now,
-            updated_at: now,
-        };
-        store.put_schedule(&schedule).await.unwrap();
+        orgkeys_tests::seed_fixture_schedule(&store).await;
         store
     });
     let functions = [

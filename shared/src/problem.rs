@@ -156,6 +156,14 @@ impl Problem {
     }
 }
 
+/// The OS random number generator failed: nothing to tell the client but a 500.
+impl From<getrandom::Error> for Problem {
+    fn from(err: getrandom::Error) -> Problem {
+        tracing::error!(error = %err, "OS random number generator failed");
+        Problem::internal()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

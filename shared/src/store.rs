@@ -6,6 +6,7 @@ use crate::key_hash::KeyHash;
 use crate::models::{Channel, Conversation, KeyRecord, Organization, Schedule, ScheduleStatus};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     ConditionCheck, Delete, Put, PutRequest, ReturnValue, TransactWriteItem, Update, WriteRequest,
@@ -160,15 +161,7 @@ impl Store {
         let mut start = None;
         loop {
             let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", items::PK)
-                .expression_attribute_names("#sk", items::SK)
-                .expression_attribute_values(":pk", items::s(items::org_pk(org_id)))
-                .expression_attribute_values(":prefix", items::s(items::ORG_KEY_SK_PREFIX))
+                .org_items(org_id, items::ORG_KEY_SK_PREFIX)
                 .set_exclusive_start_key(start)
                 .send()
                 .await
@@ -381,15 +374,7 @@ impl Store {
         let mut start = after.map(|id| items::schedule_key(org_id, id));
         loop {
             let mut query = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", items::PK)
-                .expression_attribute_names("#sk", items::SK)
-                .expression_attribute_values(":pk", items::s(items::org_pk(org_id)))
-                .expression_attribute_values(":prefix", items::s(items::SCHEDULE_SK_PREFIX))
+                .org_items(org_id, items::SCHEDULE_SK_PREFIX)
                 .set_exclusive_start_key(start);
             let mut conditions = Vec::new();
             if let Some(status) = filter.status {
@@ -695,6 +680,20 @@ impl Store {
         } else {
             Err(StoreError::Conflict)
         }
+    }
+
+    /// A consistent Query for the items of one kind in an organization's
+    /// partition: those whose sort key starts with `prefix`.
+    fn org_items(&self, org_id: &str, prefix: &str) -> QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", items::PK)
+            .expression_attribute_names("#sk", items::SK)
+            .expression_attribute_values(":pk", items::s(items::org_pk(org_id)))
+            .expression_attribute_values(":prefix", items::s(prefix))
     }
 
     async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {

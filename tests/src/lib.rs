@@ -266,6 +266,28 @@ pub async fn seed_fixture_key(store: &Store) {
         .expect("seed fixture key");
 }
 
+/// The schedule `dispatch-outbound.json` sends on: `fixture-schedule`, active.
+pub async fn seed_fixture_schedule(store: &Store) {
+    use orgkeys_shared::models::{Channel, Schedule, ScheduleStatus};
+    let now = chrono::Utc::now();
+    let schedule = Schedule {
+        organization_id: FIXTURE_ORG.into(),
+        schedule_id: "fixture-schedule".into(),
+        name: "Fixture".into(),
+        campaign: "Fixtures".into(),
+        channel: Channel::Sms,
+        status: ScheduleStatus::Active,
+        starts_at: None,
+        ends_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    store
+        .put_schedule(&schedule)
+        .await
+        .expect("seed fixture schedule");
+}
+
 /// Reads a file of `events/`.
 pub fn event_fixture(name: &str) -> Value {
     let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));

@@ -11,7 +11,6 @@
 //! them instead would compile the AWS SDK again for each function, because a
 //! one-package build resolves other features than the workspace build.
 
-use orgkeys_shared::models::{Channel, Schedule, ScheduleStatus};
 use orgkeys_tests::{FIXTURE_ORG, fresh_store, seed_fixture_key};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -67,20 +66,7 @@ impl Drop for Running {
 async fn every_fixture_event_gets_its_expected_answer_from_the_real_binaries() {
     let store = fresh_store().await;
     seed_fixture_key(&store).await;
-    let now = chrono::Utc::now();
-    let schedule = Schedule {
-        organization_id: FIXTURE_ORG.into(),
-        schedule_id: "fixture-schedule".into(),
-        name: "Fixture".into(),
-        campaign: "Fixtures".into(),
-        channel: Channel::Sms,
-        status: ScheduleStatus::Active,
-        starts_at: None,
-        ends_at: None,
-        created_at: now,
-        updated_at: now,
-    };
-    store.put_schedule(&schedule).await.unwrap();
+    orgkeys_tests::seed_fixture_schedule(&store).await;
 
     let path = path_with_venv();
     let expected: serde_json::Map<String, Value> = serde_json::from_str(

@@ -148,10 +148,7 @@ async fn dispatch(
             )])
         })?),
     };
-    let mut dispatch_id = random_id("dsp_").map_err(|err| {
-        tracing::error!(error = %err, "OS random number generator failed");
-        Problem::internal()
-    })?;
+    let mut dispatch_id = random_id("dsp_")?;
     let mut created_at = now;
     let mut resumed = false;
     if let Some(key) = key {

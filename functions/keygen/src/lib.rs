@@ -315,13 +315,10 @@ struct KeyTemplate<'a> {
 }
 
 fn new_key(template: KeyTemplate<'_>) -> Result<(ApiKey, KeyRecord), Problem> {
-    let key = ApiKey::generate().map_err(|err| {
-        tracing::error!(error = %err, "OS random number generator failed");
-        Problem::internal()
-    })?;
+    let key = ApiKey::generate()?;
     let record = KeyRecord {
         organization_id: template.organization_id.to_owned(),
-        key_id: new_key_id()?,
+        key_id: orgkeys_shared::ids::random_id("key_")?,
         name: template.name,
         hint: key.hint(),
         scopes: template.scopes,
@@ -332,13 +329,6 @@ fn new_key(template: KeyTemplate<'_>) -> Result<(ApiKey, KeyRecord), Problem> {
         rolled_to: None,
     };
     Ok((key, record))
-}
-
-fn new_key_id() -> Result<String, Problem> {
-    orgkeys_shared::ids::random_id("key_").map_err(|err| {
-        tracing::error!(error = %err, "OS random number generator failed");
-        Problem::internal()
-    })
 }
 
 fn created_key_response(key: &ApiKey, record: &KeyRecord) -> Response<Body> {
