@@ -11,7 +11,7 @@
 //! them instead would compile the AWS SDK again for each function, because a
 //! one-package build resolves other features than the workspace build.
 
-use orgkeys_tests::{FIXTURE_ORG, fresh_store, seed_fixture_key};
+use orgkeys_tests::{fresh_store, seed_fixture_key};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
