@@ -211,7 +211,16 @@ impl From<Response<Body>> for Reply {
 
 /// Every item in the table, rendered as text, for "no secret stored" checks.
 pub async fn dump_table(store: &Store) -> String {
-    let mut out = String::new();
+    scan_all(store)
+        .await
+        .iter()
+        .map(|item| format!("{item:?}\n"))
+        .collect()
+}
+
+/// Every item in the table, all pages.
+pub async fn scan_all(store: &Store) -> Vec<orgkeys_shared::items::Item> {
+    let mut items = Vec::new();
     let mut start = None;
     loop {
         let page = store
@@ -222,12 +231,10 @@ pub async fn dump_table(store: &Store) -> String {
             .send()
             .await
             .expect("scan");
-        for item in page.items() {
-            out.push_str(&format!("{item:?}\n"));
-        }
+        items.extend(page.items().iter().cloned());
         start = page.last_evaluated_key().cloned();
         if start.is_none() {
-            return out;
+            return items;
         }
     }
 }

@@ -95,34 +95,22 @@ async fn get(store: &Store, org: &str, id: &str) -> Reply {
 
 /// `(dispatchId, conversationId, phone)` of every stored conversation.
 async fn stored(store: &Store) -> Vec<(String, String, String)> {
-    let mut out = Vec::new();
-    let mut start = None;
-    loop {
-        let page = store
-            .client()
-            .scan()
-            .table_name(store.table())
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .unwrap();
-        for item in page.items() {
-            if item
-                .get("itemType")
+    let mut out: Vec<_> = orgkeys_tests::scan_all(store)
+        .await
+        .iter()
+        .filter(|item| {
+            item.get("itemType")
                 .and_then(|v| v.as_s().ok())
                 .map(String::as_str)
                 == Some("CONVERSATION")
-            {
-                let s = |k: &str| item[k].as_s().unwrap().clone();
-                out.push((s("dispatchId"), s("conversationId"), s("phone")));
-            }
-        }
-        start = page.last_evaluated_key().cloned();
-        if start.is_none() {
-            out.sort();
-            return out;
-        }
-    }
+        })
+        .map(|item| {
+            let s = |k: &str| item[k].as_s().unwrap().clone();
+            (s("dispatchId"), s("conversationId"), s("phone"))
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 #[tokio::test]
