@@ -244,16 +244,22 @@ pub const FIXTURE_KEY: &str = "orgk_RBGrFeruKs6g-JK2PRwiCQX9YNZumKwAcg8yiYanqwzl
 pub const FIXTURE_ORG: &str = "fixture-org";
 pub const FIXTURE_KEY_ID: &str = "key_fixture";
 
+/// Puts an organization in the table (the keygen tests create theirs through
+/// the handler; everyone else only needs one to exist).
+pub async fn seed_org(store: &Store, org_id: &str) {
+    store
+        .put_organization(org_id, org_id, None, chrono::Utc::now())
+        .await
+        .expect("seed organization");
+}
+
 /// Puts the fixture organization and the fixture key (all scopes, no expiry) in the table.
 pub async fn seed_fixture_key(store: &Store) {
     use orgkeys_shared::key_format::ApiKey;
     use orgkeys_shared::key_hash::KeyHash;
     use orgkeys_shared::models::{KeyRecord, Scope};
     let now = chrono::Utc::now();
-    store
-        .put_organization(FIXTURE_ORG, "Fixture organization", None, now)
-        .await
-        .expect("seed organization");
+    seed_org(store, FIXTURE_ORG).await;
     let key = ApiKey::parse(FIXTURE_KEY).expect("fixture key is well-formed");
     let record = KeyRecord {
         organization_id: FIXTURE_ORG.into(),

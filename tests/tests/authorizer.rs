@@ -5,7 +5,7 @@ use authorizer::{Authorizer, Settings, UNAUTHORIZED};
 use chrono::{DateTime, Duration, Utc};
 use orgkeys_shared::store::Store;
 use orgkeys_tests::{
-    FIXTURE_KEY_ID, FIXTURE_ORG, admin, event_fixture, fresh_store, seed_fixture_key,
+    FIXTURE_KEY_ID, FIXTURE_ORG, admin, event_fixture, fresh_store, seed_fixture_key, seed_org,
     unreachable_store,
 };
 use serde_json::{Value, json};
@@ -108,18 +108,6 @@ async fn call_keygen(store: &Store, request: lambda_http::Request) -> Value {
     }
 }
 
-async fn new_org(store: &Store, org: &str) {
-    call_keygen(
-        store,
-        admin(
-            "PUT /v1/admin/organizations/{orgId}",
-            &[("orgId", org)],
-            Some(r#"{"name":"x"}"#),
-        ),
-    )
-    .await;
-}
-
 async fn new_key(store: &Store, org: &str, body: Value) -> Value {
     call_keygen(
         store,
@@ -193,7 +181,7 @@ async fn fixtures_in_events_get_the_documented_answers() {
 #[tokio::test]
 async fn good_key_is_allowed_with_its_context_in_every_shape() {
     let store = fresh_store().await;
-    new_org(&store, "acme").await;
+    seed_org(&store, "acme").await;
     let key = new_key(
         &store,
         "acme",
@@ -218,8 +206,8 @@ async fn good_key_is_allowed_with_its_context_in_every_shape() {
 #[tokio::test]
 async fn missing_malformed_altered_and_deleted_keys_never_get_in() {
     let store = fresh_store().await;
-    new_org(&store, "acme").await;
-    new_org(&store, "globex").await;
+    seed_org(&store, "acme").await;
+    seed_org(&store, "globex").await;
     let good = new_key(&store, "acme", json!({})).await;
     let good = good["apiKey"].as_str().unwrap().to_owned();
     let deleted = new_key(&store, "globex", json!({})).await;
@@ -263,7 +251,7 @@ async fn missing_malformed_altered_and_deleted_keys_never_get_in() {
 #[tokio::test]
 async fn expired_key_is_denied_even_from_the_cache() {
     let store = fresh_store().await;
-    new_org(&store, "acme").await;
+    seed_org(&store, "acme").await;
     let expires = Utc::now() + Duration::hours(1);
     let key = new_key(&store, "acme", json!({"expiresAt": expires.to_rfc3339()})).await;
     let key = key["apiKey"].as_str().unwrap();
@@ -300,7 +288,7 @@ async fn expired_key_is_denied_even_from_the_cache() {
 #[tokio::test]
 async fn rolled_key_works_during_the_grace_period_only() {
     let store = fresh_store().await;
-    new_org(&store, "acme").await;
+    seed_org(&store, "acme").await;
     let old = new_key(&store, "acme", json!({})).await;
     let rolled = call_keygen(
         &store,
@@ -344,7 +332,7 @@ async fn rolled_key_works_during_the_grace_period_only() {
 #[tokio::test]
 async fn deleted_key_is_denied_after_the_cache_ttl_and_at_once_without_cache() {
     let store = fresh_store().await;
-    new_org(&store, "acme").await;
+    seed_org(&store, "acme").await;
     let cached_key = new_key(&store, "acme", json!({})).await;
     let uncached_key = new_key(&store, "acme", json!({})).await;
     let cached = authorizer(&store, 1);
@@ -416,7 +404,7 @@ async fn unreachable_store_is_an_error_never_an_allow() {
 #[tokio::test]
 async fn use_is_recorded_as_last_used_at() {
     let store = fresh_store().await;
-    new_org(&store, "acme").await;
+    seed_org(&store, "acme").await;
     let key = new_key(&store, "acme", json!({})).await;
     let auth = authorizer(&store, 30);
     assert!(matches!(

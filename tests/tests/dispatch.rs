@@ -16,18 +16,7 @@ const ALL: &str = "schedules:read conversations:write conversations:read";
 
 async fn setup(store: &Store) {
     for org in ["acme", "globex"] {
-        let reply: Reply = keygen::handle(
-            store,
-            admin(
-                "PUT /v1/admin/organizations/{orgId}",
-                &[("orgId", org)],
-                Some(r#"{"name":"x"}"#),
-            ),
-        )
-        .await
-        .unwrap()
-        .into();
-        assert_eq!(reply.status, 201);
+        orgkeys_tests::seed_org(store, org).await;
     }
     schedule(store, "acme", "spring", json!({"status": "active"})).await;
     schedule(store, "acme", "paused", json!({"status": "paused"})).await;

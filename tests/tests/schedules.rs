@@ -3,7 +3,8 @@
 
 use orgkeys_shared::store::Store;
 use orgkeys_tests::{
-    Reply, admin, fresh_store, http_event, http_event_json, key_authorizer, to_request, with_query,
+    Reply, admin, fresh_store, http_event, http_event_json, key_authorizer, seed_org, to_request,
+    with_query,
 };
 use serde_json::{Value, json};
 
@@ -18,21 +19,6 @@ async fn call(store: &Store, request: lambda_http::Request) -> Reply {
         .await
         .expect("handler never fails")
         .into()
-}
-
-async fn org(store: &Store, id: &str) {
-    let reply: Reply = keygen::handle(
-        store,
-        admin(
-            "PUT /v1/admin/organizations/{orgId}",
-            &[("orgId", id)],
-            Some(r#"{"name":"x"}"#),
-        ),
-    )
-    .await
-    .unwrap()
-    .into();
-    assert_eq!(reply.status, 201);
 }
 
 async fn put(store: &Store, org: &str, id: &str, body: Value) -> Reply {
@@ -73,7 +59,7 @@ async fn get(store: &Store, org: &str, id: &str) -> Reply {
 #[tokio::test]
 async fn admin_upserts_and_deletes_schedules() {
     let store = fresh_store().await;
-    org(&store, "acme").await;
+    seed_org(&store, "acme").await;
     let mut body = schedule("sms", "active");
     body["startsAt"] = json!("2026-12-01T09:00:00Z");
     body["endsAt"] = json!("2027-01-01T00:00:00+01:00");
@@ -113,7 +99,7 @@ async fn admin_upserts_and_deletes_schedules() {
 #[tokio::test]
 async fn bad_schedules_are_refused_with_every_field_named() {
     let store = fresh_store().await;
-    org(&store, "acme").await;
+    seed_org(&store, "acme").await;
     let reply = put(&store, "acme", "s1", json!({"channel": "fax", "status": "running", "startsAt": "2027-01-02T00:00:00Z", "endsAt": "2027-01-01T00:00:00Z"})).await;
     let pointers: Vec<&str> = reply.problem(400)["errors"]
         .as_array()
@@ -172,8 +158,8 @@ async fn public_routes_need_the_authorizer_context_and_the_scope() {
 #[tokio::test]
 async fn organizations_see_only_their_own_schedules() {
     let store = fresh_store().await;
-    org(&store, "acme").await;
-    org(&store, "globex").await;
+    seed_org(&store, "acme").await;
+    seed_org(&store, "globex").await;
     put(&store, "acme", "a1", schedule("sms", "active")).await;
     put(&store, "globex", "g1", schedule("sms", "active")).await;
     let acme: Vec<Value> = list(&store, "acme", &[]).await.json["items"]
@@ -196,8 +182,8 @@ async fn organizations_see_only_their_own_schedules() {
 #[tokio::test]
 async fn pages_filters_and_cursors() {
     let store = fresh_store().await;
-    org(&store, "acme").await;
-    org(&store, "globex").await;
+    seed_org(&store, "acme").await;
+    seed_org(&store, "globex").await;
     for i in 0..7 {
         let channel = if i % 2 == 0 { "sms" } else { "email" };
         put(
