@@ -5,6 +5,7 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InvalidKey;
 
+/// The longest key accepted, in bytes.
 pub const MAX_LEN: usize = 255;
 
 /// The key inside a header value: surrounding double quotes removed.

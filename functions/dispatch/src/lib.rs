@@ -9,7 +9,7 @@
 //! 202, and the key is remembered for 24 hours. Without a key, a retry after a
 //! 5xx is a new dispatch: contacts written before the failure may be queued twice.
 
-mod idempotency_key;
+pub mod idempotency_key;
 
 use chrono::{DateTime, Duration, Utc};
 use lambda_http::http::{HeaderValue, StatusCode};
