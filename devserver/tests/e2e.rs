@@ -20,19 +20,17 @@ fn gateway_message(reply: &HttpReply, status: u16, message: &str) {
 async fn quickstart_works_as_the_readme_tells_it() {
     let server = Devserver::start(&[("AUTH_CACHE_TTL_SECONDS", "0")]);
     let org = server
-        .call(
+        .admin(
             "PUT",
             "/v1/admin/organizations/acme",
-            Some(ADMIN),
             Some(json!({"name": "Acme"})),
         )
         .await;
     assert_eq!(org.status, 201, "{}", org.body);
     let created = server
-        .call(
+        .admin(
             "POST",
             "/v1/admin/organizations/acme/api-keys",
-            Some(ADMIN),
             Some(json!({"name": "quickstart"})),
         )
         .await;
@@ -42,10 +40,9 @@ async fn quickstart_works_as_the_readme_tells_it() {
     let bearer = format!("Bearer {key}");
     let schedule = json!({"name": "Spring renewals", "campaign": "Renewals 2026", "channel": "sms", "status": "active"});
     let put = server
-        .call(
+        .admin(
             "PUT",
             "/v1/admin/organizations/acme/schedules/spring-renewals",
-            Some(ADMIN),
             Some(schedule),
         )
         .await;
@@ -101,12 +98,7 @@ async fn quickstart_works_as_the_readme_tells_it() {
     assert_eq!(conversation.json["contact"]["phone"], "+353861234567");
 
     let listing = server
-        .call(
-            "GET",
-            "/v1/admin/organizations/acme/api-keys",
-            Some(ADMIN),
-            None,
-        )
+        .admin("GET", "/v1/admin/organizations/acme/api-keys", None)
         .await;
     let key_id = listing.json["items"][0]["keyId"]
         .as_str()
@@ -117,10 +109,9 @@ async fn quickstart_works_as_the_readme_tells_it() {
             || listing.json["items"][0]["lastUsedAt"].is_null()
     );
     let deleted = server
-        .call(
+        .admin(
             "DELETE",
             &format!("/v1/admin/organizations/acme/api-keys/{key_id}"),
-            Some(ADMIN),
             None,
         )
         .await;
@@ -200,7 +191,7 @@ async fn gateway_answers_like_api_gateway() {
 
     // Our own handlers' problems pass through untouched.
     let missing = server
-        .call("GET", "/v1/admin/organizations/acme", Some(ADMIN), None)
+        .admin("GET", "/v1/admin/organizations/acme", None)
         .await;
     assert_eq!(missing.status, 404);
     assert_eq!(
@@ -233,12 +224,7 @@ async fn gateway_answers_like_api_gateway() {
     gateway_message(&huge, 413, "Request Entity Too Large");
     let big_json = json!({"name": "x".repeat(100 * 1024)});
     let too_big_for_keygen = server
-        .call(
-            "PUT",
-            "/v1/admin/organizations/acme",
-            Some(ADMIN),
-            Some(big_json),
-        )
+        .admin("PUT", "/v1/admin/organizations/acme", Some(big_json))
         .await;
     assert_eq!(too_big_for_keygen.status, 413);
     assert_eq!(
@@ -248,10 +234,9 @@ async fn gateway_answers_like_api_gateway() {
     // Still serving after all of that.
     assert_eq!(
         server
-            .call(
+            .admin(
                 "PUT",
                 "/v1/admin/organizations/acme",
-                Some(ADMIN),
                 Some(json!({"name": "A"}))
             )
             .await
@@ -301,10 +286,9 @@ async fn a_generated_admin_token_is_printed_and_works() {
         .await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     let refused = server
-        .call(
+        .admin(
             "PUT",
             "/v1/admin/organizations/acme",
-            Some(ADMIN),
             Some(json!({"name": "A"})),
         )
         .await;

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{ADMIN, Devserver};
+use common::Devserver;
 use orgkeys_tests::http_client::http;
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -12,36 +12,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 async fn setup(server: &Devserver, keys: usize) -> Vec<(String, String)> {
-    let org = server
-        .call(
-            "PUT",
-            "/v1/admin/organizations/acme",
-            Some(ADMIN),
-            Some(json!({"name": "A"})),
-        )
-        .await;
-    assert_eq!(org.status, 201);
-    let schedule = json!({"name": "S", "campaign": "C", "channel": "sms", "status": "active"});
-    let put = server
-        .call(
-            "PUT",
-            "/v1/admin/organizations/acme/schedules/s1",
-            Some(ADMIN),
-            Some(schedule),
-        )
-        .await;
-    assert_eq!(put.status, 201);
+    server.create_organization().await;
+    server.create_schedule("s1").await;
     let mut out = Vec::new();
     for _ in 0..keys {
-        let created = server
-            .call(
-                "POST",
-                "/v1/admin/organizations/acme/api-keys",
-                Some(ADMIN),
-                Some(json!({})),
-            )
-            .await;
-        assert_eq!(created.status, 201);
+        let created = server.create_key().await;
         out.push((
             created.json["keyId"].as_str().unwrap().to_owned(),
             created.json["apiKey"].as_str().unwrap().to_owned(),
@@ -82,10 +57,9 @@ async fn deleted_keys_are_refused_once_the_cache_ttl_has_passed() {
     let mut deleted_at = std::collections::HashMap::new();
     for (key_id, _) in keys.iter().step_by(2) {
         let reply = server
-            .call(
+            .admin(
                 "DELETE",
                 &format!("/v1/admin/organizations/acme/api-keys/{key_id}"),
-                Some(ADMIN),
                 None,
             )
             .await;
@@ -132,10 +106,9 @@ async fn concurrent_rolls_of_one_key_leave_exactly_one_successor() {
         let (server, key_id) = (server.clone(), key_id.clone());
         rolls.spawn(async move {
             server
-                .call(
+                .admin(
                     "POST",
                     &format!("/v1/admin/organizations/acme/api-keys/{key_id}/roll"),
-                    Some(ADMIN),
                     Some(json!({})),
                 )
                 .await
@@ -152,12 +125,7 @@ async fn concurrent_rolls_of_one_key_leave_exactly_one_successor() {
     }
     assert_eq!(successors.len(), 1, "exactly one roll wins");
     let listing = server
-        .call(
-            "GET",
-            "/v1/admin/organizations/acme/api-keys",
-            Some(ADMIN),
-            None,
-        )
+        .admin("GET", "/v1/admin/organizations/acme/api-keys", None)
         .await;
     let items = listing.json["items"].as_array().unwrap();
     assert_eq!(

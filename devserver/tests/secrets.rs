@@ -18,39 +18,13 @@ async fn keys_and_admin_tokens_appear_only_where_they_must() {
         bodies.push((label.to_owned(), reply.body.clone()));
     };
 
-    let org = server
-        .call(
-            "PUT",
-            "/v1/admin/organizations/acme",
-            Some(ADMIN),
-            Some(json!({"name": "Acme"})),
-        )
-        .await;
+    let org = server.create_organization().await;
     record("org", &org);
-    let created = server
-        .call(
-            "POST",
-            "/v1/admin/organizations/acme/api-keys",
-            Some(ADMIN),
-            Some(json!({})),
-        )
-        .await;
-    assert_eq!(created.status, 201);
+    let created = server.create_key().await;
     let key = created.json["apiKey"].as_str().unwrap().to_owned();
     let key_id = created.json["keyId"].as_str().unwrap().to_owned();
     let bearer = format!("Bearer {key}");
-    let schedule = json!({"name": "S", "campaign": "C", "channel": "sms", "status": "active"});
-    record(
-        "schedule",
-        &server
-            .call(
-                "PUT",
-                "/v1/admin/organizations/acme/schedules/s1",
-                Some(ADMIN),
-                Some(schedule),
-            )
-            .await,
-    );
+    record("schedule", &server.create_schedule("s1").await);
     record(
         "list",
         &server
@@ -81,19 +55,13 @@ async fn keys_and_admin_tokens_appear_only_where_they_must() {
     record(
         "keys",
         &server
-            .call(
-                "GET",
-                "/v1/admin/organizations/acme/api-keys",
-                Some(ADMIN),
-                None,
-            )
+            .admin("GET", "/v1/admin/organizations/acme/api-keys", None)
             .await,
     );
     let rolled = server
-        .call(
+        .admin(
             "POST",
             &format!("/v1/admin/organizations/acme/api-keys/{key_id}/roll"),
-            Some(ADMIN),
             Some(json!({"gracePeriodSeconds": 0})),
         )
         .await;
@@ -109,10 +77,9 @@ async fn keys_and_admin_tokens_appear_only_where_they_must() {
     record(
         "delete",
         &server
-            .call(
+            .admin(
                 "DELETE",
                 &format!("/v1/admin/organizations/acme/api-keys/{successor_id}"),
-                Some(ADMIN),
                 None,
             )
             .await,

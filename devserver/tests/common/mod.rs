@@ -10,6 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 pub const ADMIN: &str = "Bearer e2e-admin-token";
+/// The admin path of the organization the helpers below create.
+pub const ORG: &str = "/v1/admin/organizations/acme";
 
 /// The devserver binary, stopped when dropped; its output is kept for checks.
 pub struct Devserver {
@@ -93,6 +95,39 @@ impl Devserver {
             body.map(|b| b.to_string().into_bytes()),
         )
         .await
+    }
+
+    /// A call with the admin token.
+    pub async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> HttpReply {
+        self.call(method, path, Some(ADMIN), body).await
+    }
+
+    /// Creates organization `acme` as the admin; asserts the 201.
+    pub async fn create_organization(&self) -> HttpReply {
+        let body = serde_json::json!({"name": "Acme"});
+        let reply = self.admin("PUT", ORG, Some(body)).await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply
+    }
+
+    /// Creates a key of `acme` with every scope; asserts the 201, whose JSON
+    /// carries `keyId` and `apiKey`.
+    pub async fn create_key(&self) -> HttpReply {
+        let path = format!("{ORG}/api-keys");
+        let reply = self.admin("POST", &path, Some(serde_json::json!({}))).await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply
+    }
+
+    /// Creates an active SMS schedule `id` of `acme`; asserts the 201.
+    pub async fn create_schedule(&self, id: &str) -> HttpReply {
+        let body =
+            serde_json::json!({"name": "S", "campaign": "C", "channel": "sms", "status": "active"});
+        let reply = self
+            .admin("PUT", &format!("{ORG}/schedules/{id}"), Some(body))
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply
     }
 
     pub fn output(&self) -> String {
