@@ -4,12 +4,13 @@
 //! `BatchWriteItem` (4 calls of 25, in parallel as the store does). Each pair
 //! is measured in alternation, so a drifting server weighs on both alike.
 
-use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use orgkeys_benches::{Plan, TARGETS_HEADER, measure, measure_pair, ratio, table};
 use orgkeys_shared::items;
-use orgkeys_shared::models::{Channel, Contact, Conversation, Schedule, ScheduleStatus};
-use orgkeys_shared::store::Store;
-use orgkeys_tests::{http_event_json, key_authorizer, to_request, with_header, with_query};
+use orgkeys_shared::models::{Channel, Contact, Conversation};
+use orgkeys_shared::store::{Store, conversation_batches};
+use orgkeys_tests::{
+    http_event_json, key_authorizer, seed_org, seed_schedule, to_request, with_header, with_query,
+};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -144,17 +145,7 @@ async fn main() {
 
 async fn bare_batch_write(store: &Store, conversations: &[Conversation]) {
     let mut calls = tokio::task::JoinSet::new();
-    for chunk in conversations.chunks(25) {
-        let requests: Vec<WriteRequest> = chunk
-            .iter()
-            .map(|c| {
-                let put = PutRequest::builder()
-                    .set_item(Some(items::conversation_item(c)))
-                    .build()
-                    .unwrap();
-                WriteRequest::builder().put_request(put).build()
-            })
-            .collect();
+    for requests in conversation_batches(conversations).unwrap() {
         let (client, table) = (store.client().clone(), store.table().to_owned());
         calls.spawn(async move {
             let out = client
@@ -172,22 +163,9 @@ async fn bare_batch_write(store: &Store, conversations: &[Conversation]) {
 }
 
 async fn seed(store: &Store, org: &str, schedules: usize) {
-    let now = chrono::Utc::now();
-    store.put_organization(org, org, None, now).await.unwrap();
+    seed_org(store, org).await;
     for i in 0..schedules {
-        let schedule = Schedule {
-            organization_id: org.into(),
-            schedule_id: format!("s{i:03}"),
-            name: "Spring".into(),
-            campaign: "Renewals".into(),
-            channel: Channel::Sms,
-            status: ScheduleStatus::Active,
-            starts_at: None,
-            ends_at: None,
-            created_at: now,
-            updated_at: now,
-        };
-        store.put_schedule(&schedule).await.unwrap();
+        seed_schedule(store, org, &format!("s{i:03}")).await;
     }
 }
 

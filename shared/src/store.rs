@@ -421,17 +421,7 @@ impl Store {
         conversations: &[Conversation],
     ) -> Result<(), StoreError> {
         let mut batches = tokio::task::JoinSet::new();
-        for chunk in conversations.chunks(25) {
-            let requests: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|c| {
-                    let put = PutRequest::builder()
-                        .set_item(Some(items::conversation_item(c)))
-                        .build()
-                        .map_err(StoreError::from_build)?;
-                    Ok(WriteRequest::builder().put_request(put).build())
-                })
-                .collect::<Result<_, StoreError>>()?;
+        for requests in conversation_batches(conversations)? {
             let store = self.clone();
             batches.spawn(async move { store.batch_write(requests).await });
         }
@@ -801,6 +791,28 @@ pub enum Claim {
     InFlight,
     /// The key was used with a different body.
     Mismatch,
+}
+
+/// Conversations as `BatchWriteItem` requests, at most 25 (DynamoDB's limit)
+/// per call. Public so the benchmark's bare baseline sends the same calls.
+pub fn conversation_batches(
+    conversations: &[Conversation],
+) -> Result<Vec<Vec<WriteRequest>>, StoreError> {
+    conversations
+        .chunks(25)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .map(|c| {
+                    let put = PutRequest::builder()
+                        .set_item(Some(items::conversation_item(c)))
+                        .build()
+                        .map_err(StoreError::from_build)?;
+                    Ok(WriteRequest::builder().put_request(put).build())
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// `Ok(true)` when a conditional write happened, `Ok(false)` when its condition failed.

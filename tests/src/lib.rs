@@ -190,6 +190,17 @@ impl Reply {
         assert!(self.json["detail"].is_string());
         &self.json
     }
+
+    /// Asserts a problem+json response with this status, and returns the
+    /// JSON pointers its `errors` list names, in order.
+    pub fn pointers(&self, status: u16) -> Vec<&str> {
+        self.problem(status)["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no errors list in {}", self.body))
+            .iter()
+            .filter_map(|e| e["pointer"].as_str())
+            .collect()
+    }
 }
 
 impl From<Response<Body>> for Reply {
@@ -279,15 +290,15 @@ pub async fn seed_fixture_key(store: &Store) {
         .expect("seed fixture key");
 }
 
-/// The schedule `dispatch-outbound.json` sends on: `fixture-schedule`, active.
-pub async fn seed_fixture_schedule(store: &Store) {
+/// Puts an active SMS schedule `schedule_id` of `org_id` in the table.
+pub async fn seed_schedule(store: &Store, org_id: &str, schedule_id: &str) {
     use orgkeys_shared::models::{Channel, Schedule, ScheduleStatus};
     let now = chrono::Utc::now();
     let schedule = Schedule {
-        organization_id: FIXTURE_ORG.into(),
-        schedule_id: "fixture-schedule".into(),
-        name: "Fixture".into(),
-        campaign: "Fixtures".into(),
+        organization_id: org_id.into(),
+        schedule_id: schedule_id.into(),
+        name: "Spring".into(),
+        campaign: "Renewals".into(),
         channel: Channel::Sms,
         status: ScheduleStatus::Active,
         starts_at: None,
@@ -295,10 +306,12 @@ pub async fn seed_fixture_schedule(store: &Store) {
         created_at: now,
         updated_at: now,
     };
-    store
-        .put_schedule(&schedule)
-        .await
-        .expect("seed fixture schedule");
+    store.put_schedule(&schedule).await.expect("seed schedule");
+}
+
+/// The schedule `dispatch-outbound.json` sends on: `fixture-schedule`, active.
+pub async fn seed_fixture_schedule(store: &Store) {
+    seed_schedule(store, FIXTURE_ORG, "fixture-schedule").await;
 }
 
 /// Reads a file of `events/`.

@@ -141,12 +141,7 @@ async fn invalid_dispatches_list_every_violation_and_write_nothing() {
         {"phone": "+353861234568", "variables": {"first name": "x", "ok": "y".repeat(1025)}}
     ]});
     let reply = send(&store, "acme", &bad.to_string(), None).await;
-    let pointers: Vec<&str> = reply.problem(400)["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["pointer"].as_str())
-        .collect();
+    let pointers = reply.pointers(400);
     assert_eq!(
         pointers,
         [

@@ -101,12 +101,7 @@ async fn bad_schedules_are_refused_with_every_field_named() {
     let store = fresh_store().await;
     seed_org(&store, "acme").await;
     let reply = put(&store, "acme", "s1", json!({"channel": "fax", "status": "running", "startsAt": "2027-01-02T00:00:00Z", "endsAt": "2027-01-01T00:00:00Z"})).await;
-    let pointers: Vec<&str> = reply.problem(400)["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["pointer"].as_str())
-        .collect();
+    let pointers = reply.pointers(400);
     assert_eq!(
         pointers,
         ["/name", "/campaign", "/channel", "/status", "/endsAt"]
