@@ -11,7 +11,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::server::conn::http1;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use orgkeys_benches::{Plan, Sample, TARGETS_HEADER, ratio, show, table};
+use orgkeys_benches::{Plan, TARGETS_HEADER, ratio, show, summarize, table};
 use orgkeys_tests::{FIXTURE_KEY, event_fixture, fresh_store, seed_fixture_key};
 use serde_json::Value;
 use std::convert::Infallible;
@@ -157,17 +157,6 @@ async fn peak_rss_kib(path: &PathBuf, event: &Value, table: &str, events: usize)
         .expect("VmHWM in /proc/PID/status")
 }
 
-fn summarize(name: &str, mut times: Vec<Duration>) -> Sample {
-    times.sort();
-    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
-    Sample {
-        name: name.to_owned(),
-        median: at(0.5),
-        p99: at(0.99),
-        calls: times.len(),
-    }
-}
-
 /// Requests per second for `GET /v1/schedules` with a warm key, through the
 /// local gateway over HTTP, from 2 client threads for `seconds`.
 fn gateway_rps(store: orgkeys_shared::store::Store, seconds: u64) -> f64 {
@@ -260,29 +249,28 @@ fn main() {
         "| binary | size (stripped, MB) | peak RSS under load (MiB) |\n|---|---:|---:|\n",
     );
     let mut memory_targets = String::new();
+    let prepared: Vec<_> = functions
+        .iter()
+        .map(|&(name, fixture)| (name, binary(profile, name), event_fixture(fixture)))
+        .collect();
     // Cold starts round-robin over the binaries, so a noisy moment on this
     // shared machine lands on all of them rather than on one.
-    let mut ready = vec![Vec::new(); functions.len()];
-    let mut answered = vec![Vec::new(); functions.len()];
+    let mut ready = vec![Vec::new(); prepared.len()];
+    let mut answered = vec![Vec::new(); prepared.len()];
     for _ in 0..runs {
-        for (i, (name, fixture)) in functions.iter().enumerate() {
-            let event = event_fixture(fixture);
-            let (r, a) =
-                runtime.block_on(cold_start(&binary(profile, name), &event, store.table()));
+        for (i, (_, path, event)) in prepared.iter().enumerate() {
+            let (r, a) = runtime.block_on(cold_start(path, event, store.table()));
             ready[i].push(r);
             answered[i].push(a);
         }
     }
-    for (i, (name, fixture)) in functions.into_iter().enumerate() {
-        let path = binary(profile, name);
-        let event = event_fixture(fixture);
-        ready_samples.push(summarize(
-            &format!("{name}: spawn → first `next`"),
-            std::mem::take(&mut ready[i]),
-        ));
+    for ((name, path, event), (ready, answered)) in
+        prepared.into_iter().zip(ready.into_iter().zip(answered))
+    {
+        ready_samples.push(summarize(&format!("{name}: spawn → first `next`"), ready));
         answer_samples.push(summarize(
             &format!("{name}: spawn → first answer"),
-            std::mem::take(&mut answered[i]),
+            answered,
         ));
         let size = std::fs::metadata(&path).unwrap().len() as f64 / 1e6;
         let events = if name == "dispatch" {

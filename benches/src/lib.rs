@@ -64,13 +64,10 @@ where
         }
         per_call.push(start.elapsed() / batch as u32);
     }
-    per_call.sort();
-    let at = |q: f64| per_call[((per_call.len() - 1) as f64 * q).round() as usize];
+    // Each sample is the mean of a batch, so the calls made are batches × batch.
     Sample {
-        name: name.to_owned(),
-        median: at(0.5),
-        p99: at(0.99),
         calls: plan.batches * batch,
+        ..summarize(name, per_call)
     }
 }
 
@@ -104,7 +101,8 @@ where
     (summarize(name_a, times_a), summarize(name_b, times_b))
 }
 
-fn summarize(name: &str, mut per_call: Vec<Duration>) -> Sample {
+/// Median and p99 of timed calls, one duration per call.
+pub fn summarize(name: &str, mut per_call: Vec<Duration>) -> Sample {
     per_call.sort();
     let at = |q: f64| per_call[((per_call.len() - 1) as f64 * q).round() as usize];
     Sample {
