@@ -18,11 +18,15 @@ transaction outlasts the SDK's timeouts (seen: 4 s after a few thousand
 writes). The stream shard is shared with the copy instead: a rolled-back
 transaction may leave stream records behind, which nothing here reads.
 
-Usage: python scripts/moto_dynamodb.py -H 127.0.0.1 -p PORT
+3. With --parent-pid, it exits when that process is gone, so a server that a
+test process started never outlives it, even when the test process is killed.
+
+Usage: python scripts/moto_dynamodb.py -H 127.0.0.1 -p PORT [--parent-pid PID]
 """
 
 import argparse
 import copy
+import os
 import signal
 import sys
 import threading
@@ -48,12 +52,22 @@ def _deepcopy_sharing_the_stream(self, memo):
 Table.__deepcopy__ = _deepcopy_sharing_the_stream
 
 
+def _exit_with(pid: int) -> None:
+    """Polls the parent; once it is gone (reparented), exit at once."""
+    while os.getppid() == pid:
+        threading.Event().wait(0.5)
+    os._exit(0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, required=True)
+    parser.add_argument("--parent-pid", type=int)
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if args.parent_pid:
+        threading.Thread(target=_exit_with, args=(args.parent_pid,), daemon=True).start()
 
     app = DomainDispatcherApplication(create_backend_app)
     lock = threading.Lock()

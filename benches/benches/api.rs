@@ -5,9 +5,11 @@
 //! is measured in alternation, so a drifting server weighs on both alike.
 
 use orgkeys_benches::{Plan, TARGETS_HEADER, measure, measure_pair, ratio, table};
-use orgkeys_shared::items;
-use orgkeys_shared::models::{Channel, Contact, Conversation};
-use orgkeys_shared::store::{Store, conversation_batches};
+use orgkeys_shared::Store;
+use orgkeys_shared::conversations::{Contact, Conversation, conversation_batches};
+use orgkeys_shared::dynamo::attributes::{PK, SK, s};
+use orgkeys_shared::organizations;
+use orgkeys_shared::schedules::{Channel, SK_PREFIX as SCHEDULE_SK_PREFIX};
 use orgkeys_tests::{
     http_event_json, key_authorizer, seed_org, seed_schedule, to_request, with_header, with_query,
 };
@@ -59,10 +61,10 @@ async fn main() {
                 .table_name(listing_store.table())
                 .consistent_read(true)
                 .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", items::PK)
-                .expression_attribute_names("#sk", items::SK)
-                .expression_attribute_values(":pk", items::s(items::org_pk("acme")))
-                .expression_attribute_values(":prefix", items::s(items::SCHEDULE_SK_PREFIX))
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":pk", s(organizations::partition("acme")))
+                .expression_attribute_values(":prefix", s(SCHEDULE_SK_PREFIX))
                 .limit(50)
                 .send()
                 .await

@@ -5,7 +5,6 @@
 use authorizer::{Authorizer, Settings};
 use chrono::Utc;
 use orgkeys_benches::{Plan, TARGETS_HEADER, measure, measure_pair, ratio, table, within};
-use orgkeys_shared::items;
 use orgkeys_shared::key_format::ApiKey;
 use orgkeys_shared::key_hash::KeyHash;
 use orgkeys_tests::{FIXTURE_KEY, event_fixture, fresh_store, seed_fixture_key};
@@ -62,7 +61,8 @@ async fn main() {
         batches: plan.batches.min(500),
         warmup: plan.warmup.min(50),
     };
-    let key = items::key_lookup_key(&KeyHash::of(&ApiKey::parse(FIXTURE_KEY).unwrap()));
+    let key =
+        orgkeys_shared::keys::lookup_address(&KeyHash::of(&ApiKey::parse(FIXTURE_KEY).unwrap()));
     let (miss, bare) = measure_pair(
         io_plan,
         ("cache miss (one GetItem)", || async {

@@ -159,7 +159,7 @@ async fn peak_rss_kib(path: &PathBuf, event: &Value, table: &str, events: usize)
 
 /// Requests per second for `GET /v1/schedules` with a warm key, through the
 /// local gateway over HTTP, from 2 client threads for `seconds`.
-fn gateway_rps(store: orgkeys_shared::store::Store, seconds: u64) -> f64 {
+fn gateway_rps(store: orgkeys_shared::Store, seconds: u64) -> f64 {
     let server = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -2,11 +2,11 @@
 //! format 2.0 request a function receives, and the payload 2.0 authorizer
 //! request the Lambda authorizer receives, shaped as API Gateway sends them.
 
-use crate::routes::{Route, percent_decode};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::Utc;
 use hyper::HeaderMap;
+use orgkeys_shared::routes::{Route, percent_decode};
 use serde_json::{Map, Value, json};
 
 /// What the gateway knows about one incoming request.

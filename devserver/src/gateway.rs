@@ -5,7 +5,6 @@
 //! in Lambda: event JSON in, `LambdaResponse` JSON out.
 
 use crate::event::{self, Incoming};
-use crate::routes::{self, Auth, Function};
 use authorizer::Authorizer;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -14,7 +13,8 @@ use http_body_util::Full;
 use hyper::{HeaderMap, Response, StatusCode};
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Adapter, Context, LambdaEvent, Service, service_fn};
-use orgkeys_shared::store::Store;
+use orgkeys_shared::Store;
+use orgkeys_shared::routes::{self, Access, Function};
 use serde_json::{Value, json};
 
 /// The principal admin requests run as locally (in AWS: the SigV4 signer).
@@ -88,8 +88,8 @@ impl Gateway {
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.trim().is_empty());
-        let context = match route.auth {
-            Auth::Iam => match authorization.and_then(bearer) {
+        let context = match route.access {
+            Access::Admin => match authorization.and_then(bearer) {
                 // Hashing both sides makes the comparison constant-time.
                 Some(token) if blake3::hash(token.as_bytes()) == self.admin_token => {
                     json!({"iam": {
@@ -99,7 +99,7 @@ impl Gateway {
                 }
                 _ => return gateway_error(StatusCode::FORBIDDEN, "Forbidden"),
             },
-            Auth::OrgKey => {
+            Access::Key(_) => {
                 // HTTP APIs answer 401 themselves when the identity source is missing.
                 let Some(authorization) = authorization else {
                     return gateway_error(StatusCode::UNAUTHORIZED, "Unauthorized");

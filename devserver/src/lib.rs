@@ -1,7 +1,7 @@
 //! The local gateway: the whole orgkeys API on loopback, behaving like the
 //! deployed HTTP API, authorizer included, with no AWS account and no Docker.
 //!
-//! - [`routes`] is the route table (checked against `template.yaml` and `openapi.yaml`).
+//! - Routes come from the one table, `orgkeys_shared::routes`.
 //! - [`event`] builds API Gateway's payload 2.0 events from HTTP requests.
 //! - [`gateway`] authorizes a request and runs the function through `lambda_http`.
 //! - [`moto`] runs the embedded DynamoDB-API server when no endpoint is given.
@@ -10,7 +10,6 @@
 pub mod event;
 pub mod gateway;
 pub mod moto;
-pub mod routes;
 
 use bytes::Bytes;
 use gateway::Gateway;

@@ -34,7 +34,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The embedded server lives as long as `_moto`; dropping it stops moto.
     let (_moto, client, data) = match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
         Ok(endpoint) => {
-            let config = orgkeys_shared::config::loader()
+            let config = orgkeys_shared::dynamo::config::loader()
                 .region(
                     aws_config::meta::region::RegionProviderChain::default_provider()
                         .or_else("us-east-1"),
@@ -48,8 +48,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             )
         }
         Err(_) => {
-            let server = EmbeddedMoto::start(moto::default_python()).await?;
-            let config = orgkeys_shared::config::loader()
+            let server = EmbeddedMoto::start(moto::default_python())?;
+            let config = orgkeys_shared::dynamo::config::loader()
                 .endpoint_url(&server.endpoint)
                 .region(Region::new("us-east-1"))
                 .credentials_provider(Credentials::new(
@@ -68,8 +68,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             (Some(server), aws_sdk_dynamodb::Client::new(&config), data)
         }
     };
-    orgkeys_shared::table::ensure_table(&client, &table).await?;
-    let store = orgkeys_shared::store::Store::new(client, &table);
+    orgkeys_shared::dynamo::table::ensure_table(&client, &table).await?;
+    let store = orgkeys_shared::Store::new(client, &table);
     let cache = settings.cache_ttl.as_secs();
     let gateway = Arc::new(Gateway::new(
         store.clone(),

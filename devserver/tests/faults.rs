@@ -3,8 +3,8 @@
 //! the SDK's timeout, and the gateway keeps serving other requests.
 
 use devserver::gateway::Gateway;
-use orgkeys_shared::config::OPERATION_TIMEOUT;
-use orgkeys_shared::store::Store;
+use orgkeys_shared::Store;
+use orgkeys_shared::dynamo::config::OPERATION_TIMEOUT;
 use orgkeys_tests::fault_proxy::FaultProxy;
 use orgkeys_tests::http_client::{HttpReply, http};
 use orgkeys_tests::{client_for, endpoint, fresh_store};

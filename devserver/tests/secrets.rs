@@ -122,7 +122,7 @@ async fn keys_and_admin_tokens_appear_only_where_they_must() {
     }
 
     let client = orgkeys_tests::client_for(&orgkeys_tests::endpoint()).await;
-    let store = orgkeys_shared::store::Store::new(client, &server.table);
+    let store = orgkeys_shared::Store::new(client, &server.table);
     let table = orgkeys_tests::dump_table(&store).await;
     assert!(table.contains("CONV#"), "the scan sees the data");
     for secret in secrets {

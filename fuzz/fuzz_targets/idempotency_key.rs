@@ -2,7 +2,7 @@
 //! panic; an accepted key is printable, non-blank and within the length limit.
 #![no_main]
 
-use dispatch::idempotency_key::{MAX_LEN, parse};
+use orgkeys_shared::idempotency::header::{MAX_LEN, parse};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

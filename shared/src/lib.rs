@@ -1,33 +1,37 @@
-//! The orgkeys shared crate: everything the four Lambda functions agree on.
+//! The orgkeys shared crate: everything the Lambda functions agree on.
 //!
-//! - [`key_format`] owns what an API key looks like: generation, parsing and
-//!   its checksum, the display hint and the secret-scanner regex.
-//! - [`key_hash`] owns the stored form of a key: a domain-separated blake3 hash.
-//! - [`models`] holds the domain types (organizations, key records, scopes).
-//! - [`validation`] checks identifiers and collects field errors.
-//! - [`problem`] renders every error as RFC 9457 `application/problem+json`.
-//! - [`cursor`] makes and checks opaque pagination cursors.
-//! - [`ids`] makes the random public identifiers (keys, dispatches).
-//! - [`http`] reads JSON bodies and route keys and writes JSON responses.
-//! - [`auth_context`] is the context the authorizer hands to the public functions.
-//! - [`caller`] reads who is calling from API Gateway's authorizer context.
-//! - [`items`] is the DynamoDB item layout: the only module that knows
-//!   attribute names and key patterns.
-//! - [`table`] creates the table with the schema `template.yaml` declares.
-//! - [`store`] performs every DynamoDB call the functions make.
-//! - [`config`] builds the store once per process from the environment.
+//! Aggregates, each owning its domain types, its item layout (addresses and
+//! attribute names) and its DynamoDB calls, as methods on [`Store`]:
+//! - [`organizations`]: the tenants; every item they own is in their partition.
+//! - [`keys`]: API key records and scopes, their lookup and listing copies.
+//! - [`schedules`]: what outbound campaigns send under.
+//! - [`conversations`]: outbound conversations queued for the sender.
+//! - [`idempotency`]: one operation per `Idempotency-Key` (header, record, guard).
+//!
+//! Underneath them, [`dynamo`]: the store, its errors, the attribute helpers,
+//! the table schema and the AWS configuration.
+//!
+//! The HTTP edge, [`edge`]: problem+json errors, request and response helpers,
+//! and who is calling. The API's routes, [`routes`]: one table that the
+//! functions, the local gateway, the tests and both YAML documents agree with.
+//!
+//! Values: [`key_format`] (what an API key looks like), [`key_hash`] (its
+//! stored form), [`cursor`] (pagination cursors), [`ids`] (random public IDs),
+//! [`validation`] (field checks) and [`wire_time`] (the timestamp format).
 
-pub mod auth_context;
-pub mod caller;
-pub mod config;
+pub mod conversations;
 pub mod cursor;
-pub mod http;
+pub mod dynamo;
+pub mod edge;
+pub mod idempotency;
 pub mod ids;
-pub mod items;
 pub mod key_format;
 pub mod key_hash;
-pub mod models;
-pub mod problem;
-pub mod store;
-pub mod table;
+pub mod keys;
+pub mod organizations;
+pub mod routes;
+pub mod schedules;
 pub mod validation;
+pub mod wire_time;
+
+pub use dynamo::{Store, StoreError};

@@ -1,7 +1,7 @@
 //! Checks on identifiers and request fields, collecting every violation so a
 //! client sees all of them in one problem response.
 
-use crate::problem::FieldError;
+use crate::edge::problem::FieldError;
 
 /// Organization, schedule and key IDs: 1–64 of `[A-Za-z0-9_-]`, safe in a path
 /// segment and in a DynamoDB key after a `#` separator.

@@ -1,14 +1,19 @@
-//! The integration-test harness: a fresh table per test on the DynamoDB-API
-//! server named by `AWS_ENDPOINT_URL_DYNAMODB` (started by `scripts/test`), and
-//! API Gateway HTTP API (payload 2.0) events built the way API Gateway sends them.
+//! The integration-test harness: a fresh table per test on a DynamoDB-API
+//! server, and API Gateway HTTP API (payload 2.0) events built the way API
+//! Gateway sends them. The server is the one `AWS_ENDPOINT_URL_DYNAMODB` names
+//! (`scripts/test` starts one for the whole run); when it is unset, the first
+//! test of the process starts an embedded moto (after `scripts/venv`), which
+//! ends with the test process.
 
 pub mod fault_proxy;
 pub mod http_client;
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
+use devserver::moto::EmbeddedMoto;
 use lambda_http::{Body, Request, Response};
-use orgkeys_shared::store::Store;
+use orgkeys_shared::Store;
 use serde_json::{Value, json};
+use std::sync::OnceLock;
 
 /// The IAM principal the admin events carry.
 pub const ADMIN_ARN: &str = "arn:aws:iam::123456789012:user/test-admin";
@@ -17,7 +22,7 @@ pub const ADMIN_ARN: &str = "arn:aws:iam::123456789012:user/test-admin";
 pub async fn fresh_store() -> Store {
     let client = client_for(&endpoint()).await;
     let table = format!("orgkeys-test-{}", random_hex(8));
-    orgkeys_shared::table::ensure_table(&client, &table)
+    orgkeys_shared::dynamo::table::ensure_table(&client, &table)
         .await
         .expect("create the test table");
     Store::new(client, table)
@@ -26,7 +31,7 @@ pub async fn fresh_store() -> Store {
 /// A DynamoDB client for `endpoint` with orgkeys' timeouts and retries and
 /// dummy credentials (moto accepts any).
 pub async fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    let config = orgkeys_shared::config::loader()
+    let config = orgkeys_shared::dynamo::config::loader()
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::for_tests())
@@ -35,14 +40,19 @@ pub async fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&config)
 }
 
-/// The DynamoDB server's endpoint, from `AWS_ENDPOINT_URL_DYNAMODB`.
+/// The DynamoDB server's endpoint: `AWS_ENDPOINT_URL_DYNAMODB`, or a moto
+/// server of this test process's own, started once.
 pub fn endpoint() -> String {
-    std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_else(|_| {
-        panic!(
-            "AWS_ENDPOINT_URL_DYNAMODB is not set: these tests need a DynamoDB-API server. \
-             Run them with `scripts/test` (see README), which starts one."
-        )
-    })
+    if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
+        return endpoint;
+    }
+    static EMBEDDED: OnceLock<EmbeddedMoto> = OnceLock::new();
+    let server = EMBEDDED.get_or_init(|| {
+        EmbeddedMoto::start(devserver::moto::default_python()).unwrap_or_else(|err| {
+            panic!("AWS_ENDPOINT_URL_DYNAMODB is unset and no moto could be started: {err}")
+        })
+    });
+    server.endpoint.clone()
 }
 
 pub fn random_hex(bytes: usize) -> String {
@@ -230,7 +240,7 @@ pub async fn dump_table(store: &Store) -> String {
 }
 
 /// Every item in the table, all pages.
-pub async fn scan_all(store: &Store) -> Vec<orgkeys_shared::items::Item> {
+pub async fn scan_all(store: &Store) -> Vec<orgkeys_shared::dynamo::attributes::Item> {
     let mut items = Vec::new();
     let mut start = None;
     loop {
@@ -268,7 +278,7 @@ pub async fn seed_org(store: &Store, org_id: &str) {
 pub async fn seed_fixture_key(store: &Store) {
     use orgkeys_shared::key_format::ApiKey;
     use orgkeys_shared::key_hash::KeyHash;
-    use orgkeys_shared::models::{KeyRecord, Scope};
+    use orgkeys_shared::keys::{KeyRecord, Scope};
     let now = chrono::Utc::now();
     seed_org(store, FIXTURE_ORG).await;
     let key = ApiKey::parse(FIXTURE_KEY).expect("fixture key is well-formed");
@@ -292,7 +302,7 @@ pub async fn seed_fixture_key(store: &Store) {
 
 /// Puts an active SMS schedule `schedule_id` of `org_id` in the table.
 pub async fn seed_schedule(store: &Store, org_id: &str, schedule_id: &str) {
-    use orgkeys_shared::models::{Channel, Schedule, ScheduleStatus};
+    use orgkeys_shared::schedules::{Channel, Schedule, ScheduleStatus};
     let now = chrono::Utc::now();
     let schedule = Schedule {
         organization_id: org_id.into(),

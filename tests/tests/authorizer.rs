@@ -3,7 +3,7 @@
 
 use authorizer::{Authorizer, Settings, UNAUTHORIZED};
 use chrono::{DateTime, Duration, Utc};
-use orgkeys_shared::store::Store;
+use orgkeys_shared::Store;
 use orgkeys_tests::{
     FIXTURE_KEY_ID, FIXTURE_ORG, admin, event_fixture, fresh_store, seed_fixture_key, seed_org,
     unreachable_store,

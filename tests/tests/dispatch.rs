@@ -1,7 +1,7 @@
 //! Dispatch through its handler against the DynamoDB server: validation,
 //! schedules, tenant isolation, idempotency, and a store cut mid-write.
 
-use orgkeys_shared::store::Store;
+use orgkeys_shared::Store;
 use orgkeys_tests::fault_proxy::FaultProxy;
 use orgkeys_tests::{
     Reply, admin, client_for, endpoint, fresh_store, http_event, http_event_json, key_authorizer,
@@ -349,7 +349,10 @@ async fn a_dispatch_cut_off_mid_write_completes_exactly_once_on_retry() {
     let proxy = FaultProxy::start(&endpoint()).await;
     let flaky = Store::new(client_for(&proxy.endpoint).await, store.table());
     let settings = dispatch::Settings {
-        idempotency_lease: chrono::Duration::seconds(1),
+        idempotency: orgkeys_shared::idempotency::Policy {
+            lease: chrono::Duration::seconds(1),
+            ..Default::default()
+        },
     };
     let payload = body("spring", 100);
 

@@ -1,9 +1,9 @@
 //! The admin API (keygen) through its handler, against the DynamoDB server.
 
 use chrono::{DateTime, Duration, Utc};
+use orgkeys_shared::Store;
 use orgkeys_shared::key_format::ApiKey;
 use orgkeys_shared::key_hash::KeyHash;
-use orgkeys_shared::store::Store;
 use orgkeys_tests::{Reply, admin, dump_table, fresh_store, http_event};
 use serde_json::{Value, json};
 
@@ -48,7 +48,7 @@ fn time(value: &Value) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-async fn stored_key(store: &Store, plaintext: &str) -> Option<orgkeys_shared::models::KeyRecord> {
+async fn stored_key(store: &Store, plaintext: &str) -> Option<orgkeys_shared::keys::KeyRecord> {
     let key = ApiKey::parse(plaintext).expect("well-formed key");
     store
         .find_key(&KeyHash::of(&key))

@@ -1,7 +1,7 @@
 //! Schedules through their handler: admin sync, public lookup, pagination and
 //! tenant isolation, against the DynamoDB server.
 
-use orgkeys_shared::store::Store;
+use orgkeys_shared::Store;
 use orgkeys_tests::{
     Reply, admin, fresh_store, http_event, http_event_json, key_authorizer, seed_org, to_request,
     with_query,

@@ -1,7 +1,7 @@
 //! `template.yaml` and `orgkeys_shared::table` declare the same table, and the
 //! table `ensure_table` creates on the DynamoDB server matches both.
 
-use orgkeys_shared::table::{BILLING_MODE, KEY_SCHEMA, STREAM_VIEW_TYPE, TTL_ATTRIBUTE};
+use orgkeys_shared::dynamo::table::{BILLING_MODE, KEY_SCHEMA, STREAM_VIEW_TYPE, TTL_ATTRIBUTE};
 use orgkeys_tests::fresh_store;
 use serde_norway::Value;
 
@@ -84,7 +84,7 @@ fn template_declares_the_schema_the_code_creates() {
 async fn the_created_table_has_the_declared_schema_and_ttl() {
     let store = fresh_store().await;
     // A second call finds everything in place and changes nothing.
-    orgkeys_shared::table::ensure_table(store.client(), store.table())
+    orgkeys_shared::dynamo::table::ensure_table(store.client(), store.table())
         .await
         .unwrap();
     let description = store

@@ -74,7 +74,7 @@ impl AuthorizerEvent {
             AuthorizerEvent::Http(_) => {
                 let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
                 response.is_authorized = allowed.is_some();
-                response.context = allowed.map_or_else(|| json!({}), |ctx| ctx.to_value());
+                response.context = allowed.map_or_else(|| json!({}), |ctx| ctx.to_context());
                 return Ok(serde_json::to_value(response)?);
             }
             AuthorizerEvent::Token(event) => event.method_arn.as_deref(),
@@ -96,7 +96,7 @@ impl AuthorizerEvent {
         response.principal_id =
             Some(allowed.map_or_else(|| "anonymous".to_owned(), |ctx| ctx.key_id.clone()));
         response.policy_document = policy;
-        response.context = allowed.map_or_else(|| json!({}), |ctx| ctx.to_value());
+        response.context = allowed.map_or_else(|| json!({}), |ctx| ctx.to_context());
         Ok(serde_json::to_value(response)?)
     }
 }

@@ -9,11 +9,11 @@ mod events;
 
 use chrono::{DateTime, Utc};
 use moka::sync::Cache;
-use orgkeys_shared::auth_context::AuthContext;
+use orgkeys_shared::edge::caller::OrganizationKey;
 use orgkeys_shared::key_format::ApiKey;
 use orgkeys_shared::key_hash::KeyHash;
-use orgkeys_shared::models::KeyRecord;
-use orgkeys_shared::store::{Store, StoreError};
+use orgkeys_shared::keys::KeyRecord;
+use orgkeys_shared::{Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,12 +63,16 @@ pub enum DenyReason {
 /// The outcome for a presented key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    Allow(AuthContext),
+    Allow(OrganizationKey),
     Deny(DenyReason),
 }
 
 /// How often a warm instance records `lastUsedAt` for one key.
 const LAST_USED_INTERVAL: Duration = Duration::from_secs(60);
+/// How long a decision waits for the `lastUsedAt` write before answering
+/// without it: the write must finish inside the invocation (Lambda freezes
+/// the environment after it), but it never holds up a decision for long.
+const LAST_USED_WRITE_TIMEOUT: Duration = Duration::from_millis(250);
 /// Unknown hashes are remembered briefly: enough to absorb a retry storm with
 /// a bad key, short enough not to matter.
 const NEGATIVE_TTL_CAP: Duration = Duration::from_secs(5);
@@ -80,13 +84,30 @@ fn bounded<V: Clone + Send + Sync + 'static>(capacity: u64, ttl: Duration) -> Ca
         .build()
 }
 
+/// A cache entry: what was read and when. Freshness is judged against the
+/// decision's own `now` (so tests step a clock instead of sleeping); the
+/// cache's own time-to-live only frees memory.
+#[derive(Clone)]
+struct Entry<V> {
+    value: V,
+    read_at: DateTime<Utc>,
+}
+
+impl<V> Entry<V> {
+    fn fresh(&self, ttl: Duration, now: DateTime<Utc>) -> bool {
+        chrono::Duration::from_std(ttl).is_ok_and(|ttl| now < self.read_at + ttl)
+    }
+}
+
 /// The authorizer with its warm-instance state.
 pub struct Authorizer {
     store: Store,
+    /// How long a found key is trusted; unknown hashes at most [`NEGATIVE_TTL_CAP`].
+    ttl: Duration,
     /// Found keys by hash (never by plaintext). `None` when caching is off.
-    known: Option<Cache<KeyHash, Arc<KeyRecord>>>,
+    known: Option<Cache<KeyHash, Entry<Arc<KeyRecord>>>>,
     /// Hashes the table did not have.
-    unknown: Option<Cache<KeyHash, ()>>,
+    unknown: Option<Cache<KeyHash, Entry<()>>>,
     /// Keys whose use was recorded within the last minute.
     recently_recorded: Cache<KeyHash, ()>,
 }
@@ -97,6 +118,7 @@ impl Authorizer {
         let enabled = !settings.cache_ttl.is_zero();
         Authorizer {
             store,
+            ttl: settings.cache_ttl,
             known: enabled.then(|| bounded(capacity, settings.cache_ttl)),
             unknown: enabled.then(|| bounded(capacity, settings.cache_ttl.min(NEGATIVE_TTL_CAP))),
             recently_recorded: bounded(capacity, LAST_USED_INTERVAL),
@@ -110,9 +132,9 @@ impl Authorizer {
             return Ok(Decision::Deny(DenyReason::Malformed));
         };
         let hash = KeyHash::of(&key);
-        let record = match self.cached(&hash) {
+        let record = match self.cached(&hash, now) {
             Some(found) => found,
-            None => self.load(&hash).await?,
+            None => self.load(&hash, now).await?,
         };
         let Some(record) = record else {
             return Ok(Decision::Deny(DenyReason::Unknown));
@@ -121,8 +143,8 @@ impl Authorizer {
         if record.is_expired(now) {
             return Ok(Decision::Deny(DenyReason::Expired));
         }
-        self.record_use(&hash, &record, now);
-        Ok(Decision::Allow(AuthContext {
+        self.record_use(&hash, &record, now).await;
+        Ok(Decision::Allow(OrganizationKey {
             organization_id: record.organization_id.clone(),
             key_id: record.key_id.clone(),
             scopes: record.scopes.clone(),
@@ -131,17 +153,22 @@ impl Authorizer {
 
     /// `Some(Some(record))` for a cached key, `Some(None)` for a cached unknown
     /// hash, `None` when the cache has nothing to say.
-    fn cached(&self, hash: &KeyHash) -> Option<Option<Arc<KeyRecord>>> {
-        if let Some(record) = self.known.as_ref().and_then(|c| c.get(hash)) {
-            return Some(Some(record));
+    fn cached(&self, hash: &KeyHash, now: DateTime<Utc>) -> Option<Option<Arc<KeyRecord>>> {
+        let known = self.known.as_ref().and_then(|c| c.get(hash));
+        if let Some(entry) = known.filter(|e| e.fresh(self.ttl, now)) {
+            return Some(Some(entry.value));
         }
-        self.unknown
-            .as_ref()
-            .and_then(|c| c.get(hash))
-            .map(|()| None)
+        let unknown = self.unknown.as_ref().and_then(|c| c.get(hash));
+        unknown
+            .filter(|e| e.fresh(self.ttl.min(NEGATIVE_TTL_CAP), now))
+            .map(|_| None)
     }
 
-    async fn load(&self, hash: &KeyHash) -> Result<Option<Arc<KeyRecord>>, StoreError> {
+    async fn load(
+        &self,
+        hash: &KeyHash,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Arc<KeyRecord>>, StoreError> {
         let found = self.store.find_key(hash).await.inspect_err(|err| {
             tracing::error!(hash = %hash.short(), error = %err, "key lookup failed; refusing");
         })?;
@@ -149,32 +176,49 @@ impl Authorizer {
             Some(record) => {
                 let record = Arc::new(record);
                 if let Some(cache) = &self.known {
-                    cache.insert(*hash, record.clone());
+                    let value = record.clone();
+                    cache.insert(
+                        *hash,
+                        Entry {
+                            value,
+                            read_at: now,
+                        },
+                    );
                 }
                 Ok(Some(record))
             }
             None => {
                 if let Some(cache) = &self.unknown {
-                    cache.insert(*hash, ());
+                    cache.insert(
+                        *hash,
+                        Entry {
+                            value: (),
+                            read_at: now,
+                        },
+                    );
                 }
                 Ok(None)
             }
         }
     }
 
-    /// Stamps `lastUsedAt` at most once a minute per key per instance, in the
-    /// background: the decision never waits for it or depends on it.
-    fn record_use(&self, hash: &KeyHash, record: &KeyRecord, now: DateTime<Utc>) {
+    /// Stamps `lastUsedAt` at most once a minute per key per instance, before
+    /// the decision is returned (a write left in the background may never run
+    /// once Lambda freezes the environment). Its failure or slowness never
+    /// changes the decision.
+    async fn record_use(&self, hash: &KeyHash, record: &KeyRecord, now: DateTime<Utc>) {
         if self.recently_recorded.contains_key(hash) {
             return;
         }
         self.recently_recorded.insert(*hash, ());
-        let store = self.store.clone();
-        let (org_id, key_id) = (record.organization_id.clone(), record.key_id.clone());
-        tokio::spawn(async move {
-            if let Err(err) = store.record_key_use(&org_id, &key_id, now).await {
-                tracing::warn!(org_id, key_id, error = %err, "could not record key use");
+        let (org_id, key_id) = (&record.organization_id, &record.key_id);
+        let write = self.store.record_key_use(org_id, key_id, now);
+        match tokio::time::timeout(LAST_USED_WRITE_TIMEOUT, write).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => {
+                tracing::warn!(org_id, key_id, error = %err, "could not record key use")
             }
-        });
+            Err(_) => tracing::warn!(org_id, key_id, "recording key use timed out"),
+        }
     }
 }

@@ -8,7 +8,7 @@ use lambda_runtime::{Error, run, service_fn};
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let settings = Settings::from_env()?;
-    let store = orgkeys_shared::config::store_from_env().await?;
+    let store = orgkeys_shared::dynamo::config::store_from_env().await?;
     let authorizer = Authorizer::new(store, settings);
     let authorizer = &authorizer;
     run(service_fn(move |event| authorizer.handle(event))).await

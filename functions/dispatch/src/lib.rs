@@ -9,19 +9,20 @@
 //! 202, and the key is remembered for 24 hours. Without a key, a retry after a
 //! 5xx is a new dispatch: contacts written before the failure may be queued twice.
 
-pub mod idempotency_key;
-
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Error, Request, Response};
-use orgkeys_shared::auth_context::AuthContext;
-use orgkeys_shared::http::{json_body, json_response, path_param, respond, route_key};
+use orgkeys_shared::Store;
+use orgkeys_shared::conversations::{Contact, Conversation};
+use orgkeys_shared::edge::caller::{Caller, OrganizationKey};
+use orgkeys_shared::edge::problem::{FieldError, Problem};
+use orgkeys_shared::edge::request::{authorize, json_body, json_response, path_param, respond};
+use orgkeys_shared::idempotency::{self, Attempt, Outcome, Policy};
 use orgkeys_shared::ids::{hex_id, random_id};
-use orgkeys_shared::items::timestamp;
-use orgkeys_shared::models::{Channel, Contact, Conversation, Scope};
-use orgkeys_shared::problem::{FieldError, Problem};
-use orgkeys_shared::store::{Claim, IdempotentRequest, Store};
+use orgkeys_shared::routes::{Function, Operation};
+use orgkeys_shared::schedules::Channel;
 use orgkeys_shared::validation::{Violations, is_valid_id};
+use orgkeys_shared::wire_time::format as timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -29,25 +30,12 @@ pub const BODY_LIMIT: usize = 256 * 1024;
 pub const MAX_CONTACTS: usize = 100;
 const MAX_VARIABLE_CHARS: usize = 1024;
 const MAX_TEXT_CHARS: usize = 200;
-/// How long an idempotency key is remembered.
-pub const IDEMPOTENCY_RETENTION: Duration = Duration::hours(24);
-/// How long one attempt holds a key: longer than the function's 10 s timeout,
-/// so a live attempt is never resumed under its feet.
-pub const IDEMPOTENCY_LEASE: Duration = Duration::seconds(15);
 const QUEUED: &str = "queued";
 
-/// Tunables, fixed by `main`; tests shorten the lease to retry without waiting.
-#[derive(Debug, Clone, Copy)]
+/// Tunables, fixed by `main`; tests may shorten the idempotency lease.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Settings {
-    pub idempotency_lease: Duration,
-}
-
-impl Default for Settings {
-    fn default() -> Settings {
-        Settings {
-            idempotency_lease: IDEMPOTENCY_LEASE,
-        }
-    }
+    pub idempotency: Policy,
 }
 
 /// Serves one request; every error reaches the client as problem+json.
@@ -61,7 +49,17 @@ pub async fn handle_with(
     settings: Settings,
     request: Request,
 ) -> Result<Response<Body>, Error> {
-    Ok(respond(route(store, settings, &request, Utc::now()).await))
+    handle_at(store, settings, request, Utc::now()).await
+}
+
+/// [`handle_with`] at the given time: tests step the clock instead of sleeping.
+pub async fn handle_at(
+    store: &Store,
+    settings: Settings,
+    request: Request,
+    now: DateTime<Utc>,
+) -> Result<Response<Body>, Error> {
+    Ok(respond(route(store, settings, &request, now).await))
 }
 
 async fn route(
@@ -70,19 +68,15 @@ async fn route(
     request: &Request,
     now: DateTime<Utc>,
 ) -> Result<Response<Body>, Problem> {
-    let route = route_key(request).unwrap_or_default();
-    match route.as_str() {
-        "POST /v1/conversations/outbound" => {
-            let caller = AuthContext::from_request(request)?;
-            caller.require(Scope::ConversationsWrite)?;
-            dispatch(store, settings, request, &caller, now).await
+    let (route, caller) = authorize(request, Function::Dispatch)?;
+    match (route.operation, &caller) {
+        (Operation::DispatchOutbound, Caller::Key(key)) => {
+            dispatch(store, settings, request, key, now).await
         }
-        "GET /v1/conversations/{conversationId}" => {
-            let caller = AuthContext::from_request(request)?;
-            caller.require(Scope::ConversationsRead)?;
-            get_conversation(store, request, &caller).await
+        (Operation::GetConversation, Caller::Key(key)) => {
+            get_conversation(store, request, key).await
         }
-        _ => Err(Problem::not_found(format!("no route {route}"))),
+        _ => Err(Problem::not_found(format!("no route {}", route.key()))),
     }
 }
 
@@ -133,7 +127,7 @@ async fn dispatch(
     store: &Store,
     settings: Settings,
     request: &Request,
-    caller: &AuthContext,
+    caller: &OrganizationKey,
     now: DateTime<Utc>,
 ) -> Result<Response<Body>, Problem> {
     let input: DispatchInput = json_body(request, BODY_LIMIT)?;
@@ -141,92 +135,48 @@ async fn dispatch(
     let org_id = caller.organization_id.as_str();
     let key = match request.headers().get("idempotency-key") {
         None => None,
-        Some(value) => Some(idempotency_key::parse(value.as_bytes()).map_err(|_| {
+        Some(value) => Some(idempotency::header::parse(value.as_bytes()).map_err(|_| {
             Problem::validation(vec![FieldError::parameter(
                 "Idempotency-Key",
                 "must be 1-255 printable ASCII characters, bare or in double quotes",
             )])
         })?),
     };
-    let mut dispatch_id = random_id("dsp_")?;
-    let mut created_at = now;
-    let mut resumed = false;
-    if let Some(key) = key {
-        let claim = store
-            .claim_idempotency(&IdempotentRequest {
+    let dispatch_id = random_id("dsp_")?;
+    let queue_as = |attempt: Attempt| {
+        if attempt.resumed {
+            tracing::info!(org_id, dispatch_id = %attempt.operation_id, "resuming an interrupted dispatch");
+        }
+        queue(store, org_id, attempt, &valid, now)
+    };
+    let outcome = match key {
+        None => Outcome::Ran(queue_as(Attempt::unguarded(dispatch_id, now)).await?),
+        Some(key) => {
+            let guarded = idempotency::Request {
                 org_id,
                 key,
                 fingerprint: &fingerprint(&valid),
-                dispatch_id: &dispatch_id,
                 now,
-                lease: settings.idempotency_lease,
-                retention: IDEMPOTENCY_RETENTION,
-            })
-            .await?;
-        match claim {
-            Claim::Fresh => {}
-            Claim::Resume {
-                dispatch_id: earlier,
-                created_at: at,
-            } => {
-                tracing::info!(org_id, dispatch_id = %earlier, "resuming an interrupted dispatch");
-                dispatch_id = earlier;
-                created_at = at;
-                resumed = true;
-            }
-            Claim::Replay(body) => return Ok(accepted(body, true)),
-            Claim::InFlight => {
-                return Err(Problem::conflict(
-                    "a request with this Idempotency-Key is still in progress; retry later",
-                ));
-            }
-            Claim::Mismatch => {
-                return Err(Problem::unprocessable(
-                    "this Idempotency-Key was used with a different request body",
-                ));
-            }
-        }
-    }
-    let result = queue(store, org_id, &dispatch_id, created_at, &valid, now).await;
-    let body = match result {
-        Ok(body) => body,
-        Err(problem) => {
-            if let Some(key) = key {
-                // Refused before any write (4xx on a fresh key): forget the key.
-                // Otherwise end the lease so the client's retry resumes at once.
-                let release = if problem.status < 500 && !resumed {
-                    store.abandon_idempotency(org_id, key, &dispatch_id).await
-                } else {
-                    store.release_idempotency(org_id, key, &dispatch_id).await
-                };
-                if let Err(err) = release {
-                    tracing::warn!(org_id, error = %err, "could not release the idempotency key");
-                }
-            }
-            return Err(problem);
+                policy: settings.idempotency,
+            };
+            idempotency::run_once(store, &guarded, dispatch_id, queue_as).await?
         }
     };
-    if let Some(key) = key
-        && let Err(err) = store
-            .complete_idempotency(org_id, key, &dispatch_id, &body)
-            .await
-    {
-        // The conversations are stored; a retry resumes and rewrites the same items.
-        tracing::warn!(org_id, %dispatch_id, error = %err, "could not record the idempotent response");
-    }
-    tracing::info!(org_id, %dispatch_id, contacts = valid.contacts.len(), "dispatch queued");
-    Ok(accepted(body, false))
+    Ok(match outcome {
+        Outcome::Ran(body) => accepted(body, false),
+        Outcome::Replayed(body) => accepted(body, true),
+    })
 }
 
 /// Checks the schedule and writes the conversations; returns the 202 body.
 async fn queue(
     store: &Store,
     org_id: &str,
-    dispatch_id: &str,
-    created_at: DateTime<Utc>,
+    attempt: Attempt,
     valid: &ValidDispatch,
     now: DateTime<Utc>,
 ) -> Result<String, Problem> {
+    let dispatch_id = attempt.operation_id.as_str();
     let schedule = store
         .get_schedule(org_id, &valid.schedule_id)
         .await?
@@ -236,8 +186,20 @@ async fn queue(
             "this schedule is not active or has ended",
         ));
     }
-    let conversations = conversations(org_id, dispatch_id, schedule.channel, created_at, valid);
+    let conversations = conversations(
+        org_id,
+        dispatch_id,
+        schedule.channel,
+        attempt.started_at,
+        valid,
+    );
     store.put_conversations(&conversations).await?;
+    tracing::info!(
+        org_id,
+        dispatch_id,
+        contacts = conversations.len(),
+        "dispatch queued"
+    );
     let body = Dispatched {
         dispatch_id,
         schedule_id: &valid.schedule_id,
@@ -424,7 +386,7 @@ struct ConversationView {
 async fn get_conversation(
     store: &Store,
     request: &Request,
-    caller: &AuthContext,
+    caller: &OrganizationKey,
 ) -> Result<Response<Body>, Problem> {
     let not_found = || Problem::not_found("no conversation with this ID");
     let id = path_param(request, "conversationId");
@@ -545,7 +507,7 @@ mod properties {
 
         #[test]
         fn idempotency_header_parsing_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
-            if let Ok(key) = idempotency_key::parse(&bytes) {
+            if let Ok(key) = idempotency::header::parse(&bytes) {
                 prop_assert!((1..=255).contains(&key.len()));
                 prop_assert!(key.bytes().all(|b| (0x20..=0x7e).contains(&b)));
             }
@@ -553,9 +515,9 @@ mod properties {
 
         #[test]
         fn valid_idempotency_keys_round_trip_bare_and_quoted(key in "[!#-~][ -!#-~]{0,253}[!#-~]") {
-            prop_assert_eq!(idempotency_key::parse(key.as_bytes()), Ok(key.as_str()));
+            prop_assert_eq!(idempotency::header::parse(key.as_bytes()), Ok(key.as_str()));
             let quoted = format!("\"{key}\"");
-            prop_assert_eq!(idempotency_key::parse(quoted.as_bytes()), Ok(key.as_str()));
+            prop_assert_eq!(idempotency::header::parse(quoted.as_bytes()), Ok(key.as_str()));
         }
 
         #[test]

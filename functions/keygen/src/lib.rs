@@ -6,15 +6,19 @@
 use chrono::{DateTime, Duration, Utc};
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Error, Request, Response};
-use orgkeys_shared::caller::admin_principal;
-use orgkeys_shared::http::{json_body, json_response, no_content, path_param, respond, route_key};
-use orgkeys_shared::items::timestamp;
+use orgkeys_shared::edge::caller::{Admin, Caller};
+use orgkeys_shared::edge::problem::{FieldError, Problem};
+use orgkeys_shared::edge::request::{
+    authorize, json_body, json_response, no_content, path_param, respond,
+};
 use orgkeys_shared::key_format::ApiKey;
 use orgkeys_shared::key_hash::KeyHash;
-use orgkeys_shared::models::{KeyRecord, Organization, Scope};
-use orgkeys_shared::problem::{FieldError, Problem};
-use orgkeys_shared::store::{Store, StoreError};
+use orgkeys_shared::keys::{KeyRecord, Scope};
+use orgkeys_shared::organizations::Organization;
+use orgkeys_shared::routes::{Function, Operation};
 use orgkeys_shared::validation::{Violations, is_valid_id};
+use orgkeys_shared::wire_time::{self, format as timestamp};
+use orgkeys_shared::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 
 /// Admin bodies are small; anything larger is a mistake or an attack.
@@ -37,8 +41,10 @@ async fn route(
     request: &Request,
     now: DateTime<Utc>,
 ) -> Result<Response<Body>, Problem> {
-    let principal = admin_principal(request)?;
-    let route = route_key(request).unwrap_or_default();
+    let (route, caller) = authorize(request, Function::Keygen)?;
+    let Caller::Admin(admin) = caller else {
+        return Err(Problem::not_found(format!("no route {}", route.key())));
+    };
     let org_id = path_param(request, "orgId");
     if !is_valid_id(&org_id) {
         return Err(Problem::validation(vec![FieldError::parameter(
@@ -47,22 +53,14 @@ async fn route(
         )]));
     }
     let key_id = path_param(request, "keyId");
-    match route.as_str() {
-        "PUT /v1/admin/organizations/{orgId}" => {
-            put_organization(store, request, &org_id, now).await
-        }
-        "GET /v1/admin/organizations/{orgId}" => get_organization(store, &org_id).await,
-        "POST /v1/admin/organizations/{orgId}/api-keys" => {
-            create_key(store, request, &org_id, &principal, now).await
-        }
-        "GET /v1/admin/organizations/{orgId}/api-keys" => list_keys(store, &org_id).await,
-        "DELETE /v1/admin/organizations/{orgId}/api-keys/{keyId}" => {
-            delete_key(store, &org_id, &key_id).await
-        }
-        "POST /v1/admin/organizations/{orgId}/api-keys/{keyId}/roll" => {
-            roll_key(store, request, &org_id, &key_id, &principal, now).await
-        }
-        _ => Err(Problem::not_found(format!("no route {route}"))),
+    match route.operation {
+        Operation::PutOrganization => put_organization(store, request, &org_id, now).await,
+        Operation::GetOrganization => get_organization(store, &org_id).await,
+        Operation::CreateApiKey => create_key(store, request, &org_id, &admin, now).await,
+        Operation::ListApiKeys => list_keys(store, &org_id).await,
+        Operation::DeleteApiKey => delete_key(store, &org_id, &key_id).await,
+        Operation::RollApiKey => roll_key(store, request, &org_id, &key_id, &admin, now).await,
+        other => Err(Problem::not_found(format!("no route for {other:?}"))),
     }
 }
 
@@ -228,7 +226,7 @@ async fn create_key(
     store: &Store,
     request: &Request,
     org_id: &str,
-    principal: &str,
+    admin: &Admin,
     now: DateTime<Utc>,
 ) -> Result<Response<Body>, Problem> {
     let input: CreateKeyInput = json_body(request, BODY_LIMIT)?;
@@ -238,7 +236,7 @@ async fn create_key(
         name: input.name.map(|name| name.trim().to_owned()),
         scopes: valid.scopes,
         expires_at: valid.expires_at,
-        created_by: principal,
+        created_by: &admin.principal,
         now,
     })?;
     let hash = KeyHash::of(&key);
@@ -278,21 +276,20 @@ fn validate_key_input(
             }
         }
     }
-    let expires_at =
-        input
-            .expires_at
-            .as_deref()
-            .and_then(|text| match DateTime::parse_from_rfc3339(text) {
-                Ok(at) if at <= now => {
-                    violations.body("/expiresAt", "must be in the future");
-                    None
-                }
-                Ok(at) => Some(at.with_timezone(&Utc)),
-                Err(_) => {
-                    violations.body("/expiresAt", "must be an RFC 3339 date-time");
-                    None
-                }
-            });
+    let expires_at = input
+        .expires_at
+        .as_deref()
+        .and_then(|text| match wire_time::parse(text) {
+            Some(at) if at <= now => {
+                violations.body("/expiresAt", "must be in the future");
+                None
+            }
+            Some(at) => Some(at),
+            None => {
+                violations.body("/expiresAt", "must be an RFC 3339 date-time");
+                None
+            }
+        });
     violations.finish()?;
     scopes.sort();
     Ok(ValidKeyInput { scopes, expires_at })
@@ -394,7 +391,7 @@ async fn roll_key(
     request: &Request,
     org_id: &str,
     key_id: &str,
-    principal: &str,
+    admin: &Admin,
     now: DateTime<Utc>,
 ) -> Result<Response<Body>, Problem> {
     let input: RollInput = json_body(request, BODY_LIMIT)?;
@@ -409,10 +406,7 @@ async fn roll_key(
     if !is_valid_id(key_id) {
         return Err(not_found());
     }
-    let (old, old_hash) = store
-        .get_org_key(org_id, key_id)
-        .await?
-        .ok_or_else(not_found)?;
+    let (old, old_hash) = store.get_key(org_id, key_id).await?.ok_or_else(not_found)?;
     if old.rolled_to.is_some() {
         return Err(Problem::conflict("this key has already been rolled"));
     }
@@ -426,7 +420,7 @@ async fn roll_key(
         name: old.name.clone(),
         scopes: old.scopes.clone(),
         expires_at: old.expires_at,
-        created_by: principal,
+        created_by: &admin.principal,
         now,
     })?;
     let hash = KeyHash::of(&key);

@@ -6,15 +6,17 @@
 use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use orgkeys_shared::auth_context::AuthContext;
-use orgkeys_shared::caller::admin_principal;
 use orgkeys_shared::cursor;
-use orgkeys_shared::http::{json_body, json_response, no_content, path_param, respond, route_key};
-use orgkeys_shared::items::timestamp;
-use orgkeys_shared::models::{Channel, Schedule, ScheduleStatus, Scope};
-use orgkeys_shared::problem::{FieldError, Problem};
-use orgkeys_shared::store::{ScheduleFilter, Store, StoreError};
+use orgkeys_shared::edge::caller::{Caller, OrganizationKey};
+use orgkeys_shared::edge::problem::{FieldError, Problem};
+use orgkeys_shared::edge::request::{
+    authorize, json_body, json_response, no_content, path_param, respond,
+};
+use orgkeys_shared::routes::{Function, Operation};
+use orgkeys_shared::schedules::{Channel, Schedule, ScheduleFilter, ScheduleStatus};
 use orgkeys_shared::validation::{Violations, is_valid_id};
+use orgkeys_shared::wire_time::{self, format as timestamp};
+use orgkeys_shared::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -33,28 +35,20 @@ async fn route(
     request: &Request,
     now: DateTime<Utc>,
 ) -> Result<Response<Body>, Problem> {
-    let route = route_key(request).unwrap_or_default();
-    match route.as_str() {
-        "PUT /v1/admin/organizations/{orgId}/schedules/{scheduleId}" => {
-            admin_principal(request)?;
+    let (route, caller) = authorize(request, Function::Schedules)?;
+    match (route.operation, &caller) {
+        (Operation::PutSchedule, Caller::Admin(_)) => {
             let (org_id, schedule_id) = admin_ids(request)?;
             put_schedule(store, request, &org_id, &schedule_id, now).await
         }
-        "DELETE /v1/admin/organizations/{orgId}/schedules/{scheduleId}" => {
-            admin_principal(request)?;
+        (Operation::DeleteSchedule, Caller::Admin(_)) => {
             let (org_id, schedule_id) = admin_ids(request)?;
             delete_schedule(store, &org_id, &schedule_id).await
         }
-        "GET /v1/schedules" => list_schedules(store, request, &caller(request)?).await,
-        "GET /v1/schedules/{scheduleId}" => get_schedule(store, request, &caller(request)?).await,
-        _ => Err(Problem::not_found(format!("no route {route}"))),
+        (Operation::ListSchedules, Caller::Key(key)) => list_schedules(store, request, key).await,
+        (Operation::GetSchedule, Caller::Key(key)) => get_schedule(store, request, key).await,
+        _ => Err(Problem::not_found(format!("no route {}", route.key()))),
     }
-}
-
-fn caller(request: &Request) -> Result<AuthContext, Problem> {
-    let caller = AuthContext::from_request(request)?;
-    caller.require(Scope::SchedulesRead)?;
-    Ok(caller)
 }
 
 fn admin_ids(request: &Request) -> Result<(String, String), Problem> {
@@ -207,9 +201,9 @@ fn required_enum<T: std::str::FromStr>(
 
 fn optional_time(v: &mut Violations, pointer: &str, value: Option<&str>) -> Option<DateTime<Utc>> {
     let text = value?;
-    match DateTime::parse_from_rfc3339(text) {
-        Ok(at) => Some(at.with_timezone(&Utc)),
-        Err(_) => {
+    match wire_time::parse(text) {
+        Some(at) => Some(at),
+        None => {
             v.body(pointer, "must be an RFC 3339 date-time");
             None
         }
@@ -242,7 +236,7 @@ fn no_such_schedule() -> Problem {
 async fn get_schedule(
     store: &Store,
     request: &Request,
-    caller: &AuthContext,
+    caller: &OrganizationKey,
 ) -> Result<Response<Body>, Problem> {
     let schedule_id = path_param(request, "scheduleId");
     if !is_valid_id(&schedule_id) {
@@ -266,7 +260,7 @@ struct SchedulePage {
 async fn list_schedules(
     store: &Store,
     request: &Request,
-    caller: &AuthContext,
+    caller: &OrganizationKey,
 ) -> Result<Response<Body>, Problem> {
     let query = request.query_string_parameters();
     let mut errors = Vec::new();

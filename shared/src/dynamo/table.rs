@@ -2,8 +2,8 @@
 //! checks they agree), and the function that creates it where it is missing:
 //! locally, in tests, and on any endpoint `AWS_ENDPOINT_URL_DYNAMODB` names.
 
-use crate::items::{PK, SK, TTL};
-use crate::store::StoreError;
+use super::StoreError;
+use super::attributes::{PK, SK, TTL};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,

@@ -1,7 +1,9 @@
-//! The HTTP edge shared by the functions: which route was called, its path
-//! parameters, bounded JSON bodies in, JSON bodies out.
+//! Requests and responses at the HTTP edge: which route was called and by
+//! whom, path parameters, bounded JSON bodies in, JSON bodies out.
 
-use crate::problem::{FieldError, Problem};
+use crate::edge::caller::Caller;
+use crate::edge::problem::{FieldError, Problem};
+use crate::routes::{self, Function, Route};
 use lambda_http::http::{StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -11,7 +13,7 @@ use serde::de::DeserializeOwned;
 /// The route API Gateway matched, as `"METHOD /path/{param}"`: HTTP APIs send
 /// it as `routeKey`; REST APIs as `httpMethod` and `resourcePath`. Routing on it
 /// (rather than on the raw path) keeps stage prefixes and custom domains out.
-pub fn route_key(request: &Request) -> Option<String> {
+fn route_key(request: &Request) -> Option<String> {
     match request.request_context_ref()? {
         RequestContext::ApiGatewayV2(ctx) => ctx.route_key.clone(),
         RequestContext::ApiGatewayV1(ctx) => Some(format!(
@@ -21,6 +23,19 @@ pub fn route_key(request: &Request) -> Option<String> {
         )),
         _ => None,
     }
+}
+
+/// The route a request is for, if `function` serves it, and its caller, if
+/// the route's access admits them (see [`Caller::of`]).
+pub fn authorize(
+    request: &Request,
+    function: Function,
+) -> Result<(&'static Route, Caller), Problem> {
+    let key = route_key(request).unwrap_or_default();
+    let route = routes::by_key(&key)
+        .filter(|route| route.function == function)
+        .ok_or_else(|| Problem::not_found(format!("no route {key}")))?;
+    Ok((route, Caller::of(request, route.access)?))
 }
 
 /// A path parameter, or empty when absent (which every ID check rejects).

@@ -1,5 +1,6 @@
 //! The `Idempotency-Key` request header (IETF httpapi draft; Stripe's practice):
 //! 1–255 printable ASCII characters, sent bare or as a quoted string.
+//! Not to be confused with the record's address in the table (`record.rs`).
 
 /// Why a header value is not a usable key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,9 +1,11 @@
 //! RFC 9457 problem details: the one error body every orgkeys handler returns.
 //!
-//! `type` is a URN naming the problem class (documented in `docs/problems.md`);
+//! `type` is a URN naming the problem class (listed in `docs/api.md`);
 //! plain HTTP failures use `about:blank` as the RFC suggests. Details never echo
 //! secrets: handlers pass only their own words or field names here.
 
+use crate::dynamo::StoreError;
+use crate::idempotency::{AttemptError, Refusal};
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Response};
 use serde::Serialize;
@@ -153,6 +155,45 @@ impl Problem {
             .header(header::CONTENT_TYPE, CONTENT_TYPE)
             .body(Body::Text(body))
             .expect("static response parts are valid")
+    }
+}
+
+/// The generic answer for a store failure a handler did not map itself:
+/// conflicts and absences keep their meaning, the rest is logged and becomes
+/// a 500 whose body says nothing about the cause.
+impl From<StoreError> for Problem {
+    fn from(err: StoreError) -> Problem {
+        match err {
+            StoreError::NotFound => Problem::not_found("the resource does not exist"),
+            StoreError::Conflict => {
+                Problem::conflict("the resource was changed by another request")
+            }
+            StoreError::Corrupt(_) | StoreError::Unavailable(_) => {
+                tracing::error!(error = %err, "store call failed");
+                Problem::internal()
+            }
+        }
+    }
+}
+
+impl From<Refusal> for Problem {
+    fn from(refusal: Refusal) -> Problem {
+        match refusal {
+            Refusal::InFlight => Problem::conflict(
+                "a request with this Idempotency-Key is still in progress; retry later",
+            ),
+            Refusal::Mismatch => Problem::unprocessable(
+                "this Idempotency-Key was used with a different request body",
+            ),
+        }
+    }
+}
+
+/// Our handlers refuse with a 4xx before they write anything (validation and
+/// existence checks come first), so a 4xx frees a fresh Idempotency-Key.
+impl AttemptError for Problem {
+    fn wrote_nothing(&self) -> bool {
+        self.status < 500
     }
 }
 

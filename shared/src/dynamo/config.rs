@@ -3,7 +3,7 @@
 //! `AWS_ENDPOINT_URL_DYNAMODB` for a local or other endpoint, `TABLE_NAME`.
 //! Only `main`s and test harnesses call this; handlers receive the store.
 
-use crate::store::Store;
+use super::Store;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
@@ -70,9 +70,8 @@ fn sdk_https_client() -> SharedHttpClient {
 /// (aws-config's own clients while loading, then DynamoDB's), building a
 /// throwaway connector each time — which reads and parses every root
 /// certificate of the system — and the first request then builds the connector
-/// it keeps. Skipping the warm-up leaves one build, on the first request: init
-/// (spawn → first `next`) fell from 5.3 to 2.5 ms on the project's machine and
-/// the first answer came sooner too (docs/performance.md).
+/// it keeps. Skipping the warm-up leaves one build, on the first request, which
+/// shortens a cold start (measured in docs/performance.md).
 #[derive(Debug)]
 struct ConnectOnFirstUse(SharedHttpClient);
 

@@ -1,0 +1,117 @@
+//! Reading and writing DynamoDB attributes, and the attributes every item
+//! shares. Each aggregate module spells its own attribute names; only the
+//! primary key, the TTL, the item type and the organization/time stamps that
+//! every organization-owned item carries are named here.
+
+use crate::wire_time;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// Partition key attribute (string).
+pub const PK: &str = "PK";
+/// Sort key attribute (string).
+pub const SK: &str = "SK";
+/// Epoch seconds after which DynamoDB may delete the item.
+pub const TTL: &str = "ttl";
+/// What an item is, for stream consumers that filter (`CONVERSATION`, ...).
+pub const ITEM_TYPE: &str = "itemType";
+/// The organization an item belongs to.
+pub const ORG_ID: &str = "orgId";
+pub const CREATED_AT: &str = "createdAt";
+pub const UPDATED_AT: &str = "updatedAt";
+
+/// An item that is in the table but not in the shape its module writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorruptItem(pub String);
+
+/// An item's address: its primary key, the `PK`/`SK` pair (named so, not
+/// "key", to keep it apart from API keys and Idempotency-Keys).
+pub fn item_address(pk: String, sk: String) -> Item {
+    HashMap::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))])
+}
+
+pub fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// A timestamp attribute, in the wire format (which sorts as text).
+pub fn time(at: DateTime<Utc>) -> AttributeValue {
+    s(wire_time::format(at))
+}
+
+/// A list of strings.
+pub fn strings<'a>(values: impl IntoIterator<Item = &'a str>) -> AttributeValue {
+    AttributeValue::L(values.into_iter().map(s).collect())
+}
+
+pub fn optional_string(item: &Item, name: &str) -> Result<Option<String>, CorruptItem> {
+    match item.get(name) {
+        None | Some(AttributeValue::Null(_)) => Ok(None),
+        Some(AttributeValue::S(value)) => Ok(Some(value.clone())),
+        Some(_) => Err(CorruptItem(format!("{name} is not a string"))),
+    }
+}
+
+pub fn string(item: &Item, name: &str) -> Result<String, CorruptItem> {
+    optional_string(item, name)?.ok_or_else(|| CorruptItem(format!("missing {name}")))
+}
+
+/// A string attribute parsed with `FromStr` (the small enums).
+pub fn parsed<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, CorruptItem> {
+    string(item, name)?
+        .parse()
+        .map_err(|_| CorruptItem(format!("unknown {name}")))
+}
+
+pub fn optional_time(item: &Item, name: &str) -> Result<Option<DateTime<Utc>>, CorruptItem> {
+    optional_string(item, name)?
+        .map(|text| {
+            wire_time::parse(&text).ok_or_else(|| CorruptItem(format!("{name} is not RFC 3339")))
+        })
+        .transpose()
+}
+
+pub fn required_time(item: &Item, name: &str) -> Result<DateTime<Utc>, CorruptItem> {
+    optional_time(item, name)?.ok_or_else(|| CorruptItem(format!("missing {name}")))
+}
+
+/// A list of strings, each parsed with `FromStr`.
+pub fn parsed_list<T: std::str::FromStr>(item: &Item, name: &str) -> Result<Vec<T>, CorruptItem> {
+    match item.get(name) {
+        Some(AttributeValue::L(values)) => values
+            .iter()
+            .map(|value| {
+                value
+                    .as_s()
+                    .ok()
+                    .and_then(|text| text.parse::<T>().ok())
+                    .ok_or_else(|| CorruptItem(format!("unknown value in {name}")))
+            })
+            .collect(),
+        _ => Err(CorruptItem(format!("missing {name}"))),
+    }
+}
+
+/// A map of strings to strings.
+pub fn string_map<K: Ord + From<String>>(
+    item: &Item,
+    name: &str,
+) -> Result<std::collections::BTreeMap<K, String>, CorruptItem> {
+    match item.get(name) {
+        Some(AttributeValue::M(map)) => map
+            .iter()
+            .map(|(k, v)| match v {
+                AttributeValue::S(text) => Ok((K::from(k.clone()), text.clone())),
+                _ => Err(CorruptItem(format!("{name}.{k} is not a string"))),
+            })
+            .collect(),
+        _ => Err(CorruptItem(format!("missing {name}"))),
+    }
+}

@@ -1,0 +1,227 @@
+//! The idempotency record and its conditional writes: item `ORG#<orgId>` /
+//! `IDEM#<Idempotency-Key>`, `itemType = IDEMPOTENCY`, removed by TTL when its
+//! retention ends. Only `idempotency/mod.rs` calls these.
+
+use crate::dynamo::attributes::{
+    CREATED_AT, ITEM_TYPE, Item, TTL, item_address, n, required_time, s, string, time,
+};
+use crate::dynamo::{Store, StoreError, conditional};
+use crate::organizations;
+use chrono::{DateTime, Utc};
+
+const STATUS: &str = "status";
+const FINGERPRINT: &str = "fingerprint";
+/// The operation the key guards (for dispatch: the dispatch ID).
+const OPERATION_ID: &str = "operationId";
+/// The request that holds the lease now: lets a retried write recognise its own claim.
+const ATTEMPT_ID: &str = "attemptId";
+const LEASE_UNTIL: &str = "leaseUntil";
+const RESPONSE: &str = "response";
+const SK_PREFIX: &str = "IDEM#";
+const IN_PROGRESS: &str = "in_progress";
+const DONE: &str = "completed";
+
+/// A record as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Record {
+    pub fingerprint: String,
+    pub operation_id: String,
+    pub attempt_id: String,
+    pub created_at: DateTime<Utc>,
+    /// `None` once completed; the stored response is then in `response`.
+    pub lease_until: Option<DateTime<Utc>>,
+    pub response: Option<String>,
+}
+
+/// Where the record of `key` lives. `key` is the header's value.
+fn address(org_id: &str, key: &str) -> Item {
+    item_address(
+        organizations::partition(org_id),
+        format!("{SK_PREFIX}{key}"),
+    )
+}
+
+/// What a new claim writes.
+pub(super) struct NewClaim<'a> {
+    pub org_id: &'a str,
+    pub key: &'a str,
+    pub fingerprint: &'a str,
+    pub attempt_id: &'a str,
+    pub now: DateTime<Utc>,
+    pub lease_until: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Store {
+    pub(super) async fn read_idempotency(
+        &self,
+        org_id: &str,
+        key: &str,
+    ) -> Result<Option<Record>, StoreError> {
+        let Some(item) = self.get(address(org_id, key)).await? else {
+            return Ok(None);
+        };
+        let status = string(&item, STATUS)?;
+        let text = |name| string(&item, name);
+        let lease = match status.as_str() {
+            IN_PROGRESS => Some(required_time(&item, LEASE_UNTIL)?),
+            DONE => None,
+            _ => return Err(StoreError::Corrupt(format!("unknown idempotency {STATUS}"))),
+        };
+        Ok(Some(Record {
+            fingerprint: text(FINGERPRINT)?,
+            operation_id: text(OPERATION_ID)?,
+            attempt_id: text(ATTEMPT_ID)?,
+            created_at: required_time(&item, CREATED_AT)?,
+            response: if lease.is_none() {
+                Some(text(RESPONSE)?)
+            } else {
+                None
+            },
+            lease_until: lease,
+        }))
+    }
+
+    /// Writes a claim whose operation is the new attempt's own; `replacing`
+    /// names the `createdAt` of an expired record it takes over. `false` when
+    /// another record was there first (or, after a lost reply, this one).
+    pub(super) async fn put_claim(
+        &self,
+        claim: &NewClaim<'_>,
+        replacing: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError> {
+        let mut item = address(claim.org_id, claim.key);
+        item.extend([
+            (ITEM_TYPE.to_owned(), s("IDEMPOTENCY")),
+            (STATUS.to_owned(), s(IN_PROGRESS)),
+            (FINGERPRINT.to_owned(), s(claim.fingerprint)),
+            (OPERATION_ID.to_owned(), s(claim.attempt_id)),
+            (ATTEMPT_ID.to_owned(), s(claim.attempt_id)),
+            (CREATED_AT.to_owned(), time(claim.now)),
+            (LEASE_UNTIL.to_owned(), time(claim.lease_until)),
+            (TTL.to_owned(), n(claim.expires_at.timestamp())),
+        ]);
+        let put = self
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item));
+        let put = match replacing {
+            None => put.condition_expression("attribute_not_exists(PK)"),
+            Some(created_at) => put
+                .condition_expression("#created = :old")
+                .expression_attribute_names("#created", CREATED_AT)
+                .expression_attribute_values(":old", time(created_at)),
+        };
+        conditional(put.send().await)
+    }
+
+    /// Hands an in-progress record whose lease ran out to a new attempt.
+    pub(super) async fn take_over_lease(
+        &self,
+        org_id: &str,
+        key: &str,
+        old_lease: DateTime<Utc>,
+        attempt_id: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(address(org_id, key)))
+            .update_expression("SET #lease = :new, #attempt = :attempt")
+            .condition_expression("#lease = :old AND #status = :progress")
+            .expression_attribute_names("#lease", LEASE_UNTIL)
+            .expression_attribute_names("#attempt", ATTEMPT_ID)
+            .expression_attribute_names("#status", STATUS)
+            .expression_attribute_values(":new", time(lease_until))
+            .expression_attribute_values(":attempt", s(attempt_id))
+            .expression_attribute_values(":old", time(old_lease))
+            .expression_attribute_values(":progress", s(IN_PROGRESS))
+            .send()
+            .await;
+        conditional(result)
+    }
+
+    /// Stores the response of the finished operation, for replays.
+    pub(super) async fn complete_idempotency(
+        &self,
+        org_id: &str,
+        key: &str,
+        attempt_id: &str,
+        response: &str,
+    ) -> Result<(), StoreError> {
+        let update = self
+            .attempt_update(org_id, key, attempt_id)
+            .update_expression("SET #status = :done, #response = :response REMOVE #lease")
+            .expression_attribute_names("#response", RESPONSE)
+            .expression_attribute_values(":done", s(DONE))
+            .expression_attribute_values(":response", s(response));
+        if conditional(update.send().await)? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
+    }
+
+    /// Ends the lease of a failed attempt so a retry may resume at once.
+    pub(super) async fn release_idempotency(
+        &self,
+        org_id: &str,
+        key: &str,
+        attempt_id: &str,
+    ) -> Result<(), StoreError> {
+        let update = self
+            .attempt_update(org_id, key, attempt_id)
+            .update_expression("SET #lease = :released")
+            .expression_attribute_values(":released", time(DateTime::<Utc>::UNIX_EPOCH));
+        if conditional(update.send().await)? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
+    }
+
+    /// Forgets the claim of an attempt refused before anything was written,
+    /// so the key can be used again.
+    pub(super) async fn abandon_idempotency(
+        &self,
+        org_id: &str,
+        key: &str,
+        attempt_id: &str,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client()
+            .delete_item()
+            .table_name(self.table())
+            .set_key(Some(address(org_id, key)))
+            .condition_expression("#attempt = :attempt AND #status = :progress")
+            .expression_attribute_names("#attempt", ATTEMPT_ID)
+            .expression_attribute_names("#status", STATUS)
+            .expression_attribute_values(":attempt", s(attempt_id))
+            .expression_attribute_values(":progress", s(IN_PROGRESS))
+            .send()
+            .await;
+        conditional(result).map(|_| ())
+    }
+
+    /// An update of the record that holds only while `attempt_id` holds its lease.
+    fn attempt_update(
+        &self,
+        org_id: &str,
+        key: &str,
+        attempt_id: &str,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(address(org_id, key)))
+            .condition_expression("#attempt = :attempt AND #status = :progress")
+            .expression_attribute_names("#attempt", ATTEMPT_ID)
+            .expression_attribute_names("#status", STATUS)
+            .expression_attribute_names("#lease", LEASE_UNTIL)
+            .expression_attribute_values(":attempt", s(attempt_id))
+            .expression_attribute_values(":progress", s(IN_PROGRESS))
+    }
+}

@@ -1,0 +1,359 @@
+//! API key records: what is known about a key except the key itself, its two
+//! items and every store call on them.
+//!
+//! | item                          | PK               | SK            |
+//! |-------------------------------|------------------|---------------|
+//! | lookup copy (the authorizer's)| `KEY#<hash hex>` | `KEY`         |
+//! | listing copy (the org's)      | `ORG#<orgId>`    | `KEY#<keyId>` |
+//!
+//! The authorizer finds a key with one `GetItem` on its hash; admins list and
+//! delete through the organization's partition. Both copies are written in one
+//! transaction and carry the same attributes; only the listing copy holds
+//! `keyHash` (to find its twin) and `lastUsedAt` (so listing is one Query).
+
+use crate::dynamo::attributes::{
+    CREATED_AT, CorruptItem, Item, ORG_ID, TTL, item_address, n, optional_string, optional_time,
+    parsed_list, required_time, s, string, strings, time,
+};
+use crate::dynamo::{Store, StoreError, conditional};
+use crate::key_hash::KeyHash;
+use crate::organizations;
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+const KEY_ID: &str = "keyId";
+const KEY_HASH: &str = "keyHash";
+const NAME: &str = "name";
+const HINT: &str = "hint";
+const SCOPES: &str = "scopes";
+const CREATED_BY: &str = "createdBy";
+const EXPIRES_AT: &str = "expiresAt";
+const LAST_USED_AT: &str = "lastUsedAt";
+const ROLLED_TO: &str = "rolledTo";
+const LISTING_PREFIX: &str = "KEY#";
+
+/// Expired keys stay this long before DynamoDB's TTL removes them, so admins
+/// still see a just-expired or just-rolled key in the listing.
+const EXPIRED_KEY_RETENTION_SECS: i64 = 7 * 24 * 3600;
+
+/// What a key may do. The authorizer passes them on; each public route demands one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Scope {
+    #[serde(rename = "schedules:read")]
+    SchedulesRead,
+    #[serde(rename = "conversations:write")]
+    ConversationsWrite,
+    #[serde(rename = "conversations:read")]
+    ConversationsRead,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 3] = [
+        Scope::SchedulesRead,
+        Scope::ConversationsWrite,
+        Scope::ConversationsRead,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::SchedulesRead => "schedules:read",
+            Scope::ConversationsWrite => "conversations:write",
+            Scope::ConversationsRead => "conversations:read",
+        }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Scope {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Scope, ()> {
+        Scope::ALL
+            .into_iter()
+            .find(|scope| scope.as_str() == s)
+            .ok_or(())
+    }
+}
+
+/// Everything known about one API key except the key itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    pub organization_id: String,
+    pub key_id: String,
+    pub name: Option<String>,
+    pub hint: String,
+    pub scopes: Vec<Scope>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// Set once the key has been rolled: the keyId of its successor.
+    pub rolled_to: Option<String>,
+}
+
+impl KeyRecord {
+    /// A key past its expiry (rolled keys included, once their grace ends) is dead.
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some_and(|at| now >= at)
+    }
+}
+
+/// The lookup copy's address (public for the benchmark's bare `GetItem`).
+pub fn lookup_address(hash: &KeyHash) -> Item {
+    item_address(format!("KEY#{}", hash.to_hex()), "KEY".to_owned())
+}
+
+fn listing_address(org_id: &str, key_id: &str) -> Item {
+    item_address(
+        organizations::partition(org_id),
+        format!("{LISTING_PREFIX}{key_id}"),
+    )
+}
+
+/// The TTL value for a key that expires at `at`.
+fn ttl(at: DateTime<Utc>) -> aws_sdk_dynamodb::types::AttributeValue {
+    n(at.timestamp() + EXPIRED_KEY_RETENTION_SECS)
+}
+
+fn lookup_item(record: &KeyRecord, hash: &KeyHash) -> Item {
+    let mut item = shared_attributes(record);
+    item.extend(lookup_address(hash));
+    item
+}
+
+fn listing_item(record: &KeyRecord, hash: &KeyHash) -> Item {
+    let mut item = shared_attributes(record);
+    item.extend(listing_address(&record.organization_id, &record.key_id));
+    item.insert(KEY_HASH.to_owned(), s(hash.to_hex()));
+    item
+}
+
+fn shared_attributes(record: &KeyRecord) -> Item {
+    let mut item = Item::from([
+        (ORG_ID.to_owned(), s(&record.organization_id)),
+        (KEY_ID.to_owned(), s(&record.key_id)),
+        (HINT.to_owned(), s(&record.hint)),
+        (
+            SCOPES.to_owned(),
+            strings(record.scopes.iter().map(|scope| scope.as_str())),
+        ),
+        (CREATED_AT.to_owned(), time(record.created_at)),
+        (CREATED_BY.to_owned(), s(&record.created_by)),
+    ]);
+    if let Some(name) = &record.name {
+        item.insert(NAME.to_owned(), s(name));
+    }
+    if let Some(at) = record.expires_at {
+        item.insert(EXPIRES_AT.to_owned(), time(at));
+        item.insert(TTL.to_owned(), ttl(at));
+    }
+    item
+}
+
+fn record_from_item(item: &Item) -> Result<KeyRecord, CorruptItem> {
+    Ok(KeyRecord {
+        organization_id: string(item, ORG_ID)?,
+        key_id: string(item, KEY_ID)?,
+        name: optional_string(item, NAME)?,
+        hint: string(item, HINT)?,
+        scopes: parsed_list(item, SCOPES)?,
+        created_at: required_time(item, CREATED_AT)?,
+        created_by: string(item, CREATED_BY)?,
+        expires_at: optional_time(item, EXPIRES_AT)?,
+        last_used_at: optional_time(item, LAST_USED_AT)?,
+        rolled_to: optional_string(item, ROLLED_TO)?,
+    })
+}
+
+/// The hash stored on the listing copy of a key.
+fn hash_from_item(item: &Item) -> Result<KeyHash, CorruptItem> {
+    KeyHash::from_hex(&string(item, KEY_HASH)?)
+        .ok_or_else(|| CorruptItem(format!("bad {KEY_HASH}")))
+}
+
+impl Store {
+    /// Writes both items of a new key, if its organization exists
+    /// ([`StoreError::NotFound`] otherwise).
+    pub async fn create_key(&self, record: &KeyRecord, hash: &KeyHash) -> Result<(), StoreError> {
+        let writes = vec![
+            self.organization_must_exist(&record.organization_id)?,
+            self.put_new(lookup_item(record, hash))?,
+            self.put_new(listing_item(record, hash))?,
+        ];
+        match self.transact(writes).await? {
+            None => Ok(()),
+            Some(0) => Err(StoreError::NotFound),
+            Some(_) => Err(StoreError::Conflict),
+        }
+    }
+
+    /// The organization's keys, oldest first, read consistently.
+    pub async fn list_keys(&self, org_id: &str) -> Result<Vec<KeyRecord>, StoreError> {
+        let items = self
+            .query_all(organizations::partition(org_id), LISTING_PREFIX)
+            .await?;
+        let mut records = items
+            .iter()
+            .map(record_from_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        records.sort_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then(a.key_id.cmp(&b.key_id))
+        });
+        Ok(records)
+    }
+
+    /// The listing copy of one key and the hash that finds its twin.
+    pub async fn get_key(
+        &self,
+        org_id: &str,
+        key_id: &str,
+    ) -> Result<Option<(KeyRecord, KeyHash)>, StoreError> {
+        let Some(item) = self.get(listing_address(org_id, key_id)).await? else {
+            return Ok(None);
+        };
+        Ok(Some((record_from_item(&item)?, hash_from_item(&item)?)))
+    }
+
+    /// Deletes both items of a key in one transaction; after it returns, the
+    /// authorizer's consistent read no longer finds the key.
+    pub async fn delete_key(&self, org_id: &str, key_id: &str) -> Result<(), StoreError> {
+        let (_, hash) = self
+            .get_key(org_id, key_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let writes = vec![
+            self.delete(listing_address(org_id, key_id), true)?,
+            self.delete(lookup_address(&hash), false)?,
+        ];
+        match self.transact(writes).await? {
+            None => Ok(()),
+            Some(_) => Err(StoreError::NotFound),
+        }
+    }
+
+    /// Replaces `old` with `successor` in one transaction: both items of the
+    /// successor are written and both items of `old` get `old_expires_at` and
+    /// `rolledTo`. A key can be rolled once: a second roll, concurrent or not,
+    /// is a [`StoreError::Conflict`].
+    pub async fn roll_key(
+        &self,
+        old: &KeyRecord,
+        old_hash: &KeyHash,
+        old_expires_at: DateTime<Utc>,
+        successor: &KeyRecord,
+        successor_hash: &KeyHash,
+    ) -> Result<(), StoreError> {
+        let retire = |address: Item| -> Result<TransactWriteItem, StoreError> {
+            let update = Update::builder()
+                .table_name(self.table())
+                .set_key(Some(address))
+                .update_expression("SET #exp = :exp, #ttl = :ttl, #rolled = :rolled")
+                .condition_expression("attribute_exists(PK) AND attribute_not_exists(#rolled)")
+                .expression_attribute_names("#exp", EXPIRES_AT)
+                .expression_attribute_names("#ttl", TTL)
+                .expression_attribute_names("#rolled", ROLLED_TO)
+                .expression_attribute_values(":exp", time(old_expires_at))
+                .expression_attribute_values(":ttl", ttl(old_expires_at))
+                .expression_attribute_values(":rolled", s(&successor.key_id))
+                .build()
+                .map_err(StoreError::from_build)?;
+            Ok(TransactWriteItem::builder().update(update).build())
+        };
+        let writes = vec![
+            retire(listing_address(&old.organization_id, &old.key_id))?,
+            retire(lookup_address(old_hash))?,
+            self.put_new(lookup_item(successor, successor_hash))?,
+            self.put_new(listing_item(successor, successor_hash))?,
+        ];
+        match self.transact(writes).await? {
+            None => Ok(()),
+            Some(_) => Err(StoreError::Conflict),
+        }
+    }
+
+    /// The authorizer's lookup: one strongly consistent `GetItem` on the hash,
+    /// so a deleted key is unknown at once.
+    pub async fn find_key(&self, hash: &KeyHash) -> Result<Option<KeyRecord>, StoreError> {
+        let item = self.get(lookup_address(hash)).await?;
+        Ok(item.as_ref().map(record_from_item).transpose()?)
+    }
+
+    /// Stamps `lastUsedAt` on the listing copy of a key; a key deleted
+    /// meanwhile is left deleted (the write is conditional).
+    pub async fn record_key_use(
+        &self,
+        org_id: &str,
+        key_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(listing_address(org_id, key_id)))
+            .update_expression("SET #used = :at")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#used", LAST_USED_AT)
+            .expression_attribute_values(":at", time(at))
+            .send()
+            .await;
+        // A key deleted meanwhile stays deleted: the failed condition is fine.
+        conditional(result).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key_format::ApiKey;
+    use aws_sdk_dynamodb::types::AttributeValue;
+
+    fn record() -> KeyRecord {
+        let now = crate::wire_time::parse("2026-01-02T03:04:05.678Z").unwrap();
+        KeyRecord {
+            organization_id: "acme".into(),
+            key_id: "key_1".into(),
+            name: Some("ci".into()),
+            hint: "orgk_...abcd".into(),
+            scopes: vec![Scope::SchedulesRead, Scope::ConversationsRead],
+            created_at: now,
+            created_by: "arn:aws:iam::1:user/admin".into(),
+            expires_at: Some(now + chrono::Duration::days(1)),
+            last_used_at: None,
+            rolled_to: None,
+        }
+    }
+
+    #[test]
+    fn key_items_round_trip_and_only_the_listing_copy_holds_the_hash() {
+        let record = record();
+        let hash = KeyHash::of(&ApiKey::generate().unwrap());
+        let lookup = lookup_item(&record, &hash);
+        let listing = listing_item(&record, &hash);
+        assert_eq!(record_from_item(&lookup).unwrap(), record);
+        assert_eq!(record_from_item(&listing).unwrap(), record);
+        assert!(!lookup.contains_key(KEY_HASH));
+        assert_eq!(hash_from_item(&listing).unwrap(), hash);
+        assert_eq!(lookup["PK"], s(format!("KEY#{}", hash.to_hex())));
+        assert_eq!(listing["SK"], s("KEY#key_1"));
+        assert!(lookup.contains_key(TTL));
+    }
+
+    #[test]
+    fn a_corrupt_item_is_an_error_not_a_panic() {
+        let mut item = lookup_item(&record(), &KeyHash::of(&ApiKey::generate().unwrap()));
+        item.insert(SCOPES.into(), AttributeValue::L(vec![s("admin:all")]));
+        assert!(record_from_item(&item).is_err());
+        item.remove(SCOPES);
+        assert!(record_from_item(&item).is_err());
+    }
+}
