@@ -1,8 +1,9 @@
 //! A TCP proxy between a DynamoDB client and the DynamoDB server that lets a
 //! test cut the store off on demand (after a budget of requests, every new
-//! request's connection is dropped) or stall it (requests are held, unanswered),
-//! until the test heals the proxy. Real sockets, real SDK timeouts and
-//! retries, no fake store.
+//! request's connection is dropped), stall it (requests are held, unanswered),
+//! until the test heals the proxy, or lose one reply (the request reaches the
+//! server and is applied, its answer never reaches the client). Real sockets,
+//! real SDK timeouts and retries, no fake store.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -17,6 +18,8 @@ pub struct FaultProxy {
     budget: Arc<AtomicI64>,
     /// While set, requests are held without an answer.
     stalled: Arc<AtomicBool>,
+    /// Requests until the one whose reply is lost; 0 or less: none.
+    lose_reply_in: Arc<AtomicI64>,
     pub endpoint: String,
 }
 
@@ -30,14 +33,18 @@ impl FaultProxy {
         let endpoint = format!("http://{}", listener.local_addr().expect("proxy address"));
         let budget = Arc::new(AtomicI64::new(UNLIMITED));
         let stalled = Arc::new(AtomicBool::new(false));
-        let (shared_budget, shared_stall) = (budget.clone(), stalled.clone());
+        let lose_reply_in = Arc::new(AtomicI64::new(0));
+        let faults = Faults {
+            budget: budget.clone(),
+            stalled: stalled.clone(),
+            lose_reply_in: lose_reply_in.clone(),
+        };
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let (target, budget, stalled) =
-                    (target.clone(), shared_budget.clone(), shared_stall.clone());
+                let (target, faults) = (target.clone(), faults.clone());
                 tokio::spawn(async move {
                     if let Ok(server) = TcpStream::connect(&target).await {
-                        relay(client, server, budget, stalled).await;
+                        relay(client, server, faults).await;
                     }
                 });
             }
@@ -45,8 +52,15 @@ impl FaultProxy {
         FaultProxy {
             budget,
             stalled,
+            lose_reply_in,
             endpoint,
         }
+    }
+
+    /// Passes the request `n` requests from now (1: the next one) to the
+    /// server, then drops its connection instead of relaying the reply.
+    pub fn lose_reply_to(&self, n: i64) {
+        self.lose_reply_in.store(n, Ordering::SeqCst);
     }
 
     /// Holds every request from now on without answering it.
@@ -63,15 +77,26 @@ impl FaultProxy {
     pub fn heal(&self) {
         self.budget.store(UNLIMITED, Ordering::SeqCst);
         self.stalled.store(false, Ordering::SeqCst);
+        self.lose_reply_in.store(0, Ordering::SeqCst);
     }
 }
 
-async fn relay(
-    mut client: TcpStream,
-    server: TcpStream,
+/// The proxy's switches, shared by every connection.
+#[derive(Clone)]
+struct Faults {
     budget: Arc<AtomicI64>,
     stalled: Arc<AtomicBool>,
-) {
+    lose_reply_in: Arc<AtomicI64>,
+}
+
+async fn relay(mut client: TcpStream, server: TcpStream, faults: Faults) {
+    let Faults {
+        budget,
+        stalled,
+        lose_reply_in,
+    } = faults;
+    // Set when this connection carries the request whose reply is lost.
+    let lose_reply = AtomicBool::new(false);
     let (mut from_server, mut to_server) = server.into_split();
     let (mut from_client, mut to_client) = client.split();
     let upstream = async {
@@ -86,6 +111,9 @@ async fn relay(
             if starts > 0 && budget.fetch_sub(starts, Ordering::SeqCst) - starts < 0 {
                 return; // cut: dropping both halves closes the connection
             }
+            if starts > 0 && lose_reply_in.fetch_sub(starts, Ordering::SeqCst) == starts {
+                lose_reply.store(true, Ordering::SeqCst);
+            }
             while stalled.load(Ordering::SeqCst) {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
@@ -94,7 +122,21 @@ async fn relay(
             }
         }
     };
-    let downstream = tokio::io::copy(&mut from_server, &mut to_client);
+    let downstream = async {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match from_server.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            if lose_reply.load(Ordering::SeqCst) {
+                return; // the server answered; the client never hears it
+            }
+            if to_client.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+        }
+    };
     tokio::select! {
         _ = upstream => {}
         _ = downstream => {}

@@ -1,6 +1,7 @@
 //! Dispatch through its handler against the DynamoDB server: validation,
 //! schedules, tenant isolation, idempotency, and a store cut mid-write.
 
+use chrono::Utc;
 use orgkeys_shared::Store;
 use orgkeys_tests::fault_proxy::FaultProxy;
 use orgkeys_tests::{
@@ -348,20 +349,17 @@ async fn a_dispatch_cut_off_mid_write_completes_exactly_once_on_retry() {
     setup(&store).await;
     let proxy = FaultProxy::start(&endpoint()).await;
     let flaky = Store::new(client_for(&proxy.endpoint).await, store.table());
-    let settings = dispatch::Settings {
-        idempotency: orgkeys_shared::idempotency::Policy {
-            lease: chrono::Duration::seconds(1),
-            ..Default::default()
-        },
-    };
+    let settings = dispatch::Settings::default();
     let payload = body("spring", 100);
+    let started = Utc::now();
 
     // Claim read, claim write, schedule read, one of the four batch writes: then the store is gone.
     proxy.cut_after(4);
-    let failed: Reply = dispatch::handle_with(
+    let failed: Reply = dispatch::handle_at(
         &flaky,
         settings,
         request("acme", &payload, Some("retry-me")),
+        started,
     )
     .await
     .unwrap()
@@ -371,11 +369,13 @@ async fn a_dispatch_cut_off_mid_write_completes_exactly_once_on_retry() {
     assert!(partial.len() < 100, "the cut came before the last batch");
 
     proxy.heal();
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await; // the lease the dead attempt could not release
-    let retried: Reply = dispatch::handle_with(
+    // Past the lease the dead attempt could not release.
+    let after_lease = started + settings.idempotency.lease + chrono::Duration::seconds(1);
+    let retried: Reply = dispatch::handle_at(
         &flaky,
         settings,
         request("acme", &payload, Some("retry-me")),
+        after_lease,
     )
     .await
     .unwrap()
@@ -403,4 +403,33 @@ async fn a_dispatch_cut_off_mid_write_completes_exactly_once_on_retry() {
     .unwrap()
     .into();
     assert_eq!(replay.json, retried.json);
+}
+
+/// The claim write is applied but its reply is lost; the SDK's retry of the
+/// write then meets the claim it made itself. That attempt must go on (not
+/// answer 409 "in progress" while nothing runs) and dispatch exactly once.
+#[tokio::test]
+async fn a_claim_whose_reply_was_lost_proceeds_and_dispatches_once() {
+    let store = fresh_store().await;
+    setup(&store).await;
+    let proxy = FaultProxy::start(&endpoint()).await;
+    let flaky = Store::new(client_for(&proxy.endpoint).await, store.table());
+    let payload = body("spring", 30);
+
+    // Request 1 reads the record (none), request 2 writes the claim: lose that reply.
+    proxy.lose_reply_to(2);
+    let reply: Reply = dispatch::handle(&flaky, request("acme", &payload, Some("lost-reply")))
+        .await
+        .unwrap()
+        .into();
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    let rows = stored(&store).await;
+    assert_eq!(rows.len(), 30, "every contact once");
+    let dispatch_id = reply.json["dispatchId"].as_str().unwrap();
+    assert!(rows.iter().all(|(d, _, _)| d == dispatch_id));
+
+    let replay = send(&store, "acme", &payload, Some("lost-reply")).await;
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replay.json, reply.json);
+    assert_eq!(stored(&store).await.len(), 30);
 }
