@@ -29,7 +29,7 @@ fn path_with_venv() -> String {
     let venv = root().join(".venv/bin");
     assert!(
         venv.join("cargo-lambda").exists(),
-        "cargo-lambda is not in .venv: run the tests with scripts/test (see README), which installs it"
+        "cargo-lambda is not in .venv: run scripts/venv (or scripts/test), which installs it"
     );
     format!(
         "{}:{}",
