@@ -9,6 +9,7 @@ use orgkeys_shared::Store;
 use orgkeys_shared::conversations::{Contact, Conversation, conversation_batches};
 use orgkeys_shared::dynamo::attributes::{PK, SK, s};
 use orgkeys_shared::organizations;
+use orgkeys_shared::routes::{Operation, route};
 use orgkeys_shared::schedules::{Channel, SK_PREFIX as SCHEDULE_SK_PREFIX};
 use orgkeys_tests::{
     http_event_json, key_authorizer, seed_org, seed_schedule, to_request, with_header, with_query,
@@ -39,7 +40,7 @@ async fn main() {
 
     let list_event = with_query(
         http_event_json(
-            "GET /v1/schedules",
+            route(Operation::ListSchedules).key,
             &[],
             None,
             key_authorizer("acme", SCOPES),
@@ -80,7 +81,7 @@ async fn main() {
     let body =
         json!({"scheduleId": "s000", "reference": "bench", "contacts": contacts}).to_string();
     let event = http_event_json(
-        "POST /v1/conversations/outbound",
+        route(Operation::DispatchOutbound).key,
         &[],
         Some(&body),
         key_authorizer("bulk", SCOPES),

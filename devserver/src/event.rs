@@ -86,7 +86,7 @@ fn request_context(incoming: &Incoming<'_>, headers: &Map<String, Value>) -> Val
             "userAgent": text("user-agent"),
         },
         "requestId": incoming.request_id,
-        "routeKey": incoming.route.key(),
+        "routeKey": incoming.route.key,
         "stage": "$default",
         "time": now.format("%d/%b/%Y:%H:%M:%S %z").to_string(),
         "timeEpoch": now.timestamp_millis(),
@@ -111,7 +111,7 @@ pub fn http_event(incoming: &Incoming<'_>, authorizer: Value) -> Value {
     context["authorizer"] = authorizer;
     let mut event = json!({
         "version": "2.0",
-        "routeKey": incoming.route.key(),
+        "routeKey": incoming.route.key,
         "rawPath": incoming.path,
         "rawQueryString": incoming.raw_query,
         "headers": headers,
@@ -151,7 +151,7 @@ pub fn authorizer_event(incoming: &Incoming<'_>, authorization: &str) -> Value {
             incoming.method, incoming.path
         ),
         "identitySource": [authorization],
-        "routeKey": incoming.route.key(),
+        "routeKey": incoming.route.key,
         "rawPath": incoming.path,
         "rawQueryString": incoming.raw_query,
         "cookies": cookies,

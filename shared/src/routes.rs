@@ -33,26 +33,11 @@ pub enum Access {
     Key(Scope),
 }
 
-/// What a route does; the names are the OpenAPI `operationId`s.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Operation {
-    PutOrganization,
-    GetOrganization,
-    CreateApiKey,
-    ListApiKeys,
-    DeleteApiKey,
-    RollApiKey,
-    PutSchedule,
-    DeleteSchedule,
-    ListSchedules,
-    GetSchedule,
-    DispatchOutbound,
-    GetConversation,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
     pub operation: Operation,
+    /// API Gateway's route key, `"METHOD /path/{param}"`.
+    pub key: &'static str,
     /// The OpenAPI `operationId`.
     pub operation_id: &'static str,
     pub method: &'static str,
@@ -62,18 +47,20 @@ pub struct Route {
     pub access: Access,
 }
 
-impl Route {
-    /// API Gateway's route key, `"METHOD /path/{param}"`.
-    pub fn key(&self) -> String {
-        format!("{} {}", self.method, self.path)
-    }
-}
-
+/// Declares [`Operation`] and [`ROUTES`] together, in the same order, so an
+/// operation's discriminant is its index in the table ([`route`] is `const`).
 macro_rules! routes {
     ($($operation:ident $id:literal: $method:literal $path:literal => $function:ident, $access:expr;)+) => {
+        /// What a route does; the variants are the OpenAPI `operationId`s.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Operation {
+            $($operation),+
+        }
+
         /// Every route of the API.
         pub const ROUTES: &[Route] = &[$(Route {
             operation: Operation::$operation,
+            key: concat!($method, " ", $path),
             operation_id: $id,
             method: $method,
             path: $path,
@@ -98,10 +85,14 @@ routes! {
     GetConversation "getConversation": "GET" "/v1/conversations/{conversationId}" => Dispatch, Access::Key(Scope::ConversationsRead);
 }
 
+/// The route of `operation`; usable in `const`s (`route(Operation::GetSchedule).key`).
+pub const fn route(operation: Operation) -> &'static Route {
+    &ROUTES[operation as usize]
+}
+
 /// The route with API Gateway's route key `key` (`"GET /v1/schedules/{scheduleId}"`).
 pub fn by_key(key: &str) -> Option<&'static Route> {
-    let (method, path) = key.split_once(' ')?;
-    ROUTES.iter().find(|r| r.method == method && r.path == path)
+    ROUTES.iter().find(|r| r.key == key)
 }
 
 /// The route matching a request's `method` and raw `path`, with its path
@@ -188,9 +179,11 @@ mod tests {
     #[test]
     fn every_route_is_found_by_its_key_and_keys_and_operations_are_unique() {
         for route in ROUTES {
-            assert_eq!(by_key(&route.key()), Some(route));
-            let same = |r: &&Route| r.operation == route.operation || r.key() == route.key();
-            assert_eq!(ROUTES.iter().filter(same).count(), 1, "{}", route.key());
+            assert_eq!(by_key(route.key), Some(route));
+            assert_eq!(super::route(route.operation), route);
+            assert_eq!(route.key, format!("{} {}", route.method, route.path));
+            let same = |r: &&Route| r.operation == route.operation || r.key == route.key;
+            assert_eq!(ROUTES.iter().filter(same).count(), 1, "{}", route.key);
         }
         assert_eq!(by_key("GET /v1/schedules/{id}"), None);
         assert_eq!(by_key("nonsense"), None);

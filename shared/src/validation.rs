@@ -12,6 +12,18 @@ pub fn is_valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+const UNSAFE_TEXT: &str = "must not contain control characters (U+0000-U+001F, U+007F-U+009F) or bidirectional overrides (U+202A-U+202E, U+2066-U+2069)";
+
+/// Characters stored text must not carry: downstream senders, CSV exports and
+/// admin consoles would inherit them (header injection, reordered display).
+/// C0 controls, DEL, C1 controls, and the bidirectional embeddings, overrides
+/// and isolates.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || ('\u{202A}'..='\u{202E}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
 /// Accumulates field errors; `finish` turns a non-empty list into the error.
 #[derive(Debug, Default)]
 pub struct Violations(Vec<FieldError>);
@@ -31,14 +43,35 @@ impl Violations {
         self.0.push(FieldError::parameter(name, detail));
     }
 
-    /// Checks an optional free-text field: trimmed, non-empty, at most `max` characters.
+    /// Checks an optional free-text field (names, campaigns, references):
+    /// trimmed, non-empty, at most `max` characters, no control characters
+    /// and no bidirectional overrides.
     pub fn text(&mut self, pointer: &str, value: Option<&str>, max: usize) {
         if let Some(value) = value {
             if value.trim().is_empty() {
                 self.body(pointer, "must not be blank");
             } else if value.chars().count() > max {
                 self.body(pointer, format!("must be at most {max} characters"));
+            } else if value.chars().any(is_unsafe) {
+                self.body(pointer, UNSAFE_TEXT);
             }
+        }
+    }
+
+    /// Checks a multi-line value (template variables): at most `max`
+    /// characters; tab and line feed are its only control characters.
+    pub fn multiline_text(&mut self, pointer: &str, value: &str, max: usize) {
+        if value.chars().count() > max {
+            self.body(pointer, format!("values are at most {max} characters"));
+        } else if value
+            .chars()
+            .any(|c| c != '\t' && c != '\n' && is_unsafe(c))
+        {
+            self.body(
+                pointer,
+                "must not contain control characters other than tab and line feed, \
+                 nor bidirectional overrides",
+            );
         }
     }
 
@@ -77,5 +110,31 @@ mod tests {
         let errors = v.finish().unwrap_err();
         let pointers: Vec<_> = errors.iter().map(|e| e.pointer.as_deref()).collect();
         assert_eq!(pointers, [Some("/a"), Some("/b")]);
+    }
+
+    #[test]
+    fn controls_and_bidi_overrides_are_refused_in_text_and_only_tab_and_newline_in_values() {
+        for bad in [
+            "a\u{0}b",
+            "a\rb",
+            "a\nb",
+            "a\u{7f}",
+            "a\u{85}",
+            "\u{202e}evil",
+            "x\u{2066}",
+        ] {
+            let mut v = Violations::new();
+            v.text("/name", Some(bad), 200);
+            assert!(v.finish().is_err(), "{bad:?}");
+        }
+        let mut v = Violations::new();
+        v.text("/name", Some("Renewals – ünïcode ok"), 200);
+        v.multiline_text("/v", "line one\n\tline two", 200);
+        assert!(v.finish().is_ok());
+        for bad in ["a\rb", "a\u{0}", "\u{202d}x"] {
+            let mut v = Violations::new();
+            v.multiline_text("/v", bad, 200);
+            assert!(v.finish().is_err(), "{bad:?}");
+        }
     }
 }

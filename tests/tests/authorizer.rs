@@ -4,6 +4,7 @@
 use authorizer::{Authorizer, Settings, UNAUTHORIZED};
 use chrono::{DateTime, Duration, Utc};
 use orgkeys_shared::Store;
+use orgkeys_shared::routes::{Operation, route};
 use orgkeys_tests::{
     FIXTURE_KEY_ID, FIXTURE_ORG, admin, event_fixture, fresh_store, seed_fixture_key, seed_org,
     unreachable_store,
@@ -112,7 +113,7 @@ async fn new_key(store: &Store, org: &str, body: Value) -> Value {
     call_keygen(
         store,
         admin(
-            "POST /v1/admin/organizations/{orgId}/api-keys",
+            route(Operation::CreateApiKey).key,
             &[("orgId", org)],
             Some(&body.to_string()),
         ),
@@ -125,7 +126,7 @@ async fn delete_key(store: &Store, org: &str, key_id: &Value) {
     call_keygen(
         store,
         admin(
-            "DELETE /v1/admin/organizations/{orgId}/api-keys/{keyId}",
+            route(Operation::DeleteApiKey).key,
             &[("orgId", org), ("keyId", key_id)],
             None,
         ),
@@ -293,7 +294,7 @@ async fn rolled_key_works_during_the_grace_period_only() {
     let rolled = call_keygen(
         &store,
         admin(
-            "POST /v1/admin/organizations/{orgId}/api-keys/{keyId}/roll",
+            route(Operation::RollApiKey).key,
             &[("orgId", "acme"), ("keyId", old["keyId"].as_str().unwrap())],
             Some(r#"{"gracePeriodSeconds":600}"#),
         ),
@@ -416,7 +417,7 @@ async fn use_is_recorded_as_last_used_at() {
     let listed = call_keygen(
         &store,
         admin(
-            "GET /v1/admin/organizations/{orgId}/api-keys",
+            route(Operation::ListApiKeys).key,
             &[("orgId", "acme")],
             None,
         ),
@@ -426,4 +427,36 @@ async fn use_is_recorded_as_last_used_at() {
         listed["items"][0]["lastUsedAt"].is_string(),
         "lastUsedAt not recorded: {listed}"
     );
+}
+
+/// API Gateway caches a decision under its identity source, one header. A
+/// request carrying a real key in each header must not be decided on the
+/// other one: it is denied. The same key in both headers is fine.
+#[tokio::test]
+async fn different_keys_in_authorization_and_x_api_key_are_denied() {
+    let store = fresh_store().await;
+    seed_org(&store, "acme").await;
+    seed_org(&store, "globex").await;
+    let mine = new_key(&store, "acme", json!({})).await;
+    let theirs = new_key(&store, "globex", json!({})).await;
+    let (mine, theirs) = (
+        mine["apiKey"].as_str().unwrap(),
+        theirs["apiKey"].as_str().unwrap(),
+    );
+    let auth = authorizer(&store, 30);
+    for shape in [Shape::Http, Shape::Request] {
+        let with_both = |authorization: &str, api_key: &str| {
+            let mut event = event(shape, None);
+            event["headers"]["authorization"] = json!(format!("Bearer {authorization}"));
+            event["headers"]["x-api-key"] = json!(api_key);
+            event
+        };
+        let answer = auth.respond(with_both(theirs, mine), Utc::now()).await;
+        assert_eq!(outcome(shape, answer), Outcome::Deny, "{shape:?}");
+        let answer = auth.respond(with_both(mine, mine), Utc::now()).await;
+        assert!(
+            matches!(outcome(shape, answer), Outcome::Allow(_)),
+            "{shape:?}"
+        );
+    }
 }

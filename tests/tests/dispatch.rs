@@ -3,6 +3,7 @@
 
 use chrono::Utc;
 use orgkeys_shared::Store;
+use orgkeys_shared::routes::{Operation, route};
 use orgkeys_tests::fault_proxy::FaultProxy;
 use orgkeys_tests::{
     Reply, admin, client_for, endpoint, fresh_store, http_event, http_event_json, key_authorizer,
@@ -11,8 +12,8 @@ use orgkeys_tests::{
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
-const DISPATCH: &str = "POST /v1/conversations/outbound";
-const GET: &str = "GET /v1/conversations/{conversationId}";
+const DISPATCH: &str = route(Operation::DispatchOutbound).key;
+const GET: &str = route(Operation::GetConversation).key;
 const ALL: &str = "schedules:read conversations:write conversations:read";
 
 async fn setup(store: &Store) {
@@ -37,7 +38,7 @@ async fn schedule(store: &Store, org: &str, id: &str, extra: Value) {
         .unwrap()
         .extend(extra.as_object().unwrap().clone());
     let request = admin(
-        "PUT /v1/admin/organizations/{orgId}/schedules/{scheduleId}",
+        route(Operation::PutSchedule).key,
         &[("orgId", org), ("scheduleId", id)],
         Some(&body.to_string()),
     );
@@ -432,4 +433,51 @@ async fn a_claim_whose_reply_was_lost_proceeds_and_dispatches_once() {
     assert_eq!(replay.header("idempotent-replayed"), Some("true"));
     assert_eq!(replay.json, reply.json);
     assert_eq!(stored(&store).await.len(), 30);
+}
+
+/// Every free-text field of a dispatch refuses control characters and
+/// bidirectional overrides; variable values may hold tab and line feed.
+#[tokio::test]
+async fn dispatch_text_refuses_control_and_bidi_characters_but_values_keep_newlines() {
+    let store = fresh_store().await;
+    setup(&store).await;
+    for bad in ["a\u{0}b", "\u{202e}evil\r\nX-Injected: 1"] {
+        let body = json!({"scheduleId": "spring", "reference": bad, "contacts": [
+            {"phone": "+353861234567", "name": bad, "customerUid": bad, "variables": {"note": bad}}
+        ]});
+        let reply = send(&store, "acme", &body.to_string(), None).await;
+        assert_eq!(
+            reply.pointers(400),
+            [
+                "/reference",
+                "/contacts/0/name",
+                "/contacts/0/customerUid",
+                "/contacts/0/variables/note"
+            ],
+            "{bad:?}"
+        );
+    }
+    assert!(stored(&store).await.is_empty());
+    let body = json!({"scheduleId": "spring", "contacts": [
+        {"phone": "+353861234567", "variables": {"note": "line one\n\tline two"}}
+    ]});
+    let reply = send(&store, "acme", &body.to_string(), None).await;
+    assert_eq!(reply.status, 202, "{}", reply.body);
+}
+
+/// A wrong type is told in the API's terms with its pointer.
+#[tokio::test]
+async fn a_wrong_typed_contacts_field_is_told_without_rust_type_names() {
+    let store = fresh_store().await;
+    setup(&store).await;
+    let body = json!({"scheduleId": "spring", "contacts": {"phone": "+353861234567"}});
+    let reply = send(&store, "acme", &body.to_string(), None).await;
+    reply.problem(400);
+    assert_eq!(reply.json["errors"][0]["pointer"], "/contacts");
+    assert_eq!(reply.json["errors"][0]["detail"], "must be an array");
+    assert!(
+        !reply.body.contains("sequence") && !reply.body.contains("Vec"),
+        "{}",
+        reply.body
+    );
 }

@@ -4,15 +4,16 @@ use chrono::{DateTime, Duration, Utc};
 use orgkeys_shared::Store;
 use orgkeys_shared::key_format::ApiKey;
 use orgkeys_shared::key_hash::KeyHash;
+use orgkeys_shared::routes::{Operation, route};
 use orgkeys_tests::{Reply, admin, dump_table, fresh_store, http_event};
 use serde_json::{Value, json};
 
-const ORG: &str = "PUT /v1/admin/organizations/{orgId}";
-const GET_ORG: &str = "GET /v1/admin/organizations/{orgId}";
-const KEYS: &str = "POST /v1/admin/organizations/{orgId}/api-keys";
-const LIST: &str = "GET /v1/admin/organizations/{orgId}/api-keys";
-const DELETE: &str = "DELETE /v1/admin/organizations/{orgId}/api-keys/{keyId}";
-const ROLL: &str = "POST /v1/admin/organizations/{orgId}/api-keys/{keyId}/roll";
+const ORG: &str = route(Operation::PutOrganization).key;
+const GET_ORG: &str = route(Operation::GetOrganization).key;
+const KEYS: &str = route(Operation::CreateApiKey).key;
+const LIST: &str = route(Operation::ListApiKeys).key;
+const DELETE: &str = route(Operation::DeleteApiKey).key;
+const ROLL: &str = route(Operation::RollApiKey).key;
 
 async fn call(store: &Store, request: lambda_http::Request) -> Reply {
     keygen::handle(store, request)
@@ -525,4 +526,67 @@ async fn an_unknown_route_is_a_404_problem() {
     )
     .await;
     reply.problem(404);
+}
+
+/// Control characters and bidirectional overrides would reach consoles and
+/// exports as sent: every free-text field refuses them, naming the field.
+#[tokio::test]
+async fn names_with_control_or_bidi_characters_are_refused_and_nothing_is_written() {
+    let store = fresh_store().await;
+    create_org(&store, "acme").await;
+    let before = orgkeys_tests::scan_all(&store).await;
+    for bad in [
+        "a\u{0}b",
+        "\u{202e}evil\r\nX-Injected: 1",
+        "tab\there",
+        "x\u{2067}",
+    ] {
+        let org = call(
+            &store,
+            admin(
+                ORG,
+                &[("orgId", "acme")],
+                Some(&json!({"name": bad}).to_string()),
+            ),
+        )
+        .await;
+        assert_eq!(org.pointers(400), ["/name"], "{bad:?}");
+        let key = call(
+            &store,
+            admin(
+                KEYS,
+                &[("orgId", "acme")],
+                Some(&json!({"name": bad}).to_string()),
+            ),
+        )
+        .await;
+        assert_eq!(key.pointers(400), ["/name"], "{bad:?}");
+    }
+    assert_eq!(orgkeys_tests::scan_all(&store).await, before);
+}
+
+/// A wrong type is answered in the API's terms, not Rust's, and the client's
+/// value is not echoed back.
+#[tokio::test]
+async fn a_wrong_type_is_told_without_rust_type_names() {
+    let store = fresh_store().await;
+    create_org(&store, "acme").await;
+    let key = create_key(&store, "acme", "{}").await;
+    let key_id = key["keyId"].as_str().unwrap();
+    let reply = call(
+        &store,
+        admin(
+            ROLL,
+            &[("orgId", "acme"), ("keyId", key_id)],
+            Some(r#"{"gracePeriodSeconds":"60"}"#),
+        ),
+    )
+    .await;
+    assert_eq!(reply.pointers(400), ["/gracePeriodSeconds"]);
+    assert_eq!(reply.json["errors"][0]["detail"], "must be an integer");
+    assert!(
+        !reply.body.contains("i64") && !reply.body.contains("\"60\""),
+        "{}",
+        reply.body
+    );
 }

@@ -156,7 +156,7 @@ async fn every_function_serves_its_routes_and_only_those() {
             .map(|name| (name, "x"))
             .collect();
         for function in [Function::Keygen, Function::Schedules, Function::Dispatch] {
-            let event = http_event(&route.key(), &params, None, json!(null));
+            let event = http_event(route.key, &params, None, json!(null));
             let reply = call(function, event).await;
             let expected = if function == route.function { 401 } else { 404 };
             reply.problem(expected);

@@ -2,16 +2,17 @@
 //! tenant isolation, against the DynamoDB server.
 
 use orgkeys_shared::Store;
+use orgkeys_shared::routes::{Operation, route};
 use orgkeys_tests::{
     Reply, admin, fresh_store, http_event, http_event_json, key_authorizer, seed_org, to_request,
     with_query,
 };
 use serde_json::{Value, json};
 
-const PUT: &str = "PUT /v1/admin/organizations/{orgId}/schedules/{scheduleId}";
-const DELETE: &str = "DELETE /v1/admin/organizations/{orgId}/schedules/{scheduleId}";
-const LIST: &str = "GET /v1/schedules";
-const GET: &str = "GET /v1/schedules/{scheduleId}";
+const PUT: &str = route(Operation::PutSchedule).key;
+const DELETE: &str = route(Operation::DeleteSchedule).key;
+const LIST: &str = route(Operation::ListSchedules).key;
+const GET: &str = route(Operation::GetSchedule).key;
 const READ: &str = "schedules:read";
 
 async fn call(store: &Store, request: lambda_http::Request) -> Reply {
@@ -307,5 +308,23 @@ async fn pages_filters_and_cursors() {
             .len(),
         8,
         "default limit 50"
+    );
+}
+
+/// Names and campaigns refuse control characters and bidirectional overrides.
+#[tokio::test]
+async fn schedule_text_with_control_or_bidi_characters_is_refused() {
+    let store = fresh_store().await;
+    orgkeys_tests::seed_org(&store, "acme").await;
+    for bad in ["a\u{0}b", "\u{202e}evil\r\nX-Injected: 1"] {
+        let mut body = schedule("sms", "active");
+        body["name"] = json!(bad);
+        body["campaign"] = json!(bad);
+        let reply = put(&store, "acme", "spring", body).await;
+        assert_eq!(reply.pointers(400), ["/name", "/campaign"], "{bad:?}");
+    }
+    assert!(
+        orgkeys_tests::scan_all(&store).await.len() == 1,
+        "only the organization"
     );
 }

@@ -1,7 +1,7 @@
 //! The three event shapes API Gateway sends a Lambda authorizer, where each
 //! carries the key, and the answer each expects.
 
-use crate::{Authorizer, Decision};
+use crate::{Authorizer, Decision, DenyReason};
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerRequest,
     ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayCustomAuthorizerResponse,
@@ -45,15 +45,23 @@ impl AuthorizerEvent {
         })
     }
 
-    /// The key the caller presented; `None` when there is none at all.
-    pub fn presented_key(&self) -> Option<&str> {
+    /// The key the caller presented.
+    pub fn presented_key(&self) -> Presented<'_> {
         match self {
             AuthorizerEvent::Http(event) => from_headers(&event.headers),
             AuthorizerEvent::Request(event) => from_headers(&event.headers),
             AuthorizerEvent::Token(event) => {
-                let token = event.authorization_token.as_deref()?.trim();
+                let token = event
+                    .authorization_token
+                    .as_deref()
+                    .unwrap_or_default()
+                    .trim();
                 let token = strip_bearer(token).unwrap_or(token);
-                (!token.is_empty()).then_some(token)
+                if token.is_empty() {
+                    Presented::Nothing
+                } else {
+                    Presented::Key(token)
+                }
             }
         }
     }
@@ -115,9 +123,22 @@ fn stage_wide(method_arn: &str) -> Result<String, Error> {
     }
 }
 
-/// `Authorization: Bearer <key>` (scheme case-insensitive), else `X-Api-Key`.
-/// `HeaderMap` lookups are case-insensitive, as HTTP header names are.
-fn from_headers(headers: &HeaderMap) -> Option<&str> {
+/// What a request presents as its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presented<'a> {
+    Nothing,
+    Key(&'a str),
+    /// `Authorization` and `X-Api-Key` carry different keys. Refused: API
+    /// Gateway caches a decision under its identity source (one header), so
+    /// deciding on the other would let one caller's answer be reused for
+    /// whoever sends the cached header next.
+    Ambiguous,
+}
+
+/// `Authorization: Bearer <key>` (scheme case-insensitive) or `X-Api-Key`;
+/// both are fine when they carry the same key. `HeaderMap` lookups are
+/// case-insensitive, as HTTP header names are.
+fn from_headers(headers: &HeaderMap) -> Presented<'_> {
     let header = |name: &str| {
         headers
             .get(name)
@@ -125,10 +146,12 @@ fn from_headers(headers: &HeaderMap) -> Option<&str> {
             .map(str::trim)
             .filter(|v| !v.is_empty())
     };
-    match header("authorization") {
-        // Another scheme is a credential, just not ours: present it so it is denied.
-        Some(value) => Some(strip_bearer(value).unwrap_or(value)),
-        None => header("x-api-key"),
+    // Another scheme is a credential, just not ours: present it so it is denied.
+    let authorization = header("authorization").map(|value| strip_bearer(value).unwrap_or(value));
+    match (authorization, header("x-api-key")) {
+        (Some(a), Some(b)) if a != b => Presented::Ambiguous,
+        (Some(key), _) | (None, Some(key)) => Presented::Key(key),
+        (None, None) => Presented::Nothing,
     }
 }
 
@@ -148,8 +171,9 @@ impl Authorizer {
     pub async fn respond(&self, payload: Value, now: DateTime<Utc>) -> Result<Value, Error> {
         let event = AuthorizerEvent::from_value(payload)?;
         let decision = match event.presented_key() {
-            Some(key) => Some(self.check(key, now).await?),
-            None => None,
+            Presented::Key(key) => Some(self.check(key, now).await?),
+            Presented::Ambiguous => Some(Decision::Deny(DenyReason::AmbiguousHeaders)),
+            Presented::Nothing => None,
         };
         match &decision {
             Some(Decision::Allow(ctx)) => {
@@ -177,22 +201,40 @@ mod tests {
 
     #[test]
     fn key_comes_from_bearer_or_x_api_key_case_insensitively() {
+        let key = Presented::Key;
         assert_eq!(
             from_headers(&headers(&[("authorization", "Bearer abc")])),
-            Some("abc")
+            key("abc")
         );
         assert_eq!(
             from_headers(&headers(&[("Authorization", "bEaReR   abc ")])),
-            Some("abc")
+            key("abc")
         );
-        assert_eq!(from_headers(&headers(&[("X-API-KEY", "abc")])), Some("abc"));
+        assert_eq!(from_headers(&headers(&[("X-API-KEY", "abc")])), key("abc"));
         assert_eq!(
             from_headers(&headers(&[("authorization", "Basic Zm9v")])),
-            Some("Basic Zm9v")
+            key("Basic Zm9v")
         );
-        assert_eq!(from_headers(&headers(&[("authorization", "  ")])), None);
-        assert_eq!(from_headers(&headers(&[("x-api-key", "")])), None);
-        assert_eq!(from_headers(&headers(&[])), None);
+        assert_eq!(
+            from_headers(&headers(&[("authorization", "  ")])),
+            Presented::Nothing
+        );
+        assert_eq!(
+            from_headers(&headers(&[("x-api-key", "")])),
+            Presented::Nothing
+        );
+        assert_eq!(from_headers(&headers(&[])), Presented::Nothing);
+    }
+
+    #[test]
+    fn two_headers_with_different_keys_are_ambiguous_and_the_same_key_is_fine() {
+        let both = |auth: &'static str, api: &'static str| {
+            let headers = headers(&[("authorization", auth), ("x-api-key", api)]);
+            format!("{:?}", from_headers(&headers))
+        };
+        assert_eq!(both("Bearer abc", "xyz"), "Ambiguous");
+        assert_eq!(both("Bearer abc", "abc"), r#"Key("abc")"#);
+        assert_eq!(both("abc", "abc"), r#"Key("abc")"#);
     }
 
     #[test]
@@ -203,9 +245,9 @@ mod tests {
             )
             .unwrap()
         };
-        assert_eq!(token("Bearer abc").presented_key(), Some("abc"));
-        assert_eq!(token("abc").presented_key(), Some("abc"));
-        assert_eq!(token("").presented_key(), None);
+        assert_eq!(token("Bearer abc").presented_key(), Presented::Key("abc"));
+        assert_eq!(token("abc").presented_key(), Presented::Key("abc"));
+        assert_eq!(token("").presented_key(), Presented::Nothing);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use orgkeys_shared::{Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use events::{AuthorizerEvent, UNAUTHORIZED};
+pub use events::{AuthorizerEvent, Presented, UNAUTHORIZED};
 
 /// Tunables, read once by `main`.
 #[derive(Debug, Clone)]
@@ -55,6 +55,8 @@ impl Settings {
 /// Why a presented key was refused. Logged; never sent to the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DenyReason {
+    /// `Authorization` and `X-Api-Key` name different keys.
+    AmbiguousHeaders,
     Malformed,
     Unknown,
     Expired,

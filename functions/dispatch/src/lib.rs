@@ -76,7 +76,7 @@ async fn route(
         (Operation::GetConversation, Caller::Key(key)) => {
             get_conversation(store, request, key).await
         }
-        _ => Err(Problem::not_found(format!("no route {}", route.key()))),
+        _ => Err(Problem::not_found(format!("no route {}", route.key))),
     }
 }
 
@@ -332,12 +332,7 @@ fn validate(input: DispatchInput) -> Result<ValidDispatch, Vec<FieldError>> {
                     "variable names are 1-64 characters of A-Z, a-z, 0-9 and _",
                 );
             }
-            if value.chars().count() > MAX_VARIABLE_CHARS {
-                v.body(
-                    &pointer,
-                    format!("values are at most {MAX_VARIABLE_CHARS} characters"),
-                );
-            }
+            v.multiline_text(&pointer, value, MAX_VARIABLE_CHARS);
         }
     }
     v.finish()?;

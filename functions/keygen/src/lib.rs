@@ -43,7 +43,7 @@ async fn route(
 ) -> Result<Response<Body>, Problem> {
     let (route, caller) = authorize(request, Function::Keygen)?;
     let Caller::Admin(admin) = caller else {
-        return Err(Problem::not_found(format!("no route {}", route.key())));
+        return Err(Problem::not_found(format!("no route {}", route.key)));
     };
     let org_id = path_param(request, "orgId");
     if !is_valid_id(&org_id) {

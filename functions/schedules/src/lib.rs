@@ -47,7 +47,7 @@ async fn route(
         }
         (Operation::ListSchedules, Caller::Key(key)) => list_schedules(store, request, key).await,
         (Operation::GetSchedule, Caller::Key(key)) => get_schedule(store, request, key).await,
-        _ => Err(Problem::not_found(format!("no route {}", route.key()))),
+        _ => Err(Problem::not_found(format!("no route {}", route.key))),
     }
 }
 

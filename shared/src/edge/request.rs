@@ -62,14 +62,46 @@ pub fn json_body<T: DeserializeOwned>(request: &Request, limit: usize) -> Result
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let pointer = json_pointer(err.path());
-        let detail = err.inner().to_string();
-        let errors = if pointer.is_empty() {
-            Vec::new()
-        } else {
-            vec![FieldError::body(pointer, detail.clone())]
-        };
-        Problem::malformed_body(detail, errors)
+        let inner = err.inner();
+        if !inner.is_data() {
+            // Not JSON at all: serde's message names the line and column.
+            return Problem::malformed_body(inner.to_string(), Vec::new());
+        }
+        let rule = in_api_terms(&inner.to_string());
+        if pointer.is_empty() {
+            return Problem::malformed_body(format!("the body {rule}"), Vec::new());
+        }
+        let detail = format!("{pointer} {rule}");
+        Problem::malformed_body(detail, vec![FieldError::body(pointer, rule)])
     })
+}
+
+/// A serde data error (`invalid type: string "60", expected i64 at line 1
+/// column 27`) in the API's words (`must be an integer`): no Rust type names,
+/// and nothing of the client's input echoed back.
+fn in_api_terms(message: &str) -> String {
+    let message = message.split(" at line ").next().unwrap_or_default();
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        let expected = rest.split_once("expected ").map_or("", |(_, e)| e);
+        return format!(
+            "is not a field of this body; expected {}",
+            expected.replace('`', "")
+        );
+    }
+    let expected = message.rsplit_once("expected ").map_or("", |(_, e)| e);
+    let kind = match expected {
+        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "usize" | "isize" => {
+            "an integer"
+        }
+        "f32" | "f64" => "a number",
+        "a string" | "a borrowed string" | "string" => "a string",
+        "a boolean" => "true or false",
+        "a sequence" => "an array",
+        "a map" => "an object",
+        other if other.starts_with("struct ") => "an object",
+        _ => "of another type or value",
+    };
+    format!("must be {kind}")
 }
 
 /// serde_path_to_error's path (`contacts[3].phone`) as a JSON pointer (`/contacts/3/phone`).
@@ -111,4 +143,80 @@ pub fn no_content() -> Response<Body> {
 /// problem+json bodies, so API Gateway never has to invent an error of its own.
 pub fn respond(result: Result<Response<Body>, Problem>) -> Response<Body> {
     result.unwrap_or_else(Problem::into_response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Input {
+        grace_period_seconds: Option<i64>,
+        contacts: Option<Vec<Contact>>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Contact {
+        phone: Option<String>,
+    }
+
+    fn problem(body: &str) -> Problem {
+        let request = lambda_http::http::Request::builder()
+            .body(lambda_http::Body::Text(body.to_owned()))
+            .unwrap();
+        json_body::<Input>(&request, 1024).unwrap_err()
+    }
+
+    #[test]
+    fn type_errors_are_told_in_the_apis_terms_with_a_pointer_and_no_echo() {
+        let p = problem(r#"{"gracePeriodSeconds":"60"}"#);
+        assert_eq!(
+            p.errors,
+            [FieldError::body(
+                "/gracePeriodSeconds",
+                "must be an integer"
+            )]
+        );
+        assert_eq!(p.detail, "/gracePeriodSeconds must be an integer");
+        let p = problem(r#"{"contacts":{"phone":"+353861234567"}}"#);
+        assert_eq!(
+            p.errors,
+            [FieldError::body("/contacts", "must be an array")]
+        );
+        let p = problem(r#"{"contacts":[{"phone":353861234567}]}"#);
+        assert_eq!(
+            p.errors,
+            [FieldError::body("/contacts/0/phone", "must be a string")]
+        );
+        for p in [
+            problem(r#"{"gracePeriodSeconds":"60"}"#),
+            problem(r#"{"contacts":[{"phone":353861234567}]}"#),
+        ] {
+            let text = serde_json::to_string(&p).unwrap();
+            for rust in ["i64", "String", "sequence", "353861234567", "\"60\""] {
+                assert!(!text.contains(rust), "{rust} in {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_fields_name_the_expected_ones_and_bad_json_keeps_line_and_column() {
+        let p = problem(r#"{"expires_at":"x"}"#);
+        assert_eq!(p.errors.len(), 1);
+        assert!(
+            p.errors[0]
+                .detail
+                .starts_with("is not a field of this body; expected"),
+            "{p:?}"
+        );
+        let p = problem("{\"gracePeriodSeconds\": 1,,}");
+        assert!(p.detail.contains("line 1 column"), "{}", p.detail);
+        let p = problem("[]");
+        assert_eq!(p.detail, "the body must be an object");
+    }
 }
