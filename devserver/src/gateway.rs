@@ -47,6 +47,10 @@ pub fn too_large() -> Response<Full<Bytes>> {
     gateway_error(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large")
 }
 
+pub fn request_timeout() -> Response<Full<Bytes>> {
+    gateway_error(StatusCode::REQUEST_TIMEOUT, "Request Timeout")
+}
+
 fn internal_error() -> Response<Full<Bytes>> {
     gateway_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
 }
@@ -60,25 +64,27 @@ impl Gateway {
         }
     }
 
-    /// Answers one request.
+    /// Answers one request. The route and the caller are settled on the
+    /// headers alone: `body` is read only for an admitted request, so an
+    /// unauthenticated client cannot make the gateway hold its body.
     pub async fn handle(
         &self,
         method: &str,
         path: &str,
         raw_query: &str,
         headers: &HeaderMap,
-        body: &[u8],
+        body: impl Future<Output = Result<Bytes, Response<Full<Bytes>>>>,
         source_ip: String,
     ) -> Response<Full<Bytes>> {
         let Some((route, params)) = routes::find(method, path) else {
             return not_found();
         };
-        let incoming = Incoming {
+        let mut incoming = Incoming {
             method,
             path,
             raw_query,
             headers,
-            body,
+            body: &[],
             source_ip,
             route,
             params: &params,
@@ -117,6 +123,11 @@ impl Gateway {
                 }
             }
         };
+        let body = match body.await {
+            Ok(body) => body,
+            Err(refused) => return refused,
+        };
+        incoming.body = &body;
         let event = event::http_event(&incoming, context);
         match self.invoke(route.function, event).await {
             Ok(answer) => proxy_response(answer).unwrap_or_else(|| {

@@ -17,16 +17,20 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
 /// API Gateway's payload limit for HTTP APIs.
 pub const BODY_LIMIT: usize = 10 * 1024 * 1024;
+/// A client must send its request line and headers within this time.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// An admitted request must send its whole body within this time.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Serves HTTP/1.1 on `listener` until `shutdown` completes.
 pub async fn serve(
@@ -53,6 +57,8 @@ pub async fn serve(
                 async move { Ok::<_, Infallible>(answer(&gateway, request, peer).await) }
             });
             if let Err(err) = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
                 .serve_connection(TokioIo::new(stream), service)
                 .await
             {
@@ -69,22 +75,25 @@ async fn answer(
 ) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
-    let response = match Limited::new(body, BODY_LIMIT).collect().await {
-        Ok(collected) => {
-            let body = collected.to_bytes();
-            gateway
-                .handle(
-                    parts.method.as_str(),
-                    parts.uri.path(),
-                    parts.uri.query().unwrap_or_default(),
-                    &parts.headers,
-                    &body,
-                    peer.ip().to_string(),
-                )
-                .await
+    let body = async {
+        match tokio::time::timeout(BODY_READ_TIMEOUT, Limited::new(body, BODY_LIMIT).collect())
+            .await
+        {
+            Ok(Ok(collected)) => Ok(collected.to_bytes()),
+            Ok(Err(_)) => Err(gateway::too_large()),
+            Err(_) => Err(gateway::request_timeout()),
         }
-        Err(_) => gateway::too_large(),
     };
+    let response = gateway
+        .handle(
+            parts.method.as_str(),
+            parts.uri.path(),
+            parts.uri.query().unwrap_or_default(),
+            &parts.headers,
+            body,
+            peer.ip().to_string(),
+        )
+        .await;
     // Never the query string or headers: they may carry keys or tokens.
     tracing::info!(
         "{} {} {} {}ms",
