@@ -4,7 +4,8 @@
 //! file in `events/` is sent to the function it names with
 //! `cargo lambda invoke --data-file`, and the answer must contain what
 //! `events/expected.json` says. This proves each `main` works, not only the
-//! handlers.
+//! handlers. The binaries run at `AWS_LAMBDA_LOG_LEVEL=TRACE` with JSON logs,
+//! and their output must hold no key and no full key hash.
 //!
 //! The binaries are the ones `cargo test --workspace --all-targets` (that is,
 //! `scripts/test`) builds beside this test. Letting `cargo lambda watch` build
@@ -86,7 +87,11 @@ async fn every_fixture_event_gets_its_expected_answer_from_the_real_binaries() {
     );
 
     let mut failures = Vec::new();
+    let logs =
+        std::env::temp_dir().join(format!("orgkeys-runtime-{}", orgkeys_tests::random_hex(6)));
+    std::fs::create_dir_all(&logs).unwrap();
     for function in ["authorizer", "keygen", "schedules", "dispatch"] {
+        let log = std::fs::File::create(logs.join(function)).unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -124,10 +129,16 @@ async fn every_fixture_event_gets_its_expected_answer_from_the_real_binaries() {
                 .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
                 .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
                 .env("TABLE_NAME", store.table())
+                // The harness's DynamoDB server, whether scripts/test started it or the harness did.
+                .env("AWS_ENDPOINT_URL_DYNAMODB", orgkeys_tests::endpoint())
+                .env("AWS_REGION", "us-east-1")
+                .env("AWS_ACCESS_KEY_ID", "testing")
+                .env("AWS_SECRET_ACCESS_KEY", "testing")
                 .env("AUTH_CACHE_TTL_SECONDS", "0")
-                .env("RUST_LOG", "warn")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
+                .env("AWS_LAMBDA_LOG_LEVEL", "TRACE")
+                .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
                 .spawn()
                 .expect("start the function binary"),
         );
@@ -143,6 +154,35 @@ async fn every_fixture_event_gets_its_expected_answer_from_the_real_binaries() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let mut logged = 0;
+    for function in ["authorizer", "keygen", "schedules", "dispatch"] {
+        let output = std::fs::read_to_string(logs.join(function)).unwrap();
+        assert_no_secret_at_trace(function, &output);
+        logged += output.lines().count();
+    }
+    assert!(logged > 0, "the functions logged nothing at TRACE");
+    let _ = std::fs::remove_dir_all(&logs);
+}
+
+/// At TRACE a function still logs no API key and no full 64-hex hash; and
+/// its log is JSON lines, each with a timestamp.
+fn assert_no_secret_at_trace(function: &str, output: &str) {
+    assert!(
+        !output.contains("orgk_"),
+        "{function} logged a key:\n{output}"
+    );
+    let hex_runs = output
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .filter(|run| run.len() >= 64);
+    assert_eq!(hex_runs.count(), 0, "{function} logged a hash:\n{output}");
+    for line in output.lines().filter(|l| !l.trim().is_empty()) {
+        let json: Value = serde_json::from_str(line)
+            .unwrap_or_else(|_| panic!("{function}: not a JSON line: {line}"));
+        assert!(
+            json["timestamp"].is_string(),
+            "{function}: no timestamp in {line}"
+        );
+    }
 }
 
 fn wait_for_port(port: &str) {

@@ -6,7 +6,7 @@ use lambda_runtime::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    orgkeys_shared::logging::init();
     let settings = Settings::from_env()?;
     let store = orgkeys_shared::dynamo::config::store_from_env().await?;
     let authorizer = Authorizer::new(store, settings);

@@ -4,7 +4,7 @@ use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    orgkeys_shared::logging::init();
     let store = orgkeys_shared::dynamo::config::store_from_env().await?;
     let store = &store;
     run(service_fn(move |request| schedules::handle(store, request))).await
