@@ -89,15 +89,24 @@ fn bounded<V: Clone + Send + Sync + 'static>(capacity: u64, ttl: Duration) -> Ca
 /// A cache entry: what was read and when. Freshness is judged against the
 /// decision's own `now` (so tests step a clock instead of sleeping); the
 /// cache's own time-to-live only frees memory.
+/// Times are epoch milliseconds.
 #[derive(Clone)]
 struct Entry<V> {
     value: V,
-    read_at: DateTime<Utc>,
+    read_at_ms: i64,
 }
 
 impl<V> Entry<V> {
-    fn fresh(&self, ttl: Duration, now: DateTime<Utc>) -> bool {
-        chrono::Duration::from_std(ttl).is_ok_and(|ttl| now < self.read_at + ttl)
+    fn new(value: V, now: DateTime<Utc>) -> Entry<V> {
+        Entry {
+            value,
+            read_at_ms: now.timestamp_millis(),
+        }
+    }
+
+    fn fresh(&self, ttl: Duration, now_ms: i64) -> bool {
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        now_ms < self.read_at_ms.saturating_add(ttl_ms)
     }
 }
 
@@ -156,13 +165,14 @@ impl Authorizer {
     /// `Some(Some(record))` for a cached key, `Some(None)` for a cached unknown
     /// hash, `None` when the cache has nothing to say.
     fn cached(&self, hash: &KeyHash, now: DateTime<Utc>) -> Option<Option<Arc<KeyRecord>>> {
+        let now_ms = now.timestamp_millis();
         let known = self.known.as_ref().and_then(|c| c.get(hash));
-        if let Some(entry) = known.filter(|e| e.fresh(self.ttl, now)) {
+        if let Some(entry) = known.filter(|e| e.fresh(self.ttl, now_ms)) {
             return Some(Some(entry.value));
         }
         let unknown = self.unknown.as_ref().and_then(|c| c.get(hash));
         unknown
-            .filter(|e| e.fresh(self.ttl.min(NEGATIVE_TTL_CAP), now))
+            .filter(|e| e.fresh(self.ttl.min(NEGATIVE_TTL_CAP), now_ms))
             .map(|_| None)
     }
 
@@ -178,26 +188,13 @@ impl Authorizer {
             Some(record) => {
                 let record = Arc::new(record);
                 if let Some(cache) = &self.known {
-                    let value = record.clone();
-                    cache.insert(
-                        *hash,
-                        Entry {
-                            value,
-                            read_at: now,
-                        },
-                    );
+                    cache.insert(*hash, Entry::new(record.clone(), now));
                 }
                 Ok(Some(record))
             }
             None => {
                 if let Some(cache) = &self.unknown {
-                    cache.insert(
-                        *hash,
-                        Entry {
-                            value: (),
-                            read_at: now,
-                        },
-                    );
+                    cache.insert(*hash, Entry::new((), now));
                 }
                 Ok(None)
             }
