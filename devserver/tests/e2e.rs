@@ -294,3 +294,37 @@ async fn a_generated_admin_token_is_printed_and_works() {
         .await;
     assert_eq!(refused.status, 403);
 }
+
+/// A request with one key in `Authorization` and another in
+/// `X-Api-Key` is refused by the authorizer: 403, as API Gateway answers.
+#[tokio::test]
+async fn different_keys_in_the_two_key_headers_are_forbidden() {
+    let server = Devserver::start(&[]);
+    server.create_organization().await;
+    let first = server.create_key().await.json["apiKey"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let second = server.create_key().await.json["apiKey"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let url = format!("{}/v1/schedules", server.url);
+    let bearer = format!("Bearer {first}");
+    let mixed = http(
+        "GET",
+        &url,
+        &[("authorization", &bearer), ("x-api-key", &second)],
+        None,
+    )
+    .await;
+    gateway_message(&mixed, 403, "Forbidden");
+    let same = http(
+        "GET",
+        &url,
+        &[("authorization", &bearer), ("x-api-key", &first)],
+        None,
+    )
+    .await;
+    assert_eq!(same.status, 200, "{}", same.body);
+}

@@ -68,6 +68,10 @@ fn outcome(shape: Shape, answer: Result<Value, lambda_http::Error>) -> Outcome {
             None => panic!("no isAuthorized in {answer}"),
         },
         Shape::Token | Shape::Request => {
+            assert!(
+                answer.get("usageIdentifierKey").is_none(),
+                "no usage plans: the field is left out, not null"
+            );
             let statement = &answer["policyDocument"]["Statement"][0];
             assert_eq!(statement["Action"], json!(["execute-api:Invoke"]));
             assert_eq!(

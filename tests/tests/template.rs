@@ -125,3 +125,41 @@ async fn the_created_table_has_the_declared_schema_and_ttl() {
         Some(TTL_ATTRIBUTE)
     );
 }
+
+/// The table cannot be deleted by accident, and the authorizer may update
+/// only `lastUsedAt` (plus the key attributes that address it), reading nothing back.
+#[test]
+fn table_is_deletion_protected_and_the_authorizer_writes_only_last_used_at() {
+    let template = template();
+    assert_eq!(
+        table_properties(&template)["DeletionProtectionEnabled"].as_bool(),
+        Some(true)
+    );
+    let statements =
+        template["Resources"]["AuthorizerFunction"]["Properties"]["Policies"][0]["Statement"]
+            .as_sequence()
+            .expect("authorizer policy statements");
+    let update: Vec<&Value> = statements
+        .iter()
+        .filter(|s| {
+            let action = &s["Action"];
+            action.as_str() == Some("dynamodb:UpdateItem")
+                || action
+                    .as_sequence()
+                    .is_some_and(|a| a.iter().any(|x| x.as_str() == Some("dynamodb:UpdateItem")))
+        })
+        .collect();
+    assert_eq!(update.len(), 1, "one statement allows UpdateItem");
+    let condition = &update[0]["Condition"];
+    let attributes: Vec<&str> = condition["ForAllValues:StringEquals"]["dynamodb:Attributes"]
+        .as_sequence()
+        .expect("a dynamodb:Attributes condition")
+        .iter()
+        .map(text)
+        .collect();
+    assert_eq!(attributes, ["PK", "SK", "lastUsedAt"]);
+    assert_eq!(
+        condition["StringEqualsIfExists"]["dynamodb:ReturnValues"].as_str(),
+        Some("NONE")
+    );
+}

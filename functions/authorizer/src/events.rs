@@ -105,7 +105,12 @@ impl AuthorizerEvent {
             Some(allowed.map_or_else(|| "anonymous".to_owned(), |ctx| ctx.key_id.clone()));
         response.policy_document = policy;
         response.context = allowed.map_or_else(|| json!({}), |ctx| ctx.to_context());
-        Ok(serde_json::to_value(response)?)
+        let mut answer = serde_json::to_value(response)?;
+        // No usage plans here: leave the field out rather than send `null`.
+        if let Some(fields) = answer.as_object_mut() {
+            fields.retain(|name, value| name != "usageIdentifierKey" || !value.is_null());
+        }
+        Ok(answer)
     }
 }
 
