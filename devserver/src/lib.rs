@@ -6,6 +6,8 @@
 //! - [`gateway`] authorizes a request and runs the function through `lambda_http`.
 //! - [`moto`] runs the embedded DynamoDB-API server when no endpoint is given.
 //! - [`serve`] is the HTTP/1.1 server loop with one log line per request.
+//! - `GET /docs` serves the rendered API reference (`scripts/docs`) when it
+//!   has been built: a local-only route, outside the API's route table.
 
 pub mod event;
 pub mod gateway;
@@ -68,12 +70,33 @@ pub async fn serve(
     }
 }
 
+/// Where `scripts/docs` writes the rendered reference.
+pub fn docs_file() -> std::path::PathBuf {
+    std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/docs/index.html"))
+}
+
+/// The rendered reference, read at each request so a rebuild shows at once.
+fn docs_page() -> Response<Full<Bytes>> {
+    match std::fs::read(docs_file()) {
+        Ok(page) => Response::builder()
+            .header("content-type", "text/html; charset=utf-8")
+            .body(Full::new(Bytes::from(page)))
+            .expect("static response parts are valid"),
+        Err(_) => gateway::not_found(),
+    }
+}
+
 async fn answer(
     gateway: &Gateway,
     request: Request<Incoming>,
     peer: SocketAddr,
 ) -> Response<Full<Bytes>> {
     let started = Instant::now();
+    if request.method() == hyper::Method::GET && matches!(request.uri().path(), "/docs" | "/docs/") {
+        let response = docs_page();
+        tracing::info!("GET /docs {}", response.status().as_u16());
+        return response;
+    }
     let (parts, body) = request.into_parts();
     let body = async {
         match tokio::time::timeout(BODY_READ_TIMEOUT, Limited::new(body, BODY_LIMIT).collect())

@@ -79,8 +79,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let url = format!("http://{}", listener.local_addr()?);
+    let docs = if devserver::docs_file().exists() {
+        format!("{url}/docs")
+    } else {
+        "not built (scripts/docs)".to_owned()
+    };
     println!(
-        "orgkeys local gateway\n  url:          {url}\n  admin token:  {shown_token}   (Authorization: Bearer <token> on /v1/admin/...)\n  data:         table {table}, {data}\n  authorizer cache: {cache} s\n"
+        "orgkeys local gateway\n  url:          {url}\n  API reference: {docs}\n  admin token:  {shown_token}   (Authorization: Bearer <token> on /v1/admin/...)\n  data:         table {table}, {data}\n  authorizer cache: {cache} s\n"
     );
     devserver::serve(listener, gateway, shutdown_signal()).await;
     println!("stopped");
