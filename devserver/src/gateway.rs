@@ -17,8 +17,9 @@ use orgkeys_shared::Store;
 use orgkeys_shared::routes::{self, Access, Function};
 use serde_json::{Value, json};
 
-/// The principal admin requests run as locally (in AWS: the SigV4 signer).
-pub const LOCAL_ADMIN_ARN: &str = "arn:aws:iam::000000000000:user/orgkeys-local-admin";
+/// The principal a request with the admin token runs as locally (in AWS: the
+/// SigV4 signer's ARN); audit events name it as the actor.
+pub const LOCAL_ADMIN: &str = "local-admin";
 
 /// Everything a request needs; shared by all connections.
 pub struct Gateway {
@@ -100,7 +101,7 @@ impl Gateway {
                 Some(token) if blake3::hash(token.as_bytes()) == self.admin_token => {
                     json!({"iam": {
                         "accessKey": "LOCAL", "accountId": "000000000000", "callerId": "LOCAL",
-                        "principalOrgId": null, "userArn": LOCAL_ADMIN_ARN, "userId": "LOCAL"
+                        "principalOrgId": null, "userArn": LOCAL_ADMIN, "userId": "LOCAL"
                     }})
                 }
                 _ => return gateway_error(StatusCode::FORBIDDEN, "Forbidden"),

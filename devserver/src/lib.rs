@@ -72,7 +72,10 @@ pub async fn serve(
 
 /// Where `scripts/docs` writes the rendered reference.
 pub fn docs_file() -> std::path::PathBuf {
-    std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/docs/index.html"))
+    std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../target/docs/index.html"
+    ))
 }
 
 /// The rendered reference, read at each request so a rebuild shows at once.
@@ -92,7 +95,8 @@ async fn answer(
     peer: SocketAddr,
 ) -> Response<Full<Bytes>> {
     let started = Instant::now();
-    if request.method() == hyper::Method::GET && matches!(request.uri().path(), "/docs" | "/docs/") {
+    if request.method() == hyper::Method::GET && matches!(request.uri().path(), "/docs" | "/docs/")
+    {
         let response = docs_page();
         tracing::info!("GET /docs {}", response.status().as_u16());
         return response;

@@ -2,6 +2,7 @@
 //! `ORG#<orgId>` / `CONV#<conversationId>` with `itemType = CONVERSATION`,
 //! which the sender reads from the table's stream.
 
+use crate::audit::AuditEvent;
 use crate::dynamo::attributes::{
     CREATED_AT, CorruptItem, ITEM_TYPE, Item, ORG_ID, item_address, optional_string, parsed,
     required_time, s, string, string_map, time,
@@ -125,14 +126,18 @@ fn from_item(item: &Item) -> Result<Conversation, CorruptItem> {
 pub fn conversation_batches(
     conversations: &[Conversation],
 ) -> Result<Vec<Vec<WriteRequest>>, StoreError> {
-    conversations
+    batches(conversations.iter().map(to_item).collect())
+}
+
+fn batches(items: Vec<Item>) -> Result<Vec<Vec<WriteRequest>>, StoreError> {
+    items
         .chunks(BATCH_SIZE)
         .map(|chunk| {
             chunk
                 .iter()
-                .map(|c| {
+                .map(|item| {
                     let put = PutRequest::builder()
-                        .set_item(Some(to_item(c)))
+                        .set_item(Some(item.clone()))
                         .build()
                         .map_err(StoreError::from_build)?;
                     Ok(WriteRequest::builder().put_request(put).build())
@@ -143,20 +148,29 @@ pub fn conversation_batches(
 }
 
 impl Store {
-    /// Writes conversations with `BatchWriteItem`, 25 per call, the calls in
-    /// parallel. Items unprocessed under throttling are retried with backoff;
-    /// if some still remain the call fails, and because conversation IDs are
-    /// deterministic a retry rewrites the same items rather than adding any.
-    pub async fn put_conversations(
+    /// Writes a dispatch's conversations and its `dispatch.created` event with
+    /// `BatchWriteItem`, 25 per call, the calls in parallel. Items unprocessed
+    /// under throttling are retried with backoff; if some still remain the
+    /// call fails, and because conversation and event IDs are derived from the
+    /// dispatch, a retry rewrites the same items rather than adding any.
+    ///
+    /// Why not one transaction: a dispatch of 100 contacts and its event are
+    /// more items than a transaction takes. The event therefore has the same
+    /// guarantee as the conversations, not a stronger one: a dispatch that
+    /// failed midway may hold part of its items until its retry completes it.
+    pub async fn put_dispatch(
         &self,
         conversations: &[Conversation],
+        event: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut batches = tokio::task::JoinSet::new();
-        for requests in conversation_batches(conversations)? {
+        let mut items: Vec<Item> = conversations.iter().map(to_item).collect();
+        items.push(self.audit_item(event));
+        let mut calls = tokio::task::JoinSet::new();
+        for requests in batches(items)? {
             let store = self.clone();
-            batches.spawn(async move { store.batch_write(requests).await });
+            calls.spawn(async move { store.batch_write(requests).await });
         }
-        while let Some(joined) = batches.join_next().await {
+        while let Some(joined) = calls.join_next().await {
             joined
                 .map_err(|err| StoreError::Unavailable(format!("batch task failed: {err}")))??;
         }

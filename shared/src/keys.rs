@@ -11,6 +11,7 @@
 //! transaction and carry the same attributes; only the listing copy holds
 //! `keyHash` (to find its twin) and `lastUsedAt` (so listing is one Query).
 
+use crate::audit::{Action, Draft, Target, TargetType, details};
 use crate::dynamo::attributes::{
     CREATED_AT, CorruptItem, Item, ORG_ID, TTL, item_address, n, optional_string, optional_time,
     parsed_list, required_time, s, string, strings, time,
@@ -172,6 +173,15 @@ fn record_from_item(item: &Item) -> Result<KeyRecord, CorruptItem> {
     })
 }
 
+/// Scope names as a JSON array, for event details.
+fn scope_names(scopes: &[Scope]) -> serde_json::Value {
+    scopes
+        .iter()
+        .map(|scope| scope.as_str())
+        .collect::<Vec<_>>()
+        .into()
+}
+
 /// The hash stored on the listing copy of a key.
 fn hash_from_item(item: &Item) -> Result<KeyHash, CorruptItem> {
     KeyHash::from_hex(&string(item, KEY_HASH)?)
@@ -179,13 +189,32 @@ fn hash_from_item(item: &Item) -> Result<KeyHash, CorruptItem> {
 }
 
 impl Store {
-    /// Writes both items of a new key, if its organization exists
-    /// ([`StoreError::NotFound`] otherwise).
-    pub async fn create_key(&self, record: &KeyRecord, hash: &KeyHash) -> Result<(), StoreError> {
+    /// Writes both items of a new key and its `api_key.created` event, if its
+    /// organization exists ([`StoreError::NotFound`] otherwise).
+    pub async fn create_key(
+        &self,
+        record: &KeyRecord,
+        hash: &KeyHash,
+        draft: &Draft,
+    ) -> Result<(), StoreError> {
+        let event = draft.event(
+            &record.organization_id,
+            Action::ApiKeyCreated,
+            Target::new(TargetType::ApiKey, &record.key_id),
+            details([
+                ("name", record.name.clone().into()),
+                ("scopes", scope_names(&record.scopes)),
+                (
+                    "expiresAt",
+                    record.expires_at.map(crate::wire_time::format).into(),
+                ),
+            ]),
+        );
         let writes = vec![
             self.organization_must_exist(&record.organization_id)?,
             self.put_new(lookup_item(record, hash))?,
             self.put_new(listing_item(record, hash))?,
+            self.record(&event)?,
         ];
         match self.transact(writes).await? {
             None => Ok(()),
@@ -223,16 +252,29 @@ impl Store {
         Ok(Some((record_from_item(&item)?, hash_from_item(&item)?)))
     }
 
-    /// Deletes both items of a key in one transaction; after it returns, the
-    /// authorizer's consistent read no longer finds the key.
-    pub async fn delete_key(&self, org_id: &str, key_id: &str) -> Result<(), StoreError> {
+    /// Deletes both items of a key and records `api_key.deleted`, in one
+    /// transaction; after it returns, the authorizer's consistent read no
+    /// longer finds the key.
+    pub async fn delete_key(
+        &self,
+        org_id: &str,
+        key_id: &str,
+        draft: &Draft,
+    ) -> Result<(), StoreError> {
         let (_, hash) = self
             .get_key(org_id, key_id)
             .await?
             .ok_or(StoreError::NotFound)?;
+        let event = draft.event(
+            org_id,
+            Action::ApiKeyDeleted,
+            Target::new(TargetType::ApiKey, key_id),
+            details([]),
+        );
         let writes = vec![
             self.delete(listing_address(org_id, key_id), true)?,
             self.delete(lookup_address(&hash), false)?,
+            self.record(&event)?,
         ];
         match self.transact(writes).await? {
             None => Ok(()),
@@ -241,9 +283,9 @@ impl Store {
     }
 
     /// Replaces `old` with `successor` in one transaction: both items of the
-    /// successor are written and both items of `old` get `old_expires_at` and
-    /// `rolledTo`. A key can be rolled once: a second roll, concurrent or not,
-    /// is a [`StoreError::Conflict`].
+    /// successor are written, both items of `old` get `old_expires_at` and
+    /// `rolledTo`, and `api_key.rolled` is recorded. A key can be rolled once:
+    /// a second roll, concurrent or not, is a [`StoreError::Conflict`].
     pub async fn roll_key(
         &self,
         old: &KeyRecord,
@@ -251,7 +293,20 @@ impl Store {
         old_expires_at: DateTime<Utc>,
         successor: &KeyRecord,
         successor_hash: &KeyHash,
+        draft: &Draft,
     ) -> Result<(), StoreError> {
+        let event = draft.event(
+            &old.organization_id,
+            Action::ApiKeyRolled,
+            Target::new(TargetType::ApiKey, &old.key_id),
+            details([
+                ("successorKeyId", successor.key_id.clone().into()),
+                (
+                    "oldKeyExpiresAt",
+                    crate::wire_time::format(old_expires_at).into(),
+                ),
+            ]),
+        );
         let retire = |address: Item| -> Result<TransactWriteItem, StoreError> {
             let update = Update::builder()
                 .table_name(self.table())
@@ -273,6 +328,7 @@ impl Store {
             retire(lookup_address(old_hash))?,
             self.put_new(lookup_item(successor, successor_hash))?,
             self.put_new(listing_item(successor, successor_hash))?,
+            self.record(&event)?,
         ];
         match self.transact(writes).await? {
             None => Ok(()),

@@ -7,6 +7,7 @@
 //! - [`schedules`]: what outbound campaigns send under.
 //! - [`conversations`]: outbound conversations queued for the sender.
 //! - [`idempotency`]: one operation per `Idempotency-Key` (header, record, guard).
+//! - [`audit`]: who changed what, written in the same transaction as the change.
 //!
 //! Underneath them, [`dynamo`]: the store, its errors, the attribute helpers,
 //! the table schema and the AWS configuration.
@@ -19,6 +20,7 @@
 //! stored form), [`cursor`] (pagination cursors), [`ids`] (random public IDs),
 //! [`validation`] (field checks) and [`wire_time`] (the timestamp format).
 
+pub mod audit;
 pub mod conversations;
 pub mod cursor;
 pub mod dynamo;

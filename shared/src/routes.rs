@@ -77,6 +77,7 @@ routes! {
     ListApiKeys "listApiKeys": "GET" "/v1/admin/organizations/{orgId}/api-keys" => Keygen, Access::Admin;
     DeleteApiKey "deleteApiKey": "DELETE" "/v1/admin/organizations/{orgId}/api-keys/{keyId}" => Keygen, Access::Admin;
     RollApiKey "rollApiKey": "POST" "/v1/admin/organizations/{orgId}/api-keys/{keyId}/roll" => Keygen, Access::Admin;
+    ListAuditEvents "listAuditEvents": "GET" "/v1/admin/organizations/{orgId}/audit-events" => Keygen, Access::Admin;
     PutSchedule "putSchedule": "PUT" "/v1/admin/organizations/{orgId}/schedules/{scheduleId}" => Schedules, Access::Admin;
     DeleteSchedule "deleteSchedule": "DELETE" "/v1/admin/organizations/{orgId}/schedules/{scheduleId}" => Schedules, Access::Admin;
     ListSchedules "listSchedules": "GET" "/v1/schedules" => Schedules, Access::Key(Scope::SchedulesRead);

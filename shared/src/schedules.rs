@@ -2,13 +2,14 @@
 //! `SCHED#<scheduleId>`, so an organization's schedules list in ID order with
 //! one Query.
 
+use crate::audit::{Action, Draft, Target, TargetType, details};
 use crate::dynamo::attributes::{
     CREATED_AT, CorruptItem, ITEM_TYPE, Item, ORG_ID, UPDATED_AT, item_address, optional_time,
     parsed, required_time, s, string, time,
 };
-use crate::dynamo::{Store, StoreError, conditional};
+use crate::dynamo::{Store, StoreError};
 use crate::organizations;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
@@ -98,8 +99,8 @@ fn address(org_id: &str, schedule_id: &str) -> Item {
     )
 }
 
-/// A schedule's attributes other than its address and `createdAt` (which an
-/// upsert must keep), for `SET` expressions.
+/// A schedule's attributes other than its address and `createdAt`, for `SET`
+/// expressions.
 fn attributes(schedule: &Schedule) -> Item {
     let mut item = Item::from([
         (ITEM_TYPE.to_owned(), s("SCHEDULE")),
@@ -133,41 +134,72 @@ fn from_item(item: &Item) -> Result<Schedule, CorruptItem> {
 }
 
 impl Store {
-    /// Creates or replaces a schedule, keeping `createdAt`; `true` when created.
-    /// The caller checks that the organization exists.
-    pub async fn put_schedule(&self, schedule: &Schedule) -> Result<(Schedule, bool), StoreError> {
-        let mut update = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(address(
-                &schedule.organization_id,
-                &schedule.schedule_id,
-            )))
-            .return_values(ReturnValue::AllOld);
-        let mut sets = Vec::new();
-        for (i, (name, value)) in attributes(schedule).into_iter().enumerate() {
-            sets.push(format!("#a{i} = :v{i}"));
-            update = update
-                .expression_attribute_names(format!("#a{i}"), name)
-                .expression_attribute_values(format!(":v{i}"), value);
+    /// Creates or replaces a schedule, keeping `createdAt`, and records
+    /// `schedule.created` or `schedule.updated`, in one transaction that also
+    /// checks the organization exists ([`StoreError::NotFound`] otherwise).
+    /// `true` when created. A concurrent write makes it read again.
+    pub async fn put_schedule(
+        &self,
+        schedule: &Schedule,
+        draft: &Draft,
+    ) -> Result<(Schedule, bool), StoreError> {
+        let (org_id, schedule_id) = (&schedule.organization_id, &schedule.schedule_id);
+        for _ in 0..3 {
+            let existing = self.get_schedule(org_id, schedule_id).await?;
+            let mut saved = schedule.clone();
+            let action = match &existing {
+                None => Action::ScheduleCreated,
+                Some(old) => {
+                    saved.created_at = old.created_at;
+                    Action::ScheduleUpdated
+                }
+            };
+            let mut update = Update::builder()
+                .table_name(self.table())
+                .set_key(Some(address(org_id, schedule_id)));
+            let mut sets = Vec::new();
+            let mut item = attributes(&saved);
+            item.insert(CREATED_AT.to_owned(), time(saved.created_at));
+            for (i, (name, value)) in item.into_iter().enumerate() {
+                sets.push(format!("#a{i} = :v{i}"));
+                update = update
+                    .expression_attribute_names(format!("#a{i}"), name)
+                    .expression_attribute_values(format!(":v{i}"), value);
+            }
+            update = match &existing {
+                None => update.condition_expression("attribute_not_exists(PK)"),
+                Some(old) => update
+                    .condition_expression("#created = :created")
+                    .expression_attribute_names("#created", CREATED_AT)
+                    .expression_attribute_values(":created", time(old.created_at)),
+            };
+            let update = update
+                .update_expression(format!("SET {}", sets.join(", ")))
+                .build()
+                .map_err(StoreError::from_build)?;
+            let event = draft.event(
+                org_id,
+                action,
+                Target::new(TargetType::Schedule, schedule_id),
+                details([
+                    ("name", schedule.name.clone().into()),
+                    ("campaign", schedule.campaign.clone().into()),
+                    ("channel", schedule.channel.as_str().into()),
+                    ("status", schedule.status.as_str().into()),
+                ]),
+            );
+            let writes = vec![
+                TransactWriteItem::builder().update(update).build(),
+                self.organization_must_exist(org_id)?,
+                self.record(&event)?,
+            ];
+            match self.transact(writes).await? {
+                None => return Ok((saved, existing.is_none())),
+                Some(1) => return Err(StoreError::NotFound),
+                Some(_) => continue,
+            }
         }
-        let output = update
-            .update_expression(format!(
-                "SET {}, #created = if_not_exists(#created, :now)",
-                sets.join(", ")
-            ))
-            .expression_attribute_names("#created", CREATED_AT)
-            .expression_attribute_values(":now", time(schedule.updated_at))
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?;
-        let old = output.attributes().filter(|item| !item.is_empty());
-        let mut saved = schedule.clone();
-        if let Some(old) = old {
-            saved.created_at = from_item(old)?.created_at;
-        }
-        Ok((saved, old.is_none()))
+        Err(StoreError::Conflict)
     }
 
     pub async fn get_schedule(
@@ -179,20 +211,27 @@ impl Store {
         Ok(item.as_ref().map(from_item).transpose()?)
     }
 
-    /// Deletes a schedule; [`StoreError::NotFound`] if there was none.
-    pub async fn delete_schedule(&self, org_id: &str, schedule_id: &str) -> Result<(), StoreError> {
-        let result = self
-            .client()
-            .delete_item()
-            .table_name(self.table())
-            .set_key(Some(address(org_id, schedule_id)))
-            .condition_expression("attribute_exists(PK)")
-            .send()
-            .await;
-        if conditional(result)? {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound)
+    /// Deletes a schedule and records `schedule.deleted`, in one transaction;
+    /// [`StoreError::NotFound`] if there was none.
+    pub async fn delete_schedule(
+        &self,
+        org_id: &str,
+        schedule_id: &str,
+        draft: &Draft,
+    ) -> Result<(), StoreError> {
+        let event = draft.event(
+            org_id,
+            Action::ScheduleDeleted,
+            Target::new(TargetType::Schedule, schedule_id),
+            details([]),
+        );
+        let writes = vec![
+            self.delete(address(org_id, schedule_id), true)?,
+            self.record(&event)?,
+        ];
+        match self.transact(writes).await? {
+            None => Ok(()),
+            Some(_) => Err(StoreError::NotFound),
         }
     }
 

@@ -265,11 +265,21 @@ pub const FIXTURE_KEY: &str = "orgk_RBGrFeruKs6g-JK2PRwiCQX9YNZumKwAcg8yiYanqwzl
 pub const FIXTURE_ORG: &str = "fixture-org";
 pub const FIXTURE_KEY_ID: &str = "key_fixture";
 
+/// The audit draft of the harness's own seeding writes: the test admin.
+pub fn seed_draft() -> orgkeys_shared::audit::Draft {
+    let admin = orgkeys_shared::audit::Actor {
+        kind: orgkeys_shared::audit::ActorType::Admin,
+        id: ADMIN_ARN.to_owned(),
+    };
+    orgkeys_shared::audit::Draft::new(admin, Default::default(), chrono::Utc::now())
+        .expect("OS random")
+}
+
 /// Puts an organization in the table (the keygen tests create theirs through
 /// the handler; everyone else only needs one to exist).
 pub async fn seed_org(store: &Store, org_id: &str) {
     store
-        .put_organization(org_id, org_id, None, chrono::Utc::now())
+        .put_organization(org_id, org_id, None, &seed_draft())
         .await
         .expect("seed organization");
 }
@@ -295,7 +305,7 @@ pub async fn seed_fixture_key(store: &Store) {
         rolled_to: None,
     };
     store
-        .create_key(&record, &KeyHash::of(&key))
+        .create_key(&record, &KeyHash::of(&key), &seed_draft())
         .await
         .expect("seed fixture key");
 }
@@ -316,7 +326,10 @@ pub async fn seed_schedule(store: &Store, org_id: &str, schedule_id: &str) {
         created_at: now,
         updated_at: now,
     };
-    store.put_schedule(&schedule).await.expect("seed schedule");
+    store
+        .put_schedule(&schedule, &seed_draft())
+        .await
+        .expect("seed schedule");
 }
 
 /// The schedule `dispatch-outbound.json` sends on: `fixture-schedule`, active.

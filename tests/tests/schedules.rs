@@ -323,8 +323,10 @@ async fn schedule_text_with_control_or_bidi_characters_is_refused() {
         let reply = put(&store, "acme", "spring", body).await;
         assert_eq!(reply.pointers(400), ["/name", "/campaign"], "{bad:?}");
     }
-    assert!(
-        orgkeys_tests::scan_all(&store).await.len() == 1,
-        "only the organization"
+    let table = orgkeys_tests::dump_table(&store).await;
+    assert_eq!(
+        table.lines().count(),
+        2,
+        "only the organization and its event:\n{table}"
     );
 }

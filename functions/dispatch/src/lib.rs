@@ -13,10 +13,13 @@ use chrono::{DateTime, Utc};
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Error, Request, Response};
 use orgkeys_shared::Store;
+use orgkeys_shared::audit::{Action, Draft, Target, TargetType, details};
 use orgkeys_shared::conversations::{Contact, Conversation};
 use orgkeys_shared::edge::caller::{Caller, OrganizationKey};
 use orgkeys_shared::edge::problem::{FieldError, Problem};
-use orgkeys_shared::edge::request::{authorize, json_body, json_response, path_param, respond};
+use orgkeys_shared::edge::request::{
+    authorize, json_body, json_response, origin, path_param, respond,
+};
 use orgkeys_shared::idempotency::{self, Attempt, Outcome, Policy};
 use orgkeys_shared::ids::{hex_id, random_id};
 use orgkeys_shared::routes::{Function, Operation};
@@ -147,7 +150,7 @@ async fn dispatch(
         if attempt.resumed {
             tracing::info!(org_id, dispatch_id = %attempt.operation_id, "resuming an interrupted dispatch");
         }
-        queue(store, org_id, attempt, &valid, now)
+        queue(store, request, caller, attempt, &valid, now)
     };
     let outcome = match key {
         None => Outcome::Ran(queue_as(Attempt::unguarded(dispatch_id, now)).await?),
@@ -171,11 +174,13 @@ async fn dispatch(
 /// Checks the schedule and writes the conversations; returns the 202 body.
 async fn queue(
     store: &Store,
-    org_id: &str,
+    request: &Request,
+    caller: &OrganizationKey,
     attempt: Attempt,
     valid: &ValidDispatch,
     now: DateTime<Utc>,
 ) -> Result<String, Problem> {
+    let org_id = caller.organization_id.as_str();
     let dispatch_id = attempt.operation_id.as_str();
     let schedule = store
         .get_schedule(org_id, &valid.schedule_id)
@@ -193,7 +198,24 @@ async fn queue(
         attempt.started_at,
         valid,
     );
-    store.put_conversations(&conversations).await?;
+    // Derived from the dispatch, like its conversations: a resumed dispatch
+    // rewrites the same event.
+    let draft = Draft::for_operation(
+        dispatch_id,
+        caller.actor(),
+        origin(request),
+        attempt.started_at,
+    );
+    let event = draft.event(
+        org_id,
+        Action::DispatchCreated,
+        Target::new(TargetType::Dispatch, dispatch_id),
+        details([
+            ("scheduleId", valid.schedule_id.clone().into()),
+            ("contacts", conversations.len().into()),
+        ]),
+    );
+    store.put_dispatch(&conversations, &event).await?;
     tracing::info!(
         org_id,
         dispatch_id,

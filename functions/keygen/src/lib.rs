@@ -3,13 +3,16 @@
 //! and roll them. Routing is on API Gateway's route key; every error is a
 //! problem+json body; the plaintext key appears only in the 201 that creates it.
 
+mod audit_events;
+
 use chrono::{DateTime, Duration, Utc};
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Error, Request, Response};
+use orgkeys_shared::audit::{Actor, ActorType, Draft};
 use orgkeys_shared::edge::caller::{Admin, Caller};
 use orgkeys_shared::edge::problem::{FieldError, Problem};
 use orgkeys_shared::edge::request::{
-    authorize, json_body, json_response, no_content, path_param, respond,
+    audit_draft, authorize, json_body, json_response, no_content, path_param, respond,
 };
 use orgkeys_shared::key_format::ApiKey;
 use orgkeys_shared::key_hash::KeyHash;
@@ -42,7 +45,7 @@ async fn route(
     now: DateTime<Utc>,
 ) -> Result<Response<Body>, Problem> {
     let (route, caller) = authorize(request, Function::Keygen)?;
-    let Caller::Admin(admin) = caller else {
+    let Caller::Admin(admin) = &caller else {
         return Err(Problem::not_found(format!("no route {}", route.key)));
     };
     let org_id = path_param(request, "orgId");
@@ -53,13 +56,15 @@ async fn route(
         )]));
     }
     let key_id = path_param(request, "keyId");
+    let draft = || audit_draft(request, &caller, now);
     match route.operation {
-        Operation::PutOrganization => put_organization(store, request, &org_id, now).await,
+        Operation::PutOrganization => put_organization(store, request, &org_id, &draft()?).await,
         Operation::GetOrganization => get_organization(store, &org_id).await,
-        Operation::CreateApiKey => create_key(store, request, &org_id, &admin, now).await,
+        Operation::CreateApiKey => create_key(store, request, &org_id, admin, &draft()?).await,
         Operation::ListApiKeys => list_keys(store, &org_id).await,
-        Operation::DeleteApiKey => delete_key(store, &org_id, &key_id).await,
-        Operation::RollApiKey => roll_key(store, request, &org_id, &key_id, &admin, now).await,
+        Operation::DeleteApiKey => delete_key(store, &org_id, &key_id, &draft()?).await,
+        Operation::RollApiKey => roll_key(store, request, &org_id, &key_id, admin, &draft()?).await,
+        Operation::ListAuditEvents => audit_events::list(store, request, &org_id).await,
         other => Err(Problem::not_found(format!("no route for {other:?}"))),
     }
 }
@@ -99,7 +104,7 @@ async fn put_organization(
     store: &Store,
     request: &Request,
     org_id: &str,
-    now: DateTime<Utc>,
+    draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
     let input: OrganizationInput = json_body(request, BODY_LIMIT)?;
     let mut violations = Violations::new();
@@ -123,7 +128,7 @@ async fn put_organization(
     }
     let name = input.name.as_deref().unwrap_or_default().trim();
     let (organization, created) = store
-        .put_organization(org_id, name, input.parent_id.as_deref(), now)
+        .put_organization(org_id, name, input.parent_id.as_deref(), draft)
         .await?;
     tracing::info!(org_id, created, "organization saved");
     let status = if created {
@@ -190,6 +195,7 @@ struct CreatedKey<'a> {
     hint: &'a str,
     scopes: &'a [Scope],
     created_at: String,
+    created_by: Actor,
     expires_at: Option<String>,
 }
 
@@ -202,9 +208,18 @@ struct KeyView {
     hint: String,
     scopes: Vec<Scope>,
     created_at: String,
+    created_by: Actor,
     expires_at: Option<String>,
     last_used_at: Option<String>,
     rolled_to: Option<String>,
+}
+
+/// Who created a key: keys are created (and rolled) by administrators only.
+fn creator(principal: &str) -> Actor {
+    Actor {
+        kind: ActorType::Admin,
+        id: principal.to_owned(),
+    }
 }
 
 impl From<KeyRecord> for KeyView {
@@ -215,6 +230,7 @@ impl From<KeyRecord> for KeyView {
             hint: record.hint,
             scopes: record.scopes,
             created_at: timestamp(record.created_at),
+            created_by: creator(&record.created_by),
             expires_at: record.expires_at.map(timestamp),
             last_used_at: record.last_used_at.map(timestamp),
             rolled_to: record.rolled_to,
@@ -227,8 +243,9 @@ async fn create_key(
     request: &Request,
     org_id: &str,
     admin: &Admin,
-    now: DateTime<Utc>,
+    draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
+    let now = draft.occurred_at;
     let input: CreateKeyInput = json_body(request, BODY_LIMIT)?;
     let valid = validate_key_input(&input, now).map_err(Problem::validation)?;
     let (key, record) = new_key(KeyTemplate {
@@ -241,7 +258,7 @@ async fn create_key(
     })?;
     let hash = KeyHash::of(&key);
     store
-        .create_key(&record, &hash)
+        .create_key(&record, &hash, draft)
         .await
         .map_err(|err| match err {
             StoreError::NotFound => Problem::not_found("no organization with this ID"),
@@ -337,6 +354,7 @@ fn created_key_response(key: &ApiKey, record: &KeyRecord) -> Response<Body> {
         hint: &record.hint,
         scopes: &record.scopes,
         created_at: timestamp(record.created_at),
+        created_by: creator(&record.created_by),
         expires_at: record.expires_at.map(timestamp),
     };
     let mut response = json_response(StatusCode::CREATED, &body);
@@ -363,13 +381,18 @@ async fn list_keys(store: &Store, org_id: &str) -> Result<Response<Body>, Proble
     ))
 }
 
-async fn delete_key(store: &Store, org_id: &str, key_id: &str) -> Result<Response<Body>, Problem> {
+async fn delete_key(
+    store: &Store,
+    org_id: &str,
+    key_id: &str,
+    draft: &Draft,
+) -> Result<Response<Body>, Problem> {
     let not_found = || Problem::not_found("no API key with this ID in this organization");
     if !is_valid_id(key_id) {
         return Err(not_found());
     }
     store
-        .delete_key(org_id, key_id)
+        .delete_key(org_id, key_id, draft)
         .await
         .map_err(|err| match err {
             StoreError::NotFound => not_found(),
@@ -392,8 +415,9 @@ async fn roll_key(
     org_id: &str,
     key_id: &str,
     admin: &Admin,
-    now: DateTime<Utc>,
+    draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
+    let now = draft.occurred_at;
     let input: RollInput = json_body(request, BODY_LIMIT)?;
     let grace = input.grace_period_seconds.unwrap_or(DEFAULT_GRACE_SECONDS);
     if !(0..=MAX_GRACE_SECONDS).contains(&grace) {
@@ -425,7 +449,7 @@ async fn roll_key(
     })?;
     let hash = KeyHash::of(&key);
     store
-        .roll_key(&old, &old_hash, old_expires_at, &successor, &hash)
+        .roll_key(&old, &old_hash, old_expires_at, &successor, &hash, draft)
         .await
         .map_err(|err| match err {
             StoreError::Conflict => {

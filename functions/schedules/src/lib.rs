@@ -6,11 +6,11 @@
 use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use orgkeys_shared::cursor;
+use orgkeys_shared::audit::Draft;
 use orgkeys_shared::edge::caller::{Caller, OrganizationKey};
 use orgkeys_shared::edge::problem::{FieldError, Problem};
 use orgkeys_shared::edge::request::{
-    authorize, json_body, json_response, no_content, path_param, respond,
+    Page, audit_draft, authorize, json_body, json_response, no_content, path_param, respond,
 };
 use orgkeys_shared::routes::{Function, Operation};
 use orgkeys_shared::schedules::{Channel, Schedule, ScheduleFilter, ScheduleStatus};
@@ -20,8 +20,6 @@ use orgkeys_shared::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 
 pub const BODY_LIMIT: usize = 64 * 1024;
-pub const DEFAULT_LIMIT: usize = 50;
-pub const MAX_LIMIT: usize = 100;
 const MAX_TEXT_CHARS: usize = 200;
 const ID_RULE: &str = "must be 1-64 characters of A-Z, a-z, 0-9, _ and -";
 
@@ -39,11 +37,13 @@ async fn route(
     match (route.operation, &caller) {
         (Operation::PutSchedule, Caller::Admin(_)) => {
             let (org_id, schedule_id) = admin_ids(request)?;
-            put_schedule(store, request, &org_id, &schedule_id, now).await
+            let draft = audit_draft(request, &caller, now)?;
+            put_schedule(store, request, &org_id, &schedule_id, &draft).await
         }
         (Operation::DeleteSchedule, Caller::Admin(_)) => {
             let (org_id, schedule_id) = admin_ids(request)?;
-            delete_schedule(store, &org_id, &schedule_id).await
+            let draft = audit_draft(request, &caller, now)?;
+            delete_schedule(store, &org_id, &schedule_id, &draft).await
         }
         (Operation::ListSchedules, Caller::Key(key)) => list_schedules(store, request, key).await,
         (Operation::GetSchedule, Caller::Key(key)) => get_schedule(store, request, key).await,
@@ -115,15 +115,18 @@ async fn put_schedule(
     request: &Request,
     org_id: &str,
     schedule_id: &str,
-    now: DateTime<Utc>,
+    draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
     let input: ScheduleInput = json_body(request, BODY_LIMIT)?;
-    let schedule =
-        validate_schedule(input, org_id, schedule_id, now).map_err(Problem::validation)?;
-    if store.get_organization(org_id).await?.is_none() {
-        return Err(Problem::not_found("no organization with this ID"));
-    }
-    let (saved, created) = store.put_schedule(&schedule).await?;
+    let schedule = validate_schedule(input, org_id, schedule_id, draft.occurred_at)
+        .map_err(Problem::validation)?;
+    let (saved, created) = store
+        .put_schedule(&schedule, draft)
+        .await
+        .map_err(|err| match err {
+            StoreError::NotFound => Problem::not_found("no organization with this ID"),
+            other => other.into(),
+        })?;
     tracing::info!(org_id, schedule_id, created, "schedule saved");
     let status = if created {
         StatusCode::CREATED
@@ -214,9 +217,10 @@ async fn delete_schedule(
     store: &Store,
     org_id: &str,
     schedule_id: &str,
+    draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
     store
-        .delete_schedule(org_id, schedule_id)
+        .delete_schedule(org_id, schedule_id, draft)
         .await
         .map_err(|err| match err {
             StoreError::NotFound => {
@@ -281,45 +285,26 @@ async fn list_schedules(
         )),
         None => {}
     }
-    let limit = match query.first("limit").map(str::parse::<usize>) {
-        None => DEFAULT_LIMIT,
-        Some(Ok(limit)) if (1..=MAX_LIMIT).contains(&limit) => limit,
-        Some(_) => {
-            errors.push(FieldError::parameter(
-                "limit",
-                format!("must be an integer from 1 to {MAX_LIMIT}"),
-            ));
-            DEFAULT_LIMIT
-        }
-    };
-    // The cursor is bound to the filters it was issued for (not the limit, which may change).
-    let query_name = format!(
+    let filters = format!(
         "status={}&channel={}",
         filter.status.map_or("", ScheduleStatus::as_str),
         filter.channel.map_or("", Channel::as_str)
     );
-    let after = match query.first("cursor") {
-        None => None,
-        Some(text) => match cursor::decode(text, &caller.organization_id, &query_name) {
-            Ok(after) => Some(after),
-            Err(_) => {
-                errors.push(FieldError::parameter(
-                    "cursor",
-                    "is not a cursor this API issued for this query; start again without it",
-                ));
-                None
-            }
-        },
-    };
+    let page = Page::of(request, &caller.organization_id, filters, &mut errors);
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
     let (schedules, next) = store
-        .list_schedules(&caller.organization_id, &filter, limit, after.as_deref())
+        .list_schedules(
+            &caller.organization_id,
+            &filter,
+            page.limit,
+            page.after.as_deref(),
+        )
         .await?;
-    let page = SchedulePage {
+    let body = SchedulePage {
         items: schedules.into_iter().map(ScheduleView::from).collect(),
-        next_cursor: next.map(|after| cursor::encode(&caller.organization_id, &query_name, &after)),
+        next_cursor: next.map(|after| page.next_cursor(&after)),
     };
-    Ok(json_response(StatusCode::OK, &page))
+    Ok(json_response(StatusCode::OK, &body))
 }

@@ -89,9 +89,25 @@ impl HttpClient for ConnectOnFirstUse {
     }
 }
 
-/// The store for the table named by `TABLE_NAME`.
+/// The store for the table named by `TABLE_NAME`, keeping audit events for
+/// `AUDIT_RETENTION_DAYS` (default 400).
 pub async fn store_from_env() -> Result<Store, lambda_http::Error> {
     let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
+    let retention = audit_retention_days_from_env()?;
     let config = aws_config().await;
-    Ok(Store::new(aws_sdk_dynamodb::Client::new(&config), table))
+    Ok(Store::new(aws_sdk_dynamodb::Client::new(&config), table)
+        .with_audit_retention_days(retention))
+}
+
+/// `AUDIT_RETENTION_DAYS`: whole days, 1 or more; the default when unset.
+pub fn audit_retention_days_from_env() -> Result<i64, String> {
+    match std::env::var("AUDIT_RETENTION_DAYS") {
+        Err(_) => Ok(crate::audit::DEFAULT_RETENTION_DAYS),
+        Ok(text) => match text.trim().parse::<i64>() {
+            Ok(days) if days >= 1 => Ok(days),
+            _ => Err(format!(
+                "AUDIT_RETENTION_DAYS must be whole days, 1 or more; got {text:?}"
+            )),
+        },
+    }
 }

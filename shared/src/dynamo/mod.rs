@@ -68,6 +68,8 @@ impl std::error::Error for StoreError {}
 pub struct Store {
     client: Client,
     table: String,
+    /// How long audit events are kept (their TTL).
+    audit_retention: chrono::Duration,
 }
 
 impl Store {
@@ -75,7 +77,18 @@ impl Store {
         Store {
             client,
             table: table.into(),
+            audit_retention: chrono::Duration::days(crate::audit::DEFAULT_RETENTION_DAYS),
         }
+    }
+
+    /// The same store, keeping audit events for `days`.
+    pub fn with_audit_retention_days(mut self, days: i64) -> Store {
+        self.audit_retention = chrono::Duration::days(days);
+        self
+    }
+
+    pub(crate) fn audit_retention(&self) -> chrono::Duration {
+        self.audit_retention
     }
 
     pub fn client(&self) -> &Client {

@@ -8,6 +8,7 @@
 //! demand the authorizer's context: a function wired to a route without its
 //! protection fails closed rather than open.
 
+use crate::audit::{Actor, ActorType};
 use crate::edge::problem::Problem;
 use crate::keys::Scope;
 use crate::routes::Access;
@@ -61,7 +62,24 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// The caller as an audit event's actor.
+    pub fn actor(&self) -> Actor {
+        match self {
+            Caller::Admin(admin) => admin.actor(),
+            Caller::Key(key) => key.actor(),
+        }
+    }
+}
+
 impl Admin {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            kind: ActorType::Admin,
+            id: self.principal.clone(),
+        }
+    }
+
     fn of(request: &Request) -> Result<Admin, Problem> {
         let principal = match request.request_context_ref() {
             Some(RequestContext::ApiGatewayV2(ctx)) => ctx
@@ -84,6 +102,13 @@ impl Admin {
 }
 
 impl OrganizationKey {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            kind: ActorType::ApiKey,
+            id: self.key_id.clone(),
+        }
+    }
+
     /// The context object the authorizer returns to API Gateway.
     pub fn to_context(&self) -> Value {
         let scopes: Vec<&str> = self.scopes.iter().map(|s| s.as_str()).collect();

@@ -1,9 +1,11 @@
 //! Requests and responses at the HTTP edge: which route was called and by
 //! whom, path parameters, bounded JSON bodies in, JSON bodies out.
 
+use crate::audit::{Draft, Origin};
 use crate::edge::caller::Caller;
 use crate::edge::problem::{FieldError, Problem};
 use crate::routes::{self, Function, Route};
+use chrono::{DateTime, Utc};
 use lambda_http::http::{StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -36,6 +38,94 @@ pub fn authorize(
         .filter(|route| route.function == function)
         .ok_or_else(|| Problem::not_found(format!("no route {key}")))?;
     Ok((route, Caller::of(request, route.access)?))
+}
+
+/// Where the request came from, for audit events: API Gateway's request ID,
+/// the client's IP address and its `User-Agent`.
+pub fn origin(request: &Request) -> Origin {
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => Origin {
+            request_id: ctx.request_id.clone(),
+            source_ip: ctx.http.source_ip.clone(),
+            user_agent: ctx.http.user_agent.clone(),
+        },
+        Some(RequestContext::ApiGatewayV1(ctx)) => Origin {
+            request_id: ctx.request_id.clone(),
+            source_ip: ctx.identity.source_ip.clone(),
+            user_agent: ctx.identity.user_agent.clone(),
+        },
+        _ => Origin::default(),
+    }
+}
+
+/// The audit draft for the change `caller` makes with `request` at `now`.
+pub fn audit_draft(
+    request: &Request,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> Result<Draft, Problem> {
+    Ok(Draft::new(caller.actor(), origin(request), now)?)
+}
+
+/// Listings return at most this many items unless `limit` says otherwise.
+pub const DEFAULT_PAGE_LIMIT: usize = 50;
+/// The largest `limit` a listing accepts.
+pub const MAX_PAGE_LIMIT: usize = 100;
+
+/// Where a listing's page starts and how long it is: the `limit` and `cursor`
+/// query parameters. A cursor is bound to the organization and to `query`, the
+/// filters it was issued for (not the limit, which may change between pages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub limit: usize,
+    /// The position the cursor resumes after.
+    pub after: Option<String>,
+    org_id: String,
+    query: String,
+}
+
+impl Page {
+    /// Reads `limit` and `cursor`, adding a field error for each bad one.
+    pub fn of(
+        request: &Request,
+        org_id: &str,
+        query: String,
+        errors: &mut Vec<FieldError>,
+    ) -> Page {
+        let params = request.query_string_parameters();
+        let limit = match params.first("limit").map(str::parse::<usize>) {
+            None => DEFAULT_PAGE_LIMIT,
+            Some(Ok(limit)) if (1..=MAX_PAGE_LIMIT).contains(&limit) => limit,
+            Some(_) => {
+                errors.push(FieldError::parameter(
+                    "limit",
+                    format!("must be an integer from 1 to {MAX_PAGE_LIMIT}"),
+                ));
+                DEFAULT_PAGE_LIMIT
+            }
+        };
+        let after = params.first("cursor").and_then(|text| {
+            crate::cursor::decode(text, org_id, &query)
+                .inspect_err(|_| {
+                    errors.push(FieldError::parameter(
+                        "cursor",
+                        "is not a cursor this API issued for this query; start again without it",
+                    ))
+                })
+                .ok()
+        });
+        Page {
+            limit,
+            after,
+            org_id: org_id.to_owned(),
+            query,
+        }
+    }
+
+    /// The cursor of the next page, which resumes after `after`.
+    pub fn next_cursor(&self, after: &str) -> String {
+        crate::cursor::encode(&self.org_id, &self.query, after)
+    }
 }
 
 /// A path parameter, or empty when absent (which every ID check rejects).

@@ -1,0 +1,408 @@
+//! Audit events: who changed what, written in the same DynamoDB transaction
+//! as the change itself, so there is no change without its event and no event
+//! without its change. Item `ORG#<orgId>` / `AUDIT#<occurredAt>#<eventId>`
+//! (`itemType = AUDIT_EVENT`): an organization's events list newest first with
+//! one Query, outlive what they describe, and leave by TTL after the retention.
+//!
+//! A handler makes a [`Draft`] from the request (actor, origin, time, a fresh
+//! event ID); the store method that makes the change turns it into the event
+//! with the action it actually performed (created or updated) and writes both.
+//! Events never hold a secret or personal data: no key, no key hash, no admin
+//! token, no phone number or template variable.
+
+use crate::dynamo::attributes::{
+    CREATED_AT, CorruptItem, ITEM_TYPE, Item, ORG_ID, TTL, item_address, n, optional_string,
+    parsed, required_time, s, string, time,
+};
+use crate::dynamo::{Store, StoreError};
+use crate::organizations;
+use aws_sdk_dynamodb::types::TransactWriteItem;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::fmt;
+use std::str::FromStr;
+
+const EVENT_ID: &str = "eventId";
+const ACTION: &str = "action";
+const ACTOR_TYPE: &str = "actorType";
+const ACTOR_ID: &str = "actorId";
+const TARGET_TYPE: &str = "targetType";
+const TARGET_ID: &str = "targetId";
+const REQUEST_ID: &str = "requestId";
+const SOURCE_IP: &str = "sourceIp";
+const USER_AGENT: &str = "userAgent";
+const DETAILS: &str = "details";
+const SK_PREFIX: &str = "AUDIT#";
+
+/// How long events are kept unless `AUDIT_RETENTION_DAYS` says otherwise.
+pub const DEFAULT_RETENTION_DAYS: i64 = 400;
+
+/// Defines a closed set of names with their wire form.
+macro_rules! names {
+    ($(#[$doc:meta])* $ty:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $ty { $($variant),+ }
+
+        impl $ty {
+            pub const ALL: &[$ty] = &[$($ty::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $text),+ }
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = ();
+            fn from_str(s: &str) -> Result<$ty, ()> {
+                match s { $($text => Ok($ty::$variant),)+ _ => Err(()) }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+names!(
+    /// What happened.
+    Action {
+        OrganizationCreated => "organization.created",
+        OrganizationUpdated => "organization.updated",
+        ApiKeyCreated => "api_key.created",
+        ApiKeyRolled => "api_key.rolled",
+        ApiKeyDeleted => "api_key.deleted",
+        ScheduleCreated => "schedule.created",
+        ScheduleUpdated => "schedule.updated",
+        ScheduleDeleted => "schedule.deleted",
+        DispatchCreated => "dispatch.created",
+    }
+);
+
+names!(
+    /// Who acted: an administrator or an organization API key.
+    ActorType { Admin => "admin", ApiKey => "api-key" }
+);
+
+names!(
+    /// What was acted on.
+    TargetType {
+        Organization => "organization",
+        ApiKey => "api-key",
+        Schedule => "schedule",
+        Dispatch => "dispatch",
+    }
+);
+
+/// Who made a change: the IAM principal ARN (`local-admin` on the local
+/// gateway) or the keyId.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    #[serde(rename = "type")]
+    pub kind: ActorType,
+    pub id: String,
+}
+
+/// What a change was made to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Target {
+    #[serde(rename = "type")]
+    pub kind: TargetType,
+    pub id: String,
+}
+
+impl Target {
+    pub fn new(kind: TargetType, id: impl Into<String>) -> Target {
+        Target {
+            kind,
+            id: id.into(),
+        }
+    }
+}
+
+/// Where a request came from, as API Gateway saw it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub request_id: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// One recorded change, shaped as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEvent {
+    pub event_id: String,
+    pub organization_id: String,
+    pub action: Action,
+    #[serde(serialize_with = "wire_time")]
+    pub occurred_at: DateTime<Utc>,
+    pub actor: Actor,
+    pub target: Target,
+    pub request_id: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub details: Map<String, Value>,
+}
+
+fn wire_time<S: serde::Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&crate::wire_time::format(*at))
+}
+
+/// Everything an event knows before the change is made: who, from where,
+/// when, under which ID. One request makes at most one change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draft {
+    pub event_id: String,
+    pub actor: Actor,
+    pub origin: Origin,
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl Draft {
+    /// A draft with a fresh random event ID.
+    pub fn new(
+        actor: Actor,
+        origin: Origin,
+        now: DateTime<Utc>,
+    ) -> Result<Draft, getrandom::Error> {
+        Ok(Draft {
+            event_id: crate::ids::random_id("evt_")?,
+            actor,
+            origin,
+            occurred_at: now,
+        })
+    }
+
+    /// A draft whose event ID derives from the operation it records, so an
+    /// operation written again (a resumed dispatch) rewrites the same event.
+    pub fn for_operation(
+        operation_id: &str,
+        actor: Actor,
+        origin: Origin,
+        started_at: DateTime<Utc>,
+    ) -> Draft {
+        let mut hasher = blake3::Hasher::new_derive_key("orgkeys audit event id v1");
+        hasher.update(operation_id.as_bytes());
+        Draft {
+            event_id: crate::ids::hex_id("evt_", &hasher.finalize().as_bytes()[..12]),
+            actor,
+            origin,
+            occurred_at: started_at,
+        }
+    }
+
+    /// The event of the change this draft was made for.
+    pub fn event(
+        &self,
+        organization_id: &str,
+        action: Action,
+        target: Target,
+        details: Map<String, Value>,
+    ) -> AuditEvent {
+        AuditEvent {
+            event_id: self.event_id.clone(),
+            organization_id: organization_id.to_owned(),
+            action,
+            occurred_at: self.occurred_at,
+            actor: self.actor.clone(),
+            target,
+            request_id: self.origin.request_id.clone(),
+            source_ip: self.origin.source_ip.clone(),
+            user_agent: self.origin.user_agent.clone(),
+            details,
+        }
+    }
+}
+
+/// `details` from `(name, value)` pairs.
+pub fn details<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
+    pairs
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect()
+}
+
+fn sort_key(event: &AuditEvent) -> String {
+    format!(
+        "{SK_PREFIX}{}#{}",
+        crate::wire_time::format(event.occurred_at),
+        event.event_id
+    )
+}
+
+fn to_item(event: &AuditEvent, retention: Duration) -> Item {
+    let mut item = item_address(
+        organizations::partition(&event.organization_id),
+        sort_key(event),
+    );
+    item.extend([
+        (ITEM_TYPE.to_owned(), s("AUDIT_EVENT")),
+        (ORG_ID.to_owned(), s(&event.organization_id)),
+        (EVENT_ID.to_owned(), s(&event.event_id)),
+        (ACTION.to_owned(), s(event.action.as_str())),
+        (CREATED_AT.to_owned(), time(event.occurred_at)),
+        (ACTOR_TYPE.to_owned(), s(event.actor.kind.as_str())),
+        (ACTOR_ID.to_owned(), s(&event.actor.id)),
+        (TARGET_TYPE.to_owned(), s(event.target.kind.as_str())),
+        (TARGET_ID.to_owned(), s(&event.target.id)),
+        (
+            DETAILS.to_owned(),
+            s(Value::Object(event.details.clone()).to_string()),
+        ),
+        (
+            TTL.to_owned(),
+            n((event.occurred_at + retention).timestamp()),
+        ),
+    ]);
+    let origin = [
+        (REQUEST_ID, &event.request_id),
+        (SOURCE_IP, &event.source_ip),
+        (USER_AGENT, &event.user_agent),
+    ];
+    for (name, value) in origin {
+        if let Some(value) = value {
+            item.insert(name.to_owned(), s(value));
+        }
+    }
+    item
+}
+
+fn from_item(item: &Item) -> Result<AuditEvent, CorruptItem> {
+    let details = match serde_json::from_str(&string(item, DETAILS)?) {
+        Ok(Value::Object(map)) => map,
+        _ => return Err(CorruptItem(format!("{DETAILS} is not a JSON object"))),
+    };
+    Ok(AuditEvent {
+        event_id: string(item, EVENT_ID)?,
+        organization_id: string(item, ORG_ID)?,
+        action: parsed(item, ACTION)?,
+        occurred_at: required_time(item, CREATED_AT)?,
+        actor: Actor {
+            kind: parsed(item, ACTOR_TYPE)?,
+            id: string(item, ACTOR_ID)?,
+        },
+        target: Target {
+            kind: parsed(item, TARGET_TYPE)?,
+            id: string(item, TARGET_ID)?,
+        },
+        request_id: optional_string(item, REQUEST_ID)?,
+        source_ip: optional_string(item, SOURCE_IP)?,
+        user_agent: optional_string(item, USER_AGENT)?,
+        details,
+    })
+}
+
+impl Store {
+    /// The write that records `event`, for the transaction of its change.
+    pub(crate) fn record(&self, event: &AuditEvent) -> Result<TransactWriteItem, StoreError> {
+        self.put_new(to_item(event, self.audit_retention()))
+    }
+
+    /// `event` as a plain item, for changes written with `BatchWriteItem`.
+    pub(crate) fn audit_item(&self, event: &AuditEvent) -> Item {
+        to_item(event, self.audit_retention())
+    }
+
+    /// One page of an organization's events, newest first, at most `limit`,
+    /// only `action` when given, resuming after the sort key `after`. Returns
+    /// the page and, when more may follow, the sort key to resume after.
+    pub async fn list_audit_events(
+        &self,
+        org_id: &str,
+        action: Option<Action>,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<(Vec<AuditEvent>, Option<String>), StoreError> {
+        let pk = organizations::partition(org_id);
+        let mut found: Vec<(String, AuditEvent)> = Vec::new();
+        let mut start = after.map(|sk| item_address(pk.clone(), sk.to_owned()));
+        loop {
+            let mut query = self
+                .query_prefix(pk.clone(), SK_PREFIX)
+                .scan_index_forward(false)
+                .set_exclusive_start_key(start);
+            query = match action {
+                Some(action) => query
+                    .filter_expression("#action = :action")
+                    .expression_attribute_names("#action", ACTION)
+                    .expression_attribute_values(":action", s(action.as_str())),
+                // Without a filter every item read is returned: read no more than needed.
+                None => query.limit((limit - found.len()) as i32),
+            };
+            let page = query.send().await.map_err(StoreError::from_sdk)?;
+            let more_in_table = page.last_evaluated_key().is_some();
+            for (index, item) in page.items().iter().enumerate() {
+                found.push((string(item, "SK")?, from_item(item)?));
+                if found.len() == limit {
+                    let more = more_in_table || index + 1 < page.items().len();
+                    let next = more.then(|| found[limit - 1].0.clone());
+                    return Ok((found.into_iter().map(|(_, e)| e).collect(), next));
+                }
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok((found.into_iter().map(|(_, e)| e).collect(), None));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_round_trip_and_sort_newest_first_by_their_sort_key() {
+        let at = crate::wire_time::parse("2026-11-26T10:00:00.000Z").unwrap();
+        let draft = Draft {
+            event_id: "evt_1".into(),
+            actor: Actor {
+                kind: ActorType::Admin,
+                id: "arn:aws:iam::1:user/ops".into(),
+            },
+            origin: Origin {
+                request_id: Some("req-1".into()),
+                source_ip: Some("192.0.2.1".into()),
+                user_agent: None,
+            },
+            occurred_at: at,
+        };
+        let event = draft.event(
+            "acme",
+            Action::ApiKeyRolled,
+            Target::new(TargetType::ApiKey, "key_1"),
+            details([("successorKeyId", Value::from("key_2"))]),
+        );
+        let item = to_item(&event, Duration::days(400));
+        assert_eq!(from_item(&item).unwrap(), event);
+        assert_eq!(item["SK"], s("AUDIT#2026-11-26T10:00:00.000Z#evt_1"));
+        assert_eq!(item[TTL], n(at.timestamp() + 400 * 86_400));
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(
+            json["actor"],
+            serde_json::json!({"type": "admin", "id": "arn:aws:iam::1:user/ops"})
+        );
+        assert_eq!(json["action"], "api_key.rolled");
+        assert_eq!(json["occurredAt"], "2026-11-26T10:00:00.000Z");
+        assert_eq!(json["userAgent"], Value::Null);
+    }
+
+    #[test]
+    fn action_names_round_trip() {
+        for action in Action::ALL {
+            assert_eq!(action.as_str().parse::<Action>(), Ok(*action));
+        }
+        assert!("api_key.stolen".parse::<Action>().is_err());
+    }
+}

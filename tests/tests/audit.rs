@@ -1,0 +1,405 @@
+//! Audit events: one per successful change, in the change's own transaction,
+//! with the right actor and target; none for failures and replays; paged
+//! newest first, filtered by action, isolated per organization; never a secret
+//! or a phone number.
+
+use orgkeys_shared::Store;
+use orgkeys_shared::routes::{Operation, route};
+use orgkeys_tests::fault_proxy::FaultProxy;
+use orgkeys_tests::{
+    ADMIN_ARN, Reply, admin, client_for, dump_table, endpoint, fresh_store, http_event_json,
+    key_authorizer, to_request, with_header, with_query,
+};
+use serde_json::{Value, json};
+
+const ORG: &str = route(Operation::PutOrganization).key;
+const KEYS: &str = route(Operation::CreateApiKey).key;
+const ROLL: &str = route(Operation::RollApiKey).key;
+const DELETE_KEY: &str = route(Operation::DeleteApiKey).key;
+const SCHEDULE: &str = route(Operation::PutSchedule).key;
+const DELETE_SCHEDULE: &str = route(Operation::DeleteSchedule).key;
+const DISPATCH: &str = route(Operation::DispatchOutbound).key;
+const EVENTS: &str = route(Operation::ListAuditEvents).key;
+
+async fn keygen(store: &Store, request: lambda_http::Request) -> Reply {
+    keygen::handle(store, request).await.unwrap().into()
+}
+
+async fn schedules(store: &Store, request: lambda_http::Request) -> Reply {
+    schedules::handle(store, request).await.unwrap().into()
+}
+
+async fn events(store: &Store, org: &str, query: &[(&str, &str)]) -> Reply {
+    let event = http_event_json(
+        EVENTS,
+        &[("orgId", org)],
+        None,
+        orgkeys_tests::iam_authorizer(),
+    );
+    keygen(store, to_request(with_query(event, query))).await
+}
+
+/// Every event of `org`, newest first, following cursors in pages of 2.
+async fn all_events(store: &Store, org: &str) -> Vec<Value> {
+    let mut found = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut query = vec![("limit", "2")];
+        if let Some(c) = &cursor {
+            query.push(("cursor", c));
+        }
+        let page = events(store, org, &query).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        found.extend(page.json["items"].as_array().unwrap().iter().cloned());
+        match page.json["nextCursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return found,
+        }
+    }
+}
+
+fn put_org(org: &str, name: &str) -> lambda_http::Request {
+    admin(
+        ORG,
+        &[("orgId", org)],
+        Some(&json!({"name": name}).to_string()),
+    )
+}
+
+fn put_schedule(org: &str, id: &str, status: &str) -> lambda_http::Request {
+    let body =
+        json!({"name": "Spring", "campaign": "Renewals", "channel": "sms", "status": status});
+    admin(
+        SCHEDULE,
+        &[("orgId", org), ("scheduleId", id)],
+        Some(&body.to_string()),
+    )
+}
+
+fn dispatch(org: &str, contacts: usize, key: Option<&str>) -> lambda_http::Request {
+    let contacts: Vec<Value> = (0..contacts)
+        .map(|i| json!({"phone": format!("+3538612{i:05}"), "variables": {"firstName": "Ann"}}))
+        .collect();
+    let body = json!({"scheduleId": "spring", "contacts": contacts}).to_string();
+    let mut event = http_event_json(
+        DISPATCH,
+        &[],
+        Some(&body),
+        key_authorizer(org, "conversations:write"),
+    );
+    if let Some(key) = key {
+        event = with_header(event, "Idempotency-Key", key);
+    }
+    to_request(event)
+}
+
+/// (action, actor type, actor id, target type, target id), oldest first.
+fn summary(events: &[Value]) -> Vec<(String, String, String, String, String)> {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    events
+        .iter()
+        .rev()
+        .map(|e| {
+            (
+                text(&e["action"]),
+                text(&e["actor"]["type"]),
+                text(&e["actor"]["id"]),
+                text(&e["target"]["type"]),
+                text(&e["target"]["id"]),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_change_records_one_event_with_its_actor_and_target() {
+    let store = fresh_store().await;
+    assert_eq!(keygen(&store, put_org("acme", "Acme")).await.status, 201);
+    assert_eq!(
+        keygen(&store, put_org("acme", "Acme Ltd")).await.status,
+        200
+    );
+    let key = keygen(&store, admin(KEYS, &[("orgId", "acme")], Some("{}"))).await;
+    let key_id = key.json["keyId"].as_str().unwrap().to_owned();
+    assert_eq!(
+        key.json["createdBy"],
+        json!({"type": "admin", "id": ADMIN_ARN})
+    );
+    let rolled = keygen(
+        &store,
+        admin(ROLL, &[("orgId", "acme"), ("keyId", &key_id)], None),
+    )
+    .await;
+    let successor = rolled.json["keyId"].as_str().unwrap().to_owned();
+    let deleted = admin(
+        DELETE_KEY,
+        &[("orgId", "acme"), ("keyId", &successor)],
+        None,
+    );
+    assert_eq!(keygen(&store, deleted).await.status, 204);
+    assert_eq!(
+        schedules(&store, put_schedule("acme", "spring", "active"))
+            .await
+            .status,
+        201
+    );
+    assert_eq!(
+        schedules(&store, put_schedule("acme", "spring", "active"))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        schedules(&store, put_schedule("acme", "old", "ended"))
+            .await
+            .status,
+        201
+    );
+    let gone = admin(
+        DELETE_SCHEDULE,
+        &[("orgId", "acme"), ("scheduleId", "old")],
+        None,
+    );
+    assert_eq!(schedules(&store, gone).await.status, 204);
+    let queued: Reply = dispatch::handle(&store, dispatch("acme", 3, None))
+        .await
+        .unwrap()
+        .into();
+    assert_eq!(queued.status, 202, "{}", queued.body);
+    let dispatch_id = queued.json["dispatchId"].as_str().unwrap().to_owned();
+
+    let found = all_events(&store, "acme").await;
+    let admin_row = |action: &str, kind: &str, id: &str| {
+        (
+            action.into(),
+            "admin".into(),
+            ADMIN_ARN.into(),
+            kind.into(),
+            id.into(),
+        )
+    };
+    assert_eq!(
+        summary(&found),
+        vec![
+            admin_row("organization.created", "organization", "acme"),
+            admin_row("organization.updated", "organization", "acme"),
+            admin_row("api_key.created", "api-key", &key_id),
+            admin_row("api_key.rolled", "api-key", &key_id),
+            admin_row("api_key.deleted", "api-key", &successor),
+            admin_row("schedule.created", "schedule", "spring"),
+            admin_row("schedule.updated", "schedule", "spring"),
+            admin_row("schedule.created", "schedule", "old"),
+            admin_row("schedule.deleted", "schedule", "old"),
+            (
+                "dispatch.created".into(),
+                "api-key".into(),
+                "key_test".into(),
+                "dispatch".into(),
+                dispatch_id
+            ),
+        ]
+    );
+    let by_action = |action: &str| {
+        found
+            .iter()
+            .find(|e| e["action"] == action)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        by_action("api_key.rolled")["details"]["successorKeyId"],
+        json!(successor)
+    );
+    assert_eq!(
+        by_action("dispatch.created")["details"],
+        json!({"scheduleId": "spring", "contacts": 3})
+    );
+    let created = by_action("organization.created");
+    assert_eq!(created["organizationId"], "acme");
+    assert_eq!(created["sourceIp"], "192.0.2.1");
+    assert_eq!(created["userAgent"], "orgkeys-tests");
+    assert!(created["requestId"].is_string() && created["eventId"].is_string());
+    // Newest first.
+    let times: Vec<&str> = found
+        .iter()
+        .map(|e| e["occurredAt"].as_str().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+}
+
+#[tokio::test]
+async fn failures_and_replays_record_nothing() {
+    let store = fresh_store().await;
+    keygen(&store, put_org("acme", "Acme")).await;
+    schedules(&store, put_schedule("acme", "spring", "active")).await;
+    let first: Reply = dispatch::handle(&store, dispatch("acme", 2, Some("k1")))
+        .await
+        .unwrap()
+        .into();
+    assert_eq!(first.status, 202);
+    let before = all_events(&store, "acme").await.len();
+
+    let replay: Reply = dispatch::handle(&store, dispatch("acme", 2, Some("k1")))
+        .await
+        .unwrap()
+        .into();
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    let bad_key = admin(KEYS, &[("orgId", "acme")], Some(r#"{"scopes": []}"#));
+    keygen(&store, bad_key).await.problem(400);
+    keygen(&store, admin(KEYS, &[("orgId", "nobody")], Some("{}")))
+        .await
+        .problem(404);
+    let missing = admin(
+        DELETE_KEY,
+        &[("orgId", "acme"), ("keyId", "key_nope")],
+        None,
+    );
+    keygen(&store, missing).await.problem(404);
+    let bad_status = put_schedule("acme", "spring", "sometimes");
+    schedules(&store, bad_status).await.problem(400);
+    let on_nothing: Reply = dispatch::handle(&store, dispatch("globex", 1, None))
+        .await
+        .unwrap()
+        .into();
+    on_nothing.problem(404);
+
+    assert_eq!(all_events(&store, "acme").await.len(), before);
+    assert_eq!(all_events(&store, "nobody").await.len(), 0);
+}
+
+#[tokio::test]
+async fn action_filter_cursors_and_isolation() {
+    let store = fresh_store().await;
+    for org in ["acme", "globex"] {
+        keygen(&store, put_org(org, "Org")).await;
+    }
+    for _ in 0..3 {
+        keygen(&store, admin(KEYS, &[("orgId", "acme")], Some("{}"))).await;
+    }
+    keygen(&store, admin(KEYS, &[("orgId", "globex")], Some("{}"))).await;
+
+    let created = events(
+        &store,
+        "acme",
+        &[("action", "api_key.created"), ("limit", "2")],
+    )
+    .await;
+    assert_eq!(created.json["items"].as_array().unwrap().len(), 2);
+    assert!(
+        created.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["action"] == "api_key.created")
+    );
+    let cursor = created.json["nextCursor"].as_str().unwrap().to_owned();
+    let rest = events(
+        &store,
+        "acme",
+        &[("action", "api_key.created"), ("cursor", &cursor)],
+    )
+    .await;
+    assert_eq!(rest.json["items"].as_array().unwrap().len(), 1);
+    assert!(rest.json["nextCursor"].is_null());
+
+    // A cursor is bound to its filter and its organization.
+    events(&store, "acme", &[("cursor", &cursor)])
+        .await
+        .problem(400);
+    events(
+        &store,
+        "globex",
+        &[("action", "api_key.created"), ("cursor", &cursor)],
+    )
+    .await
+    .problem(400);
+    assert_eq!(
+        events(&store, "acme", &[("action", "api_key.stolen")])
+            .await
+            .pointers(400)
+            .len(),
+        0,
+        "parameter errors name the parameter, not a pointer"
+    );
+    events(&store, "acme", &[("limit", "0")]).await.problem(400);
+
+    let globex = all_events(&store, "globex").await;
+    assert_eq!(globex.len(), 2);
+    assert!(globex.iter().all(|e| e["organizationId"] == "globex"));
+    assert_eq!(all_events(&store, "acme").await.len(), 4);
+}
+
+#[tokio::test]
+async fn no_event_holds_a_key_a_hash_a_token_or_a_phone_number() {
+    let store = fresh_store().await;
+    keygen(&store, put_org("acme", "Acme")).await;
+    schedules(&store, put_schedule("acme", "spring", "active")).await;
+    let key = keygen(&store, admin(KEYS, &[("orgId", "acme")], Some("{}"))).await;
+    let key_id = key.json["keyId"].as_str().unwrap().to_owned();
+    let plaintext = key.json["apiKey"].as_str().unwrap().to_owned();
+    keygen(
+        &store,
+        admin(ROLL, &[("orgId", "acme"), ("keyId", &key_id)], None),
+    )
+    .await;
+    let queued: Reply = dispatch::handle(&store, dispatch("acme", 5, Some("k")))
+        .await
+        .unwrap()
+        .into();
+    assert_eq!(queued.status, 202);
+
+    let audit_items: Vec<String> = dump_table(&store)
+        .await
+        .lines()
+        .filter(|line| line.contains("AUDIT_EVENT"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(audit_items.len(), 5, "{audit_items:#?}");
+    for item in &audit_items {
+        assert!(
+            !item.contains("orgk_") && !item.contains(&plaintext),
+            "{item}"
+        );
+        assert!(!item.contains("+3538612"), "a phone number in {item}");
+        assert!(!item.contains("firstName"), "a variable in {item}");
+        let hex_run = item
+            .split(|c: char| !c.is_ascii_hexdigit())
+            .any(|run| run.len() >= 64);
+        assert!(!hex_run, "a hash in {item}");
+    }
+}
+
+/// A change cut off by a store failure leaves neither the change nor its event.
+#[tokio::test]
+async fn an_interrupted_change_leaves_neither_change_nor_event() {
+    let store = fresh_store().await;
+    keygen(&store, put_org("acme", "Acme")).await;
+    let before = dump_table(&store).await;
+    let proxy = FaultProxy::start(&endpoint()).await;
+    let flaky = Store::new(client_for(&proxy.endpoint).await, store.table());
+
+    // Each change's last request is its transaction: let the reads before it through.
+    proxy.cut_after(0); // key creation: one transaction, nothing read first
+    keygen(&flaky, admin(KEYS, &[("orgId", "acme")], Some("{}")))
+        .await
+        .problem(500);
+    proxy.cut_after(1); // schedule upsert: read the schedule, then the transaction
+    schedules(&flaky, put_schedule("acme", "spring", "active"))
+        .await
+        .problem(500);
+    proxy.cut_after(1); // organization update: read the organization, then the transaction
+    keygen(&flaky, put_org("acme", "Renamed"))
+        .await
+        .problem(500);
+    proxy.heal();
+
+    assert_eq!(
+        dump_table(&store).await.lines().count(),
+        before.lines().count()
+    );
+    assert_eq!(
+        all_events(&store, "acme").await.len(),
+        1,
+        "only organization.created"
+    );
+}
