@@ -13,7 +13,7 @@
 //! the table schema and the AWS configuration.
 //!
 //! The HTTP edge, [`edge`]: problem+json errors, request and response helpers,
-//! and who is calling. [`logging`]: how the functions log. The API's routes, [`routes`]: one table that the
+//! and who is calling. [`logging`]: how the functions log; [`metrics`]: CloudWatch EMF lines. The API's routes, [`routes`]: one table that the
 //! functions, the local gateway, the tests and both YAML documents agree with.
 //!
 //! Values: [`key_format`] (what an API key looks like), [`key_hash`] (its
@@ -31,6 +31,7 @@ pub mod key_format;
 pub mod key_hash;
 pub mod keys;
 pub mod logging;
+pub mod metrics;
 pub mod organizations;
 pub mod routes;
 pub mod schedules;

@@ -161,7 +161,38 @@ async fn every_fixture_event_gets_its_expected_answer_from_the_real_binaries() {
         logged += output.lines().count();
     }
     assert!(logged > 0, "the functions logged nothing at TRACE");
+    assert_decisions_logged(&std::fs::read_to_string(logs.join("authorizer")).unwrap());
     let _ = std::fs::remove_dir_all(&logs);
+}
+
+/// The authorizer logged one decision line per fixture it decided on (allow
+/// with the keyId; deny with a reason and, for a key that parsed, only a hash
+/// prefix) and counted each as an EMF metric.
+fn assert_decisions_logged(output: &str) {
+    let lines: Vec<Value> = output
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let decisions: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["fields"]["message"] == "authorizer decision")
+        .map(|l| &l["fields"])
+        .collect();
+    let allow = decisions
+        .iter()
+        .find(|d| d["result"] == "allow")
+        .expect("an allow line");
+    assert_eq!(allow["key_id"], orgkeys_tests::FIXTURE_KEY_ID);
+    assert_eq!(allow["org_id"], orgkeys_tests::FIXTURE_ORG);
+    assert!(allow.get("hash_prefix").is_none(), "{allow}");
+    let denied: Vec<&&Value> = decisions.iter().filter(|d| d["result"] == "deny").collect();
+    assert!(!denied.is_empty(), "deny lines in {output}");
+    assert!(denied.iter().all(|d| d["reason"].is_string()), "{denied:?}");
+    let emf = lines
+        .iter()
+        .filter(|l| l["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"] == "Decisions")
+        .count();
+    assert_eq!(emf, decisions.len(), "one EMF count per decision");
 }
 
 /// At TRACE a function still logs no API key and no full 64-hex hash; and
@@ -178,10 +209,17 @@ fn assert_no_secret_at_trace(function: &str, output: &str) {
     for line in output.lines().filter(|l| !l.trim().is_empty()) {
         let json: Value = serde_json::from_str(line)
             .unwrap_or_else(|_| panic!("{function}: not a JSON line: {line}"));
-        assert!(
-            json["timestamp"].is_string(),
-            "{function}: no timestamp in {line}"
-        );
+        if json.get("_aws").is_some() {
+            // An EMF line: CloudWatch reads its metric directives.
+            let directives = &json["_aws"]["CloudWatchMetrics"];
+            assert_eq!(directives[0]["Namespace"], "orgkeys", "{line}");
+            assert!(json["_aws"]["Timestamp"].is_i64(), "{line}");
+        } else {
+            assert!(
+                json["timestamp"].is_string(),
+                "{function}: no timestamp in {line}"
+            );
+        }
     }
 }
 

@@ -163,3 +163,64 @@ fn table_is_deletion_protected_and_the_authorizer_writes_only_last_used_at() {
         Some("NONE")
     );
 }
+
+/// The target of a `!Ref NAME` or `!GetAtt NAME.Attr` (as YAML tags).
+fn reference(value: &Value) -> &str {
+    match value {
+        Value::Tagged(tagged)
+            if ["Ref", "GetAtt"].contains(&tagged.tag.to_string().trim_start_matches('!')) =>
+        {
+            text(&tagged.value).split('.').next().unwrap()
+        }
+        other => panic!("expected !Ref or !GetAtt, found {other:?}"),
+    }
+}
+
+/// Every function logs to a group of its own with the retention parameter,
+/// keeps Lambda's START/REPORT lines, and the API writes JSON access logs
+/// naming the organization and key; two alarms watch the authorizer.
+#[test]
+fn logs_are_retained_access_logged_and_alarmed() {
+    let template = template();
+    let resources = &template["Resources"];
+    assert_eq!(
+        text(&template["Globals"]["Function"]["LoggingConfig"]["SystemLogLevel"]),
+        "INFO"
+    );
+    for (name, resource) in resources.as_mapping().unwrap() {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let group = reference(&resource["Properties"]["LoggingConfig"]["LogGroup"]);
+        let group = &resources[group];
+        assert_eq!(text(&group["Type"]), "AWS::Logs::LogGroup", "{name:?}");
+        assert_eq!(
+            reference(&group["Properties"]["RetentionInDays"]),
+            "LogRetentionDays"
+        );
+    }
+    let access = &resources["Api"]["Properties"]["AccessLogSettings"];
+    let format = text(&access["Format"]);
+    let line: serde_json::Value =
+        serde_json::from_str(format).expect("the access log format is JSON");
+    for field in [
+        "requestId",
+        "routeKey",
+        "status",
+        "latencyMs",
+        "sourceIp",
+        "organizationId",
+        "keyId",
+    ] {
+        assert!(line.get(field).is_some(), "access logs lack {field}");
+    }
+    assert_eq!(reference(&access["DestinationArn"]), "AccessLogGroup");
+    assert_eq!(
+        text(&resources["DenialSpikeAlarm"]["Properties"]["Namespace"]),
+        "orgkeys"
+    );
+    assert_eq!(
+        reference(&resources["AuthorizerErrorsAlarm"]["Properties"]["Threshold"]),
+        "AuthorizerErrorAlarmThreshold"
+    );
+}

@@ -1,7 +1,7 @@
 //! The three event shapes API Gateway sends a Lambda authorizer, where each
 //! carries the key, and the answer each expects.
 
-use crate::{Authorizer, Decision, DenyReason};
+use crate::{Authorizer, Decision, DenyReason, Trace};
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerRequest,
     ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayCustomAuthorizerResponse,
@@ -11,6 +11,7 @@ use aws_lambda_events::http::HeaderMap;
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use chrono::{DateTime, Utc};
 use lambda_runtime::{Error, LambdaEvent};
+use orgkeys_shared::StoreError;
 use serde_json::{Value, json};
 
 /// The error message REST API Gateway maps to a 401 response.
@@ -114,6 +115,41 @@ impl AuthorizerEvent {
     }
 }
 
+/// One structured line per decision (never the key: the keyId once found,
+/// else the first 12 hex characters of its hash), and one EMF count of
+/// decisions by result and by result and reason.
+fn log_decision(result: &str, reason: &str, trace: &Trace, error: Option<&StoreError>) {
+    let (org_id, key_id) = (trace.organization_id.as_deref(), trace.key_id.as_deref());
+    let hash_prefix = if key_id.is_none() {
+        trace.hash_prefix.as_deref()
+    } else {
+        None
+    };
+    let cached = trace.cached;
+    match error {
+        Some(err) => tracing::error!(
+            result, reason, org_id, key_id, hash_prefix, cached, error = %err,
+            "authorizer decision: refused, the key could not be read"
+        ),
+        None => tracing::info!(
+            result,
+            reason,
+            org_id,
+            key_id,
+            hash_prefix,
+            cached,
+            "authorizer decision"
+        ),
+    }
+    orgkeys_shared::metrics::emit(
+        "Decisions",
+        1.0,
+        "Count",
+        &[("Result", result), ("Reason", reason)],
+        &[&["Result"], &["Result", "Reason"]],
+    );
+}
+
 /// `arn:aws:execute-api:region:account:api/stage/*/*` from a method ARN.
 /// API Gateway caches the returned policy per identity and reuses it for every
 /// route of the stage, so a policy naming only the called method would deny the
@@ -175,19 +211,29 @@ impl Authorizer {
     /// when the store cannot be read or the event is not an authorizer event.
     pub async fn respond(&self, payload: Value, now: DateTime<Utc>) -> Result<Value, Error> {
         let event = AuthorizerEvent::from_value(payload)?;
-        let decision = match event.presented_key() {
-            Presented::Key(key) => Some(self.check(key, now).await?),
-            Presented::Ambiguous => Some(Decision::Deny(DenyReason::AmbiguousHeaders)),
-            Presented::Nothing => None,
+        let (decision, trace) = match event.presented_key() {
+            Presented::Key(key) => self.check_traced(key, now).await,
+            Presented::Ambiguous => (
+                Ok(Decision::Deny(DenyReason::AmbiguousHeaders)),
+                Trace::default(),
+            ),
+            Presented::Nothing => {
+                log_decision("deny", "no-key", &Trace::default(), None);
+                return event.answer(None);
+            }
+        };
+        let decision = match decision {
+            Ok(decision) => decision,
+            Err(err) => {
+                log_decision("error", "store-error", &trace, Some(&err));
+                return Err(err.into());
+            }
         };
         match &decision {
-            Some(Decision::Allow(ctx)) => {
-                tracing::debug!(org_id = %ctx.organization_id, key_id = %ctx.key_id, "allowed");
-            }
-            Some(Decision::Deny(reason)) => tracing::info!(?reason, "denied"),
-            None => tracing::info!("no key presented"),
+            Decision::Allow(_) => log_decision("allow", "valid", &trace, None),
+            Decision::Deny(reason) => log_decision("deny", reason.as_str(), &trace, None),
         }
-        event.answer(decision.as_ref())
+        event.answer(Some(&decision))
     }
 }
 

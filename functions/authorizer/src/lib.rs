@@ -57,9 +57,36 @@ impl Settings {
 pub enum DenyReason {
     /// `Authorization` and `X-Api-Key` name different keys.
     AmbiguousHeaders,
+    /// Not a key of orgkeys' format, or its checksum fails.
     Malformed,
+    /// Well-formed but not in the table: never issued, or deleted.
     Unknown,
+    /// Past its expiry (a rolled key past its grace period included).
     Expired,
+}
+
+impl DenyReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DenyReason::AmbiguousHeaders => "ambiguous-headers",
+            DenyReason::Malformed => "malformed",
+            DenyReason::Unknown => "unknown",
+            DenyReason::Expired => "expired",
+        }
+    }
+}
+
+/// What the decision log says about a check besides its outcome: where the
+/// answer came from and which key it was about, never the key itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trace {
+    /// The answer came from this instance's cache, not from a read.
+    pub cached: bool,
+    /// The first 12 hex characters of the key's hash, once it parsed.
+    pub hash_prefix: Option<String>,
+    /// The key's organization and ID, once the key was found.
+    pub organization_id: Option<String>,
+    pub key_id: Option<String>,
 }
 
 /// The outcome for a presented key.
@@ -139,27 +166,47 @@ impl Authorizer {
     /// Decides on a presented key at `now`. `Err` only when the store could
     /// not be read: the caller must then refuse (fail closed).
     pub async fn check(&self, presented: &str, now: DateTime<Utc>) -> Result<Decision, StoreError> {
+        self.check_traced(presented, now).await.0
+    }
+
+    /// [`check`](Self::check), with what the decision log needs to know.
+    pub async fn check_traced(
+        &self,
+        presented: &str,
+        now: DateTime<Utc>,
+    ) -> (Result<Decision, StoreError>, Trace) {
+        let mut trace = Trace::default();
         let Ok(key) = ApiKey::parse(presented) else {
-            return Ok(Decision::Deny(DenyReason::Malformed));
+            return (Ok(Decision::Deny(DenyReason::Malformed)), trace);
         };
         let hash = KeyHash::of(&key);
+        trace.hash_prefix = Some(hash.short());
         let record = match self.cached(&hash, now) {
-            Some(found) => found,
-            None => self.load(&hash, now).await?,
+            Some(found) => {
+                trace.cached = true;
+                found
+            }
+            None => match self.load(&hash, now).await {
+                Ok(found) => found,
+                Err(err) => return (Err(err), trace),
+            },
         };
         let Some(record) = record else {
-            return Ok(Decision::Deny(DenyReason::Unknown));
+            return (Ok(Decision::Deny(DenyReason::Unknown)), trace);
         };
+        trace.organization_id = Some(record.organization_id.clone());
+        trace.key_id = Some(record.key_id.clone());
         // Checked on every hit too: an expiry inside the cache window still counts.
         if record.is_expired(now) {
-            return Ok(Decision::Deny(DenyReason::Expired));
+            return (Ok(Decision::Deny(DenyReason::Expired)), trace);
         }
         self.record_use(&hash, &record, now).await;
-        Ok(Decision::Allow(OrganizationKey {
+        let allowed = OrganizationKey {
             organization_id: record.organization_id.clone(),
             key_id: record.key_id.clone(),
             scopes: record.scopes.clone(),
-        }))
+        };
+        (Ok(Decision::Allow(allowed)), trace)
     }
 
     /// `Some(Some(record))` for a cached key, `Some(None)` for a cached unknown
@@ -181,9 +228,7 @@ impl Authorizer {
         hash: &KeyHash,
         now: DateTime<Utc>,
     ) -> Result<Option<Arc<KeyRecord>>, StoreError> {
-        let found = self.store.find_key(hash).await.inspect_err(|err| {
-            tracing::error!(hash = %hash.short(), error = %err, "key lookup failed; refusing");
-        })?;
+        let found = self.store.find_key(hash).await?;
         match found {
             Some(record) => {
                 let record = Arc::new(record);

@@ -222,6 +222,13 @@ async fn queue(
         contacts = conversations.len(),
         "dispatch queued"
     );
+    orgkeys_shared::metrics::emit(
+        "ContactsQueued",
+        conversations.len() as f64,
+        "Count",
+        &[("Function", "dispatch")],
+        &[&["Function"]],
+    );
     let body = Dispatched {
         dispatch_id,
         schedule_id: &valid.schedule_id,
