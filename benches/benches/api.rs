@@ -75,6 +75,34 @@ async fn main() {
     )
     .await;
 
+    // Before the dispatches, on a table of its own: moto copies its state on
+    // every transaction, and slows down as the dispatches fill it.
+    let admin_store = orgkeys_tests::fresh_store().await;
+    seed_org(&admin_store, "bulk").await;
+    let admin_event = http_event_json(
+        route(Operation::CreateApiKey).key,
+        &[("orgId", "bulk")],
+        Some("{}"),
+        orgkeys_tests::iam_authorizer(),
+    );
+    let (create_key, bare_create) = measure_pair(
+        plan,
+        (
+            "create an API key (handler; its transaction holds the audit event)",
+            || async {
+                let response = keygen::handle(&admin_store, to_request(admin_event.clone()))
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 201);
+            },
+        ),
+        (
+            "bare TransactWriteItems of the same key, without an event",
+            || bare_key_creation(&admin_store, "bulk"),
+        ),
+    )
+    .await;
+
     let contacts: Vec<Value> = (0..100)
         .map(|i| json!({"phone": format!("+3538612{i:05}"), "variables": {"firstName": "Ann"}}))
         .collect();
@@ -120,7 +148,15 @@ async fn main() {
 
     let mut report = table(
         "Public API",
-        &[&list, &bare_query, &dispatch, &bare_batch, &keyed],
+        &[
+            &list,
+            &bare_query,
+            &dispatch,
+            &bare_batch,
+            &keyed,
+            &create_key,
+            &bare_create,
+        ],
     );
     report.push('\n');
     report.push_str(TARGETS_HEADER);
@@ -135,6 +171,18 @@ async fn main() {
         &dispatch,
         &bare_batch,
         1.3,
+    ));
+    report.push_str(&ratio(
+        "dispatch 100 with Idempotency-Key and audit / bare BatchWriteItem",
+        &keyed,
+        &bare_batch,
+        1.5,
+    ));
+    report.push_str(&ratio(
+        "key creation with its audit event / without it",
+        &create_key,
+        &bare_create,
+        1.2,
     ));
     println!(
         "{}{report}",
@@ -163,6 +211,52 @@ async fn bare_batch_write(store: &Store, conversations: &[Conversation]) {
     while let Some(done) = calls.join_next().await {
         done.unwrap();
     }
+}
+
+/// A key's creation as the store writes it (the organization checked, both
+/// key items put) in one transaction, but without the audit event.
+async fn bare_key_creation(store: &Store, org: &str) {
+    use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem};
+    use orgkeys_shared::key_format::ApiKey;
+    use orgkeys_shared::key_hash::KeyHash;
+    use orgkeys_shared::keys::{KeyRecord, Scope, new_key_items};
+    let key = ApiKey::generate().unwrap();
+    let record = KeyRecord {
+        organization_id: org.into(),
+        key_id: orgkeys_shared::ids::random_id("key_").unwrap(),
+        name: None,
+        hint: key.hint(),
+        scopes: Scope::ALL.to_vec(),
+        created_at: chrono::Utc::now(),
+        created_by: orgkeys_tests::ADMIN_ARN.into(),
+        expires_at: None,
+        last_used_at: None,
+        rolled_to: None,
+    };
+    let check = ConditionCheck::builder()
+        .table_name(store.table())
+        .key(PK, s(organizations::partition(org)))
+        .key(SK, s("ORG"))
+        .condition_expression("attribute_exists(PK)")
+        .build()
+        .unwrap();
+    let mut writes = vec![TransactWriteItem::builder().condition_check(check).build()];
+    for item in new_key_items(&record, &KeyHash::of(&key)) {
+        let put = Put::builder()
+            .table_name(store.table())
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .unwrap();
+        writes.push(TransactWriteItem::builder().put(put).build());
+    }
+    store
+        .client()
+        .transact_write_items()
+        .set_transact_items(Some(writes))
+        .send()
+        .await
+        .unwrap();
 }
 
 async fn seed(store: &Store, org: &str, schedules: usize) {

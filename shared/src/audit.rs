@@ -325,36 +325,21 @@ impl Store {
         after: Option<&str>,
     ) -> Result<(Vec<AuditEvent>, Option<String>), StoreError> {
         let pk = organizations::partition(org_id);
-        let mut found: Vec<(String, AuditEvent)> = Vec::new();
-        let mut start = after.map(|sk| item_address(pk.clone(), sk.to_owned()));
-        loop {
-            let mut query = self
+        let query = || {
+            let query = self
                 .query_prefix(pk.clone(), SK_PREFIX)
-                .scan_index_forward(false)
-                .set_exclusive_start_key(start);
-            query = match action {
+                .scan_index_forward(false);
+            match action {
                 Some(action) => query
                     .filter_expression("#action = :action")
                     .expression_attribute_names("#action", ACTION)
                     .expression_attribute_values(":action", s(action.as_str())),
-                // Without a filter every item read is returned: read no more than needed.
-                None => query.limit((limit - found.len()) as i32),
-            };
-            let page = query.send().await.map_err(StoreError::from_sdk)?;
-            let more_in_table = page.last_evaluated_key().is_some();
-            for (index, item) in page.items().iter().enumerate() {
-                found.push((string(item, "SK")?, from_item(item)?));
-                if found.len() == limit {
-                    let more = more_in_table || index + 1 < page.items().len();
-                    let next = more.then(|| found[limit - 1].0.clone());
-                    return Ok((found.into_iter().map(|(_, e)| e).collect(), next));
-                }
+                None => query,
             }
-            start = page.last_evaluated_key().cloned();
-            if start.is_none() {
-                return Ok((found.into_iter().map(|(_, e)| e).collect(), None));
-            }
-        }
+        };
+        let after = after.map(|sk| item_address(pk.clone(), sk.to_owned()));
+        self.query_page(query, action.is_some(), limit, after, from_item)
+            .await
     }
 }
 

@@ -118,6 +118,12 @@ fn listing_address(org_id: &str, key_id: &str) -> Item {
     )
 }
 
+/// The two items of a new key, lookup copy first. Public for the benchmark's
+/// bare baseline, which writes them without the store (and without an event).
+pub fn new_key_items(record: &KeyRecord, hash: &KeyHash) -> [Item; 2] {
+    [lookup_item(record, hash), listing_item(record, hash)]
+}
+
 /// The TTL value for a key that expires at `at`.
 fn ttl(at: DateTime<Utc>) -> aws_sdk_dynamodb::types::AttributeValue {
     n(at.timestamp() + EXPIRED_KEY_RETENTION_SECS)

@@ -245,12 +245,8 @@ impl Store {
         limit: usize,
         after: Option<&str>,
     ) -> Result<(Vec<Schedule>, Option<String>), StoreError> {
-        let mut found = Vec::new();
-        let mut start = after.map(|id| address(org_id, id));
-        loop {
-            let mut query = self
-                .query_prefix(organizations::partition(org_id), SK_PREFIX)
-                .set_exclusive_start_key(start);
+        let query = || {
+            let mut query = self.query_prefix(organizations::partition(org_id), SK_PREFIX);
             let mut conditions = Vec::new();
             if let Some(status) = filter.status {
                 conditions.push("#status = :status");
@@ -265,26 +261,18 @@ impl Store {
                     .expression_attribute_values(":channel", s(channel.as_str()));
             }
             if conditions.is_empty() {
-                // Without a filter every item read is returned: read no more than needed.
-                query = query.limit((limit - found.len()) as i32);
+                query
             } else {
-                query = query.filter_expression(conditions.join(" AND "));
+                query.filter_expression(conditions.join(" AND "))
             }
-            let page = query.send().await.map_err(StoreError::from_sdk)?;
-            let more_in_table = page.last_evaluated_key().is_some();
-            for (index, item) in page.items().iter().enumerate() {
-                found.push(from_item(item)?);
-                if found.len() == limit {
-                    let more = more_in_table || index + 1 < page.items().len();
-                    let next = more.then(|| found[limit - 1].schedule_id.clone());
-                    return Ok((found, next));
-                }
-            }
-            start = page.last_evaluated_key().cloned();
-            if start.is_none() {
-                return Ok((found, None));
-            }
-        }
+        };
+        let filtered = filter.status.is_some() || filter.channel.is_some();
+        let after = after.map(|id| address(org_id, id));
+        let (found, next) = self
+            .query_page(query, filtered, limit, after, from_item)
+            .await?;
+        let next = next.map(|sk| sk.trim_start_matches(SK_PREFIX).to_owned());
+        Ok((found, next))
     }
 }
 

@@ -150,6 +150,44 @@ impl Store {
         }
     }
 
+    /// One page of a query's items, at most `limit`, parsed with `parse`,
+    /// resuming after the item at `after` (an address). `query` builds the
+    /// query; `filtered` says it has a filter expression, so DynamoDB's own
+    /// `Limit` (which counts items read, not returned) cannot be used. Returns
+    /// the page and, when more may follow, the sort key of its last item.
+    pub(crate) async fn query_page<T>(
+        &self,
+        query: impl Fn() -> QueryFluentBuilder,
+        filtered: bool,
+        limit: usize,
+        after: Option<Item>,
+        parse: impl Fn(&Item) -> Result<T, CorruptItem>,
+    ) -> Result<(Vec<T>, Option<String>), StoreError> {
+        let mut found = Vec::new();
+        let mut start = after;
+        loop {
+            let mut request = query().set_exclusive_start_key(start);
+            if !filtered {
+                // Every item read is returned: read no more than needed.
+                request = request.limit((limit - found.len()) as i32);
+            }
+            let page = request.send().await.map_err(StoreError::from_sdk)?;
+            let more_in_table = page.last_evaluated_key().is_some();
+            for (index, item) in page.items().iter().enumerate() {
+                found.push(parse(item)?);
+                if found.len() == limit {
+                    let more = more_in_table || index + 1 < page.items().len();
+                    let next = more.then(|| attributes::string(item, SK)).transpose()?;
+                    return Ok((found, next));
+                }
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok((found, None));
+            }
+        }
+    }
+
     /// A transaction write that puts `item` unless its key is taken.
     pub(crate) fn put_new(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
         let put = Put::builder()
