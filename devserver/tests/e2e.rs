@@ -328,3 +328,34 @@ async fn different_keys_in_the_two_key_headers_are_forbidden() {
     .await;
     assert_eq!(same.status, 200, "{}", same.body);
 }
+
+/// Over HTTP, as `scripts/dev` runs: changes made with the admin token are
+/// audited with the actor `local-admin`, and dispatches with the key's ID.
+#[tokio::test]
+async fn changes_over_http_are_audited_with_their_actor() {
+    let server = Devserver::start(&[]);
+    server.create_organization().await;
+    let key = server.create_key().await;
+    assert_eq!(
+        key.json["createdBy"],
+        json!({"type": "admin", "id": "local-admin"})
+    );
+    let key_id = key.json["keyId"].as_str().unwrap();
+    let events = server
+        .admin("GET", "/v1/admin/organizations/acme/audit-events", None)
+        .await;
+    assert_eq!(events.status, 200, "{}", events.body);
+    let items = events.json["items"].as_array().unwrap();
+    let actions: Vec<&str> = items
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["api_key.created", "organization.created"]);
+    assert_eq!(
+        items[0]["actor"],
+        json!({"type": "admin", "id": "local-admin"})
+    );
+    assert_eq!(items[0]["target"], json!({"type": "api-key", "id": key_id}));
+    assert_eq!(items[0]["sourceIp"], "127.0.0.1");
+    assert!(!events.body.contains("orgk_"), "{}", events.body);
+}
