@@ -119,12 +119,14 @@ impl AuthorizerEvent {
 /// else the first 12 hex characters of its hash), and one EMF count of
 /// decisions by result and by result and reason.
 fn log_decision(result: &str, reason: &str, trace: &Trace, error: Option<&StoreError>) {
-    let (org_id, key_id) = (trace.organization_id.as_deref(), trace.key_id.as_deref());
-    let hash_prefix = if key_id.is_none() {
-        trace.hash_prefix.as_deref()
-    } else {
-        None
+    let record = trace.record.as_deref();
+    let org_id = record.map(|r| r.organization_id.as_str());
+    let key_id = record.map(|r| r.key_id.as_str());
+    let hash_prefix = match (key_id, trace.hash) {
+        (None, Some(hash)) => Some(hash.short()),
+        _ => None,
     };
+    let hash_prefix = hash_prefix.as_deref();
     let cached = trace.cached;
     match error {
         Some(err) => tracing::error!(

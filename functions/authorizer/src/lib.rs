@@ -77,16 +77,17 @@ impl DenyReason {
 }
 
 /// What the decision log says about a check besides its outcome: where the
-/// answer came from and which key it was about, never the key itself.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// answer came from and which key it was about, never the key itself. Cheap
+/// to fill on the hot path (a copy and a reference count); the log line is
+/// formatted from it only when it is written.
+#[derive(Debug, Clone, Default)]
 pub struct Trace {
     /// The answer came from this instance's cache, not from a read.
     pub cached: bool,
-    /// The first 12 hex characters of the key's hash, once it parsed.
-    pub hash_prefix: Option<String>,
-    /// The key's organization and ID, once the key was found.
-    pub organization_id: Option<String>,
-    pub key_id: Option<String>,
+    /// The key's hash, once the key parsed.
+    pub hash: Option<KeyHash>,
+    /// The key's record, once the key was found.
+    pub record: Option<Arc<KeyRecord>>,
 }
 
 /// The outcome for a presented key.
@@ -180,7 +181,7 @@ impl Authorizer {
             return (Ok(Decision::Deny(DenyReason::Malformed)), trace);
         };
         let hash = KeyHash::of(&key);
-        trace.hash_prefix = Some(hash.short());
+        trace.hash = Some(hash);
         let record = match self.cached(&hash, now) {
             Some(found) => {
                 trace.cached = true;
@@ -194,8 +195,7 @@ impl Authorizer {
         let Some(record) = record else {
             return (Ok(Decision::Deny(DenyReason::Unknown)), trace);
         };
-        trace.organization_id = Some(record.organization_id.clone());
-        trace.key_id = Some(record.key_id.clone());
+        trace.record = Some(record.clone());
         // Checked on every hit too: an expiry inside the cache window still counts.
         if record.is_expired(now) {
             return (Ok(Decision::Deny(DenyReason::Expired)), trace);
