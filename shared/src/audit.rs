@@ -4,6 +4,10 @@
 //! (`itemType = AUDIT_EVENT`): an organization's events list newest first with
 //! one Query, outlive what they describe, and leave by TTL after the retention.
 //!
+//! A dispatch is the exception in size only: its conversations and event are
+//! more items than a transaction takes, so its event rides in one transaction
+//! with its last conversations, after all the others (`conversations.rs`).
+//!
 //! A handler makes a [`Draft`] from the request (actor, origin, time, a fresh
 //! event ID); the store method that makes the change turns it into the event
 //! with the action it actually performed (created or updated) and writes both.

@@ -10,7 +10,7 @@ use crate::dynamo::attributes::{
 use crate::dynamo::{Store, StoreError};
 use crate::organizations;
 use crate::schedules::Channel;
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -148,23 +148,22 @@ fn batches(items: Vec<Item>) -> Result<Vec<Vec<WriteRequest>>, StoreError> {
 }
 
 impl Store {
-    /// Writes a dispatch's conversations and its `dispatch.created` event with
-    /// `BatchWriteItem`, 25 per call, the calls in parallel. Items unprocessed
-    /// under throttling are retried with backoff; if some still remain the
-    /// call fails, and because conversation and event IDs are derived from the
-    /// dispatch, a retry rewrites the same items rather than adding any.
-    ///
-    /// Why not one transaction: a dispatch of 100 contacts and its event are
-    /// more items than a transaction takes. The event therefore has the same
-    /// guarantee as the conversations, not a stronger one: a dispatch that
-    /// failed midway may hold part of its items until its retry completes it.
+    /// Writes a dispatch's conversations and its `dispatch.created` event:
+    /// all but the last 25 conversations with `BatchWriteItem`, 25 per call,
+    /// the calls in parallel; then the last ones and the event in one
+    /// transaction. So the event exists only once every conversation does (a
+    /// dispatch and its event are more items than one transaction takes,
+    /// hence the split). Items unprocessed under throttling are retried with
+    /// backoff; if some still remain the call fails, and because conversation
+    /// and event IDs are derived from the dispatch, a retry rewrites the same
+    /// items rather than adding any.
     pub async fn put_dispatch(
         &self,
         conversations: &[Conversation],
         event: &AuditEvent,
     ) -> Result<(), StoreError> {
         let mut items: Vec<Item> = conversations.iter().map(to_item).collect();
-        items.push(self.audit_item(event));
+        let last = items.split_off(items.len().saturating_sub(BATCH_SIZE));
         let mut calls = tokio::task::JoinSet::new();
         for requests in batches(items)? {
             let store = self.clone();
@@ -174,7 +173,20 @@ impl Store {
             joined
                 .map_err(|err| StoreError::Unavailable(format!("batch task failed: {err}")))??;
         }
-        Ok(())
+        // Unconditional puts: a resumed dispatch rewrites the same items.
+        let mut writes = Vec::with_capacity(last.len() + 1);
+        for item in last.into_iter().chain([self.audit_item(event)]) {
+            let put = Put::builder()
+                .table_name(self.table())
+                .set_item(Some(item))
+                .build()
+                .map_err(StoreError::from_build)?;
+            writes.push(TransactWriteItem::builder().put(put).build());
+        }
+        match self.transact(writes).await? {
+            None => Ok(()),
+            Some(_) => Err(StoreError::Conflict),
+        }
     }
 
     async fn batch_write(&self, mut requests: Vec<WriteRequest>) -> Result<(), StoreError> {

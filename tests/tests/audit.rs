@@ -403,3 +403,55 @@ async fn an_interrupted_change_leaves_neither_change_nor_event() {
         "only organization.created"
     );
 }
+
+/// A dispatch's event is written in one transaction with its last
+/// conversations, after all the others: a dispatch cut before that
+/// transaction has no event; its retry completes it with exactly one.
+#[tokio::test]
+async fn a_dispatch_has_its_event_only_once_all_its_conversations_are_written() {
+    let store = fresh_store().await;
+    keygen(&store, put_org("acme", "Acme")).await;
+    schedules(&store, put_schedule("acme", "spring", "active")).await;
+    let proxy = FaultProxy::start(&endpoint()).await;
+    let flaky = Store::new(client_for(&proxy.endpoint).await, store.table());
+    let started = chrono::Utc::now();
+
+    // Claim read, claim write, schedule read, three batch writes of 25: then
+    // the transaction of the last 25 and the event is cut.
+    proxy.cut_after(6);
+    let settings = dispatch::Settings::default();
+    let failed: Reply =
+        dispatch::handle_at(&flaky, settings, dispatch("acme", 100, Some("k")), started)
+            .await
+            .unwrap()
+            .into();
+    failed.problem(500);
+    let dispatched = |events: &[Value]| {
+        events
+            .iter()
+            .filter(|e| e["action"] == "dispatch.created")
+            .count()
+    };
+    assert_eq!(
+        dispatched(&all_events(&store, "acme").await),
+        0,
+        "no event for a partial dispatch"
+    );
+    let written = dump_table(&store).await.matches("CONVERSATION").count();
+    assert_eq!(written, 75, "the batches before the transaction");
+
+    proxy.heal();
+    let later = started + settings.idempotency.lease + chrono::Duration::seconds(1);
+    let retried: Reply =
+        dispatch::handle_at(&flaky, settings, dispatch("acme", 100, Some("k")), later)
+            .await
+            .unwrap()
+            .into();
+    assert_eq!(retried.status, 202, "{}", retried.body);
+    let events = all_events(&store, "acme").await;
+    assert_eq!(dispatched(&events), 1);
+    assert_eq!(
+        dump_table(&store).await.matches("CONVERSATION").count(),
+        100
+    );
+}
