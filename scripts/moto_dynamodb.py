@@ -10,16 +10,16 @@ around each request gives the tests DynamoDB's per-request atomicity; it costs
 little, since moto's handlers hold the GIL anyway. Connections stay threaded
 and keep-alive.
 
-2. Transactions copy each table once, and not its stream.
-moto backs up a table with copy.deepcopy before each TransactWriteItems, once
-per item of the transaction (the same snapshot each time), and the table holds
-its stream shard, which keeps every record ever written. The copy grows with
-every write until a transaction outlasts the SDK's timeouts (seen: 4 s after a
-few thousand writes), and a transaction's cost grows with its item count,
-which DynamoDB's does not (one item more in a transaction cost a third more
-here). Each table is now copied once per transaction, and the stream shard
-is shared with the copy: a rolled-back transaction may leave stream records
-behind, which nothing here reads.
+2. Transactions back up the items they touch, not whole tables.
+moto backs up each table a TransactWriteItems names with copy.deepcopy, once
+per item of the transaction, and restores the copies if the transaction is
+cancelled. The table holds every item and its stream shard every record ever
+written, so a transaction's cost grows with the table (seen: over 4 s, the
+SDK's timeout, once a table held tens of thousands of items) and with the
+transaction's item count, where DynamoDB's does neither. Here the tables are
+not copied: the items the transaction names are saved before it runs and put
+back (or deleted, if they did not exist) when it is cancelled. A cancelled
+transaction may leave stream records behind, which nothing here reads.
 
 3. With --parent-pid, it exits when that process is gone, so a server that a
 test process started never outlives it, even when the test process is killed.
@@ -44,38 +44,71 @@ from moto.moto_server.werkzeug_app import (
 )
 
 
-# The snapshots taken during the TransactWriteItems being served (requests are
-# served one at a time), by table: one copy per table per transaction.
-_snapshots = None
+# While a TransactWriteItems is served (requests are served one at a time),
+# moto's backup of a table is the table itself: the items are saved instead.
+_in_transaction = False
 
 
-def _deepcopy_sharing_the_stream(self, memo):
-    if _snapshots is not None and id(self) in _snapshots:
-        return _snapshots[id(self)]
+def _no_copy_during_transactions(self, memo):
+    if _in_transaction:
+        return self
     clone = self.__class__.__new__(self.__class__)
     memo[id(self)] = clone
     for name, value in self.__dict__.items():
-        shared = name == "stream_shard"
-        setattr(clone, name, value if shared else copy.deepcopy(value, memo))
-    if _snapshots is not None:
-        _snapshots[id(self)] = clone
+        setattr(clone, name, copy.deepcopy(value, memo))
     return clone
 
 
-Table.__deepcopy__ = _deepcopy_sharing_the_stream
+Table.__deepcopy__ = _no_copy_during_transactions
 _transact_write_items = DynamoDBBackend.transact_write_items
 
 
-def _transact_copying_each_table_once(self, transact_items):
-    global _snapshots
-    _snapshots = {}
+def _touched_items(backend, transact_items):
+    """(table name, key, the item's attributes before, or None) per operation."""
+    saved = []
+    for entry in transact_items:
+        _, op = next(iter(entry.items()))
+        name = op.get("TableName")
+        if name not in backend.tables:
+            continue
+        if "Item" in op:
+            table = backend.tables[name]
+            attrs = [a for a in (table.hash_key_attr, table.range_key_attr) if a]
+            if not all(a in op["Item"] for a in attrs):
+                continue
+            key = {a: op["Item"][a] for a in attrs}
+        elif "Key" in op:
+            key = op["Key"]
+        else:
+            continue
+        try:
+            current = backend.get_item(name, key)
+        except Exception:  # an invalid key: the transaction fails before writing it
+            continue
+        before = copy.deepcopy(current.to_json()["Attributes"]) if current else None
+        saved.append((name, key, before))
+    return saved
+
+
+def _transact_backing_up_items(self, transact_items):
+    global _in_transaction
+    saved = _touched_items(self, transact_items)
+    _in_transaction = True
     try:
         return _transact_write_items(self, transact_items)
+    except Exception:
+        for name, key, before in reversed(saved):
+            if before is None:
+                if self.get_item(name, key) is not None:
+                    self.delete_item(name, key)
+            else:
+                self.put_item(name, before)
+        raise
     finally:
-        _snapshots = None
+        _in_transaction = False
 
 
-DynamoDBBackend.transact_write_items = _transact_copying_each_table_once
+DynamoDBBackend.transact_write_items = _transact_backing_up_items
 
 
 def _exit_with(pid: int) -> None:

@@ -1,7 +1,7 @@
 //! `scripts/dev`: the whole API on http://127.0.0.1:$PORT (default 3000).
 //!
 //! Environment: `PORT`, `TABLE_NAME` (default `orgkeys`), `ORGKEYS_ADMIN_TOKEN`
-//! (random when unset, printed), `AUTH_CACHE_TTL_SECONDS`, and
+//! (random when unset, printed), `AUTH_CACHE_TTL_SECONDS`, `AUDIT_RETENTION_DAYS`, and
 //! `AWS_ENDPOINT_URL_DYNAMODB` (when unset, an embedded moto server is started).
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
@@ -69,7 +69,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     orgkeys_shared::dynamo::table::ensure_table(&client, &table).await?;
-    let store = orgkeys_shared::Store::new(client, &table);
+    let retention = orgkeys_shared::dynamo::config::audit_retention_days_from_env()?;
+    let store = orgkeys_shared::Store::new(client, &table).with_audit_retention_days(retention);
     let cache = settings.cache_ttl.as_secs();
     let gateway = Arc::new(Gateway::new(
         store.clone(),
