@@ -117,6 +117,24 @@ pub struct Actor {
     pub id: String,
 }
 
+impl Actor {
+    /// An administrator, by IAM principal ARN (`local-admin` locally).
+    pub fn admin(principal: impl Into<String>) -> Actor {
+        Actor {
+            kind: ActorType::Admin,
+            id: principal.into(),
+        }
+    }
+
+    /// An organization API key, by keyId.
+    pub fn api_key(key_id: impl Into<String>) -> Actor {
+        Actor {
+            kind: ActorType::ApiKey,
+            id: key_id.into(),
+        }
+    }
+}
+
 /// What a change was made to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Target {

@@ -267,10 +267,7 @@ pub const FIXTURE_KEY_ID: &str = "key_fixture";
 
 /// The audit draft of the harness's own seeding writes: the test admin.
 pub fn seed_draft() -> orgkeys_shared::audit::Draft {
-    let admin = orgkeys_shared::audit::Actor {
-        kind: orgkeys_shared::audit::ActorType::Admin,
-        id: ADMIN_ARN.to_owned(),
-    };
+    let admin = orgkeys_shared::audit::Actor::admin(ADMIN_ARN);
     orgkeys_shared::audit::Draft::new(admin, Default::default(), chrono::Utc::now())
         .expect("OS random")
 }

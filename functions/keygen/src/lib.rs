@@ -8,7 +8,7 @@ mod audit_events;
 use chrono::{DateTime, Duration, Utc};
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Error, Request, Response};
-use orgkeys_shared::audit::{Actor, ActorType, Draft};
+use orgkeys_shared::audit::{Actor, Draft};
 use orgkeys_shared::edge::caller::{Admin, Caller};
 use orgkeys_shared::edge::problem::{FieldError, Problem};
 use orgkeys_shared::edge::request::{
@@ -65,7 +65,7 @@ async fn route(
         Operation::DeleteApiKey => delete_key(store, &org_id, &key_id, &draft()?).await,
         Operation::RollApiKey => roll_key(store, request, &org_id, &key_id, admin, &draft()?).await,
         Operation::ListAuditEvents => audit_events::list(store, request, &org_id).await,
-        other => Err(Problem::not_found(format!("no route for {other:?}"))),
+        _ => Err(Problem::not_found(format!("no route {}", route.key))),
     }
 }
 
@@ -214,14 +214,6 @@ struct KeyView {
     rolled_to: Option<String>,
 }
 
-/// Who created a key: keys are created (and rolled) by administrators only.
-fn creator(principal: &str) -> Actor {
-    Actor {
-        kind: ActorType::Admin,
-        id: principal.to_owned(),
-    }
-}
-
 impl From<KeyRecord> for KeyView {
     fn from(record: KeyRecord) -> KeyView {
         KeyView {
@@ -230,7 +222,8 @@ impl From<KeyRecord> for KeyView {
             hint: record.hint,
             scopes: record.scopes,
             created_at: timestamp(record.created_at),
-            created_by: creator(&record.created_by),
+            // Keys are created (and rolled) by administrators only.
+            created_by: Actor::admin(&record.created_by),
             expires_at: record.expires_at.map(timestamp),
             last_used_at: record.last_used_at.map(timestamp),
             rolled_to: record.rolled_to,
@@ -354,7 +347,8 @@ fn created_key_response(key: &ApiKey, record: &KeyRecord) -> Response<Body> {
         hint: &record.hint,
         scopes: &record.scopes,
         created_at: timestamp(record.created_at),
-        created_by: creator(&record.created_by),
+        // Keys are created (and rolled) by administrators only.
+        created_by: Actor::admin(&record.created_by),
         expires_at: record.expires_at.map(timestamp),
     };
     let mut response = json_response(StatusCode::CREATED, &body);

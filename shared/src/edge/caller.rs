@@ -8,7 +8,7 @@
 //! demand the authorizer's context: a function wired to a route without its
 //! protection fails closed rather than open.
 
-use crate::audit::{Actor, ActorType};
+use crate::audit::Actor;
 use crate::edge::problem::Problem;
 use crate::keys::Scope;
 use crate::routes::Access;
@@ -74,10 +74,7 @@ impl Caller {
 
 impl Admin {
     pub fn actor(&self) -> Actor {
-        Actor {
-            kind: ActorType::Admin,
-            id: self.principal.clone(),
-        }
+        Actor::admin(&self.principal)
     }
 
     fn of(request: &Request) -> Result<Admin, Problem> {
@@ -103,10 +100,7 @@ impl Admin {
 
 impl OrganizationKey {
     pub fn actor(&self) -> Actor {
-        Actor {
-            kind: ActorType::ApiKey,
-            id: self.key_id.clone(),
-        }
+        Actor::api_key(&self.key_id)
     }
 
     /// The context object the authorizer returns to API Gateway.
