@@ -213,10 +213,11 @@ async fn bare_batch_write(store: &Store, conversations: &[Conversation]) {
     }
 }
 
-/// A key's creation as the store writes it (the organization checked, both
-/// key items put) in one transaction, but without the audit event.
+/// A key's creation as the store makes it (the organization read for its
+/// terms; then, in one transaction, the organization's generation bumped and
+/// both key items put), but without the audit event.
 async fn bare_key_creation(store: &Store, org: &str) {
-    use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem};
+    use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
     use orgkeys_shared::key_format::ApiKey;
     use orgkeys_shared::key_hash::KeyHash;
     use orgkeys_shared::keys::{KeyRecord, Scope, new_key_items};
@@ -232,15 +233,37 @@ async fn bare_key_creation(store: &Store, org: &str) {
         expires_at: None,
         last_used_at: None,
         rolled_to: None,
+        enabled: true,
+        terms: Default::default(),
     };
-    let check = ConditionCheck::builder()
+    let org_item = store
+        .client()
+        .get_item()
         .table_name(store.table())
         .key(PK, s(organizations::partition(org)))
         .key(SK, s("ORG"))
-        .condition_expression("attribute_exists(PK)")
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let bump = Update::builder()
+        .table_name(store.table())
+        .key(PK, s(organizations::partition(org)))
+        .key(SK, s("ORG"))
+        .update_expression("ADD #generation :one")
+        .condition_expression("#revision = :revision")
+        .expression_attribute_names("#generation", "generation")
+        .expression_attribute_names("#revision", "revision")
+        .expression_attribute_values(
+            ":one",
+            aws_sdk_dynamodb::types::AttributeValue::N("1".into()),
+        )
+        .expression_attribute_values(":revision", org_item["revision"].clone())
         .build()
         .unwrap();
-    let mut writes = vec![TransactWriteItem::builder().condition_check(check).build()];
+    let mut writes = vec![TransactWriteItem::builder().update(bump).build()];
     for item in new_key_items(&record, &KeyHash::of(&key)) {
         let put = Put::builder()
             .table_name(store.table())

@@ -359,3 +359,54 @@ async fn changes_over_http_are_audited_with_their_actor() {
     assert_eq!(items[0]["sourceIp"], "127.0.0.1");
     assert!(!events.body.contains("orgk_"), "{}", events.body);
 }
+
+/// Support staff's day over HTTP: read and disable a key, suspend and resume
+/// the organization (with a merge-patch body), then delete it.
+#[tokio::test]
+async fn a_key_and_its_organization_are_disabled_suspended_resumed_and_deleted_over_http() {
+    let server = Devserver::start(&[("AUTH_CACHE_TTL_SECONDS", "0")]);
+    assert_eq!(server.create_organization().await.status, 201);
+    let created = server.create_key().await;
+    let key_id = created.json["keyId"].as_str().unwrap().to_owned();
+    let bearer = format!("Bearer {}", created.json["apiKey"].as_str().unwrap());
+    assert_eq!(server.create_schedule("spring").await.status, 201);
+    let key_path = format!("{}/api-keys/{key_id}", common::ORG);
+    let public = || server.call("GET", "/v1/schedules", Some(&bearer), None);
+    let merge_patch = |path: String, body: serde_json::Value| {
+        let url = format!("{}{path}", server.url);
+        async move {
+            let headers = [
+                ("authorization", ADMIN),
+                ("content-type", "application/merge-patch+json"),
+            ];
+            http("PATCH", &url, &headers, Some(body.to_string().into_bytes())).await
+        }
+    };
+    assert_eq!(public().await.status, 200);
+
+    let read = server.admin("GET", &key_path, None).await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(read.json["enabled"], true);
+    let disabled = merge_patch(key_path.clone(), json!({"enabled": false})).await;
+    assert_eq!(disabled.json["enabled"], false, "{}", disabled.body);
+    gateway_message(&public().await, 403, "Forbidden");
+    merge_patch(key_path.clone(), json!({"enabled": true})).await;
+    assert_eq!(public().await.status, 200);
+
+    let suspended = merge_patch(common::ORG.into(), json!({"status": "suspended"})).await;
+    assert_eq!(suspended.json["status"], "suspended", "{}", suspended.body);
+    gateway_message(&public().await, 403, "Forbidden");
+    let schedules = server
+        .admin("GET", &format!("{}/schedules", common::ORG), None)
+        .await;
+    assert_eq!(schedules.status, 200, "admin routes keep working");
+    assert_eq!(schedules.json["items"][0]["scheduleId"], "spring");
+    merge_patch(common::ORG.into(), json!({"status": "active"})).await;
+    assert_eq!(public().await.status, 200);
+
+    let listed = server.admin("GET", "/v1/admin/organizations", None).await;
+    assert_eq!(listed.json["items"][0]["organizationId"], "acme");
+    assert_eq!(server.admin("DELETE", common::ORG, None).await.status, 204);
+    assert_eq!(server.admin("GET", common::ORG, None).await.status, 404);
+    gateway_message(&public().await, 403, "Forbidden");
+}

@@ -83,7 +83,11 @@ names!(
     Action {
         OrganizationCreated => "organization.created",
         OrganizationUpdated => "organization.updated",
+        OrganizationSuspended => "organization.suspended",
+        OrganizationResumed => "organization.resumed",
+        OrganizationDeleted => "organization.deleted",
         ApiKeyCreated => "api_key.created",
+        ApiKeyUpdated => "api_key.updated",
         ApiKeyRolled => "api_key.rolled",
         ApiKeyDeleted => "api_key.deleted",
         ScheduleCreated => "schedule.created",
@@ -182,7 +186,8 @@ fn wire_time<S: serde::Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<
 }
 
 /// Everything an event knows before the change is made: who, from where,
-/// when, under which ID. One request makes at most one change.
+/// when, under which ID. A request that makes several changes derives a draft
+/// for each further one ([`Draft::derived`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Draft {
     pub event_id: String,
@@ -221,6 +226,20 @@ impl Draft {
             actor,
             origin,
             occurred_at: started_at,
+        }
+    }
+
+    /// A draft for one more change the same request makes (an organization
+    /// delete removes each key with its own event), its ID derived from this
+    /// one and `part`, so the same step of a repeated request gets the same ID.
+    pub fn derived(&self, part: &str) -> Draft {
+        let mut hasher = blake3::Hasher::new_derive_key("orgkeys derived audit event id v1");
+        hasher.update(self.event_id.as_bytes());
+        hasher.update(b"\0");
+        hasher.update(part.as_bytes());
+        Draft {
+            event_id: crate::ids::hex_id("evt_", &hasher.finalize().as_bytes()[..12]),
+            ..self.clone()
         }
     }
 

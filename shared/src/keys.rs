@@ -10,18 +10,27 @@
 //! delete through the organization's partition. Both copies are written in one
 //! transaction and carry the same attributes; only the listing copy holds
 //! `keyHash` (to find its twin) and `lastUsedAt` (so listing is one Query).
+//! Both carry the organization's [`Terms`] (`organizations.rs` keeps them in
+//! step), so the authorizer's one read sees a suspended organization.
+//!
+//! Rolling and changing a key meet in conditional writes: a roll is refused
+//! for a disabled key, and a change of expiry is refused for a rolled key (its
+//! expiry is the end of its grace period). So a disabled key never gains an
+//! enabled successor unless the roll committed first, while it was enabled;
+//! a key's successor is a key of its own, disabled separately.
 
 use crate::audit::{Action, Draft, Target, TargetType, details};
 use crate::dynamo::attributes::{
-    CREATED_AT, CorruptItem, Item, ORG_ID, TTL, item_address, n, optional_string, optional_time,
-    parsed_list, required_time, s, string, strings, time,
+    CREATED_AT, CorruptItem, Item, ORG_ID, TTL, item_address, n, optional_bool, optional_string,
+    optional_time, parsed_list, required_time, s, string, strings, time,
 };
 use crate::dynamo::{Store, StoreError, conditional};
 use crate::key_hash::KeyHash;
-use crate::organizations;
-use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use crate::organizations::{self, Terms};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -34,7 +43,11 @@ const CREATED_BY: &str = "createdBy";
 const EXPIRES_AT: &str = "expiresAt";
 const LAST_USED_AT: &str = "lastUsedAt";
 const ROLLED_TO: &str = "rolledTo";
+const ENABLED: &str = "enabled";
 const LISTING_PREFIX: &str = "KEY#";
+/// How often a write re-reads its organization and retries after the
+/// organization changed under it.
+const ATTEMPTS: usize = 5;
 
 /// Expired keys stay this long before DynamoDB's TTL removes them, so admins
 /// still see a just-expired or just-rolled key in the listing.
@@ -97,12 +110,94 @@ pub struct KeyRecord {
     pub last_used_at: Option<DateTime<Utc>>,
     /// Set once the key has been rolled: the keyId of its successor.
     pub rolled_to: Option<String>,
+    /// A disabled key is refused like a deleted one until it is enabled again.
+    pub enabled: bool,
+    /// What the key carries of its organization.
+    pub terms: Terms,
 }
 
 impl KeyRecord {
     /// A key past its expiry (rolled keys included, once their grace ends) is dead.
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
         self.expires_at.is_some_and(|at| now >= at)
+    }
+}
+
+/// A change to a key (a JSON merge patch, parsed): `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyPatch {
+    pub name: Option<Option<String>>,
+    pub scopes: Option<Vec<Scope>>,
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+    pub enabled: Option<bool>,
+}
+
+impl KeyPatch {
+    /// `record` with this change made.
+    pub fn apply(&self, record: &KeyRecord) -> KeyRecord {
+        let mut changed = record.clone();
+        if let Some(name) = &self.name {
+            changed.name = name.clone();
+        }
+        if let Some(scopes) = &self.scopes {
+            changed.scopes = scopes.clone();
+        }
+        if let Some(expires_at) = self.expires_at {
+            changed.expires_at = expires_at;
+        }
+        if let Some(enabled) = self.enabled {
+            changed.enabled = enabled;
+        }
+        changed
+    }
+
+    /// The attributes it sets and the ones it removes, for both copies.
+    fn writes(&self) -> (Item, Vec<&'static str>) {
+        let (mut set, mut remove) = (Item::new(), Vec::new());
+        match &self.name {
+            Some(Some(name)) => drop(set.insert(NAME.to_owned(), s(name))),
+            Some(None) => remove.push(NAME),
+            None => {}
+        }
+        if let Some(scopes) = &self.scopes {
+            set.insert(
+                SCOPES.to_owned(),
+                strings(scopes.iter().map(|scope| scope.as_str())),
+            );
+        }
+        match self.expires_at {
+            Some(Some(at)) => {
+                set.insert(EXPIRES_AT.to_owned(), time(at));
+                set.insert(TTL.to_owned(), ttl(at));
+            }
+            Some(None) => remove.extend([EXPIRES_AT, TTL]),
+            None => {}
+        }
+        if let Some(enabled) = self.enabled {
+            set.insert(ENABLED.to_owned(), AttributeValue::Bool(enabled));
+        }
+        (set, remove)
+    }
+
+    /// The patched fields and their new values, for the event.
+    fn event_details(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut details = serde_json::Map::new();
+        if let Some(name) = &self.name {
+            details.insert("name".into(), name.clone().into());
+        }
+        if let Some(scopes) = &self.scopes {
+            details.insert("scopes".into(), scope_names(scopes));
+        }
+        if let Some(expires_at) = self.expires_at {
+            details.insert(
+                "expiresAt".into(),
+                expires_at.map(crate::wire_time::format).into(),
+            );
+        }
+        if let Some(enabled) = self.enabled {
+            details.insert("enabled".into(), enabled.into());
+        }
+        details
     }
 }
 
@@ -153,7 +248,9 @@ fn shared_attributes(record: &KeyRecord) -> Item {
         ),
         (CREATED_AT.to_owned(), time(record.created_at)),
         (CREATED_BY.to_owned(), s(&record.created_by)),
+        (ENABLED.to_owned(), AttributeValue::Bool(record.enabled)),
     ]);
+    item.extend(record.terms.attributes());
     if let Some(name) = &record.name {
         item.insert(NAME.to_owned(), s(name));
     }
@@ -176,7 +273,58 @@ fn record_from_item(item: &Item) -> Result<KeyRecord, CorruptItem> {
         expires_at: optional_time(item, EXPIRES_AT)?,
         last_used_at: optional_time(item, LAST_USED_AT)?,
         rolled_to: optional_string(item, ROLLED_TO)?,
+        enabled: optional_bool(item, ENABLED)?.unwrap_or(true),
+        terms: Terms::of_key_item(item)?,
     })
+}
+
+/// A transaction write that sets `set` and removes `remove` on the item at
+/// `address`, if it satisfies `condition` (which may name `#rolled` and
+/// `#enabled`, and use the value `:true`).
+fn update_write(
+    store: &Store,
+    address: Item,
+    set: &Item,
+    remove: &[&str],
+    condition: &str,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut names = HashMap::new();
+    let mut values = HashMap::new();
+    let mut sets = Vec::new();
+    for (i, (name, value)) in set.iter().enumerate() {
+        sets.push(format!("#s{i} = :s{i}"));
+        names.insert(format!("#s{i}"), name.clone());
+        values.insert(format!(":s{i}"), value.clone());
+    }
+    let removes: Vec<String> = (0..remove.len()).map(|i| format!("#r{i}")).collect();
+    for (placeholder, name) in removes.iter().zip(remove) {
+        names.insert(placeholder.clone(), (*name).to_owned());
+    }
+    let mut expression = String::new();
+    if !sets.is_empty() {
+        expression = format!("SET {}", sets.join(", "));
+    }
+    if !removes.is_empty() {
+        expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+    }
+    for (placeholder, name) in [("#rolled", ROLLED_TO), ("#enabled", ENABLED)] {
+        if condition.contains(placeholder) {
+            names.insert(placeholder.to_owned(), name.to_owned());
+        }
+    }
+    if condition.contains(":true") {
+        values.insert(":true".to_owned(), AttributeValue::Bool(true));
+    }
+    let update = Update::builder()
+        .table_name(store.table())
+        .set_key(Some(address))
+        .update_expression(expression)
+        .condition_expression(condition)
+        .set_expression_attribute_names(Some(names))
+        .set_expression_attribute_values((!values.is_empty()).then_some(values))
+        .build()
+        .map_err(StoreError::from_build)?;
+    Ok(TransactWriteItem::builder().update(update).build())
 }
 
 /// Scope names as a JSON array, for event details.
@@ -195,16 +343,19 @@ fn hash_from_item(item: &Item) -> Result<KeyHash, CorruptItem> {
 }
 
 impl Store {
-    /// Writes both items of a new key and its `api_key.created` event, if its
-    /// organization exists ([`StoreError::NotFound`] otherwise).
+    /// Writes both items of a new key, with its organization's terms, and
+    /// its `api_key.created` event, in one transaction conditional on the
+    /// organization being as read ([`StoreError::NotFound`] if there is none).
+    /// Returns the record as written.
     pub async fn create_key(
         &self,
         record: &KeyRecord,
         hash: &KeyHash,
         draft: &Draft,
-    ) -> Result<(), StoreError> {
+    ) -> Result<KeyRecord, StoreError> {
+        let org_id = &record.organization_id;
         let event = draft.event(
-            &record.organization_id,
+            org_id,
             Action::ApiKeyCreated,
             Target::new(TargetType::ApiKey, &record.key_id),
             details([
@@ -216,17 +367,29 @@ impl Store {
                 ),
             ]),
         );
-        let writes = vec![
-            self.organization_must_exist(&record.organization_id)?,
-            self.put_new(lookup_item(record, hash))?,
-            self.put_new(listing_item(record, hash))?,
-            self.record(&event)?,
-        ];
-        match self.transact(writes).await? {
-            None => Ok(()),
-            Some(0) => Err(StoreError::NotFound),
-            Some(_) => Err(StoreError::Conflict),
+        for _ in 0..ATTEMPTS {
+            let (org, version) = self
+                .read_organization(org_id)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            let record = KeyRecord {
+                terms: org.terms(),
+                ..record.clone()
+            };
+            let writes = vec![
+                self.organization_gains_child(org_id, version)?,
+                self.put_new(lookup_item(&record, hash))?,
+                self.put_new(listing_item(&record, hash))?,
+                self.record(&event)?,
+            ];
+            match self.transact(writes).await? {
+                None => return Ok(record),
+                // The organization changed (or went) since it was read.
+                Some(0) => continue,
+                Some(_) => return Err(StoreError::Conflict),
+            }
         }
+        Err(StoreError::Conflict)
     }
 
     /// The organization's keys, oldest first, read consistently.
@@ -289,9 +452,11 @@ impl Store {
     }
 
     /// Replaces `old` with `successor` in one transaction: both items of the
-    /// successor are written, both items of `old` get `old_expires_at` and
-    /// `rolledTo`, and `api_key.rolled` is recorded. A key can be rolled once:
-    /// a second roll, concurrent or not, is a [`StoreError::Conflict`].
+    /// successor are written with the organization's terms, both items of
+    /// `old` get `old_expires_at` and `rolledTo`, and `api_key.rolled` is
+    /// recorded. A key can be rolled once, and only while enabled: a second
+    /// roll, concurrent or not, or a roll of a disabled key is a
+    /// [`StoreError::Conflict`].
     pub async fn roll_key(
         &self,
         old: &KeyRecord,
@@ -300,9 +465,10 @@ impl Store {
         successor: &KeyRecord,
         successor_hash: &KeyHash,
         draft: &Draft,
-    ) -> Result<(), StoreError> {
+    ) -> Result<KeyRecord, StoreError> {
+        let org_id = &old.organization_id;
         let event = draft.event(
-            &old.organization_id,
+            org_id,
             Action::ApiKeyRolled,
             Target::new(TargetType::ApiKey, &old.key_id),
             details([
@@ -313,33 +479,171 @@ impl Store {
                 ),
             ]),
         );
-        let retire = |address: Item| -> Result<TransactWriteItem, StoreError> {
-            let update = Update::builder()
-                .table_name(self.table())
-                .set_key(Some(address))
-                .update_expression("SET #exp = :exp, #ttl = :ttl, #rolled = :rolled")
-                .condition_expression("attribute_exists(PK) AND attribute_not_exists(#rolled)")
-                .expression_attribute_names("#exp", EXPIRES_AT)
-                .expression_attribute_names("#ttl", TTL)
-                .expression_attribute_names("#rolled", ROLLED_TO)
-                .expression_attribute_values(":exp", time(old_expires_at))
-                .expression_attribute_values(":ttl", ttl(old_expires_at))
-                .expression_attribute_values(":rolled", s(&successor.key_id))
-                .build()
-                .map_err(StoreError::from_build)?;
-            Ok(TransactWriteItem::builder().update(update).build())
+        let retirement = Item::from([
+            (EXPIRES_AT.to_owned(), time(old_expires_at)),
+            (TTL.to_owned(), ttl(old_expires_at)),
+            (ROLLED_TO.to_owned(), s(&successor.key_id)),
+        ]);
+        let retire = |address: Item| {
+            update_write(
+                self,
+                address,
+                &retirement,
+                &[],
+                "attribute_exists(PK) AND attribute_not_exists(#rolled) \
+                 AND (attribute_not_exists(#enabled) OR #enabled = :true)",
+            )
         };
+        for _ in 0..ATTEMPTS {
+            let (org, version) = self
+                .read_organization(org_id)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            let successor = KeyRecord {
+                terms: org.terms(),
+                ..successor.clone()
+            };
+            let writes = vec![
+                self.organization_gains_child(org_id, version)?,
+                retire(listing_address(org_id, &old.key_id))?,
+                retire(lookup_address(old_hash))?,
+                self.put_new(lookup_item(&successor, successor_hash))?,
+                self.put_new(listing_item(&successor, successor_hash))?,
+                self.record(&event)?,
+            ];
+            match self.transact(writes).await? {
+                None => return Ok(successor),
+                Some(0) => continue,
+                Some(_) => return Err(StoreError::Conflict),
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+
+    /// Makes `patch` to both copies of the key `old` (as read, with its
+    /// `hash`) and records `api_key.updated`, in one transaction. Only the
+    /// patched attributes are written, so concurrent changes of other fields
+    /// both hold. [`StoreError::NotFound`] if the key went meanwhile;
+    /// [`StoreError::Conflict`] if the patch changes the expiry of a key that
+    /// was rolled meanwhile. Returns `old` with the patch applied.
+    pub async fn update_key(
+        &self,
+        old: &KeyRecord,
+        hash: &KeyHash,
+        patch: &KeyPatch,
+        draft: &Draft,
+    ) -> Result<KeyRecord, StoreError> {
+        let (set, remove) = patch.writes();
+        if set.is_empty() && remove.is_empty() {
+            return Ok(old.clone());
+        }
+        let condition = if patch.expires_at.is_some() {
+            "attribute_exists(PK) AND attribute_not_exists(#rolled)"
+        } else {
+            "attribute_exists(PK)"
+        };
+        let org_id = &old.organization_id;
+        let event = draft.event(
+            org_id,
+            Action::ApiKeyUpdated,
+            Target::new(TargetType::ApiKey, &old.key_id),
+            patch.event_details(),
+        );
         let writes = vec![
-            retire(listing_address(&old.organization_id, &old.key_id))?,
-            retire(lookup_address(old_hash))?,
-            self.put_new(lookup_item(successor, successor_hash))?,
-            self.put_new(listing_item(successor, successor_hash))?,
+            update_write(
+                self,
+                listing_address(org_id, &old.key_id),
+                &set,
+                &remove,
+                condition,
+            )?,
+            update_write(self, lookup_address(hash), &set, &remove, condition)?,
             self.record(&event)?,
         ];
         match self.transact(writes).await? {
-            None => Ok(()),
-            Some(_) => Err(StoreError::Conflict),
+            None => Ok(patch.apply(old)),
+            Some(_) => match self.get_key(org_id, &old.key_id).await? {
+                None => Err(StoreError::NotFound),
+                Some(_) => Err(StoreError::Conflict),
+            },
         }
+    }
+
+    /// Brings every key of the organization whose terms differ from `terms`
+    /// to them, both copies of a key in one transaction. A key deleted
+    /// meanwhile is left deleted.
+    pub(crate) async fn sync_key_terms(
+        &self,
+        org_id: &str,
+        terms: Terms,
+    ) -> Result<(), StoreError> {
+        let mut behind = Vec::new();
+        for item in self
+            .query_all(organizations::partition(org_id), LISTING_PREFIX)
+            .await?
+        {
+            if Terms::of_key_item(&item)? != terms {
+                behind.push((string(&item, KEY_ID)?, hash_from_item(&item)?));
+            }
+        }
+        let org_id = org_id.to_owned();
+        self.for_each(behind, move |store, (key_id, hash)| {
+            let org_id = org_id.clone();
+            async move {
+                let set = terms.attributes();
+                let condition = "attribute_exists(PK)";
+                let writes = vec![
+                    update_write(
+                        &store,
+                        listing_address(&org_id, &key_id),
+                        &set,
+                        &[],
+                        condition,
+                    )?,
+                    update_write(&store, lookup_address(&hash), &set, &[], condition)?,
+                ];
+                store.transact(writes).await.map(|_| ())
+            }
+        })
+        .await
+    }
+
+    /// Deletes every key of the organization, each with its `api_key.deleted`
+    /// event (a draft derived from `draft`); returns how many it deleted.
+    pub(crate) async fn delete_all_keys(
+        &self,
+        org_id: &str,
+        draft: &Draft,
+    ) -> Result<usize, StoreError> {
+        let mut keys = Vec::new();
+        for item in self
+            .query_all(organizations::partition(org_id), LISTING_PREFIX)
+            .await?
+        {
+            keys.push((string(&item, KEY_ID)?, hash_from_item(&item)?));
+        }
+        let count = keys.len();
+        let (org_id, draft) = (org_id.to_owned(), draft.clone());
+        self.for_each(keys, move |store, (key_id, hash)| {
+            let event = draft.derived(&key_id).event(
+                &org_id,
+                Action::ApiKeyDeleted,
+                Target::new(TargetType::ApiKey, &key_id),
+                details([("reason", "organization deleted".into())]),
+            );
+            let org_id = org_id.clone();
+            async move {
+                let writes = vec![
+                    store.delete(listing_address(&org_id, &key_id), true)?,
+                    store.delete(lookup_address(&hash), false)?,
+                    store.record(&event)?,
+                ];
+                // Cancelled: deleted meanwhile by someone else.
+                store.transact(writes).await.map(|_| ())
+            }
+        })
+        .await?;
+        Ok(count)
     }
 
     /// The authorizer's lookup: one strongly consistent `GetItem` on the hash,
@@ -392,6 +696,8 @@ mod tests {
             expires_at: Some(now + chrono::Duration::days(1)),
             last_used_at: None,
             rolled_to: None,
+            enabled: false,
+            terms: Terms { suspended: true },
         }
     }
 

@@ -1,19 +1,79 @@
 //! Organizations: the tenants that own keys, schedules and conversations.
-//! Every item an organization owns lives in its partition `ORG#<orgId>`; the
-//! organization itself is the item with sort key `ORG`.
+//!
+//! | item                               | PK              | SK      |
+//! |------------------------------------|-----------------|---------|
+//! | the organization                   | `ORG#<orgId>`   | `ORG`   |
+//! | its entry in the directory         | `ORGANIZATIONS` | `<orgId>` |
+//!
+//! Every item an organization owns lives in its partition `ORG#<orgId>`. The
+//! directory holds a copy of every organization, written in the same
+//! transaction, so admins list organizations in ID order with one Query
+//! instead of a scan (one partition: admin traffic is light).
+//!
+//! Each key carries its organization's [`Terms`] (today: suspended or not),
+//! so the authorizer's one read of the key knows them. A change of terms
+//! reaches every key *before* the organization item commits it: the
+//! organization's own item only says "suspended" once all its keys do, and a
+//! change cut short is finished by repeating it. Two counters on the
+//! organization item make that safe under concurrency: `revision` (bumped by
+//! every change of the organization) and `generation` (bumped by every key
+//! or schedule added to it). A new key copies the terms of the revision it
+//! read, conditional on that revision; the organization's commit is
+//! conditional on the generation it synced, so a key added meanwhile makes it
+//! sync again.
 
 use crate::audit::{Action, Draft, Target, TargetType, details};
 use crate::dynamo::attributes::{
-    CREATED_AT, Item, ORG_ID, UPDATED_AT, item_address, optional_string, required_time, s, string,
-    time,
+    CREATED_AT, CorruptItem, Item, ORG_ID, UPDATED_AT, item_address, n, optional_number,
+    optional_string, parsed, required_time, s, string, time,
 };
 use crate::dynamo::{Store, StoreError};
-use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::str::FromStr;
 
 const NAME: &str = "name";
 const PARENT_ID: &str = "parentId";
+const STATUS: &str = "status";
+const REVISION: &str = "revision";
+const GENERATION: &str = "generation";
 const SK: &str = "ORG";
+const DIRECTORY_PK: &str = "ORGANIZATIONS";
+/// The organization's status as each of its keys carries it.
+const KEY_ORG_STATUS: &str = "orgStatus";
+/// How often a change re-reads and retries when it meets a concurrent one.
+const ATTEMPTS: usize = 5;
+
+/// Whether an organization's keys may be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OrganizationStatus {
+    #[default]
+    Active,
+    /// Every key is refused by the authorizer; admin routes keep working.
+    Suspended,
+}
+
+impl OrganizationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrganizationStatus::Active => "active",
+            OrganizationStatus::Suspended => "suspended",
+        }
+    }
+}
+
+impl FromStr for OrganizationStatus {
+    type Err = ();
+    fn from_str(s: &str) -> Result<OrganizationStatus, ()> {
+        match s {
+            "active" => Ok(OrganizationStatus::Active),
+            "suspended" => Ok(OrganizationStatus::Suspended),
+            _ => Err(()),
+        }
+    }
+}
 
 /// An organization: the tenant that owns keys, schedules and conversations.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,8 +81,79 @@ pub struct Organization {
     pub organization_id: String,
     pub name: String,
     pub parent_id: Option<String>,
+    pub status: OrganizationStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Organization {
+    /// What each of its keys carries of it.
+    pub fn terms(&self) -> Terms {
+        Terms {
+            suspended: self.status == OrganizationStatus::Suspended,
+        }
+    }
+
+    /// Whether `other` says something different (times aside).
+    fn differs_from(&self, other: &Organization) -> bool {
+        (&self.name, &self.parent_id, self.status) != (&other.name, &other.parent_id, other.status)
+    }
+}
+
+/// What every key of an organization carries of it, so that the authorizer
+/// decides with one read of the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Terms {
+    pub suspended: bool,
+}
+
+impl Terms {
+    /// The attributes a key item stores these terms in.
+    pub(crate) fn attributes(self) -> Item {
+        let status = if self.suspended {
+            OrganizationStatus::Suspended
+        } else {
+            OrganizationStatus::Active
+        };
+        Item::from([(KEY_ORG_STATUS.to_owned(), s(status.as_str()))])
+    }
+
+    /// The terms a key item carries; a key written before terms existed
+    /// carries none and is of an active organization.
+    pub(crate) fn of_key_item(item: &Item) -> Result<Terms, CorruptItem> {
+        let status = match optional_string(item, KEY_ORG_STATUS)? {
+            None => OrganizationStatus::Active,
+            Some(text) => text
+                .parse()
+                .map_err(|_| CorruptItem(format!("unknown {KEY_ORG_STATUS}")))?,
+        };
+        Ok(Terms {
+            suspended: status == OrganizationStatus::Suspended,
+        })
+    }
+}
+
+/// The counters a conditional write on the organization item checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Version {
+    revision: i64,
+    generation: i64,
+}
+
+/// What [`Store::save_organization`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    Created,
+    Updated,
+    /// The organization already was as asked; nothing was recorded.
+    Unchanged,
+}
+
+/// What [`Store::delete_organization`] removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Deleted {
+    pub keys: usize,
+    pub schedules: usize,
 }
 
 /// The partition key of everything `org_id` owns.
@@ -34,94 +165,384 @@ fn address(org_id: &str) -> Item {
     item_address(partition(org_id), SK.to_owned())
 }
 
-fn from_item(item: &Item) -> Result<Organization, crate::dynamo::attributes::CorruptItem> {
+fn directory_address(org_id: &str) -> Item {
+    item_address(DIRECTORY_PK.to_owned(), org_id.to_owned())
+}
+
+fn from_item(item: &Item) -> Result<Organization, CorruptItem> {
     Ok(Organization {
         organization_id: string(item, ORG_ID)?,
         name: string(item, NAME)?,
         parent_id: optional_string(item, PARENT_ID)?,
+        status: match item.get(STATUS) {
+            None => OrganizationStatus::Active,
+            Some(_) => parsed(item, STATUS)?,
+        },
         created_at: required_time(item, CREATED_AT)?,
         updated_at: required_time(item, UPDATED_AT)?,
     })
 }
 
+fn version_of(item: &Item) -> Result<Version, CorruptItem> {
+    Ok(Version {
+        revision: optional_number(item, REVISION)?.unwrap_or(0),
+        generation: optional_number(item, GENERATION)?.unwrap_or(0),
+    })
+}
+
+fn attributes(org: &Organization) -> Item {
+    let mut item = Item::from([
+        (ORG_ID.to_owned(), s(&org.organization_id)),
+        (NAME.to_owned(), s(&org.name)),
+        (STATUS.to_owned(), s(org.status.as_str())),
+        (CREATED_AT.to_owned(), time(org.created_at)),
+        (UPDATED_AT.to_owned(), time(org.updated_at)),
+    ]);
+    if let Some(parent) = &org.parent_id {
+        item.insert(PARENT_ID.to_owned(), s(parent));
+    }
+    item
+}
+
+/// Adds to `conditions` that a counter still has the value read (a counter
+/// never written reads as zero).
+fn counter_is(
+    conditions: &mut Vec<String>,
+    values: &mut Item,
+    name: &str,
+    placeholder: &str,
+    value: i64,
+) {
+    if value == 0 {
+        conditions.push(format!("attribute_not_exists({name})"));
+    } else {
+        conditions.push(format!("{name} = {placeholder}"));
+        values.insert(placeholder.to_owned(), n(value));
+    }
+}
+
+/// The attribute names a version condition or a counter update uses.
+fn counter_names() -> std::collections::HashMap<String, String> {
+    std::collections::HashMap::from([
+        ("#revision".to_owned(), REVISION.to_owned()),
+        ("#generation".to_owned(), GENERATION.to_owned()),
+    ])
+}
+
+/// A condition (and its values) that the organization item still has
+/// `version`; its names are [`counter_names`].
+fn version_condition(version: Version) -> (String, Item) {
+    let (mut conditions, mut values) = (vec!["attribute_exists(PK)".to_owned()], Item::new());
+    counter_is(
+        &mut conditions,
+        &mut values,
+        "#revision",
+        ":revision",
+        version.revision,
+    );
+    counter_is(
+        &mut conditions,
+        &mut values,
+        "#generation",
+        ":generation",
+        version.generation,
+    );
+    (conditions.join(" AND "), values)
+}
+
 impl Store {
-    /// Creates or updates an organization and records `organization.created`
-    /// or `organization.updated`, in one transaction; `true` when it was
-    /// created. `createdAt` survives updates. The write is conditional on what
-    /// was read, so a concurrent create or update makes it read again.
-    pub async fn put_organization(
+    pub async fn get_organization(&self, org_id: &str) -> Result<Option<Organization>, StoreError> {
+        Ok(self.read_organization(org_id).await?.map(|(org, _)| org))
+    }
+
+    /// The organization and the version a conditional write on it checks.
+    pub(crate) async fn read_organization(
         &self,
         org_id: &str,
-        name: &str,
-        parent_id: Option<&str>,
+    ) -> Result<Option<(Organization, Version)>, StoreError> {
+        let Some(item) = self.get(address(org_id)).await? else {
+            return Ok(None);
+        };
+        Ok(Some((from_item(&item)?, version_of(&item)?)))
+    }
+
+    /// Creates or changes an organization: `change` gets what is stored (if
+    /// anything) and returns what should be. Its keys are brought to the new
+    /// terms first, then the organization item, its directory entry and the
+    /// event (`organization.created`, `.suspended`, `.resumed` or `.updated`)
+    /// commit in one transaction, conditional on nothing having changed since
+    /// the read (otherwise it reads and tries again). `createdAt` survives
+    /// changes. A call that changes nothing records nothing, but still brings
+    /// any key a cut-short change left behind to the organization's terms.
+    pub async fn save_organization<E: From<StoreError>>(
+        &self,
+        org_id: &str,
         draft: &Draft,
-    ) -> Result<(Organization, bool), StoreError> {
+        mut change: impl FnMut(Option<&Organization>) -> Result<Organization, E>,
+    ) -> Result<(Organization, Saved), E> {
         let now = draft.occurred_at;
-        for _ in 0..3 {
-            let existing = self.get_organization(org_id).await?;
-            let (action, created_at) = match &existing {
-                None => (Action::OrganizationCreated, now),
-                Some(old) => (Action::OrganizationUpdated, old.created_at),
+        for _ in 0..ATTEMPTS {
+            let existing = self.read_organization(org_id).await?;
+            let mut wanted = change(existing.as_ref().map(|(org, _)| org))?;
+            wanted.organization_id = org_id.to_owned();
+            let (action, version) = match &existing {
+                None => {
+                    (wanted.created_at, wanted.updated_at) = (now, now);
+                    (Action::OrganizationCreated, None)
+                }
+                Some((old, version)) => {
+                    wanted.created_at = old.created_at;
+                    wanted.updated_at = old.updated_at;
+                    self.sync_key_terms(org_id, wanted.terms()).await?;
+                    if !wanted.differs_from(old) {
+                        return Ok((wanted, Saved::Unchanged));
+                    }
+                    wanted.updated_at = now;
+                    let action = match (old.status, wanted.status) {
+                        (OrganizationStatus::Active, OrganizationStatus::Suspended) => {
+                            Action::OrganizationSuspended
+                        }
+                        (OrganizationStatus::Suspended, OrganizationStatus::Active) => {
+                            Action::OrganizationResumed
+                        }
+                        _ => Action::OrganizationUpdated,
+                    };
+                    (action, Some(*version))
+                }
             };
-            let set =
-                "SET #name = :name, #orgId = :orgId, #updatedAt = :now, #createdAt = :created";
-            let mut update = Update::builder()
-                .table_name(self.table())
-                .set_key(Some(address(org_id)))
-                .expression_attribute_names("#name", NAME)
-                .expression_attribute_names("#orgId", ORG_ID)
-                .expression_attribute_names("#updatedAt", UPDATED_AT)
-                .expression_attribute_names("#createdAt", CREATED_AT)
-                .expression_attribute_names("#parentId", PARENT_ID)
-                .expression_attribute_values(":name", s(name))
-                .expression_attribute_values(":orgId", s(org_id))
-                .expression_attribute_values(":now", time(now))
-                .expression_attribute_values(":created", time(created_at));
-            update = match parent_id {
-                Some(parent) => update
-                    .update_expression(format!("{set}, #parentId = :parent"))
-                    .expression_attribute_values(":parent", s(parent)),
-                None => update.update_expression(format!("{set} REMOVE #parentId")),
-            };
-            update = match &existing {
-                None => update.condition_expression("attribute_not_exists(PK)"),
-                Some(_) => update.condition_expression("#createdAt = :created"),
-            };
-            let update = update.build().map_err(StoreError::from_build)?;
             let event = draft.event(
                 org_id,
                 action,
                 Target::new(TargetType::Organization, org_id),
-                details([("name", name.into()), ("parentId", parent_id.into())]),
+                details([
+                    ("name", wanted.name.clone().into()),
+                    ("parentId", wanted.parent_id.clone().into()),
+                    ("status", wanted.status.as_str().into()),
+                ]),
             );
             let writes = vec![
-                TransactWriteItem::builder().update(update).build(),
+                self.organization_write(&wanted, version)?,
+                self.directory_put(&wanted)?,
                 self.record(&event)?,
             ];
             if self.transact(writes).await?.is_none() {
-                let organization = Organization {
-                    organization_id: org_id.to_owned(),
-                    name: name.to_owned(),
-                    parent_id: parent_id.map(str::to_owned),
-                    created_at,
-                    updated_at: now,
+                let saved = match existing {
+                    None => Saved::Created,
+                    Some(_) => Saved::Updated,
                 };
-                return Ok((organization, existing.is_none()));
+                return Ok((wanted, saved));
+            }
+        }
+        Err(StoreError::Conflict.into())
+    }
+
+    /// Writes `org` (all of it), bumping its revision: a new item when
+    /// `version` is `None`, else conditional on `version`.
+    fn organization_write(
+        &self,
+        org: &Organization,
+        version: Option<Version>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let (condition, mut values) = match version {
+            None => ("attribute_not_exists(PK)".to_owned(), Item::new()),
+            Some(version) => version_condition(version),
+        };
+        values.insert(":one".to_owned(), n(1));
+        let mut names = counter_names();
+        if version.is_none() {
+            names.remove("#generation");
+        }
+        let mut sets = Vec::new();
+        for (i, (name, value)) in attributes(org).into_iter().enumerate() {
+            sets.push(format!("#a{i} = :a{i}"));
+            names.insert(format!("#a{i}"), name);
+            values.insert(format!(":a{i}"), value);
+        }
+        let mut expression = format!("SET {} ADD #revision :one", sets.join(", "));
+        if org.parent_id.is_none() {
+            names.insert("#parentId".to_owned(), PARENT_ID.to_owned());
+            expression.push_str(" REMOVE #parentId");
+        }
+        let update = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(address(&org.organization_id)))
+            .update_expression(expression)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(StoreError::from_build)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    fn directory_put(&self, org: &Organization) -> Result<TransactWriteItem, StoreError> {
+        let mut item = attributes(org);
+        item.extend(directory_address(&org.organization_id));
+        let put = Put::builder()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .build()
+            .map_err(StoreError::from_build)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// The write, for a transaction that adds a key or a schedule to the
+    /// organization, that holds only while the organization is as read at
+    /// `version` and bumps its generation.
+    pub(crate) fn organization_gains_child(
+        &self,
+        org_id: &str,
+        version: Version,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let (condition, values) = version_condition(version);
+        let update = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(address(org_id)))
+            .update_expression("ADD #generation :one")
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(counter_names()))
+            .set_expression_attribute_values(Some(
+                values
+                    .into_iter()
+                    .chain([(":one".to_owned(), n(1))])
+                    .collect(),
+            ))
+            .build()
+            .map_err(StoreError::from_build)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// One page of organizations in ID order, at most `limit`, resuming after
+    /// the organization ID `after`; with the ID to resume after when more may
+    /// follow.
+    pub async fn list_organizations(
+        &self,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<(Vec<Organization>, Option<String>), StoreError> {
+        let query = || {
+            self.client()
+                .query()
+                .table_name(self.table())
+                .consistent_read(true)
+                .key_condition_expression("PK = :pk")
+                .expression_attribute_values(":pk", s(DIRECTORY_PK))
+        };
+        let after = after.map(directory_address);
+        self.query_page(query, false, limit, after, from_item).await
+    }
+
+    /// Deletes an organization: suspends it (recording
+    /// `organization.suspended`) unless it already is, so that a delete cut
+    /// short leaves an organization none of whose keys work; deletes its keys
+    /// and schedules, each with its own event; then deletes the organization
+    /// and its directory entry and records `organization.deleted`, in one
+    /// transaction conditional on no key or schedule having been added
+    /// meanwhile (otherwise it goes round again). Repeating a delete that was
+    /// cut short finishes it. Conversations, idempotency records and audit
+    /// events stay until their TTL.
+    pub async fn delete_organization(
+        &self,
+        org_id: &str,
+        draft: &Draft,
+    ) -> Result<Deleted, StoreError> {
+        let mut deleted = Deleted::default();
+        for _ in 0..ATTEMPTS {
+            let (org, version) = self
+                .read_organization(org_id)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            if org.status == OrganizationStatus::Active {
+                let suspend = draft.derived("suspend");
+                self.save_organization(org_id, &suspend, |_| {
+                    Ok::<_, StoreError>(Organization {
+                        status: OrganizationStatus::Suspended,
+                        ..org.clone()
+                    })
+                })
+                .await?;
+                continue;
+            }
+            deleted.keys += self.delete_all_keys(org_id, draft).await?;
+            deleted.schedules += self.delete_all_schedules(org_id, draft).await?;
+            let event = draft.event(
+                org_id,
+                Action::OrganizationDeleted,
+                Target::new(TargetType::Organization, org_id),
+                details([
+                    ("name", org.name.clone().into()),
+                    ("keysDeleted", deleted.keys.into()),
+                    ("schedulesDeleted", deleted.schedules.into()),
+                ]),
+            );
+            let (condition, values) = version_condition(version);
+            let delete = Delete::builder()
+                .table_name(self.table())
+                .set_key(Some(address(org_id)))
+                .condition_expression(condition)
+                .set_expression_attribute_names(Some(counter_names()))
+                .set_expression_attribute_values((!values.is_empty()).then_some(values))
+                .build()
+                .map_err(StoreError::from_build)?;
+            let writes = vec![
+                TransactWriteItem::builder().delete(delete).build(),
+                self.delete(directory_address(org_id), false)?,
+                self.record(&event)?,
+            ];
+            if self.transact(writes).await?.is_none() {
+                return Ok(deleted);
             }
         }
         Err(StoreError::Conflict)
     }
+}
 
-    pub async fn get_organization(&self, org_id: &str) -> Result<Option<Organization>, StoreError> {
-        let item = self.get(address(org_id)).await?;
-        Ok(item.as_ref().map(from_item).transpose()?)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org() -> Organization {
+        let now = crate::wire_time::parse("2026-01-02T03:04:05.678Z").unwrap();
+        Organization {
+            organization_id: "acme".into(),
+            name: "Acme".into(),
+            parent_id: Some("group".into()),
+            status: OrganizationStatus::Suspended,
+            created_at: now,
+            updated_at: now,
+        }
     }
 
-    /// A transaction write that holds only while the organization exists.
-    pub(crate) fn organization_must_exist(
-        &self,
-        org_id: &str,
-    ) -> Result<TransactWriteItem, StoreError> {
-        self.must_exist(address(org_id))
+    #[test]
+    fn organizations_round_trip_and_an_item_without_status_is_active() {
+        let org = org();
+        let mut item = attributes(&org);
+        assert_eq!(from_item(&item).unwrap(), org);
+        item.remove(STATUS);
+        assert_eq!(from_item(&item).unwrap().status, OrganizationStatus::Active);
+    }
+
+    #[test]
+    fn terms_round_trip_on_key_items_and_a_key_without_them_is_of_an_active_organization() {
+        for suspended in [false, true] {
+            let terms = Terms { suspended };
+            assert_eq!(Terms::of_key_item(&terms.attributes()).unwrap(), terms);
+        }
+        assert_eq!(Terms::of_key_item(&Item::new()).unwrap(), Terms::default());
+        let bad = Item::from([(KEY_ORG_STATUS.to_owned(), s("closed"))]);
+        assert!(Terms::of_key_item(&bad).is_err());
+    }
+
+    #[test]
+    fn a_version_never_written_is_checked_as_absent() {
+        let (condition, values) = version_condition(Version {
+            revision: 0,
+            generation: 3,
+        });
+        assert_eq!(
+            condition,
+            "attribute_exists(PK) AND attribute_not_exists(#revision) AND #generation = :generation"
+        );
+        assert_eq!(values.len(), 1);
     }
 }

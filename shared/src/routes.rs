@@ -71,13 +71,19 @@ macro_rules! routes {
 }
 
 routes! {
+    ListOrganizations "listOrganizations": "GET" "/v1/admin/organizations" => Keygen, Access::Admin;
     PutOrganization "putOrganization": "PUT" "/v1/admin/organizations/{orgId}" => Keygen, Access::Admin;
     GetOrganization "getOrganization": "GET" "/v1/admin/organizations/{orgId}" => Keygen, Access::Admin;
+    UpdateOrganization "updateOrganization": "PATCH" "/v1/admin/organizations/{orgId}" => Keygen, Access::Admin;
+    DeleteOrganization "deleteOrganization": "DELETE" "/v1/admin/organizations/{orgId}" => Keygen, Access::Admin;
     CreateApiKey "createApiKey": "POST" "/v1/admin/organizations/{orgId}/api-keys" => Keygen, Access::Admin;
     ListApiKeys "listApiKeys": "GET" "/v1/admin/organizations/{orgId}/api-keys" => Keygen, Access::Admin;
+    GetApiKey "getApiKey": "GET" "/v1/admin/organizations/{orgId}/api-keys/{keyId}" => Keygen, Access::Admin;
+    UpdateApiKey "updateApiKey": "PATCH" "/v1/admin/organizations/{orgId}/api-keys/{keyId}" => Keygen, Access::Admin;
     DeleteApiKey "deleteApiKey": "DELETE" "/v1/admin/organizations/{orgId}/api-keys/{keyId}" => Keygen, Access::Admin;
     RollApiKey "rollApiKey": "POST" "/v1/admin/organizations/{orgId}/api-keys/{keyId}/roll" => Keygen, Access::Admin;
     ListAuditEvents "listAuditEvents": "GET" "/v1/admin/organizations/{orgId}/audit-events" => Keygen, Access::Admin;
+    ListOrganizationSchedules "listOrganizationSchedules": "GET" "/v1/admin/organizations/{orgId}/schedules" => Schedules, Access::Admin;
     PutSchedule "putSchedule": "PUT" "/v1/admin/organizations/{orgId}/schedules/{scheduleId}" => Schedules, Access::Admin;
     DeleteSchedule "deleteSchedule": "DELETE" "/v1/admin/organizations/{orgId}/schedules/{scheduleId}" => Schedules, Access::Admin;
     ListSchedules "listSchedules": "GET" "/v1/schedules" => Schedules, Access::Key(Scope::SchedulesRead);

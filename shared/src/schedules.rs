@@ -136,7 +136,8 @@ fn from_item(item: &Item) -> Result<Schedule, CorruptItem> {
 impl Store {
     /// Creates or replaces a schedule, keeping `createdAt`, and records
     /// `schedule.created` or `schedule.updated`, in one transaction that also
-    /// checks the organization exists ([`StoreError::NotFound`] otherwise).
+    /// checks the organization is as read ([`StoreError::NotFound`] if there
+    /// is none) and counts the schedule in its generation.
     /// `true` when created. A concurrent write makes it read again.
     pub async fn put_schedule(
         &self,
@@ -145,6 +146,10 @@ impl Store {
     ) -> Result<(Schedule, bool), StoreError> {
         let (org_id, schedule_id) = (&schedule.organization_id, &schedule.schedule_id);
         for _ in 0..3 {
+            let (_, version) = self
+                .read_organization(org_id)
+                .await?
+                .ok_or(StoreError::NotFound)?;
             let existing = self.get_schedule(org_id, schedule_id).await?;
             let mut saved = schedule.clone();
             let action = match &existing {
@@ -190,12 +195,12 @@ impl Store {
             );
             let writes = vec![
                 TransactWriteItem::builder().update(update).build(),
-                self.organization_must_exist(org_id)?,
+                self.organization_gains_child(org_id, version)?,
                 self.record(&event)?,
             ];
             match self.transact(writes).await? {
                 None => return Ok((saved, existing.is_none())),
-                Some(1) => return Err(StoreError::NotFound),
+                // The schedule or the organization changed since it was read.
                 Some(_) => continue,
             }
         }
@@ -233,6 +238,40 @@ impl Store {
             None => Ok(()),
             Some(_) => Err(StoreError::NotFound),
         }
+    }
+
+    /// Deletes every schedule of the organization, each with its
+    /// `schedule.deleted` event (a draft derived from `draft`); returns how
+    /// many it deleted.
+    pub(crate) async fn delete_all_schedules(
+        &self,
+        org_id: &str,
+        draft: &Draft,
+    ) -> Result<usize, StoreError> {
+        let items = self
+            .query_all(organizations::partition(org_id), SK_PREFIX)
+            .await?;
+        let ids = items
+            .iter()
+            .map(|item| string(item, SCHEDULE_ID))
+            .collect::<Result<Vec<_>, _>>()?;
+        let count = ids.len();
+        let (org_id, draft) = (org_id.to_owned(), draft.clone());
+        self.for_each(ids, move |store, schedule_id| {
+            let event = draft.derived(&schedule_id).event(
+                &org_id,
+                Action::ScheduleDeleted,
+                Target::new(TargetType::Schedule, &schedule_id),
+                details([("reason", "organization deleted".into())]),
+            );
+            let address = address(&org_id, &schedule_id);
+            async move {
+                let writes = vec![store.delete(address, false)?, store.record(&event)?];
+                store.transact(writes).await.map(|_| ())
+            }
+        })
+        .await?;
+        Ok(count)
     }
 
     /// One page of an organization's schedules in ID order, at most `limit`,

@@ -275,8 +275,19 @@ pub fn seed_draft() -> orgkeys_shared::audit::Draft {
 /// Puts an organization in the table (the keygen tests create theirs through
 /// the handler; everyone else only needs one to exist).
 pub async fn seed_org(store: &Store, org_id: &str) {
+    use orgkeys_shared::organizations::{Organization, OrganizationStatus};
+    let now = chrono::Utc::now();
     store
-        .put_organization(org_id, org_id, None, &seed_draft())
+        .save_organization(org_id, &seed_draft(), |_| {
+            Ok::<_, orgkeys_shared::StoreError>(Organization {
+                organization_id: org_id.into(),
+                name: org_id.into(),
+                parent_id: None,
+                status: OrganizationStatus::Active,
+                created_at: now,
+                updated_at: now,
+            })
+        })
         .await
         .expect("seed organization");
 }
@@ -300,6 +311,8 @@ pub async fn seed_fixture_key(store: &Store) {
         expires_at: None,
         last_used_at: None,
         rolled_to: None,
+        enabled: true,
+        terms: Default::default(),
     };
     store
         .create_key(&record, &KeyHash::of(&key), &seed_draft())

@@ -488,10 +488,10 @@ async fn bad_input_gets_a_problem_and_writes_nothing() {
         .await
         .problem(413);
 
-    // Only the organization made at the start and its organization.created
-    // event exist: nothing above wrote, not even an event.
+    // Only the organization made at the start, its directory entry and its
+    // organization.created event exist: nothing above wrote, not even an event.
     let table = dump_table(&store).await;
-    assert_eq!(table.lines().count(), 2, "unexpected writes:\n{table}");
+    assert_eq!(table.lines().count(), 3, "unexpected writes:\n{table}");
     assert_eq!(table.matches("AUDIT_EVENT").count(), 1, "{table}");
 }
 

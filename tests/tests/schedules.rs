@@ -326,7 +326,7 @@ async fn schedule_text_with_control_or_bidi_characters_is_refused() {
     let table = orgkeys_tests::dump_table(&store).await;
     assert_eq!(
         table.lines().count(),
-        2,
-        "only the organization and its event:\n{table}"
+        3,
+        "only the organization, its directory entry and its event:\n{table}"
     );
 }

@@ -1,6 +1,7 @@
 //! Validates organization API keys for API Gateway, cheapest check first:
 //! format and checksum (no I/O) → in-memory cache → one strongly consistent
-//! `GetItem` on the key's hash → expiry. One binary serves three event shapes:
+//! `GetItem` on the key's hash → expiry, enabled, organization not suspended
+//! (all on the item read). One binary serves three event shapes:
 //! HTTP API payload 2.0 (simple responses), REST `TOKEN` and REST `REQUEST`
 //! (IAM policy responses). When the store cannot be read it returns an error,
 //! which API Gateway turns into a 500: it never allows on doubt.
@@ -63,6 +64,10 @@ pub enum DenyReason {
     Unknown,
     /// Past its expiry (a rolled key past its grace period included).
     Expired,
+    /// Disabled by an administrator.
+    Disabled,
+    /// Its organization is suspended.
+    Suspended,
 }
 
 impl DenyReason {
@@ -72,6 +77,8 @@ impl DenyReason {
             DenyReason::Malformed => "malformed",
             DenyReason::Unknown => "unknown",
             DenyReason::Expired => "expired",
+            DenyReason::Disabled => "disabled",
+            DenyReason::Suspended => "suspended",
         }
     }
 }
@@ -199,6 +206,12 @@ impl Authorizer {
         // Checked on every hit too: an expiry inside the cache window still counts.
         if record.is_expired(now) {
             return (Ok(Decision::Deny(DenyReason::Expired)), trace);
+        }
+        if !record.enabled {
+            return (Ok(Decision::Deny(DenyReason::Disabled)), trace);
+        }
+        if record.terms.suspended {
+            return (Ok(Decision::Deny(DenyReason::Suspended)), trace);
         }
         self.record_use(&hash, &record, now).await;
         let allowed = OrganizationKey {

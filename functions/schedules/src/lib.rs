@@ -45,7 +45,21 @@ async fn route(
             let draft = audit_draft(request, &caller, now)?;
             delete_schedule(store, &org_id, &schedule_id, &draft).await
         }
-        (Operation::ListSchedules, Caller::Key(key)) => list_schedules(store, request, key).await,
+        (Operation::ListOrganizationSchedules, Caller::Admin(_)) => {
+            let org_id = path_param(request, "orgId");
+            if !is_valid_id(&org_id) {
+                return Err(Problem::validation(vec![FieldError::parameter(
+                    "orgId", ID_RULE,
+                )]));
+            }
+            if store.get_organization(&org_id).await?.is_none() {
+                return Err(Problem::not_found("no organization with this ID"));
+            }
+            list_schedules(store, request, &org_id).await
+        }
+        (Operation::ListSchedules, Caller::Key(key)) => {
+            list_schedules(store, request, &key.organization_id).await
+        }
         (Operation::GetSchedule, Caller::Key(key)) => get_schedule(store, request, key).await,
         _ => Err(Problem::not_found(format!("no route {}", route.key))),
     }
@@ -261,10 +275,13 @@ struct SchedulePage {
     next_cursor: Option<String>,
 }
 
+/// An organization's schedules, a page at a time: the public route for the
+/// calling key's organization and the admin route for any organization
+/// answer the same list.
 async fn list_schedules(
     store: &Store,
     request: &Request,
-    caller: &OrganizationKey,
+    org_id: &str,
 ) -> Result<Response<Body>, Problem> {
     let query = request.query_string_parameters();
     let mut errors = Vec::new();
@@ -290,17 +307,12 @@ async fn list_schedules(
         filter.status.map_or("", ScheduleStatus::as_str),
         filter.channel.map_or("", Channel::as_str)
     );
-    let page = Page::of(request, &caller.organization_id, filters, &mut errors);
+    let page = Page::of(request, org_id, filters, &mut errors);
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
     let (schedules, next) = store
-        .list_schedules(
-            &caller.organization_id,
-            &filter,
-            page.limit,
-            page.after.as_deref(),
-        )
+        .list_schedules(org_id, &filter, page.limit, page.after.as_deref())
         .await?;
     let body = SchedulePage {
         items: schedules.into_iter().map(ScheduleView::from).collect(),

@@ -115,3 +115,22 @@ pub fn string_map<K: Ord + From<String>>(
         _ => Err(CorruptItem(format!("missing {name}"))),
     }
 }
+
+pub fn optional_bool(item: &Item, name: &str) -> Result<Option<bool>, CorruptItem> {
+    match item.get(name) {
+        None | Some(AttributeValue::Null(_)) => Ok(None),
+        Some(AttributeValue::Bool(value)) => Ok(Some(*value)),
+        Some(_) => Err(CorruptItem(format!("{name} is not a boolean"))),
+    }
+}
+
+pub fn optional_number(item: &Item, name: &str) -> Result<Option<i64>, CorruptItem> {
+    match item.get(name) {
+        None | Some(AttributeValue::Null(_)) => Ok(None),
+        Some(AttributeValue::N(text)) => text
+            .parse()
+            .map(Some)
+            .map_err(|_| CorruptItem(format!("{name} is not an integer"))),
+        Some(_) => Err(CorruptItem(format!("{name} is not a number"))),
+    }
+}

@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use std::fmt;
 
 /// Why a store call did not do what was asked.
@@ -214,17 +214,6 @@ impl Store {
         Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
-    /// A transaction check that `key` exists.
-    pub(crate) fn must_exist(&self, key: Item) -> Result<TransactWriteItem, StoreError> {
-        let check = ConditionCheck::builder()
-            .table_name(&self.table)
-            .set_key(Some(key))
-            .condition_expression("attribute_exists(PK)")
-            .build()
-            .map_err(StoreError::from_build)?;
-        Ok(TransactWriteItem::builder().condition_check(check).build())
-    }
-
     /// Runs a transaction. `Ok(None)` when it committed; `Ok(Some(i))` when it
     /// was cancelled because the condition of write `i` failed.
     pub(crate) async fn transact(
@@ -254,6 +243,53 @@ impl Store {
         }
         Err(StoreError::from_sdk(err))
     }
+}
+
+/// How many per-item writes a bulk change (an organization's keys synced or
+/// deleted) keeps in flight: enough to finish large organizations quickly,
+/// few enough not to throttle a table.
+const BULK_CONCURRENCY: usize = 8;
+
+impl Store {
+    /// Runs `write` for every item of `items`, a bounded number at a time;
+    /// the first error is returned once the writes in flight have finished.
+    pub(crate) async fn for_each<T, F, Fut>(
+        &self,
+        items: Vec<T>,
+        write: F,
+    ) -> Result<(), StoreError>
+    where
+        T: Send + 'static,
+        F: Fn(Store, T) -> Fut,
+        Fut: std::future::Future<Output = Result<(), StoreError>> + Send + 'static,
+    {
+        let mut calls = tokio::task::JoinSet::new();
+        let mut first_error = None;
+        for item in items {
+            if calls.len() >= BULK_CONCURRENCY
+                && let Some(Err(err)) = join_one(&mut calls).await
+            {
+                first_error.get_or_insert(err);
+            }
+            if first_error.is_some() {
+                break;
+            }
+            calls.spawn(write(self.clone(), item));
+        }
+        while let Some(result) = join_one(&mut calls).await {
+            if let Err(err) = result {
+                first_error.get_or_insert(err);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+async fn join_one(
+    calls: &mut tokio::task::JoinSet<Result<(), StoreError>>,
+) -> Option<Result<(), StoreError>> {
+    let joined = calls.join_next().await?;
+    Some(joined.unwrap_or_else(|err| Err(StoreError::Unavailable(format!("task failed: {err}")))))
 }
 
 /// `Ok(true)` when a conditional write happened, `Ok(false)` when its condition failed.

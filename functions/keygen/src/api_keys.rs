@@ -1,0 +1,435 @@
+//! The API key routes: create (the only answer that carries the key), list,
+//! read one, change (`PATCH`, a JSON merge patch: name, scopes, expiry,
+//! enabled), roll and delete.
+
+use crate::{BODY_LIMIT, DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS, MAX_NAME_CHARS};
+use chrono::{DateTime, Duration, Utc};
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Request, Response};
+use orgkeys_shared::audit::{Actor, Draft};
+use orgkeys_shared::edge::caller::Admin;
+use orgkeys_shared::edge::merge_patch::Field;
+use orgkeys_shared::edge::problem::{FieldError, Problem};
+use orgkeys_shared::edge::request::{json_body, json_response, no_content};
+use orgkeys_shared::key_format::ApiKey;
+use orgkeys_shared::key_hash::KeyHash;
+use orgkeys_shared::keys::{KeyPatch, KeyRecord, Scope};
+use orgkeys_shared::organizations::Terms;
+use orgkeys_shared::validation::{Violations, is_valid_id};
+use orgkeys_shared::wire_time::{self, format as timestamp};
+use orgkeys_shared::{Store, StoreError};
+use serde::{Deserialize, Serialize};
+
+/// Body of `POST .../api-keys`: everything optional.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateKeyInput {
+    name: Option<String>,
+    scopes: Option<Vec<String>>,
+    expires_at: Option<String>,
+}
+
+/// The one response that carries a plaintext key.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreatedKey<'a> {
+    key_id: &'a str,
+    organization_id: &'a str,
+    name: Option<&'a str>,
+    api_key: &'a str,
+    hint: &'a str,
+    scopes: &'a [Scope],
+    created_at: String,
+    created_by: Actor,
+    expires_at: Option<String>,
+    enabled: bool,
+}
+
+/// A key as listings show it: never the key, never its hash.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct KeyView {
+    key_id: String,
+    name: Option<String>,
+    hint: String,
+    scopes: Vec<Scope>,
+    created_at: String,
+    created_by: Actor,
+    expires_at: Option<String>,
+    last_used_at: Option<String>,
+    rolled_to: Option<String>,
+    enabled: bool,
+}
+
+impl From<KeyRecord> for KeyView {
+    fn from(record: KeyRecord) -> KeyView {
+        KeyView {
+            key_id: record.key_id,
+            name: record.name,
+            hint: record.hint,
+            scopes: record.scopes,
+            created_at: timestamp(record.created_at),
+            // Keys are created (and rolled) by administrators only.
+            created_by: Actor::admin(&record.created_by),
+            expires_at: record.expires_at.map(timestamp),
+            last_used_at: record.last_used_at.map(timestamp),
+            rolled_to: record.rolled_to,
+            enabled: record.enabled,
+        }
+    }
+}
+
+pub async fn create(
+    store: &Store,
+    request: &Request,
+    org_id: &str,
+    admin: &Admin,
+    draft: &Draft,
+) -> Result<Response<Body>, Problem> {
+    let now = draft.occurred_at;
+    let input: CreateKeyInput = json_body(request, BODY_LIMIT)?;
+    let valid = validate_key_input(&input, now).map_err(Problem::validation)?;
+    let (key, record) = new_key(KeyTemplate {
+        organization_id: org_id,
+        name: input.name.map(|name| name.trim().to_owned()),
+        scopes: valid.scopes,
+        expires_at: valid.expires_at,
+        created_by: &admin.principal,
+        now,
+    })?;
+    let hash = KeyHash::of(&key);
+    let record = store
+        .create_key(&record, &hash, draft)
+        .await
+        .map_err(|err| match err {
+            StoreError::NotFound => Problem::not_found("no organization with this ID"),
+            other => other.into(),
+        })?;
+    tracing::info!(org_id, key_id = %record.key_id, hash = %hash.short(), "api key created");
+    Ok(created_key_response(&key, &record))
+}
+
+fn validate_key_input(
+    input: &CreateKeyInput,
+    now: DateTime<Utc>,
+) -> Result<ValidKeyInput, Vec<FieldError>> {
+    let mut violations = Violations::new();
+    violations.text("/name", input.name.as_deref(), MAX_NAME_CHARS);
+    let scopes = match &input.scopes {
+        None => Some(Scope::ALL.to_vec()),
+        Some(requested) => parse_scopes(requested, &mut violations),
+    };
+    let expires_at = input
+        .expires_at
+        .as_deref()
+        .and_then(|text| parse_expiry(text, now, &mut violations));
+    violations.finish()?;
+    Ok(ValidKeyInput {
+        scopes: scopes.unwrap_or_default(),
+        expires_at,
+    })
+}
+
+/// Requested scopes, deduplicated and sorted; `None` (and a violation for
+/// each bad one) unless all are known and there is at least one.
+fn parse_scopes(requested: &[String], violations: &mut Violations) -> Option<Vec<Scope>> {
+    if requested.is_empty() {
+        violations.body("/scopes", "a key needs at least one scope");
+        return None;
+    }
+    let mut scopes = Vec::new();
+    let mut valid = true;
+    for (index, text) in requested.iter().enumerate() {
+        match text.parse::<Scope>() {
+            Ok(scope) if !scopes.contains(&scope) => scopes.push(scope),
+            Ok(_) => {}
+            Err(()) => {
+                valid = false;
+                violations.body(
+                    format!("/scopes/{index}"),
+                    "unknown scope; expected schedules:read, conversations:write or conversations:read",
+                );
+            }
+        }
+    }
+    scopes.sort();
+    valid.then_some(scopes)
+}
+
+/// A future RFC 3339 expiry, or `None` and a violation.
+fn parse_expiry(
+    text: &str,
+    now: DateTime<Utc>,
+    violations: &mut Violations,
+) -> Option<DateTime<Utc>> {
+    match wire_time::parse(text) {
+        Some(at) if at <= now => {
+            violations.body("/expiresAt", "must be in the future");
+            None
+        }
+        Some(at) => Some(at),
+        None => {
+            violations.body("/expiresAt", "must be an RFC 3339 date-time");
+            None
+        }
+    }
+}
+
+/// A [`CreateKeyInput`] that passed validation, defaults applied.
+struct ValidKeyInput {
+    scopes: Vec<Scope>,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+/// What a new key inherits: from the request, or from the key it replaces.
+struct KeyTemplate<'a> {
+    organization_id: &'a str,
+    name: Option<String>,
+    scopes: Vec<Scope>,
+    expires_at: Option<DateTime<Utc>>,
+    created_by: &'a str,
+    now: DateTime<Utc>,
+}
+
+fn new_key(template: KeyTemplate<'_>) -> Result<(ApiKey, KeyRecord), Problem> {
+    let key = ApiKey::generate()?;
+    let record = KeyRecord {
+        organization_id: template.organization_id.to_owned(),
+        key_id: orgkeys_shared::ids::random_id("key_")?,
+        name: template.name,
+        hint: key.hint(),
+        scopes: template.scopes,
+        created_at: template.now,
+        created_by: template.created_by.to_owned(),
+        expires_at: template.expires_at,
+        last_used_at: None,
+        rolled_to: None,
+        enabled: true,
+        // The store writes the organization's terms as it reads them.
+        terms: Terms::default(),
+    };
+    Ok((key, record))
+}
+
+fn created_key_response(key: &ApiKey, record: &KeyRecord) -> Response<Body> {
+    let body = CreatedKey {
+        key_id: &record.key_id,
+        organization_id: &record.organization_id,
+        name: record.name.as_deref(),
+        api_key: key.expose(),
+        hint: &record.hint,
+        scopes: &record.scopes,
+        created_at: timestamp(record.created_at),
+        // Keys are created (and rolled) by administrators only.
+        created_by: Actor::admin(&record.created_by),
+        expires_at: record.expires_at.map(timestamp),
+        enabled: record.enabled,
+    };
+    let mut response = json_response(StatusCode::CREATED, &body);
+    // The key must not be kept by any cache between the admin and us.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+pub async fn list(store: &Store, org_id: &str) -> Result<Response<Body>, Problem> {
+    if store.get_organization(org_id).await?.is_none() {
+        return Err(Problem::not_found("no organization with this ID"));
+    }
+    let items: Vec<KeyView> = store
+        .list_keys(org_id)
+        .await?
+        .into_iter()
+        .map(KeyView::from)
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &serde_json::json!({ "items": items }),
+    ))
+}
+
+pub async fn delete(
+    store: &Store,
+    org_id: &str,
+    key_id: &str,
+    draft: &Draft,
+) -> Result<Response<Body>, Problem> {
+    if !is_valid_id(key_id) {
+        return Err(key_not_found());
+    }
+    store
+        .delete_key(org_id, key_id, draft)
+        .await
+        .map_err(|err| match err {
+            StoreError::NotFound => key_not_found(),
+            other => other.into(),
+        })?;
+    tracing::info!(org_id, key_id, "api key deleted");
+    Ok(no_content())
+}
+
+/// Body of `POST .../roll`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RollInput {
+    grace_period_seconds: Option<i64>,
+}
+
+pub async fn roll(
+    store: &Store,
+    request: &Request,
+    org_id: &str,
+    key_id: &str,
+    admin: &Admin,
+    draft: &Draft,
+) -> Result<Response<Body>, Problem> {
+    let now = draft.occurred_at;
+    let input: RollInput = json_body(request, BODY_LIMIT)?;
+    let grace = input.grace_period_seconds.unwrap_or(DEFAULT_GRACE_SECONDS);
+    if !(0..=MAX_GRACE_SECONDS).contains(&grace) {
+        return Err(Problem::validation(vec![FieldError::body(
+            "/gracePeriodSeconds",
+            format!("must be between 0 and {MAX_GRACE_SECONDS}"),
+        )]));
+    }
+    let (old, old_hash) = read_key(store, org_id, key_id).await?;
+    if old.rolled_to.is_some() {
+        return Err(Problem::conflict("this key has already been rolled"));
+    }
+    if !old.enabled {
+        return Err(Problem::conflict(
+            "this key is disabled; enable it before rolling it",
+        ));
+    }
+    if old.is_expired(now) {
+        return Err(Problem::conflict("this key has expired; create a new one"));
+    }
+    let grace_end = now + Duration::seconds(grace);
+    let old_expires_at = old.expires_at.map_or(grace_end, |at| at.min(grace_end));
+    let (key, successor) = new_key(KeyTemplate {
+        organization_id: org_id,
+        name: old.name.clone(),
+        scopes: old.scopes.clone(),
+        expires_at: old.expires_at,
+        created_by: &admin.principal,
+        now,
+    })?;
+    let hash = KeyHash::of(&key);
+    let successor = store
+        .roll_key(&old, &old_hash, old_expires_at, &successor, &hash, draft)
+        .await
+        .map_err(|err| match err {
+            StoreError::Conflict => {
+                Problem::conflict("this key was rolled, disabled or deleted by another request")
+            }
+            StoreError::NotFound => Problem::not_found("no organization with this ID"),
+            other => other.into(),
+        })?;
+    tracing::info!(org_id, key_id, successor = %successor.key_id, "api key rolled");
+    Ok(created_key_response(&key, &successor))
+}
+
+fn key_not_found() -> Problem {
+    Problem::not_found("no API key with this ID in this organization")
+}
+
+/// The key `key_id` of `org_id` and its hash; 404 for an ID that is not one
+/// of this organization's keys (another organization's included).
+async fn read_key(
+    store: &Store,
+    org_id: &str,
+    key_id: &str,
+) -> Result<(KeyRecord, KeyHash), Problem> {
+    if !is_valid_id(key_id) {
+        return Err(key_not_found());
+    }
+    store
+        .get_key(org_id, key_id)
+        .await?
+        .ok_or_else(key_not_found)
+}
+
+pub async fn get(store: &Store, org_id: &str, key_id: &str) -> Result<Response<Body>, Problem> {
+    let (record, _) = read_key(store, org_id, key_id).await?;
+    Ok(json_response(StatusCode::OK, &KeyView::from(record)))
+}
+
+/// Body of `PATCH .../api-keys/{keyId}` (a JSON merge patch).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct KeyPatchInput {
+    #[serde(default)]
+    name: Field<String>,
+    #[serde(default)]
+    scopes: Field<Vec<String>>,
+    #[serde(default)]
+    expires_at: Field<String>,
+    #[serde(default)]
+    enabled: Field<bool>,
+}
+
+pub async fn patch(
+    store: &Store,
+    request: &Request,
+    org_id: &str,
+    key_id: &str,
+    draft: &Draft,
+) -> Result<Response<Body>, Problem> {
+    let input: KeyPatchInput = json_body(request, BODY_LIMIT)?;
+    let patch = validate_patch(input, draft.occurred_at).map_err(Problem::validation)?;
+    let (old, hash) = read_key(store, org_id, key_id).await?;
+    if patch.expires_at.is_some() && old.rolled_to.is_some() {
+        return Err(Problem::conflict(
+            "this key has been rolled: its expiry is the end of its grace period",
+        ));
+    }
+    let changed = store
+        .update_key(&old, &hash, &patch, draft)
+        .await
+        .map_err(|err| match err {
+            StoreError::NotFound => key_not_found(),
+            StoreError::Conflict => Problem::conflict(
+                "this key was rolled by another request: its expiry is the end of its grace period",
+            ),
+            other => other.into(),
+        })?;
+    tracing::info!(org_id, key_id, enabled = changed.enabled, "api key changed");
+    Ok(json_response(StatusCode::OK, &KeyView::from(changed)))
+}
+
+fn validate_patch(input: KeyPatchInput, now: DateTime<Utc>) -> Result<KeyPatch, Vec<FieldError>> {
+    let mut violations = Violations::new();
+    if let Field::Value(name) = &input.name {
+        violations.text("/name", Some(name), MAX_NAME_CHARS);
+    }
+    let scopes = match input.scopes {
+        Field::Absent => None,
+        Field::Null => {
+            violations.body(
+                "/scopes",
+                "cannot be removed; a key needs at least one scope",
+            );
+            None
+        }
+        Field::Value(requested) => parse_scopes(&requested, &mut violations),
+    };
+    let expires_at = match input.expires_at {
+        Field::Absent => None,
+        Field::Null => Some(None),
+        Field::Value(text) => parse_expiry(&text, now, &mut violations).map(Some),
+    };
+    if input.enabled == Field::Null {
+        violations.body("/enabled", "must be true or false");
+    }
+    violations.finish()?;
+    Ok(KeyPatch {
+        name: input
+            .name
+            .into_change()
+            .map(|name| name.map(|name| name.trim().to_owned())),
+        scopes,
+        expires_at,
+        enabled: input.enabled.into_change().flatten(),
+    })
+}

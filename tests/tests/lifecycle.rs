@@ -1,0 +1,624 @@
+//! The lifecycle of organizations and keys through the handlers, against the
+//! DynamoDB server: list, change, suspend and resume, disable and enable,
+//! delete (also cut short and repeated), and what the authorizer makes of it.
+
+use authorizer::{Authorizer, Decision, DenyReason, Settings};
+use chrono::Utc;
+use orgkeys_shared::Store;
+use orgkeys_shared::routes::{Operation, route};
+use orgkeys_tests::fault_proxy::FaultProxy;
+use orgkeys_tests::{Reply, admin, client_for, endpoint, fresh_store, iam_authorizer};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// The admin API of one store, one method per request.
+struct AdminApi {
+    store: Store,
+}
+
+impl AdminApi {
+    async fn keygen(
+        &self,
+        operation: Operation,
+        params: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Reply {
+        let request = admin(route(operation).key, params, body);
+        keygen::handle(&self.store, request)
+            .await
+            .expect("handler never fails")
+            .into()
+    }
+
+    async fn put_org(&self, org: &str, body: Value) -> Reply {
+        let body = body.to_string();
+        self.keygen(Operation::PutOrganization, &[("orgId", org)], Some(&body))
+            .await
+    }
+
+    async fn get_org(&self, org: &str) -> Reply {
+        self.keygen(Operation::GetOrganization, &[("orgId", org)], None)
+            .await
+    }
+
+    async fn patch_org(&self, org: &str, body: Value) -> Reply {
+        let body = body.to_string();
+        self.keygen(
+            Operation::UpdateOrganization,
+            &[("orgId", org)],
+            Some(&body),
+        )
+        .await
+    }
+
+    async fn delete_org(&self, org: &str) -> Reply {
+        self.keygen(Operation::DeleteOrganization, &[("orgId", org)], None)
+            .await
+    }
+
+    async fn list_orgs(&self, query: &[(&str, &str)]) -> Reply {
+        let event = orgkeys_tests::http_event_json(
+            route(Operation::ListOrganizations).key,
+            &[],
+            None,
+            iam_authorizer(),
+        );
+        let request = orgkeys_tests::to_request(orgkeys_tests::with_query(event, query));
+        keygen::handle(&self.store, request).await.unwrap().into()
+    }
+
+    /// Creates a key and returns `(keyId, apiKey)`.
+    async fn create_key(&self, org: &str, body: Value) -> (String, String) {
+        let body = body.to_string();
+        let reply = self
+            .keygen(Operation::CreateApiKey, &[("orgId", org)], Some(&body))
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        let id = reply.json["keyId"].as_str().unwrap().to_owned();
+        (id, reply.json["apiKey"].as_str().unwrap().to_owned())
+    }
+
+    async fn get_key(&self, org: &str, key_id: &str) -> Reply {
+        self.keygen(
+            Operation::GetApiKey,
+            &[("orgId", org), ("keyId", key_id)],
+            None,
+        )
+        .await
+    }
+
+    async fn patch_key(&self, org: &str, key_id: &str, body: Value) -> Reply {
+        let body = body.to_string();
+        let params = [("orgId", org), ("keyId", key_id)];
+        self.keygen(Operation::UpdateApiKey, &params, Some(&body))
+            .await
+    }
+
+    async fn roll_key(&self, org: &str, key_id: &str) -> Reply {
+        let params = [("orgId", org), ("keyId", key_id)];
+        self.keygen(
+            Operation::RollApiKey,
+            &params,
+            Some(r#"{"gracePeriodSeconds":0}"#),
+        )
+        .await
+    }
+
+    async fn list_keys(&self, org: &str) -> Reply {
+        self.keygen(Operation::ListApiKeys, &[("orgId", org)], None)
+            .await
+    }
+
+    async fn actions(&self, org: &str) -> Vec<String> {
+        let reply = self
+            .keygen(Operation::ListAuditEvents, &[("orgId", org)], None)
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .rev()
+            .map(|event| event["action"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    async fn list_schedules(&self, org: &str, query: &[(&str, &str)]) -> Reply {
+        let event = orgkeys_tests::http_event_json(
+            route(Operation::ListOrganizationSchedules).key,
+            &[("orgId", org)],
+            None,
+            iam_authorizer(),
+        );
+        let request = orgkeys_tests::to_request(orgkeys_tests::with_query(event, query));
+        schedules::handle(&self.store, request)
+            .await
+            .unwrap()
+            .into()
+    }
+}
+
+async fn app() -> AdminApi {
+    AdminApi {
+        store: fresh_store().await,
+    }
+}
+
+/// An authorizer that reads the table on every decision.
+fn uncached(store: &Store) -> Authorizer {
+    let settings = Settings {
+        cache_ttl: Duration::ZERO,
+        ..Settings::default()
+    };
+    Authorizer::new(store.clone(), settings)
+}
+
+async fn decide(store: &Store, key: &str) -> Decision {
+    uncached(store)
+        .check(key, Utc::now())
+        .await
+        .expect("store reachable")
+}
+
+fn allowed_scopes(decision: &Decision) -> Vec<String> {
+    match decision {
+        Decision::Allow(key) => key.scopes.iter().map(|s| s.to_string()).collect(),
+        Decision::Deny(reason) => panic!("denied: {reason:?}"),
+    }
+}
+
+#[tokio::test]
+async fn organizations_list_in_id_order_a_page_at_a_time() {
+    let app = app().await;
+    for org in ["delta", "alpha", "charlie", "bravo"] {
+        assert_eq!(app.put_org(org, json!({"name": org})).await.status, 201);
+    }
+    let first = app.list_orgs(&[("limit", "3")]).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let ids = |reply: &Reply| -> Vec<String> {
+        reply.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|org| org["organizationId"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids(&first), ["alpha", "bravo", "charlie"]);
+    assert_eq!(first.json["items"][0]["status"], "active");
+    let cursor = first.json["nextCursor"].as_str().expect("more follow");
+    let second = app.list_orgs(&[("limit", "3"), ("cursor", cursor)]).await;
+    assert_eq!(ids(&second), ["delta"]);
+    assert_eq!(second.json["nextCursor"], Value::Null);
+
+    let bad = app.list_orgs(&[("limit", "0")]).await;
+    assert_eq!(bad.problem(400)["errors"][0]["parameter"], "limit");
+    let bad = app.list_orgs(&[("cursor", "not-a-cursor")]).await;
+    assert_eq!(bad.problem(400)["errors"][0]["parameter"], "cursor");
+}
+
+#[tokio::test]
+async fn an_organization_patch_merges_and_records_what_it_changed() {
+    let app = app().await;
+    app.put_org("group", json!({"name": "Group"})).await;
+    app.put_org("acme", json!({"name": "Acme"})).await;
+
+    let renamed = app
+        .patch_org("acme", json!({"name": "Acme Ltd", "parentId": "group"}))
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    assert_eq!(renamed.json["name"], "Acme Ltd");
+    assert_eq!(renamed.json["parentId"], "group");
+    assert_eq!(renamed.json["status"], "active");
+    let unparented = app.patch_org("acme", json!({"parentId": null})).await;
+    assert_eq!(unparented.json["parentId"], Value::Null);
+    assert_eq!(unparented.json["name"], "Acme Ltd", "left out: kept");
+    // A patch that changes nothing records nothing.
+    assert_eq!(app.patch_org("acme", json!({})).await.status, 200);
+    assert_eq!(
+        app.actions("acme").await,
+        [
+            "organization.created",
+            "organization.updated",
+            "organization.updated"
+        ]
+    );
+
+    let cases = [
+        (json!({"name": null}), "/name"),
+        (json!({"name": ""}), "/name"),
+        (json!({"status": "closed"}), "/status"),
+        (json!({"status": null}), "/status"),
+        (json!({"parentId": "acme"}), "/parentId"),
+        (json!({"parentId": "nobody"}), "/parentId"),
+        (json!({"colour": "red"}), "/colour"),
+    ];
+    for (body, pointer) in cases {
+        let reply = app.patch_org("acme", body.clone()).await;
+        assert_eq!(reply.pointers(400), [pointer], "{body}");
+    }
+    assert_eq!(
+        app.patch_org("ghost", json!({"name": "G"}))
+            .await
+            .problem(404)["status"],
+        404
+    );
+    assert_eq!(
+        app.actions("acme").await.len(),
+        3,
+        "refusals record nothing"
+    );
+}
+
+#[tokio::test]
+async fn suspending_refuses_every_key_and_resuming_restores_them() {
+    let app = app().await;
+    app.put_org("acme", json!({"name": "Acme"})).await;
+    app.put_org("other", json!({"name": "Other"})).await;
+    let mut keys = Vec::new();
+    for name in ["a", "b", "c"] {
+        keys.push(app.create_key("acme", json!({"name": name})).await.1);
+    }
+    let (_, other_key) = app.create_key("other", json!({})).await;
+
+    let suspended = app.patch_org("acme", json!({"status": "suspended"})).await;
+    assert_eq!(suspended.status, 200, "{}", suspended.body);
+    assert_eq!(suspended.json["status"], "suspended");
+    for key in &keys {
+        assert_eq!(
+            decide(&app.store, key).await,
+            Decision::Deny(DenyReason::Suspended)
+        );
+    }
+    assert!(matches!(
+        decide(&app.store, &other_key).await,
+        Decision::Allow(_)
+    ));
+    // Admin routes keep working, and a key made now is refused too.
+    assert_eq!(
+        app.list_keys("acme").await.json["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let (_, late_key) = app.create_key("acme", json!({"name": "late"})).await;
+    assert_eq!(
+        decide(&app.store, &late_key).await,
+        Decision::Deny(DenyReason::Suspended)
+    );
+    assert_eq!(app.get_org("acme").await.json["status"], "suspended");
+
+    let resumed = app.patch_org("acme", json!({"status": "active"})).await;
+    assert_eq!(resumed.json["status"], "active");
+    for key in keys.iter().chain([&late_key]) {
+        assert!(matches!(decide(&app.store, key).await, Decision::Allow(_)));
+    }
+    let actions = app.actions("acme").await;
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| a.starts_with("organization."))
+            .collect::<Vec<_>>(),
+        [
+            "organization.created",
+            "organization.suspended",
+            "organization.resumed"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_key_is_refused_until_enabled_and_scope_changes_reach_the_authorizer() {
+    let app = app().await;
+    app.put_org("acme", json!({"name": "Acme"})).await;
+    let (key_id, key) = app.create_key("acme", json!({"name": "crm"})).await;
+    let (_, neighbour) = app.create_key("acme", json!({})).await;
+
+    let disabled = app
+        .patch_key("acme", &key_id, json!({"enabled": false}))
+        .await;
+    assert_eq!(disabled.status, 200, "{}", disabled.body);
+    assert_eq!(disabled.json["enabled"], false);
+    assert_eq!(disabled.json["name"], "crm");
+    assert_eq!(
+        decide(&app.store, &key).await,
+        Decision::Deny(DenyReason::Disabled)
+    );
+    assert!(matches!(
+        decide(&app.store, &neighbour).await,
+        Decision::Allow(_)
+    ));
+    assert_eq!(app.get_key("acme", &key_id).await.json["enabled"], false);
+
+    let enabled = app
+        .patch_key(
+            "acme",
+            &key_id,
+            json!({"enabled": true, "scopes": ["schedules:read"]}),
+        )
+        .await;
+    assert_eq!(enabled.json["enabled"], true);
+    assert_eq!(
+        allowed_scopes(&decide(&app.store, &key).await),
+        ["schedules:read"]
+    );
+
+    let events = app.actions("acme").await;
+    assert_eq!(
+        events.iter().filter(|a| *a == "api_key.updated").count(),
+        2,
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_key_is_read_by_id_and_another_organizations_key_is_not_found() {
+    let app = app().await;
+    app.put_org("acme", json!({"name": "Acme"})).await;
+    app.put_org("other", json!({"name": "Other"})).await;
+    let (key_id, key) = app.create_key("acme", json!({"name": "crm"})).await;
+    let reply = app.get_key("acme", &key_id).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json["keyId"], key_id.as_str());
+    assert_eq!(reply.json["enabled"], true);
+    assert!(
+        reply.json["hint"]
+            .as_str()
+            .unwrap()
+            .ends_with(&key[key.len() - 4..])
+    );
+    assert!(!reply.body.contains(&key), "never the key");
+    assert!(reply.json.get("apiKey").is_none());
+
+    for (org, id) in [
+        ("other", key_id.as_str()),
+        ("acme", "key_nope"),
+        ("acme", "../x"),
+    ] {
+        app.get_key(org, id).await.problem(404);
+        app.patch_key(org, id, json!({"enabled": false}))
+            .await
+            .problem(404);
+    }
+    assert_eq!(app.get_key("acme", &key_id).await.json["enabled"], true);
+}
+
+#[tokio::test]
+async fn a_key_patch_validates_every_field_and_clears_with_null() {
+    let app = app().await;
+    app.put_org("acme", json!({"name": "Acme"})).await;
+    let (key_id, _) = app
+        .create_key(
+            "acme",
+            json!({"name": "crm", "expiresAt": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    let cases = [
+        (json!({"scopes": []}), "/scopes"),
+        (json!({"scopes": null}), "/scopes"),
+        (json!({"scopes": ["admin:all"]}), "/scopes/0"),
+        (json!({"expiresAt": "2001-01-01T00:00:00Z"}), "/expiresAt"),
+        (json!({"expiresAt": "tomorrow"}), "/expiresAt"),
+        (json!({"enabled": null}), "/enabled"),
+        (json!({"enabled": "no"}), "/enabled"),
+        (json!({"name": "a\u{202e}b"}), "/name"),
+        (json!({"keyHash": "x"}), "/keyHash"),
+    ];
+    for (body, pointer) in cases {
+        let reply = app.patch_key("acme", &key_id, body.clone()).await;
+        assert_eq!(reply.pointers(400), [pointer], "{body}");
+    }
+    let cleared = app
+        .patch_key("acme", &key_id, json!({"name": null, "expiresAt": null}))
+        .await;
+    assert_eq!(cleared.status, 200, "{}", cleared.body);
+    assert_eq!(cleared.json["name"], Value::Null);
+    assert_eq!(cleared.json["expiresAt"], Value::Null);
+    let stored = app.get_key("acme", &key_id).await;
+    assert_eq!(stored.json["name"], Value::Null);
+    assert_eq!(stored.json["expiresAt"], Value::Null);
+
+    // A rolled key's expiry is its grace period; a disabled key does not roll.
+    assert_eq!(app.roll_key("acme", &key_id).await.status, 201);
+    app.patch_key("acme", &key_id, json!({"expiresAt": null}))
+        .await
+        .problem(409);
+    let (other_id, _) = app.create_key("acme", json!({})).await;
+    app.patch_key("acme", &other_id, json!({"enabled": false}))
+        .await;
+    app.roll_key("acme", &other_id).await.problem(409);
+}
+
+/// Disabling and rolling one key at the same time: either the roll came
+/// first (an enabled successor of a key disabled afterwards) or it is
+/// refused; never a successor of a key that was already disabled, and the
+/// key's two copies always agree.
+#[tokio::test]
+async fn a_concurrent_disable_and_roll_leave_one_consistent_outcome() {
+    let app = app().await;
+    app.put_org("acme", json!({"name": "Acme"})).await;
+    for _ in 0..6 {
+        let (key_id, key) = app.create_key("acme", json!({})).await;
+        let (patched, rolled) = tokio::join!(
+            app.patch_key("acme", &key_id, json!({"enabled": false})),
+            app.roll_key("acme", &key_id),
+        );
+        assert_eq!(patched.status, 200, "{}", patched.body);
+        let listing = app.get_key("acme", &key_id).await.json;
+        assert_eq!(listing["enabled"], false);
+        assert_eq!(
+            decide(&app.store, &key).await,
+            Decision::Deny(DenyReason::Disabled),
+            "the lookup copy agrees with the listing"
+        );
+        match rolled.status {
+            201 => {
+                assert_eq!(listing["rolledTo"], rolled.json["keyId"]);
+                let successor = rolled.json["apiKey"].as_str().unwrap();
+                assert!(matches!(
+                    decide(&app.store, successor).await,
+                    Decision::Allow(_)
+                ));
+            }
+            409 => assert_eq!(listing["rolledTo"], Value::Null),
+            other => panic!("roll answered {other}: {}", rolled.body),
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_admin_schedule_list_is_the_organizations_list() {
+    let app = app().await;
+    app.put_org("acme", json!({"name": "Acme"})).await;
+    for id in ["b", "a", "c"] {
+        orgkeys_tests::seed_schedule(&app.store, "acme", id).await;
+    }
+    let page = app.list_schedules("acme", &[("limit", "2")]).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.json["items"][0]["scheduleId"], "a");
+    assert_eq!(page.json["items"][1]["scheduleId"], "b");
+    let cursor = page.json["nextCursor"].as_str().unwrap();
+    let rest = app
+        .list_schedules("acme", &[("limit", "2"), ("cursor", cursor)])
+        .await;
+    assert_eq!(rest.json["items"][0]["scheduleId"], "c");
+    assert_eq!(
+        app.list_schedules("acme", &[("status", "paused")])
+            .await
+            .json["items"],
+        json!([])
+    );
+    app.list_schedules("ghost", &[]).await.problem(404);
+    app.list_schedules("acme", &[("channel", "fax")])
+        .await
+        .problem(400);
+}
+
+async fn populate(app: &AdminApi, org: &str, keys: usize, schedules: usize) -> Vec<String> {
+    app.put_org(org, json!({"name": org})).await;
+    let mut plaintexts = Vec::new();
+    for _ in 0..keys {
+        plaintexts.push(app.create_key(org, json!({})).await.1);
+    }
+    for i in 0..schedules {
+        orgkeys_tests::seed_schedule(&app.store, org, &format!("s{i}")).await;
+    }
+    plaintexts
+}
+
+#[tokio::test]
+async fn deleting_an_organization_removes_its_keys_and_schedules_and_a_new_one_starts_fresh() {
+    let app = app().await;
+    let keys = populate(&app, "acme", 3, 2).await;
+    let other = populate(&app, "other", 1, 1).await;
+
+    assert_eq!(app.delete_org("acme").await.status, 204);
+    app.get_org("acme").await.problem(404);
+    app.delete_org("acme").await.problem(404);
+    for key in &keys {
+        assert_eq!(
+            decide(&app.store, key).await,
+            Decision::Deny(DenyReason::Unknown)
+        );
+    }
+    let listed = app.list_orgs(&[]).await.json;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["items"][0]["organizationId"], "other");
+    let table = orgkeys_tests::dump_table(&app.store).await;
+    for line in table.lines().filter(|line| line.contains("ORG#acme")) {
+        assert!(line.contains("AUDIT_EVENT"), "left behind: {line}");
+    }
+    let actions = app.actions("acme").await;
+    for (action, count) in [
+        ("organization.suspended", 1),
+        ("api_key.deleted", 3),
+        ("schedule.deleted", 2),
+        ("organization.deleted", 1),
+    ] {
+        assert_eq!(
+            actions.iter().filter(|a| *a == action).count(),
+            count,
+            "{action} in {actions:?}"
+        );
+    }
+
+    // Untouched: the other organization.
+    assert!(matches!(
+        decide(&app.store, &other[0]).await,
+        Decision::Allow(_)
+    ));
+    assert_eq!(
+        app.list_schedules("other", &[]).await.json["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // The same ID again is a new organization; the old keys stay dead.
+    assert_eq!(
+        app.put_org("acme", json!({"name": "Acme"})).await.status,
+        201
+    );
+    assert_eq!(app.get_org("acme").await.json["status"], "active");
+    assert_eq!(app.list_keys("acme").await.json["items"], json!([]));
+    for key in &keys {
+        assert_eq!(
+            decide(&app.store, key).await,
+            Decision::Deny(DenyReason::Unknown)
+        );
+    }
+}
+
+/// A delete cut off by the network either did nothing yet (every key and
+/// schedule still there) or leaves no key of the organization that works;
+/// repeating it finishes it.
+#[tokio::test]
+async fn a_delete_cut_short_leaves_no_working_key_and_finishes_when_repeated() {
+    let app = app().await;
+    let proxy = FaultProxy::start(&endpoint()).await;
+    let flaky = AdminApi {
+        store: Store::new(client_for(&proxy.endpoint).await, app.store.table()),
+    };
+    for cut in [2, 5, 9, 14] {
+        let org = format!("acme{cut}");
+        let keys = populate(&app, &org, 4, 3).await;
+        proxy.cut_after(cut);
+        let reply = flaky.delete_org(&org).await;
+        proxy.heal();
+        assert_eq!(reply.status, 500, "cut after {cut}: {}", reply.body);
+        let keys_left = app.list_keys(&org).await.json["items"]
+            .as_array()
+            .unwrap()
+            .len();
+        let schedules_left = app.list_schedules(&org, &[]).await.json["items"]
+            .as_array()
+            .unwrap()
+            .len();
+        if (keys_left, schedules_left) != (4, 3) {
+            for key in &keys {
+                assert!(
+                    matches!(decide(&app.store, key).await, Decision::Deny(_)),
+                    "cut after {cut}: half deleted, yet a key works"
+                );
+            }
+        }
+        assert_eq!(app.delete_org(&org).await.status, 204, "cut after {cut}");
+        app.get_org(&org).await.problem(404);
+        let table = orgkeys_tests::dump_table(&app.store).await;
+        let owned = format!("ORG#{org}\"");
+        for line in table.lines().filter(|line| line.contains(&owned)) {
+            assert!(
+                line.contains("AUDIT_EVENT"),
+                "cut after {cut}, left behind: {line}"
+            );
+        }
+        let actions = app.actions(&org).await;
+        assert!(actions.contains(&"organization.deleted".to_owned()));
+        assert_eq!(
+            actions.iter().filter(|a| *a == "api_key.deleted").count(),
+            4,
+            "cut after {cut}: {actions:?}"
+        );
+    }
+}
