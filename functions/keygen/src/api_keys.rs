@@ -10,7 +10,7 @@ use orgkeys_shared::audit::{Actor, Draft};
 use orgkeys_shared::edge::caller::Admin;
 use orgkeys_shared::edge::merge_patch::Field;
 use orgkeys_shared::edge::problem::{FieldError, Problem};
-use orgkeys_shared::edge::request::{json_body, json_response, no_content};
+use orgkeys_shared::edge::request::{json_body, json_response, no_content, required_json_body};
 use orgkeys_shared::key_format::ApiKey;
 use orgkeys_shared::key_hash::KeyHash;
 use orgkeys_shared::keys::{KeyPatch, KeyRecord, Scope};
@@ -376,7 +376,7 @@ pub async fn patch(
     key_id: &str,
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
-    let input: KeyPatchInput = json_body(request, BODY_LIMIT)?;
+    let input: KeyPatchInput = required_json_body(request, BODY_LIMIT)?;
     let patch = validate_patch(input, draft.occurred_at).map_err(Problem::validation)?;
     let (old, hash) = read_key(store, org_id, key_id).await?;
     if patch.expires_at.is_some() && old.rolled_to.is_some() {

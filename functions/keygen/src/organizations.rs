@@ -10,7 +10,9 @@ use orgkeys_shared::StoreError;
 use orgkeys_shared::audit::Draft;
 use orgkeys_shared::edge::merge_patch::Field;
 use orgkeys_shared::edge::problem::{FieldError, Problem};
-use orgkeys_shared::edge::request::{Page, json_body, json_response, no_content};
+use orgkeys_shared::edge::request::{
+    Page, json_body, json_response, no_content, required_json_body,
+};
 use orgkeys_shared::organizations::{Organization, OrganizationStatus, Saved};
 use orgkeys_shared::validation::{Violations, is_valid_id};
 use orgkeys_shared::wire_time::format as timestamp;
@@ -197,7 +199,7 @@ pub async fn patch(
     org_id: &str,
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
-    let input: OrganizationPatch = json_body(request, BODY_LIMIT)?;
+    let input: OrganizationPatch = required_json_body(request, BODY_LIMIT)?;
     let mut violations = Violations::new();
     match &input.name {
         Field::Null => violations.body("/name", "cannot be removed"),

@@ -211,6 +211,22 @@ fn json_pointer(path: &serde_path_to_error::Path) -> String {
     pointer
 }
 
+/// [`json_body`] for routes whose body says what to do (a merge patch): an
+/// empty body is a 400, not an empty change.
+pub fn required_json_body<T: DeserializeOwned>(
+    request: &Request,
+    limit: usize,
+) -> Result<T, Problem> {
+    let bytes: &[u8] = request.body().as_ref();
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Problem::malformed_body(
+            "a JSON body is required (a merge patch: the fields to change)",
+            Vec::new(),
+        ));
+    }
+    json_body(request, limit)
+}
+
 /// A JSON response with the given status.
 pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
     let body = serde_json::to_string(value).expect("response types serialize");
