@@ -234,6 +234,7 @@ async fn bare_key_creation(store: &Store, org: &str) {
         last_used_at: None,
         rolled_to: None,
         enabled: true,
+        requests_per_minute: None,
         terms: Default::default(),
     };
     let org_item = store

@@ -106,7 +106,7 @@ impl Gateway {
                 }
                 _ => return gateway_error(StatusCode::FORBIDDEN, "Forbidden"),
             },
-            Access::Key(_) => {
+            Access::Key(_) | Access::AnyKey => {
                 // HTTP APIs answer 401 themselves when the identity source is missing.
                 let Some(authorization) = authorization else {
                     return gateway_error(StatusCode::UNAUTHORIZED, "Unauthorized");

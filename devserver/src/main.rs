@@ -70,7 +70,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     orgkeys_shared::dynamo::table::ensure_table(&client, &table).await?;
     let retention = orgkeys_shared::dynamo::config::audit_retention_days_from_env()?;
-    let store = orgkeys_shared::Store::new(client, &table).with_audit_retention_days(retention);
+    let limits = orgkeys_shared::limits::Defaults::from_env()?;
+    let store = orgkeys_shared::Store::new(client, &table)
+        .with_audit_retention_days(retention)
+        .with_default_limits(limits);
     let cache = settings.cache_ttl.as_secs();
     let gateway = Arc::new(Gateway::new(
         store.clone(),

@@ -58,6 +58,9 @@ async fn quickstart_works_as_the_readme_tells_it() {
         .await;
     assert_eq!(list.status, 200, "{}", list.body);
     assert_eq!(list.json["items"][0]["scheduleId"], "spring-renewals");
+    let usage = server.call("GET", "/v1/usage", Some(&bearer), None).await;
+    assert_eq!(usage.status, 200, "{}", usage.body);
+    assert_eq!(usage.json["organizationId"], "acme");
 
     let dispatch = json!({"scheduleId": "spring-renewals", "reference": "qs-1", "contacts": [
         {"phone": "+353861234567", "name": "Ann", "variables": {"firstName": "Ann"}}
@@ -409,4 +412,100 @@ async fn a_key_and_its_organization_are_disabled_suspended_resumed_and_deleted_o
     assert_eq!(server.admin("DELETE", common::ORG, None).await.status, 204);
     assert_eq!(server.admin("GET", common::ORG, None).await.status, 404);
     gateway_message(&public().await, 403, "Forbidden");
+}
+
+/// Limits over HTTP: a key over its requests of the minute gets a 429 with
+/// Retry-After and the RateLimit headers; `GET /v1/usage` tells where it
+/// stands; a dispatch over the day's contacts is refused whole.
+#[tokio::test]
+async fn a_key_over_its_limits_is_refused_with_the_headers_over_http() {
+    let server = Devserver::start(&[
+        ("AUTH_CACHE_TTL_SECONDS", "0"),
+        ("DEFAULT_REQUESTS_PER_MINUTE", "4"),
+        ("DEFAULT_CONTACTS_PER_DAY", "2"),
+    ]);
+    assert_eq!(server.create_organization().await.status, 201);
+    let created = server.create_key().await;
+    let bearer = format!("Bearer {}", created.json["apiKey"].as_str().unwrap());
+    assert_eq!(server.create_schedule("spring").await.status, 201);
+
+    let usage = server.call("GET", "/v1/usage", Some(&bearer), None).await;
+    assert_eq!(usage.status, 200, "{}", usage.body);
+    assert_eq!(usage.json["requests"]["limit"], 4);
+    assert_eq!(usage.json["requests"]["remaining"], 3);
+    assert_eq!(usage.json["contacts"]["limit"], 2);
+    assert_eq!(
+        usage.header("ratelimit-policy"),
+        Some("\"requests\";q=4;w=60")
+    );
+
+    let contacts = |n: usize| {
+        let contacts: Vec<_> = (0..n)
+            .map(|i| json!({"phone": format!("+35386123450{i}")}))
+            .collect();
+        json!({"scheduleId": "spring", "contacts": contacts})
+    };
+    let over_quota = server
+        .call(
+            "POST",
+            "/v1/conversations/outbound",
+            Some(&bearer),
+            Some(contacts(3)),
+        )
+        .await;
+    assert_eq!(over_quota.status, 429, "{}", over_quota.body);
+    assert_eq!(
+        over_quota.json["type"],
+        "urn:orgkeys:problem:quota-exceeded"
+    );
+    assert!(over_quota.header("retry-after").is_some());
+    assert!(
+        over_quota
+            .header("ratelimit")
+            .unwrap()
+            .contains("\"contacts\";r=2;")
+    );
+
+    let fits = server
+        .call(
+            "POST",
+            "/v1/conversations/outbound",
+            Some(&bearer),
+            Some(contacts(2)),
+        )
+        .await;
+    assert_eq!(fits.status, 202, "{}", fits.body);
+    // Three requests made; the window may turn over meanwhile (the clock is
+    // real here), so at most two windows' worth pass before the refusal.
+    let mut refused = None;
+    for _ in 0..9 {
+        let reply = server
+            .call("GET", "/v1/schedules", Some(&bearer), None)
+            .await;
+        if reply.status != 200 {
+            refused = Some(reply);
+            break;
+        }
+    }
+    let refused = refused.expect("refused within two windows");
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    assert_eq!(refused.json["type"], "urn:orgkeys:problem:rate-limited");
+    assert!(
+        refused
+            .header("retry-after")
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    assert!(
+        refused
+            .header("ratelimit")
+            .unwrap()
+            .starts_with("\"requests\";r=0;t=")
+    );
+    assert_eq!(
+        refused.header("ratelimit-policy"),
+        Some("\"requests\";q=4;w=60")
+    );
 }

@@ -21,8 +21,8 @@
 
 use crate::audit::{Action, Draft, Target, TargetType, details};
 use crate::dynamo::attributes::{
-    CREATED_AT, CorruptItem, Item, ORG_ID, TTL, item_address, n, optional_bool, optional_string,
-    optional_time, parsed_list, required_time, s, string, strings, time,
+    CREATED_AT, CorruptItem, Item, ORG_ID, TTL, item_address, n, optional_bool, optional_number,
+    optional_string, optional_time, parsed_list, required_time, s, string, strings, time,
 };
 use crate::dynamo::{Store, StoreError, conditional};
 use crate::key_hash::KeyHash;
@@ -44,6 +44,7 @@ const EXPIRES_AT: &str = "expiresAt";
 const LAST_USED_AT: &str = "lastUsedAt";
 const ROLLED_TO: &str = "rolledTo";
 const ENABLED: &str = "enabled";
+const REQUESTS_PER_MINUTE: &str = "requestsPerMinute";
 const LISTING_PREFIX: &str = "KEY#";
 /// How often a write re-reads its organization and retries after the
 /// organization changed under it.
@@ -112,8 +113,23 @@ pub struct KeyRecord {
     pub rolled_to: Option<String>,
     /// A disabled key is refused like a deleted one until it is enabled again.
     pub enabled: bool,
+    /// The key's own request limit, over its organization's; `None` inherits.
+    pub requests_per_minute: Option<u32>,
     /// What the key carries of its organization.
     pub terms: Terms,
+}
+
+impl KeyRecord {
+    /// The limits the key is held to as set: its own request limit over its
+    /// organization's; `None` where the default applies.
+    pub fn limits(&self) -> crate::limits::Limits {
+        crate::limits::Limits {
+            requests_per_minute: self
+                .requests_per_minute
+                .or(self.terms.limits.requests_per_minute),
+            contacts_per_day: self.terms.limits.contacts_per_day,
+        }
+    }
 }
 
 impl KeyRecord {
@@ -130,6 +146,7 @@ pub struct KeyPatch {
     pub scopes: Option<Vec<Scope>>,
     pub expires_at: Option<Option<DateTime<Utc>>>,
     pub enabled: Option<bool>,
+    pub requests_per_minute: Option<Option<u32>>,
 }
 
 impl KeyPatch {
@@ -147,6 +164,9 @@ impl KeyPatch {
         }
         if let Some(enabled) = self.enabled {
             changed.enabled = enabled;
+        }
+        if let Some(limit) = self.requests_per_minute {
+            changed.requests_per_minute = limit;
         }
         changed
     }
@@ -176,6 +196,11 @@ impl KeyPatch {
         if let Some(enabled) = self.enabled {
             set.insert(ENABLED.to_owned(), AttributeValue::Bool(enabled));
         }
+        match self.requests_per_minute {
+            Some(Some(limit)) => drop(set.insert(REQUESTS_PER_MINUTE.to_owned(), n(limit.into()))),
+            Some(None) => remove.push(REQUESTS_PER_MINUTE),
+            None => {}
+        }
         (set, remove)
     }
 
@@ -196,6 +221,9 @@ impl KeyPatch {
         }
         if let Some(enabled) = self.enabled {
             details.insert("enabled".into(), enabled.into());
+        }
+        if let Some(limit) = self.requests_per_minute {
+            details.insert("requestsPerMinute".into(), limit.into());
         }
         details
     }
@@ -251,6 +279,9 @@ fn shared_attributes(record: &KeyRecord) -> Item {
         (ENABLED.to_owned(), AttributeValue::Bool(record.enabled)),
     ]);
     item.extend(record.terms.attributes());
+    if let Some(limit) = record.requests_per_minute {
+        item.insert(REQUESTS_PER_MINUTE.to_owned(), n(limit.into()));
+    }
     if let Some(name) = &record.name {
         item.insert(NAME.to_owned(), s(name));
     }
@@ -274,6 +305,12 @@ fn record_from_item(item: &Item) -> Result<KeyRecord, CorruptItem> {
         last_used_at: optional_time(item, LAST_USED_AT)?,
         rolled_to: optional_string(item, ROLLED_TO)?,
         enabled: optional_bool(item, ENABLED)?.unwrap_or(true),
+        requests_per_minute: optional_number(item, REQUESTS_PER_MINUTE)?
+            .map(|value| {
+                u32::try_from(value)
+                    .map_err(|_| CorruptItem(format!("{REQUESTS_PER_MINUTE} out of range")))
+            })
+            .transpose()?,
         terms: Terms::of_key_item(item)?,
     })
 }
@@ -591,16 +628,15 @@ impl Store {
             let org_id = org_id.clone();
             async move {
                 let set = terms.attributes();
+                let remove: Vec<&str> = Terms::removable()
+                    .into_iter()
+                    .filter(|name| !set.contains_key(*name))
+                    .collect();
                 let condition = "attribute_exists(PK)";
+                let listing = listing_address(&org_id, &key_id);
                 let writes = vec![
-                    update_write(
-                        &store,
-                        listing_address(&org_id, &key_id),
-                        &set,
-                        &[],
-                        condition,
-                    )?,
-                    update_write(&store, lookup_address(&hash), &set, &[], condition)?,
+                    update_write(&store, listing, &set, &remove, condition)?,
+                    update_write(&store, lookup_address(&hash), &set, &remove, condition)?,
                 ];
                 store.transact(writes).await.map(|_| ())
             }
@@ -697,7 +733,14 @@ mod tests {
             last_used_at: None,
             rolled_to: None,
             enabled: false,
-            terms: Terms { suspended: true },
+            requests_per_minute: Some(30),
+            terms: Terms {
+                suspended: true,
+                limits: crate::limits::Limits {
+                    requests_per_minute: Some(60),
+                    contacts_per_day: Some(100),
+                },
+            },
         }
     }
 

@@ -8,6 +8,8 @@
 //! - [`conversations`]: outbound conversations queued for the sender.
 //! - [`idempotency`]: one operation per `Idempotency-Key` (header, record, guard).
 //! - [`audit`]: who changed what, written in the same transaction as the change.
+//! - [`limits`]: requests per key per minute, contacts per organization per
+//!   day: their counters and the usage they report.
 //!
 //! Underneath them, [`dynamo`]: the store, its errors, the attribute helpers,
 //! the table schema and the AWS configuration.
@@ -30,6 +32,7 @@ pub mod ids;
 pub mod key_format;
 pub mod key_hash;
 pub mod keys;
+pub mod limits;
 pub mod logging;
 pub mod metrics;
 pub mod organizations;

@@ -10,8 +10,8 @@
 //! transaction, so admins list organizations in ID order with one Query
 //! instead of a scan (one partition: admin traffic is light).
 //!
-//! Each key carries its organization's [`Terms`] (today: suspended or not),
-//! so the authorizer's one read of the key knows them. A change of terms
+//! Each key carries its organization's [`Terms`] (suspended or not, and its
+//! limits), so the authorizer's one read of the key knows them. A change of terms
 //! reaches every key *before* the organization item commits it: the
 //! organization's own item only says "suspended" once all its keys do, and a
 //! change cut short is finished by repeating it. Two counters on the
@@ -28,6 +28,7 @@ use crate::dynamo::attributes::{
     optional_string, parsed, required_time, s, string, time,
 };
 use crate::dynamo::{Store, StoreError};
+use crate::limits::Limits;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -36,12 +37,16 @@ use std::str::FromStr;
 const NAME: &str = "name";
 const PARENT_ID: &str = "parentId";
 const STATUS: &str = "status";
+const REQUESTS_PER_MINUTE: &str = "requestsPerMinute";
+const CONTACTS_PER_DAY: &str = "contactsPerDay";
 const REVISION: &str = "revision";
 const GENERATION: &str = "generation";
 const SK: &str = "ORG";
 const DIRECTORY_PK: &str = "ORGANIZATIONS";
-/// The organization's status as each of its keys carries it.
+/// The organization's status and limits as each of its keys carries them.
 const KEY_ORG_STATUS: &str = "orgStatus";
+const KEY_ORG_REQUESTS_PER_MINUTE: &str = "orgRequestsPerMinute";
+const KEY_ORG_CONTACTS_PER_DAY: &str = "orgContactsPerDay";
 /// How often a change re-reads and retries when it meets a concurrent one.
 const ATTEMPTS: usize = 5;
 
@@ -82,6 +87,8 @@ pub struct Organization {
     pub name: String,
     pub parent_id: Option<String>,
     pub status: OrganizationStatus,
+    /// As set; `None` takes the default.
+    pub limits: Limits,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -91,12 +98,21 @@ impl Organization {
     pub fn terms(&self) -> Terms {
         Terms {
             suspended: self.status == OrganizationStatus::Suspended,
+            limits: self.limits,
         }
     }
 
     /// Whether `other` says something different (times aside).
     fn differs_from(&self, other: &Organization) -> bool {
-        (&self.name, &self.parent_id, self.status) != (&other.name, &other.parent_id, other.status)
+        let fields = |org: &Organization| {
+            (
+                org.name.clone(),
+                org.parent_id.clone(),
+                org.status,
+                org.limits,
+            )
+        };
+        fields(self) != fields(other)
     }
 }
 
@@ -105,6 +121,8 @@ impl Organization {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Terms {
     pub suspended: bool,
+    /// The organization's limits as set (`None`: the default).
+    pub limits: Limits,
 }
 
 impl Terms {
@@ -115,7 +133,20 @@ impl Terms {
         } else {
             OrganizationStatus::Active
         };
-        Item::from([(KEY_ORG_STATUS.to_owned(), s(status.as_str()))])
+        let mut item = Item::from([(KEY_ORG_STATUS.to_owned(), s(status.as_str()))]);
+        write_limits(
+            &mut item,
+            self.limits,
+            KEY_ORG_REQUESTS_PER_MINUTE,
+            KEY_ORG_CONTACTS_PER_DAY,
+        );
+        item
+    }
+
+    /// The attributes [`attributes`](Self::attributes) may leave out (a
+    /// limit at its default), which a change of terms must remove.
+    pub(crate) fn removable() -> [&'static str; 2] {
+        [KEY_ORG_REQUESTS_PER_MINUTE, KEY_ORG_CONTACTS_PER_DAY]
     }
 
     /// The terms a key item carries; a key written before terms existed
@@ -129,8 +160,38 @@ impl Terms {
         };
         Ok(Terms {
             suspended: status == OrganizationStatus::Suspended,
+            limits: read_limits(item, KEY_ORG_REQUESTS_PER_MINUTE, KEY_ORG_CONTACTS_PER_DAY)?,
         })
     }
+}
+
+/// Writes the limits that are set under the names given.
+fn write_limits(item: &mut Item, limits: Limits, requests: &str, contacts: &str) {
+    if let Some(value) = limits.requests_per_minute {
+        item.insert(requests.to_owned(), n(value.into()));
+    }
+    if let Some(value) = limits.contacts_per_day {
+        item.insert(contacts.to_owned(), n(value.into()));
+    }
+}
+
+/// Reads limits written by [`write_limits`].
+pub(crate) fn read_limits(
+    item: &Item,
+    requests: &str,
+    contacts: &str,
+) -> Result<Limits, CorruptItem> {
+    let limit = |name: &str| {
+        optional_number(item, name)?
+            .map(|value| {
+                u32::try_from(value).map_err(|_| CorruptItem(format!("{name} out of range")))
+            })
+            .transpose()
+    };
+    Ok(Limits {
+        requests_per_minute: limit(requests)?,
+        contacts_per_day: limit(contacts)?,
+    })
 }
 
 /// The counters a conditional write on the organization item checks.
@@ -178,6 +239,7 @@ fn from_item(item: &Item) -> Result<Organization, CorruptItem> {
             None => OrganizationStatus::Active,
             Some(_) => parsed(item, STATUS)?,
         },
+        limits: read_limits(item, REQUESTS_PER_MINUTE, CONTACTS_PER_DAY)?,
         created_at: required_time(item, CREATED_AT)?,
         updated_at: required_time(item, UPDATED_AT)?,
     })
@@ -201,6 +263,7 @@ fn attributes(org: &Organization) -> Item {
     if let Some(parent) = &org.parent_id {
         item.insert(PARENT_ID.to_owned(), s(parent));
     }
+    write_limits(&mut item, org.limits, REQUESTS_PER_MINUTE, CONTACTS_PER_DAY);
     item
 }
 
@@ -318,6 +381,11 @@ impl Store {
                     ("name", wanted.name.clone().into()),
                     ("parentId", wanted.parent_id.clone().into()),
                     ("status", wanted.status.as_str().into()),
+                    (
+                        "requestsPerMinute",
+                        wanted.limits.requests_per_minute.into(),
+                    ),
+                    ("contactsPerDay", wanted.limits.contacts_per_day.into()),
                 ]),
             );
             let writes = vec![
@@ -359,9 +427,25 @@ impl Store {
             values.insert(format!(":a{i}"), value);
         }
         let mut expression = format!("SET {} ADD #revision :one", sets.join(", "));
-        if org.parent_id.is_none() {
-            names.insert("#parentId".to_owned(), PARENT_ID.to_owned());
-            expression.push_str(" REMOVE #parentId");
+        let unset = [
+            (PARENT_ID, org.parent_id.is_none()),
+            (
+                REQUESTS_PER_MINUTE,
+                org.limits.requests_per_minute.is_none(),
+            ),
+            (CONTACTS_PER_DAY, org.limits.contacts_per_day.is_none()),
+        ];
+        let removed: Vec<String> = unset
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, absent))| *absent)
+            .map(|(i, (name, _))| {
+                names.insert(format!("#r{i}"), (*name).to_owned());
+                format!("#r{i}")
+            })
+            .collect();
+        if !removed.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removed.join(", ")));
         }
         let update = Update::builder()
             .table_name(self.table())
@@ -508,6 +592,10 @@ mod tests {
             name: "Acme".into(),
             parent_id: Some("group".into()),
             status: OrganizationStatus::Suspended,
+            limits: Limits {
+                requests_per_minute: Some(5),
+                contacts_per_day: None,
+            },
             created_at: now,
             updated_at: now,
         }
@@ -525,7 +613,13 @@ mod tests {
     #[test]
     fn terms_round_trip_on_key_items_and_a_key_without_them_is_of_an_active_organization() {
         for suspended in [false, true] {
-            let terms = Terms { suspended };
+            let terms = Terms {
+                suspended,
+                limits: Limits {
+                    requests_per_minute: None,
+                    contacts_per_day: Some(7),
+                },
+            };
             assert_eq!(Terms::of_key_item(&terms.attributes()).unwrap(), terms);
         }
         assert_eq!(Terms::of_key_item(&Item::new()).unwrap(), Terms::default());

@@ -31,6 +31,8 @@ pub enum Access {
     Admin,
     /// An organization API key carrying this scope, checked by the orgkeys authorizer.
     Key(Scope),
+    /// Any valid organization API key, whatever its scopes.
+    AnyKey,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +85,7 @@ routes! {
     DeleteApiKey "deleteApiKey": "DELETE" "/v1/admin/organizations/{orgId}/api-keys/{keyId}" => Keygen, Access::Admin;
     RollApiKey "rollApiKey": "POST" "/v1/admin/organizations/{orgId}/api-keys/{keyId}/roll" => Keygen, Access::Admin;
     ListAuditEvents "listAuditEvents": "GET" "/v1/admin/organizations/{orgId}/audit-events" => Keygen, Access::Admin;
+    GetOrganizationUsage "getOrganizationUsage": "GET" "/v1/admin/organizations/{orgId}/usage" => Keygen, Access::Admin;
     ListOrganizationSchedules "listOrganizationSchedules": "GET" "/v1/admin/organizations/{orgId}/schedules" => Schedules, Access::Admin;
     PutSchedule "putSchedule": "PUT" "/v1/admin/organizations/{orgId}/schedules/{scheduleId}" => Schedules, Access::Admin;
     DeleteSchedule "deleteSchedule": "DELETE" "/v1/admin/organizations/{orgId}/schedules/{scheduleId}" => Schedules, Access::Admin;
@@ -90,6 +93,7 @@ routes! {
     GetSchedule "getSchedule": "GET" "/v1/schedules/{scheduleId}" => Schedules, Access::Key(Scope::SchedulesRead);
     DispatchOutbound "dispatchOutbound": "POST" "/v1/conversations/outbound" => Dispatch, Access::Key(Scope::ConversationsWrite);
     GetConversation "getConversation": "GET" "/v1/conversations/{conversationId}" => Dispatch, Access::Key(Scope::ConversationsRead);
+    GetUsage "getUsage": "GET" "/v1/usage" => Dispatch, Access::AnyKey;
 }
 
 /// The route of `operation`; usable in `const`s (`route(Operation::GetSchedule).key`).

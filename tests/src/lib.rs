@@ -284,6 +284,7 @@ pub async fn seed_org(store: &Store, org_id: &str) {
                 name: org_id.into(),
                 parent_id: None,
                 status: OrganizationStatus::Active,
+                limits: Default::default(),
                 created_at: now,
                 updated_at: now,
             })
@@ -312,6 +313,7 @@ pub async fn seed_fixture_key(store: &Store) {
         last_used_at: None,
         rolled_to: None,
         enabled: true,
+        requests_per_minute: None,
         terms: Default::default(),
     };
     store

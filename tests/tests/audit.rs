@@ -379,15 +379,15 @@ async fn an_interrupted_change_leaves_neither_change_nor_event() {
     let flaky = Store::new(client_for(&proxy.endpoint).await, store.table());
 
     // Each change's last request is its transaction: let the reads before it through.
-    proxy.cut_after(0); // key creation: one transaction, nothing read first
+    proxy.cut_after(1); // key creation: read the organization, then the transaction
     keygen(&flaky, admin(KEYS, &[("orgId", "acme")], Some("{}")))
         .await
         .problem(500);
-    proxy.cut_after(1); // schedule upsert: read the schedule, then the transaction
+    proxy.cut_after(2); // schedule upsert: read the organization and the schedule, then the transaction
     schedules(&flaky, put_schedule("acme", "spring", "active"))
         .await
         .problem(500);
-    proxy.cut_after(1); // organization update: read the organization, then the transaction
+    proxy.cut_after(2); // organization update: read it, query its keys, then the transaction
     keygen(&flaky, put_org("acme", "Renamed"))
         .await
         .problem(500);
@@ -416,9 +416,10 @@ async fn a_dispatch_has_its_event_only_once_all_its_conversations_are_written() 
     let flaky = Store::new(client_for(&proxy.endpoint).await, store.table());
     let started = chrono::Utc::now();
 
-    // Claim read, claim write, schedule read, three batch writes of 25: then
-    // the transaction of the last 25 and the event is cut.
-    proxy.cut_after(6);
+    // The request count and the schedule read, claim read, claim write, the
+    // quota transaction and today's count, three batch writes of 25: then the
+    // transaction of the last 25 and the event is cut.
+    proxy.cut_after(9);
     let settings = dispatch::Settings::default();
     let failed: Reply =
         dispatch::handle_at(&flaky, settings, dispatch("acme", 100, Some("k")), started)

@@ -286,9 +286,10 @@ async fn a_key_still_leased_by_an_unfinished_attempt_is_a_409() {
     let proxy = FaultProxy::start(&endpoint()).await;
     let flaky = Store::new(client_for(&proxy.endpoint).await, store.table());
     let payload = body("spring", 30);
-    // The store goes away after the claim and the schedule read, so the attempt
-    // dies holding its lease (15 s by default): as if it were still running.
-    proxy.cut_after(3);
+    // The store goes away after the request count, the schedule read and the
+    // claim, so the attempt dies holding its lease (15 s by default): as if
+    // it were still running.
+    proxy.cut_after(4);
     Reply::from(
         dispatch::handle(&flaky, request("acme", &payload, Some("busy")))
             .await
@@ -354,8 +355,10 @@ async fn a_dispatch_cut_off_mid_write_completes_exactly_once_on_retry() {
     let payload = body("spring", 100);
     let started = Utc::now();
 
-    // Claim read, claim write, schedule read, one of the four batch writes: then the store is gone.
-    proxy.cut_after(4);
+    // The request count and the schedule read, claim read, claim write, the
+    // quota transaction and today's count, one of the four batch writes:
+    // then the store is gone.
+    proxy.cut_after(7);
     let failed: Reply = dispatch::handle_at(
         &flaky,
         settings,
@@ -417,8 +420,9 @@ async fn a_claim_whose_reply_was_lost_proceeds_and_dispatches_once() {
     let flaky = Store::new(client_for(&proxy.endpoint).await, store.table());
     let payload = body("spring", 30);
 
-    // Request 1 reads the record (none), request 2 writes the claim: lose that reply.
-    proxy.lose_reply_to(2);
+    // Requests 1 and 2 count the request and read the schedule, request 3
+    // reads the record (none), request 4 writes the claim: lose that reply.
+    proxy.lose_reply_to(4);
     let reply: Reply = dispatch::handle(&flaky, request("acme", &payload, Some("lost-reply")))
         .await
         .unwrap()
@@ -480,4 +484,9 @@ async fn a_wrong_typed_contacts_field_is_told_without_rust_type_names() {
         "{}",
         reply.body
     );
+    // A contact given as an array of its fields is not a contact.
+    let body = json!({"scheduleId": "spring", "contacts": [["+353861234567"]]});
+    let reply = send(&store, "acme", &body.to_string(), None).await;
+    assert_eq!(reply.pointers(400), ["/contacts/0"]);
+    assert_eq!(reply.json["errors"][0]["detail"], "must be an object");
 }

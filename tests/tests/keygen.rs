@@ -521,7 +521,7 @@ async fn an_unknown_route_is_a_404_problem() {
     let reply = call(
         &store,
         admin(
-            "PATCH /v1/admin/organizations/{orgId}",
+            "PATCH /v1/admin/organizations/{orgId}/api-keys",
             &[("orgId", "acme")],
             None,
         ),

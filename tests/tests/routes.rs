@@ -32,7 +32,7 @@ fn table_for_template() -> RouteSet {
         .map(|r| {
             let protection = match r.access {
                 Access::Admin => "admin",
-                Access::Key(_) => "key",
+                Access::Key(_) | Access::AnyKey => "key",
             };
             row(r, protection.to_owned())
         })
@@ -47,6 +47,7 @@ fn table_for_openapi() -> RouteSet {
             let protection = match r.access {
                 Access::Admin => "admin".to_owned(),
                 Access::Key(scope) => format!("key:{scope}"),
+                Access::AnyKey => "key".to_owned(),
             };
             row(r, format!("{protection} {}", r.operation_id))
         })
@@ -108,6 +109,7 @@ fn openapi_routes() -> RouteSet {
             let protection = match (scheme.as_str().unwrap(), scopes.as_slice()) {
                 ("adminIam", []) => "admin".to_owned(),
                 ("orgKey", [scope]) => format!("key:{scope}"),
+                ("orgKey", []) => "key".to_owned(),
                 other => panic!("unexpected security requirement {other:?}"),
             };
             routes.insert((

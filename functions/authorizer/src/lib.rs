@@ -218,6 +218,7 @@ impl Authorizer {
             organization_id: record.organization_id.clone(),
             key_id: record.key_id.clone(),
             scopes: record.scopes.clone(),
+            limits: record.limits(),
         };
         (Ok(Decision::Allow(allowed)), trace)
     }

@@ -8,6 +8,11 @@
 //! the same dispatch (same IDs), a repeat after success replays the original
 //! 202, and the key is remembered for 24 hours. Without a key, a retry after a
 //! 5xx is a new dispatch: contacts written before the failure may be queued twice.
+//!
+//! Limits: every request counts against the key's requests per minute, and a
+//! dispatch takes its contacts from the organization's daily quota, all or
+//! none, once per dispatch (`limits.rs`). `GET /v1/usage` tells a key where
+//! it stands.
 
 use chrono::{DateTime, Utc};
 use lambda_http::http::{HeaderValue, StatusCode};
@@ -17,17 +22,21 @@ use orgkeys_shared::audit::{Action, Draft, Target, TargetType, details};
 use orgkeys_shared::conversations::{Contact, Conversation};
 use orgkeys_shared::edge::caller::{Caller, OrganizationKey};
 use orgkeys_shared::edge::problem::{FieldError, Problem};
+use orgkeys_shared::edge::rate_limit::{Contacts, Meter, metered, quota_refusal};
 use orgkeys_shared::edge::request::{
-    authorize, json_body, json_response, origin, path_param, respond,
+    Object, authorize, json_body, json_response, origin, path_param, respond,
 };
 use orgkeys_shared::idempotency::{self, Attempt, Outcome, Policy};
 use orgkeys_shared::ids::{hex_id, random_id};
+use orgkeys_shared::limits::ContactDay;
 use orgkeys_shared::routes::{Function, Operation};
 use orgkeys_shared::schedules::Channel;
+use orgkeys_shared::schedules::Schedule;
 use orgkeys_shared::validation::{Violations, is_valid_id};
 use orgkeys_shared::wire_time::format as timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 pub const BODY_LIMIT: usize = 256 * 1024;
 pub const MAX_CONTACTS: usize = 100;
@@ -65,6 +74,71 @@ pub async fn handle_at(
     Ok(respond(route(store, settings, &request, now).await))
 }
 
+/// Where the calling key and its organization stand.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Usage<'a> {
+    organization_id: &'a str,
+    requests: RequestUsage,
+    contacts: ContactUsage,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestUsage {
+    limit: u32,
+    remaining: u32,
+    resets_at: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ContactUsage {
+    limit: u32,
+    used: u32,
+    remaining: u32,
+    resets_at: String,
+}
+
+/// `GET /v1/usage`: the key's requests this minute (this one counted) and
+/// its organization's contacts today; the count and the read go together.
+async fn usage(store: &Store, caller: &OrganizationKey, now: DateTime<Utc>) -> Response<Body> {
+    let limit = caller
+        .limits
+        .effective(store.default_limits())
+        .contacts_per_day;
+    let org_id = caller.organization_id.as_str();
+    let (meter, day) = tokio::join!(
+        Meter::count(store, caller, now),
+        store.contact_day(org_id, limit, now)
+    );
+    let meter = match meter {
+        Ok(meter) => meter,
+        Err(problem) => return problem.into_response(),
+    };
+    if let Some(refusal) = meter.refusal() {
+        return meter.answer(Err(refusal));
+    }
+    let answer = day.map_err(Problem::from).map(|day| {
+        let body = Usage {
+            organization_id: org_id,
+            requests: RequestUsage {
+                limit: meter.requests.limit,
+                remaining: meter.requests.remaining(),
+                resets_at: timestamp(meter.requests.resets_at),
+            },
+            contacts: ContactUsage {
+                limit: day.limit,
+                used: day.used,
+                remaining: day.remaining(),
+                resets_at: timestamp(day.resets_at),
+            },
+        };
+        json_response(StatusCode::OK, &body)
+    });
+    meter.answer(answer)
+}
+
 async fn route(
     store: &Store,
     settings: Settings,
@@ -74,11 +148,13 @@ async fn route(
     let (route, caller) = authorize(request, Function::Dispatch)?;
     match (route.operation, &caller) {
         (Operation::DispatchOutbound, Caller::Key(key)) => {
-            dispatch(store, settings, request, key, now).await
+            Ok(dispatch(store, settings, request, key, now).await)
         }
         (Operation::GetConversation, Caller::Key(key)) => {
-            get_conversation(store, request, key).await
+            let read = get_conversation(store, request, key);
+            Ok(metered(store, key, now, read).await)
         }
+        (Operation::GetUsage, Caller::Key(key)) => Ok(usage(store, key, now).await),
         _ => Err(Problem::not_found(format!("no route {}", route.key))),
     }
 }
@@ -89,7 +165,7 @@ async fn route(
 struct DispatchInput {
     schedule_id: Option<String>,
     reference: Option<String>,
-    contacts: Option<Vec<ContactInput>>,
+    contacts: Option<Vec<Object<ContactInput>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,15 +202,73 @@ struct Queued<'a> {
     status: &'a str,
 }
 
+/// A dispatch: counted against the key's request limit (concurrently with
+/// the read of its schedule), then run at most once per `Idempotency-Key`;
+/// its contacts are taken from today's quota just before its conversations
+/// are written. Every answer carries the RateLimit headers.
 async fn dispatch(
     store: &Store,
     settings: Settings,
     request: &Request,
     caller: &OrganizationKey,
     now: DateTime<Utc>,
+) -> Response<Body> {
+    let org_id = caller.organization_id.as_str();
+    let limits = caller.limits.effective(store.default_limits());
+    let valid = json_body::<DispatchInput>(request, BODY_LIMIT)
+        .and_then(|input| validate(input).map_err(Problem::validation));
+    let schedule_read = async {
+        match &valid {
+            Ok(valid) => store.get_schedule(org_id, &valid.schedule_id).await,
+            Err(_) => Ok(None),
+        }
+    };
+    let (meter, schedule) = tokio::join!(Meter::count(store, caller, now), schedule_read);
+    let mut meter = match meter {
+        Ok(meter) => meter,
+        Err(problem) => return problem.into_response(),
+    };
+    meter.contacts = Some(Contacts::Limit(limits.contacts_per_day));
+    if let Some(refusal) = meter.refusal() {
+        return meter.answer(Err(refusal));
+    }
+    let contact_day = OnceLock::new();
+    let answer = async {
+        let valid = valid?;
+        let order = Order {
+            valid: &valid,
+            schedule: schedule?,
+            contacts_per_day: limits.contacts_per_day,
+            contact_day: &contact_day,
+        };
+        run(store, settings, request, caller, &order, now).await
+    }
+    .await;
+    if let Some(day) = contact_day.get() {
+        meter.contacts = Some(Contacts::Day(*day));
+    }
+    meter.answer(answer)
+}
+
+/// What a dispatch was asked to do, with what was read for it.
+struct Order<'a> {
+    valid: &'a ValidDispatch,
+    /// The schedule named, read with the request count.
+    schedule: Option<Schedule>,
+    contacts_per_day: u32,
+    /// Today's count once the contacts were taken (or refused).
+    contact_day: &'a OnceLock<ContactDay>,
+}
+
+/// Runs a validated dispatch, under its `Idempotency-Key` if it has one.
+async fn run(
+    store: &Store,
+    settings: Settings,
+    request: &Request,
+    caller: &OrganizationKey,
+    order: &Order<'_>,
+    now: DateTime<Utc>,
 ) -> Result<Response<Body>, Problem> {
-    let input: DispatchInput = json_body(request, BODY_LIMIT)?;
-    let valid = validate(input).map_err(Problem::validation)?;
     let org_id = caller.organization_id.as_str();
     let key = match request.headers().get("idempotency-key") {
         None => None,
@@ -150,7 +284,7 @@ async fn dispatch(
         if attempt.resumed {
             tracing::info!(org_id, dispatch_id = %attempt.operation_id, "resuming an interrupted dispatch");
         }
-        queue(store, request, caller, attempt, &valid, now)
+        queue(store, request, caller, attempt, key.is_some(), order, now)
     };
     let outcome = match key {
         None => Outcome::Ran(queue_as(Attempt::unguarded(dispatch_id, now)).await?),
@@ -158,7 +292,7 @@ async fn dispatch(
             let guarded = idempotency::Request {
                 org_id,
                 key,
-                fingerprint: &fingerprint(&valid),
+                fingerprint: &fingerprint(order.valid),
                 now,
                 policy: settings.idempotency,
             };
@@ -171,20 +305,24 @@ async fn dispatch(
     })
 }
 
-/// Checks the schedule and writes the conversations; returns the 202 body.
+/// Checks the schedule, takes the contacts from today's quota and writes the
+/// conversations; returns the 202 body. A keyed dispatch leaves a receipt with
+/// its count, so resuming it does not count it again.
 async fn queue(
     store: &Store,
     request: &Request,
     caller: &OrganizationKey,
     attempt: Attempt,
-    valid: &ValidDispatch,
+    keyed: bool,
+    order: &Order<'_>,
     now: DateTime<Utc>,
 ) -> Result<String, Problem> {
+    let valid = order.valid;
     let org_id = caller.organization_id.as_str();
     let dispatch_id = attempt.operation_id.as_str();
-    let schedule = store
-        .get_schedule(org_id, &valid.schedule_id)
-        .await?
+    let schedule = order
+        .schedule
+        .as_ref()
         .ok_or_else(|| Problem::not_found("no schedule with this ID"))?;
     if !schedule.accepts_dispatch(now) {
         return Err(Problem::conflict(
@@ -198,6 +336,15 @@ async fn queue(
         attempt.started_at,
         valid,
     );
+    let asked = conversations.len() as u32;
+    let receipt = keyed.then_some(dispatch_id);
+    let day = store
+        .take_contacts(org_id, asked, order.contacts_per_day, receipt, now)
+        .await?;
+    let _ = order.contact_day.set(day);
+    if !day.admitted {
+        return Err(quota_refusal(&day, asked, now));
+    }
     // Derived from the dispatch, like its conversations: a resumed dispatch
     // rewrites the same event.
     let draft = Draft::for_operation(
@@ -316,7 +463,12 @@ fn validate(input: DispatchInput) -> Result<ValidDispatch, Vec<FieldError>> {
         Some(_) => {}
     }
     v.text("/reference", input.reference.as_deref(), MAX_TEXT_CHARS);
-    let contacts = input.contacts.unwrap_or_default();
+    let contacts: Vec<ContactInput> = input
+        .contacts
+        .unwrap_or_default()
+        .into_iter()
+        .map(|Object(contact)| contact)
+        .collect();
     if !(1..=MAX_CONTACTS).contains(&contacts.len()) {
         v.body(
             "/contacts",

@@ -2,7 +2,7 @@
 //! read one, change (`PATCH`, a JSON merge patch: name, scopes, expiry,
 //! enabled), roll and delete.
 
-use crate::{BODY_LIMIT, DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS, MAX_NAME_CHARS};
+use crate::{BODY_LIMIT, DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS, MAX_NAME_CHARS, limit_in_range};
 use chrono::{DateTime, Duration, Utc};
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
@@ -14,6 +14,7 @@ use orgkeys_shared::edge::request::{json_body, json_response, no_content, requir
 use orgkeys_shared::key_format::ApiKey;
 use orgkeys_shared::key_hash::KeyHash;
 use orgkeys_shared::keys::{KeyPatch, KeyRecord, Scope};
+use orgkeys_shared::limits::MAX_REQUESTS_PER_MINUTE;
 use orgkeys_shared::organizations::Terms;
 use orgkeys_shared::validation::{Violations, is_valid_id};
 use orgkeys_shared::wire_time::{self, format as timestamp};
@@ -27,6 +28,7 @@ struct CreateKeyInput {
     name: Option<String>,
     scopes: Option<Vec<String>>,
     expires_at: Option<String>,
+    requests_per_minute: Option<i64>,
 }
 
 /// The one response that carries a plaintext key.
@@ -43,6 +45,8 @@ struct CreatedKey<'a> {
     created_by: Actor,
     expires_at: Option<String>,
     enabled: bool,
+    /// The key's own request limit; `null`: its organization's.
+    requests_per_minute: Option<u32>,
 }
 
 /// A key as listings show it: never the key, never its hash.
@@ -59,6 +63,8 @@ struct KeyView {
     last_used_at: Option<String>,
     rolled_to: Option<String>,
     enabled: bool,
+    /// The key's own request limit; `null`: its organization's.
+    requests_per_minute: Option<u32>,
 }
 
 impl From<KeyRecord> for KeyView {
@@ -75,6 +81,7 @@ impl From<KeyRecord> for KeyView {
             last_used_at: record.last_used_at.map(timestamp),
             rolled_to: record.rolled_to,
             enabled: record.enabled,
+            requests_per_minute: record.requests_per_minute,
         }
     }
 }
@@ -94,6 +101,7 @@ pub async fn create(
         name: input.name.map(|name| name.trim().to_owned()),
         scopes: valid.scopes,
         expires_at: valid.expires_at,
+        requests_per_minute: valid.requests_per_minute,
         created_by: &admin.principal,
         now,
     })?;
@@ -123,10 +131,17 @@ fn validate_key_input(
         .expires_at
         .as_deref()
         .and_then(|text| parse_expiry(text, now, &mut violations));
+    let requests_per_minute = limit_in_range(
+        &mut violations,
+        "/requestsPerMinute",
+        input.requests_per_minute,
+        MAX_REQUESTS_PER_MINUTE,
+    );
     violations.finish()?;
     Ok(ValidKeyInput {
         scopes: scopes.unwrap_or_default(),
         expires_at,
+        requests_per_minute,
     })
 }
 
@@ -179,6 +194,7 @@ fn parse_expiry(
 struct ValidKeyInput {
     scopes: Vec<Scope>,
     expires_at: Option<DateTime<Utc>>,
+    requests_per_minute: Option<u32>,
 }
 
 /// What a new key inherits: from the request, or from the key it replaces.
@@ -187,6 +203,7 @@ struct KeyTemplate<'a> {
     name: Option<String>,
     scopes: Vec<Scope>,
     expires_at: Option<DateTime<Utc>>,
+    requests_per_minute: Option<u32>,
     created_by: &'a str,
     now: DateTime<Utc>,
 }
@@ -205,6 +222,7 @@ fn new_key(template: KeyTemplate<'_>) -> Result<(ApiKey, KeyRecord), Problem> {
         last_used_at: None,
         rolled_to: None,
         enabled: true,
+        requests_per_minute: template.requests_per_minute,
         // The store writes the organization's terms as it reads them.
         terms: Terms::default(),
     };
@@ -224,6 +242,7 @@ fn created_key_response(key: &ApiKey, record: &KeyRecord) -> Response<Body> {
         created_by: Actor::admin(&record.created_by),
         expires_at: record.expires_at.map(timestamp),
         enabled: record.enabled,
+        requests_per_minute: record.requests_per_minute,
     };
     let mut response = json_response(StatusCode::CREATED, &body);
     // The key must not be kept by any cache between the admin and us.
@@ -312,6 +331,7 @@ pub async fn roll(
         name: old.name.clone(),
         scopes: old.scopes.clone(),
         expires_at: old.expires_at,
+        requests_per_minute: old.requests_per_minute,
         created_by: &admin.principal,
         now,
     })?;
@@ -367,6 +387,8 @@ struct KeyPatchInput {
     expires_at: Field<String>,
     #[serde(default)]
     enabled: Field<bool>,
+    #[serde(default)]
+    requests_per_minute: Field<i64>,
 }
 
 pub async fn patch(
@@ -422,6 +444,17 @@ fn validate_patch(input: KeyPatchInput, now: DateTime<Utc>) -> Result<KeyPatch, 
     if input.enabled == Field::Null {
         violations.body("/enabled", "must be true or false");
     }
+    let requests_per_minute = match input.requests_per_minute {
+        Field::Absent => None,
+        // `null`: the organization's limit again.
+        Field::Null => Some(None),
+        Field::Value(value) => Some(limit_in_range(
+            &mut violations,
+            "/requestsPerMinute",
+            Some(value),
+            MAX_REQUESTS_PER_MINUTE,
+        )),
+    };
     violations.finish()?;
     Ok(KeyPatch {
         name: input
@@ -431,5 +464,6 @@ fn validate_patch(input: KeyPatchInput, now: DateTime<Utc>) -> Result<KeyPatch, 
         scopes,
         expires_at,
         enabled: input.enabled.into_change().flatten(),
+        requests_per_minute,
     })
 }

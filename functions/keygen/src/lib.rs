@@ -27,6 +27,24 @@ pub const DEFAULT_GRACE_SECONDS: i64 = 3_600;
 const MAX_NAME_CHARS: usize = 200;
 const ORG_ID_RULE: &str = "must be 1-64 characters of A-Z, a-z, 0-9, _ and -";
 
+/// Checks a limit from a body: `None` when absent, a violation when out of
+/// `1..=max`.
+fn limit_in_range(
+    violations: &mut orgkeys_shared::validation::Violations,
+    pointer: &str,
+    value: Option<i64>,
+    max: u32,
+) -> Option<u32> {
+    let value = value?;
+    match u32::try_from(value) {
+        Ok(limit) if (1..=max).contains(&limit) => Some(limit),
+        _ => {
+            violations.body(pointer, format!("must be a whole number from 1 to {max}"));
+            None
+        }
+    }
+}
+
 /// Serves one admin request; never fails at the Lambda level, so every error
 /// reaches the client as problem+json.
 pub async fn handle(store: &Store, request: Request) -> Result<Response<Body>, Error> {
@@ -72,6 +90,7 @@ async fn route(
             api_keys::roll(store, request, org_id, key_id, admin, &draft()?).await
         }
         Operation::ListAuditEvents => audit_events::list(store, request, org_id).await,
+        Operation::GetOrganizationUsage => organizations::usage(store, request, org_id, now).await,
         _ => Err(Problem::not_found(format!("no route {}", route.key))),
     }
 }

@@ -2,16 +2,20 @@
 //! (`PATCH`, a JSON merge patch: suspend and resume are a change of
 //! `status`) and delete.
 
-use crate::{BODY_LIMIT, MAX_NAME_CHARS, ORG_ID_RULE};
+use crate::{BODY_LIMIT, MAX_NAME_CHARS, ORG_ID_RULE, limit_in_range};
+use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
 use orgkeys_shared::Store;
 use orgkeys_shared::StoreError;
 use orgkeys_shared::audit::Draft;
 use orgkeys_shared::edge::merge_patch::Field;
 use orgkeys_shared::edge::problem::{FieldError, Problem};
 use orgkeys_shared::edge::request::{
-    Page, json_body, json_response, no_content, required_json_body,
+    Object, Page, json_body, json_response, no_content, required_json_body,
+};
+use orgkeys_shared::limits::{
+    Defaults, Limits, MAX_CONTACTS_PER_DAY, MAX_REQUESTS_PER_MINUTE, USAGE_RETENTION_DAYS,
 };
 use orgkeys_shared::organizations::{Organization, OrganizationStatus, Saved};
 use orgkeys_shared::validation::{Violations, is_valid_id};
@@ -29,17 +33,31 @@ struct OrganizationView {
     name: String,
     parent_id: Option<String>,
     status: OrganizationStatus,
+    /// The limits in force: defaults filled in.
+    limits: LimitsView,
     created_at: String,
     updated_at: String,
 }
 
-impl From<Organization> for OrganizationView {
-    fn from(org: Organization) -> OrganizationView {
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LimitsView {
+    requests_per_minute: u32,
+    contacts_per_day: u32,
+}
+
+impl OrganizationView {
+    fn new(org: Organization, defaults: Defaults) -> OrganizationView {
+        let limits = org.limits.effective(defaults);
         OrganizationView {
             organization_id: org.organization_id,
             name: org.name,
             parent_id: org.parent_id,
             status: org.status,
+            limits: LimitsView {
+                requests_per_minute: limits.requests_per_minute,
+                contacts_per_day: limits.contacts_per_day,
+            },
             created_at: timestamp(org.created_at),
             updated_at: timestamp(org.updated_at),
         }
@@ -71,7 +89,10 @@ pub async fn list(store: &Store, request: &Request) -> Result<Response<Body>, Pr
         .list_organizations(page.limit, page.after.as_deref())
         .await?;
     let body = OrganizationPage {
-        items: found.into_iter().map(OrganizationView::from).collect(),
+        items: found
+            .into_iter()
+            .map(|org| OrganizationView::new(org, store.default_limits()))
+            .collect(),
         next_cursor: next.map(|after| page.next_cursor(&after)),
     };
     Ok(json_response(StatusCode::OK, &body))
@@ -83,6 +104,57 @@ pub async fn list(store: &Store, request: &Request) -> Result<Response<Body>, Pr
 struct OrganizationInput {
     name: Option<String>,
     parent_id: Option<String>,
+    limits: Option<Object<LimitsInput>>,
+}
+
+/// `limits` of an organization body; a limit left out or `null` takes the default.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LimitsInput {
+    #[serde(default)]
+    requests_per_minute: Field<i64>,
+    #[serde(default)]
+    contacts_per_day: Field<i64>,
+}
+
+/// The limits a body sets, checked; `None` for each limit the body leaves
+/// alone (in a patch), `Some(None)` for one it returns to the default.
+struct LimitsChange {
+    requests_per_minute: Option<Option<u32>>,
+    contacts_per_day: Option<Option<u32>>,
+}
+
+impl LimitsChange {
+    fn of(input: LimitsInput, violations: &mut Violations) -> LimitsChange {
+        let mut check = |pointer: &str, field: Field<i64>, max: u32| match field {
+            Field::Absent => None,
+            Field::Null => Some(None),
+            Field::Value(value) => Some(limit_in_range(violations, pointer, Some(value), max)),
+        };
+        LimitsChange {
+            requests_per_minute: check(
+                "/limits/requestsPerMinute",
+                input.requests_per_minute,
+                MAX_REQUESTS_PER_MINUTE,
+            ),
+            contacts_per_day: check(
+                "/limits/contactsPerDay",
+                input.contacts_per_day,
+                MAX_CONTACTS_PER_DAY,
+            ),
+        }
+    }
+
+    /// `limits` with this change made.
+    fn apply(&self, mut limits: Limits) -> Limits {
+        if let Some(value) = self.requests_per_minute {
+            limits.requests_per_minute = value;
+        }
+        if let Some(value) = self.contacts_per_day {
+            limits.contacts_per_day = value;
+        }
+        limits
+    }
 }
 
 /// `PUT`: creates the organization (active), or replaces its name and parent
@@ -100,6 +172,10 @@ pub async fn put(
         Some(name) => violations.text("/name", Some(name), MAX_NAME_CHARS),
     }
     check_parent_id(&mut violations, org_id, input.parent_id.as_deref());
+    let limits = input
+        .limits
+        .map(|Object(limits)| LimitsChange::of(limits, &mut violations))
+        .map_or(Limits::default(), |change| change.apply(Limits::default()));
     violations.finish().map_err(Problem::validation)?;
     if let Some(parent) = &input.parent_id {
         check_parent(store, org_id, parent).await?;
@@ -111,6 +187,7 @@ pub async fn put(
                 name: name.to_owned(),
                 parent_id: input.parent_id.clone(),
                 status: existing.map_or(OrganizationStatus::Active, |org| org.status),
+                limits,
                 ..blank(org_id, draft)
             })
         })
@@ -120,7 +197,8 @@ pub async fn put(
         Saved::Created => StatusCode::CREATED,
         Saved::Updated | Saved::Unchanged => StatusCode::OK,
     };
-    Ok(json_response(status, &OrganizationView::from(organization)))
+    let view = OrganizationView::new(organization, store.default_limits());
+    Ok(json_response(status, &view))
 }
 
 /// An organization with nothing set; the store fills in the times.
@@ -130,6 +208,7 @@ fn blank(org_id: &str, draft: &Draft) -> Organization {
         name: String::new(),
         parent_id: None,
         status: OrganizationStatus::Active,
+        limits: Limits::default(),
         created_at: draft.occurred_at,
         updated_at: draft.occurred_at,
     }
@@ -175,10 +254,8 @@ pub async fn get(store: &Store, org_id: &str) -> Result<Response<Body>, Problem>
         .get_organization(org_id)
         .await?
         .ok_or_else(not_found)?;
-    Ok(json_response(
-        StatusCode::OK,
-        &OrganizationView::from(organization),
-    ))
+    let view = OrganizationView::new(organization, store.default_limits());
+    Ok(json_response(StatusCode::OK, &view))
 }
 
 /// Body of `PATCH /v1/admin/organizations/{orgId}` (a JSON merge patch).
@@ -191,6 +268,8 @@ struct OrganizationPatch {
     parent_id: Field<String>,
     #[serde(default)]
     status: Field<String>,
+    #[serde(default)]
+    limits: Field<Object<LimitsInput>>,
 }
 
 pub async fn patch(
@@ -217,6 +296,15 @@ pub async fn patch(
             None
         }
     };
+    let limits = match input.limits {
+        Field::Absent => None,
+        // `null` returns both limits to the defaults.
+        Field::Null => Some(LimitsChange {
+            requests_per_minute: Some(None),
+            contacts_per_day: Some(None),
+        }),
+        Field::Value(Object(limits)) => Some(LimitsChange::of(limits, &mut violations)),
+    };
     violations.finish().map_err(Problem::validation)?;
     if let Field::Value(parent) = &input.parent_id {
         check_parent(store, org_id, parent).await?;
@@ -233,6 +321,9 @@ pub async fn patch(
             if let Some(status) = status {
                 org.status = status;
             }
+            if let Some(change) = &limits {
+                org.limits = change.apply(org.limits);
+            }
             Ok::<_, Problem>(org)
         })
         .await?;
@@ -242,10 +333,8 @@ pub async fn patch(
         status = organization.status.as_str(),
         "organization changed"
     );
-    Ok(json_response(
-        StatusCode::OK,
-        &OrganizationView::from(organization),
-    ))
+    let view = OrganizationView::new(organization, store.default_limits());
+    Ok(json_response(StatusCode::OK, &view))
 }
 
 pub async fn delete(store: &Store, org_id: &str, draft: &Draft) -> Result<Response<Body>, Problem> {
@@ -263,4 +352,51 @@ pub async fn delete(store: &Store, org_id: &str, draft: &Draft) -> Result<Respon
         "organization deleted"
     );
     Ok(no_content())
+}
+
+/// One day of usage as the API shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DayView {
+    date: String,
+    contacts: u64,
+    dispatches: u64,
+}
+
+/// `GET .../usage?days=`: contacts and dispatches per UTC day, newest first.
+/// Like audit events, counters outlive their organization until their TTL:
+/// an unknown organization has an empty history rather than a 404.
+pub async fn usage(
+    store: &Store,
+    request: &Request,
+    org_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Response<Body>, Problem> {
+    const DEFAULT_DAYS: u32 = 30;
+    let days = match request.query_string_parameters().first("days") {
+        None => DEFAULT_DAYS,
+        Some(text) => match text.parse::<u32>() {
+            Ok(days) if (1..=USAGE_RETENTION_DAYS as u32).contains(&days) => days,
+            _ => {
+                return Err(Problem::validation(vec![FieldError::parameter(
+                    "days",
+                    format!("must be a whole number from 1 to {USAGE_RETENTION_DAYS}"),
+                )]));
+            }
+        },
+    };
+    let items: Vec<DayView> = store
+        .usage_history(org_id, days, now)
+        .await?
+        .into_iter()
+        .map(|day| DayView {
+            date: day.date.format("%Y-%m-%d").to_string(),
+            contacts: day.contacts,
+            dispatches: day.dispatches,
+        })
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &serde_json::json!({ "items": items }),
+    ))
 }

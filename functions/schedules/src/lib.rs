@@ -1,7 +1,9 @@
 //! Schedules: the IDs an organization's outbound campaigns send under.
 //! The platform syncs them through the IAM-protected admin routes; an
-//! organization key with `schedules:read` lists and reads its own. Another
-//! organization's schedule is answered exactly like one that does not exist.
+//! organization key with `schedules:read` lists and reads its own (each such
+//! request counted against the key's request limit, concurrently with its
+//! read). Another organization's schedule is answered exactly like one that
+//! does not exist.
 
 use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
@@ -9,6 +11,7 @@ use lambda_http::{Body, Error, Request, RequestExt, Response};
 use orgkeys_shared::audit::Draft;
 use orgkeys_shared::edge::caller::{Caller, OrganizationKey};
 use orgkeys_shared::edge::problem::{FieldError, Problem};
+use orgkeys_shared::edge::rate_limit::metered;
 use orgkeys_shared::edge::request::{
     Page, audit_draft, authorize, json_body, json_response, no_content, path_param, respond,
 };
@@ -25,7 +28,16 @@ const ID_RULE: &str = "must be 1-64 characters of A-Z, a-z, 0-9, _ and -";
 
 /// Serves one request; every error reaches the client as problem+json.
 pub async fn handle(store: &Store, request: Request) -> Result<Response<Body>, Error> {
-    Ok(respond(route(store, &request, Utc::now()).await))
+    handle_at(store, request, Utc::now()).await
+}
+
+/// [`handle`] at the given time: tests step the clock across request windows.
+pub async fn handle_at(
+    store: &Store,
+    request: Request,
+    now: DateTime<Utc>,
+) -> Result<Response<Body>, Error> {
+    Ok(respond(route(store, &request, now).await))
 }
 
 async fn route(
@@ -58,9 +70,12 @@ async fn route(
             list_schedules(store, request, &org_id).await
         }
         (Operation::ListSchedules, Caller::Key(key)) => {
-            list_schedules(store, request, &key.organization_id).await
+            let list = list_schedules(store, request, &key.organization_id);
+            Ok(metered(store, key, now, list).await)
         }
-        (Operation::GetSchedule, Caller::Key(key)) => get_schedule(store, request, key).await,
+        (Operation::GetSchedule, Caller::Key(key)) => {
+            Ok(metered(store, key, now, get_schedule(store, request, key)).await)
+        }
         _ => Err(Problem::not_found(format!("no route {}", route.key))),
     }
 }

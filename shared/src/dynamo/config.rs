@@ -90,13 +90,17 @@ impl HttpClient for ConnectOnFirstUse {
 }
 
 /// The store for the table named by `TABLE_NAME`, keeping audit events for
-/// `AUDIT_RETENTION_DAYS` (default 400).
+/// `AUDIT_RETENTION_DAYS` (default 400), with the limits of
+/// `DEFAULT_REQUESTS_PER_MINUTE` and `DEFAULT_CONTACTS_PER_DAY` for everyone
+/// who sets none.
 pub async fn store_from_env() -> Result<Store, lambda_http::Error> {
     let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
     let retention = audit_retention_days_from_env()?;
+    let defaults = crate::limits::Defaults::from_env()?;
     let config = aws_config().await;
     Ok(Store::new(aws_sdk_dynamodb::Client::new(&config), table)
-        .with_audit_retention_days(retention))
+        .with_audit_retention_days(retention)
+        .with_default_limits(defaults))
 }
 
 /// `AUDIT_RETENTION_DAYS`: whole days, 1 or more; the default when unset.

@@ -70,6 +70,8 @@ pub struct Store {
     table: String,
     /// How long audit events are kept (their TTL).
     audit_retention: chrono::Duration,
+    /// The limits of organizations and keys that set none.
+    default_limits: crate::limits::Defaults,
 }
 
 impl Store {
@@ -78,7 +80,19 @@ impl Store {
             client,
             table: table.into(),
             audit_retention: chrono::Duration::days(crate::audit::DEFAULT_RETENTION_DAYS),
+            default_limits: crate::limits::Defaults::default(),
         }
+    }
+
+    /// The same store, with these limits for everyone who sets none.
+    pub fn with_default_limits(mut self, defaults: crate::limits::Defaults) -> Store {
+        self.default_limits = defaults;
+        self
+    }
+
+    /// The limits of organizations and keys that set none.
+    pub fn default_limits(&self) -> crate::limits::Defaults {
+        self.default_limits
     }
 
     /// The same store, keeping audit events for `days`.

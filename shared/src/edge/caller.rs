@@ -11,6 +11,7 @@
 use crate::audit::Actor;
 use crate::edge::problem::Problem;
 use crate::keys::Scope;
+use crate::limits::Limits;
 use crate::routes::Access;
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
@@ -21,6 +22,8 @@ use std::collections::HashMap;
 pub const ORGANIZATION_ID: &str = "organizationId";
 pub const KEY_ID: &str = "keyId";
 pub const SCOPES: &str = "scopes";
+pub const REQUESTS_PER_MINUTE: &str = "requestsPerMinute";
+pub const CONTACTS_PER_DAY: &str = "contactsPerDay";
 
 /// The caller of a route, checked against the route's [`Access`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +47,9 @@ pub struct OrganizationKey {
     pub organization_id: String,
     pub key_id: String,
     pub scopes: Vec<Scope>,
+    /// The key's limits as set (its own request limit over its
+    /// organization's); `None` where the function's default applies.
+    pub limits: Limits,
 }
 
 impl Caller {
@@ -58,6 +64,7 @@ impl Caller {
                 key.require(scope)?;
                 Ok(Caller::Key(key))
             }
+            Access::AnyKey => Ok(Caller::Key(OrganizationKey::of(request)?)),
         }
     }
 }
@@ -106,21 +113,40 @@ impl OrganizationKey {
     /// The context object the authorizer returns to API Gateway.
     pub fn to_context(&self) -> Value {
         let scopes: Vec<&str> = self.scopes.iter().map(|s| s.as_str()).collect();
-        json!({
+        let mut context = json!({
             ORGANIZATION_ID: self.organization_id,
             KEY_ID: self.key_id,
             SCOPES: scopes.join(" "),
-        })
+        });
+        let limits = [
+            (REQUESTS_PER_MINUTE, self.limits.requests_per_minute),
+            (CONTACTS_PER_DAY, self.limits.contacts_per_day),
+        ];
+        for (name, limit) in limits {
+            if let Some(limit) = limit {
+                context[name] = json!(limit.to_string());
+            }
+        }
+        context
     }
 
     /// Reads the context back. `None` unless both IDs are present; unknown
-    /// scopes are dropped, so a context can only ever grant less.
+    /// scopes are dropped, so a context can only ever grant less; a limit
+    /// that is not a positive whole number is left to the default.
     pub fn from_context(fields: &HashMap<String, Value>) -> Option<OrganizationKey> {
         let text = |name: &str| {
             fields
                 .get(name)
                 .and_then(Value::as_str)
                 .filter(|v| !v.is_empty())
+        };
+        let limit = |name: &str| {
+            let value = fields.get(name)?;
+            let number = match value {
+                Value::String(text) => text.parse::<u32>().ok(),
+                other => other.as_u64().and_then(|n| u32::try_from(n).ok()),
+            };
+            number.filter(|n| *n >= 1)
         };
         Some(OrganizationKey {
             organization_id: text(ORGANIZATION_ID)?.to_owned(),
@@ -130,6 +156,10 @@ impl OrganizationKey {
                 .split(' ')
                 .filter_map(|s| s.parse().ok())
                 .collect(),
+            limits: Limits {
+                requests_per_minute: limit(REQUESTS_PER_MINUTE),
+                contacts_per_day: limit(CONTACTS_PER_DAY),
+            },
         })
     }
 
@@ -173,9 +203,15 @@ mod tests {
             organization_id: "acme".into(),
             key_id: "key_1".into(),
             scopes: vec![Scope::SchedulesRead, Scope::ConversationsWrite],
+            limits: Limits {
+                requests_per_minute: Some(120),
+                contacts_per_day: None,
+            },
         };
         let value = key.to_context();
         assert_eq!(value["scopes"], "schedules:read conversations:write");
+        assert_eq!(value["requestsPerMinute"], "120");
+        assert!(value.get("contactsPerDay").is_none());
         assert!(value.as_object().unwrap().values().all(Value::is_string));
         assert_eq!(OrganizationKey::from_context(&fields(&value)), Some(key));
     }
@@ -188,6 +224,10 @@ mod tests {
             json!({"organizationId": "a", "keyId": "k", "scopes": "admin:all schedules:read"});
         let key = OrganizationKey::from_context(&fields(&odd)).unwrap();
         assert_eq!(key.scopes, vec![Scope::SchedulesRead]);
+        assert_eq!(key.limits, Limits::default());
+        let bad_limits = json!({"organizationId": "a", "keyId": "k", "requestsPerMinute": "0", "contactsPerDay": "lots"});
+        let key = OrganizationKey::from_context(&fields(&bad_limits)).unwrap();
+        assert_eq!(key.limits, Limits::default());
     }
 
     #[test]
@@ -196,6 +236,7 @@ mod tests {
             organization_id: "acme".into(),
             key_id: "key_1".into(),
             scopes: vec![Scope::SchedulesRead],
+            limits: Limits::default(),
         };
         assert!(key.require(Scope::SchedulesRead).is_ok());
         assert_eq!(

@@ -1,9 +1,11 @@
 //! The HTTP edge, apart from persistence: RFC 9457 problem details
 //! ([`problem`], including how a store failure is answered), requests and
-//! responses ([`request`]), merge-patch bodies ([`merge_patch`]), and who is
-//! calling ([`caller`]).
+//! responses ([`request`]), merge-patch bodies ([`merge_patch`]), who is
+//! calling ([`caller`]), and limits: the 429s and RateLimit headers
+//! ([`rate_limit`]).
 
 pub mod caller;
 pub mod merge_patch;
 pub mod problem;
+pub mod rate_limit;
 pub mod request;

@@ -50,6 +50,9 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Seconds for the `Retry-After` header of a 429 (not part of the body).
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -65,6 +68,7 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             errors: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -137,6 +141,30 @@ impl Problem {
         )
     }
 
+    /// 429: the key made its requests of this minute.
+    pub fn rate_limited(detail: impl Into<String>, retry_after: u64) -> Problem {
+        let mut problem = Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "urn:orgkeys:problem:rate-limited",
+            "Too many requests",
+            detail,
+        );
+        problem.retry_after = Some(retry_after);
+        problem
+    }
+
+    /// 429: the organization's contacts of today would run out.
+    pub fn quota_exceeded(detail: impl Into<String>, retry_after: u64) -> Problem {
+        let mut problem = Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "urn:orgkeys:problem:quota-exceeded",
+            "Daily contact quota exceeded",
+            detail,
+        );
+        problem.retry_after = Some(retry_after);
+        problem
+    }
+
     /// 500 for store failures and bugs: the detail stays generic on purpose;
     /// the cause goes to the logs with the request ID, not to the client.
     pub fn internal() -> Problem {
@@ -150,9 +178,13 @@ impl Problem {
 
     pub fn into_response(self) -> Response<Body> {
         let body = serde_json::to_string(&self).expect("problem serializes");
-        Response::builder()
+        let mut response = Response::builder()
             .status(self.status)
-            .header(header::CONTENT_TYPE, CONTENT_TYPE)
+            .header(header::CONTENT_TYPE, CONTENT_TYPE);
+        if let Some(seconds) = self.retry_after {
+            response = response.header(header::RETRY_AFTER, seconds.max(1));
+        }
+        response
             .body(Body::Text(body))
             .expect("static response parts are valid")
     }

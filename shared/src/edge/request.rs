@@ -137,8 +137,9 @@ pub fn path_param(request: &Request, name: &str) -> String {
         .to_owned()
 }
 
-/// Parses a JSON body of at most `limit` bytes. An empty body counts as `{}`,
-/// so routes whose fields are all optional accept no body at all.
+/// Parses a JSON body of at most `limit` bytes: an object (see [`Object`]).
+/// An empty body counts as `{}`, so routes whose fields are all optional
+/// accept no body at all.
 pub fn json_body<T: DeserializeOwned>(request: &Request, limit: usize) -> Result<T, Problem> {
     let bytes: &[u8] = request.body().as_ref();
     if bytes.len() > limit {
@@ -150,7 +151,8 @@ pub fn json_body<T: DeserializeOwned>(request: &Request, limit: usize) -> Result
         bytes
     };
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+    let body: Result<Object<T>, _> = serde_path_to_error::deserialize(deserializer);
+    body.map(|Object(body)| body).map_err(|err| {
         let pointer = json_pointer(err.path());
         let inner = err.inner();
         if !inner.is_data() {
@@ -227,6 +229,32 @@ pub fn required_json_body<T: DeserializeOwned>(
     json_body(request, limit)
 }
 
+/// A nested body object that must be a JSON object: serde's derived structs
+/// also accept an array of their fields in order (`[600, null]`), which a
+/// client never means. Field paths are kept, so errors inside still point at
+/// the field (`/limits/contactsPerDay`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Object<T>(pub T);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Object<T>, D::Error> {
+        struct OnlyMaps<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for OnlyMaps<T> {
+            type Value = Object<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Object<T>, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Object)
+            }
+        }
+        deserializer.deserialize_map(OnlyMaps(std::marker::PhantomData))
+    }
+}
+
 /// A JSON response with the given status.
 pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
     let body = serde_json::to_string(value).expect("response types serialize");
@@ -262,6 +290,7 @@ mod tests {
     struct Input {
         grace_period_seconds: Option<i64>,
         contacts: Option<Vec<Contact>>,
+        nested: Option<Object<Contact>>,
     }
 
     #[derive(Debug, Deserialize)]
@@ -311,6 +340,24 @@ mod tests {
     }
 
     #[test]
+    fn a_nested_object_must_be_an_object_and_its_errors_point_inside_it() {
+        let p = problem(r#"{"nested":["+353861234567"]}"#);
+        assert_eq!(p.errors, [FieldError::body("/nested", "must be an object")]);
+        let p = problem(r#"{"nested":{"phone":1}}"#);
+        assert_eq!(
+            p.errors,
+            [FieldError::body("/nested/phone", "must be a string")]
+        );
+        let request = lambda_http::http::Request::builder()
+            .body(lambda_http::Body::Text(
+                r#"{"nested":{"phone":"+1"}}"#.to_owned(),
+            ))
+            .unwrap();
+        let input: Input = json_body(&request, 1024).unwrap();
+        assert_eq!(input.nested.unwrap().0.phone.as_deref(), Some("+1"));
+    }
+
+    #[test]
     fn unknown_fields_name_the_expected_ones_and_bad_json_keeps_line_and_column() {
         let p = problem(r#"{"expires_at":"x"}"#);
         assert_eq!(p.errors.len(), 1);
@@ -323,6 +370,8 @@ mod tests {
         let p = problem("{\"gracePeriodSeconds\": 1,,}");
         assert!(p.detail.contains("line 1 column"), "{}", p.detail);
         let p = problem("[]");
+        assert_eq!(p.detail, "the body must be an object");
+        let p = problem("[60]");
         assert_eq!(p.detail, "the body must be an object");
     }
 }

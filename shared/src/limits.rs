@@ -1,0 +1,417 @@
+//! Limits: how many requests a key may make a minute, and how many contacts
+//! an organization may dispatch a UTC day; the counters behind them (in
+//! DynamoDB, so every Lambda instance shares one count) and the usage they
+//! report.
+//!
+//! | item                                | PK             | SK                    |
+//! |-------------------------------------|----------------|-----------------------|
+//! | a key's requests in one minute      | `RATE#<keyId>` | `<window start>`      |
+//! | an organization's contacts of a day | `ORG#<orgId>`  | `USAGE#<YYYY-MM-DD>`  |
+//! | a keyed dispatch's quota receipt    | `ORG#<orgId>`  | `QUOTA#<dispatchId>`  |
+//!
+//! Admission is one conditional update of a counter: it adds only while the
+//! result stays within the limit, so concurrent requests never get past it
+//! together. Requests are counted in fixed windows of one minute aligned on
+//! the clock: simple and one write per request, at the price of admitting up
+//! to twice the limit across a window boundary (the end of one minute and the
+//! start of the next). Contacts are counted per UTC day, all of a dispatch or
+//! none of it. A dispatch under an `Idempotency-Key` leaves a receipt in the
+//! same transaction as its count, so a retry that resumes it never counts it
+//! twice. Counters leave by TTL: request windows an hour after they end,
+//! days after [`USAGE_RETENTION_DAYS`].
+
+use crate::dynamo::attributes::{Item, TTL, item_address, n, optional_number, s, string};
+use crate::dynamo::{Store, StoreError, conditional};
+use crate::organizations;
+use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use std::collections::HashMap;
+
+/// Requests a key may make per minute unless its organization or the key says otherwise.
+pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 600;
+/// Contacts an organization may dispatch per UTC day unless it says otherwise.
+pub const DEFAULT_CONTACTS_PER_DAY: u32 = 10_000;
+pub const MAX_REQUESTS_PER_MINUTE: u32 = 100_000;
+pub const MAX_CONTACTS_PER_DAY: u32 = 10_000_000;
+/// How long daily counters are kept (the admin usage route reaches this far back).
+pub const USAGE_RETENTION_DAYS: i64 = 90;
+/// The request window, in seconds.
+pub const WINDOW_SECONDS: i64 = 60;
+
+const COUNT: &str = "count";
+const CONTACTS: &str = "contacts";
+const DISPATCHES: &str = "dispatches";
+const DATE: &str = "date";
+const USAGE_PREFIX: &str = "USAGE#";
+const RECEIPT_PREFIX: &str = "QUOTA#";
+/// Receipts outlive the idempotency key they guard.
+const RECEIPT_RETENTION: Duration = Duration::hours(25);
+
+/// Limits as configured on an organization or a key: `None` takes the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Limits {
+    pub requests_per_minute: Option<u32>,
+    pub contacts_per_day: Option<u32>,
+}
+
+impl Limits {
+    /// The limits in force, defaults filled in.
+    pub fn effective(self, defaults: Defaults) -> Defaults {
+        Defaults {
+            requests_per_minute: self
+                .requests_per_minute
+                .unwrap_or(defaults.requests_per_minute),
+            contacts_per_day: self.contacts_per_day.unwrap_or(defaults.contacts_per_day),
+        }
+    }
+}
+
+/// The limits of everyone who sets none (`DEFAULT_REQUESTS_PER_MINUTE`,
+/// `DEFAULT_CONTACTS_PER_DAY`); also the shape of limits in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Defaults {
+    pub requests_per_minute: u32,
+    pub contacts_per_day: u32,
+}
+
+impl Default for Defaults {
+    fn default() -> Defaults {
+        Defaults {
+            requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
+            contacts_per_day: DEFAULT_CONTACTS_PER_DAY,
+        }
+    }
+}
+
+impl Defaults {
+    /// `DEFAULT_REQUESTS_PER_MINUTE` and `DEFAULT_CONTACTS_PER_DAY`, each
+    /// within the bounds an organization may set.
+    pub fn from_env() -> Result<Defaults, String> {
+        let read = |name: &str, default: u32, max: u32| match std::env::var(name) {
+            Err(_) => Ok(default),
+            Ok(text) => match text.trim().parse::<u32>() {
+                Ok(value) if (1..=max).contains(&value) => Ok(value),
+                _ => Err(format!(
+                    "{name} must be a whole number from 1 to {max}; got {text:?}"
+                )),
+            },
+        };
+        Ok(Defaults {
+            requests_per_minute: read(
+                "DEFAULT_REQUESTS_PER_MINUTE",
+                DEFAULT_REQUESTS_PER_MINUTE,
+                MAX_REQUESTS_PER_MINUTE,
+            )?,
+            contacts_per_day: read(
+                "DEFAULT_CONTACTS_PER_DAY",
+                DEFAULT_CONTACTS_PER_DAY,
+                MAX_CONTACTS_PER_DAY,
+            )?,
+        })
+    }
+}
+
+/// Where a key stands in the current minute, this request counted if admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestWindow {
+    pub limit: u32,
+    pub used: u32,
+    pub admitted: bool,
+    pub resets_at: DateTime<Utc>,
+}
+
+impl RequestWindow {
+    pub fn remaining(&self) -> u32 {
+        self.limit.saturating_sub(self.used)
+    }
+}
+
+/// Where an organization stands today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContactDay {
+    pub limit: u32,
+    pub used: u32,
+    /// Whether the contacts asked for were taken (or had been, by the same dispatch).
+    pub admitted: bool,
+    pub resets_at: DateTime<Utc>,
+}
+
+impl ContactDay {
+    pub fn remaining(&self) -> u32 {
+        self.limit.saturating_sub(self.used)
+    }
+}
+
+/// One day of an organization's dispatches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DailyUsage {
+    pub date: NaiveDate,
+    pub contacts: u64,
+    pub dispatches: u64,
+}
+
+/// The start of the request window `now` falls in, in epoch seconds.
+fn window_start(now: DateTime<Utc>) -> i64 {
+    now.timestamp().div_euclid(WINDOW_SECONDS) * WINDOW_SECONDS
+}
+
+/// The first instant of the UTC day after `now`'s.
+pub fn next_midnight(now: DateTime<Utc>) -> DateTime<Utc> {
+    let tomorrow = now.date_naive() + Duration::days(1);
+    tomorrow
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_utc()
+}
+
+fn window_address(key_id: &str, start: i64) -> Item {
+    item_address(format!("RATE#{key_id}"), start.to_string())
+}
+
+fn day_address(org_id: &str, date: NaiveDate) -> Item {
+    item_address(
+        organizations::partition(org_id),
+        format!("{USAGE_PREFIX}{}", date.format("%Y-%m-%d")),
+    )
+}
+
+fn receipt_address(org_id: &str, dispatch_id: &str) -> Item {
+    item_address(
+        organizations::partition(org_id),
+        format!("{RECEIPT_PREFIX}{dispatch_id}"),
+    )
+}
+
+fn count_of(item: Option<&Item>, name: &str) -> Result<u32, StoreError> {
+    let value = item.map(|item| optional_number(item, name)).transpose()?;
+    Ok(value.flatten().unwrap_or(0).clamp(0, u32::MAX as i64) as u32)
+}
+
+impl Store {
+    /// Counts one request of `key_id` against `limit` in the window of `now`:
+    /// admitted (and counted) only while the window's count stays within it.
+    pub async fn count_request(
+        &self,
+        key_id: &str,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<RequestWindow, StoreError> {
+        let start = window_start(now);
+        let resets_at = DateTime::from_timestamp(start + WINDOW_SECONDS, 0).unwrap_or(now);
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(window_address(key_id, start)))
+            .update_expression("ADD #count :one SET #ttl = :ttl")
+            .condition_expression("attribute_not_exists(#count) OR #count < :limit")
+            .expression_attribute_names("#count", COUNT)
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":limit", n(limit.into()))
+            .expression_attribute_values(":ttl", n(resets_at.timestamp() + 3600))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await;
+        let (admitted, used) = match result {
+            Ok(output) => (true, count_of(output.attributes.as_ref(), COUNT)?),
+            Err(err) => {
+                conditional(Err::<(), _>(err))?;
+                (false, limit)
+            }
+        };
+        Ok(RequestWindow {
+            limit,
+            used,
+            admitted,
+            resets_at,
+        })
+    }
+
+    /// The organization's contacts today, against `limit`, read consistently.
+    pub async fn contact_day(
+        &self,
+        org_id: &str,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<ContactDay, StoreError> {
+        let item = self.get(day_address(org_id, now.date_naive())).await?;
+        Ok(ContactDay {
+            limit,
+            used: count_of(item.as_ref(), CONTACTS)?,
+            admitted: false,
+            resets_at: next_midnight(now),
+        })
+    }
+
+    /// Takes `contacts` of today's quota for one dispatch, all or none:
+    /// admitted only while today's count stays within `limit`. With a
+    /// `receipt` (the dispatch ID of a keyed dispatch) the receipt is written
+    /// in the same transaction, and a dispatch whose receipt exists was
+    /// counted before: it is admitted without counting again. (A transaction
+    /// returns no values, so today's count is then read after it.)
+    pub async fn take_contacts(
+        &self,
+        org_id: &str,
+        contacts: u32,
+        limit: u32,
+        receipt: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<ContactDay, StoreError> {
+        let date = now.date_naive();
+        let refused = |day: ContactDay| ContactDay {
+            admitted: false,
+            ..day
+        };
+        if contacts > limit {
+            return Ok(refused(self.contact_day(org_id, limit, now).await?));
+        }
+        let expires = next_midnight(now) + Duration::days(USAGE_RETENTION_DAYS);
+        let names = HashMap::from([
+            ("#contacts".to_owned(), CONTACTS.to_owned()),
+            ("#dispatches".to_owned(), DISPATCHES.to_owned()),
+            ("#date".to_owned(), DATE.to_owned()),
+            ("#ttl".to_owned(), TTL.to_owned()),
+        ]);
+        let values = HashMap::from([
+            (":n".to_owned(), n(contacts.into())),
+            (":one".to_owned(), n(1)),
+            (":room".to_owned(), n(i64::from(limit - contacts))),
+            (":date".to_owned(), s(date.format("%Y-%m-%d").to_string())),
+            (":ttl".to_owned(), n(expires.timestamp())),
+        ]);
+        const ADD: &str = "ADD #contacts :n, #dispatches :one SET #date = :date, #ttl = :ttl";
+        const WITHIN: &str = "attribute_not_exists(#contacts) OR #contacts <= :room";
+        let Some(dispatch_id) = receipt else {
+            let result = self
+                .client()
+                .update_item()
+                .table_name(self.table())
+                .set_key(Some(day_address(org_id, date)))
+                .update_expression(ADD)
+                .condition_expression(WITHIN)
+                .set_expression_attribute_names(Some(names))
+                .set_expression_attribute_values(Some(values))
+                .return_values(ReturnValue::UpdatedNew)
+                .send()
+                .await;
+            return match result {
+                Ok(output) => Ok(ContactDay {
+                    limit,
+                    used: count_of(output.attributes.as_ref(), CONTACTS)?,
+                    admitted: true,
+                    resets_at: next_midnight(now),
+                }),
+                Err(err) => {
+                    conditional(Err::<(), _>(err))?;
+                    Ok(refused(self.contact_day(org_id, limit, now).await?))
+                }
+            };
+        };
+        let update = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(day_address(org_id, date)))
+            .update_expression(ADD)
+            .condition_expression(WITHIN)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(StoreError::from_build)?;
+        let mut receipt_item = receipt_address(org_id, dispatch_id);
+        receipt_item.insert(CONTACTS.to_owned(), n(contacts.into()));
+        receipt_item.insert(TTL.to_owned(), n((now + RECEIPT_RETENTION).timestamp()));
+        let put = Put::builder()
+            .table_name(self.table())
+            .set_item(Some(receipt_item))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(StoreError::from_build)?;
+        // The receipt first: when it exists, its failure is the one reported,
+        // whether or not today's count could still take the contacts.
+        let writes = vec![
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().update(update).build(),
+        ];
+        let cancelled = self.transact(writes).await?;
+        let day = self.contact_day(org_id, limit, now).await?;
+        Ok(match cancelled {
+            // Taken now, or (the receipt exists) by an earlier attempt.
+            None | Some(0) => ContactDay {
+                admitted: true,
+                ..day
+            },
+            Some(_) => refused(day),
+        })
+    }
+
+    /// The organization's daily usage of the last `days` days up to `now`'s,
+    /// newest first; days without dispatches are left out.
+    pub async fn usage_history(
+        &self,
+        org_id: &str,
+        days: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DailyUsage>, StoreError> {
+        let first = now.date_naive() - Duration::days(i64::from(days.max(1)) - 1);
+        let items = self
+            .query_prefix(organizations::partition(org_id), USAGE_PREFIX)
+            .scan_index_forward(false)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        let mut usage = Vec::new();
+        for item in items.items() {
+            let date = NaiveDate::parse_from_str(&string(item, DATE)?, "%Y-%m-%d")
+                .map_err(|_| StoreError::Corrupt(format!("{DATE} is not YYYY-MM-DD")))?;
+            if date < first || date > now.date_naive() {
+                continue;
+            }
+            usage.push(DailyUsage {
+                date,
+                contacts: u64::from(count_of(Some(item), CONTACTS)?),
+                dispatches: u64::from(count_of(Some(item), DISPATCHES)?),
+            });
+        }
+        Ok(usage)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        crate::wire_time::parse(text).unwrap()
+    }
+
+    #[test]
+    fn windows_are_whole_minutes_and_days_end_at_utc_midnight() {
+        let now = at("2026-11-26T10:41:59.999Z");
+        assert_eq!(window_start(now), at("2026-11-26T10:41:00Z").timestamp());
+        assert_eq!(
+            window_start(at("2026-11-26T10:42:00Z")),
+            window_start(now) + 60
+        );
+        assert_eq!(next_midnight(now), at("2026-11-27T00:00:00Z"));
+        assert_eq!(
+            next_midnight(at("2026-12-31T23:59:59Z")),
+            at("2027-01-01T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn limits_fill_in_defaults_field_by_field() {
+        let defaults = Defaults::default();
+        let limits = Limits {
+            requests_per_minute: Some(5),
+            contacts_per_day: None,
+        };
+        assert_eq!(
+            limits.effective(defaults),
+            Defaults {
+                requests_per_minute: 5,
+                contacts_per_day: DEFAULT_CONTACTS_PER_DAY
+            }
+        );
+    }
+}
