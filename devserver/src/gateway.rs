@@ -1,10 +1,12 @@
 //! The gateway: what API Gateway does for one request. It matches the route,
-//! authorizes it (the Lambda authorizer for public routes, the admin token
-//! standing in for IAM on admin routes), builds the payload 2.0 event and runs
+//! authorizes it (the Lambda authorizer for public routes; on admin routes
+//! SigV4 with the local key pair, as IAM, or the admin token standing in for
+//! it), builds the payload 2.0 event and runs
 //! the function through `lambda_http`'s own adapter, the code path `run` uses
 //! in Lambda: event JSON in, `LambdaResponse` JSON out.
 
 use crate::event::{self, Incoming};
+use crate::sigv4::{LOCAL_IAM_ARN, LocalIam};
 use authorizer::Authorizer;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -27,6 +29,16 @@ pub struct Gateway {
     pub authorizer: Authorizer,
     /// Stands in for SigV4 on admin routes: `Authorization: Bearer <token>`.
     admin_token: blake3::Hash,
+    /// The key pair whose SigV4 signatures admin routes also accept.
+    local_iam: Option<LocalIam>,
+}
+
+/// The IAM context API Gateway attaches to an admin request of `principal`.
+fn iam_context(principal: &str) -> Value {
+    json!({"iam": {
+        "accessKey": "LOCAL", "accountId": "000000000000", "callerId": "LOCAL",
+        "principalOrgId": null, "userArn": principal, "userId": "LOCAL"
+    }})
 }
 
 /// An answer in API Gateway's own words (`{"message": ...}`).
@@ -62,7 +74,14 @@ impl Gateway {
             store,
             authorizer,
             admin_token: blake3::hash(admin_token.as_bytes()),
+            local_iam: None,
         }
+    }
+
+    /// The same gateway, also accepting SigV4 signatures of `local_iam` on admin routes.
+    pub fn with_local_iam(mut self, local_iam: Option<LocalIam>) -> Gateway {
+        self.local_iam = local_iam;
+        self
     }
 
     /// Answers one request. The route and the caller are settled on the
@@ -95,16 +114,38 @@ impl Gateway {
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.trim().is_empty());
+        let mut body = Some(body);
+        let mut signed_body = None;
+        let signed = authorization.filter(|a| a.starts_with("AWS4-HMAC-SHA256"));
         let context = match route.access {
-            Access::Admin => match authorization.and_then(bearer) {
-                // Hashing both sides makes the comparison constant-time.
-                Some(token) if blake3::hash(token.as_bytes()) == self.admin_token => {
-                    json!({"iam": {
-                        "accessKey": "LOCAL", "accountId": "000000000000", "callerId": "LOCAL",
-                        "principalOrgId": null, "userArn": LOCAL_ADMIN, "userId": "LOCAL"
-                    }})
+            Access::Admin => match (signed, &self.local_iam) {
+                (Some(_), Some(iam)) => {
+                    // A signature covers the payload: the body is read first.
+                    let Some(unread) = body.take() else {
+                        return internal_error();
+                    };
+                    let bytes = match unread.await {
+                        Ok(bytes) => bytes,
+                        Err(refused) => return refused,
+                    };
+                    let uri = match raw_query {
+                        "" => path.to_owned(),
+                        query => format!("{path}?{query}"),
+                    };
+                    let now = std::time::SystemTime::now();
+                    if let Err(refusal) = iam.verify(method, &uri, headers, &bytes, now) {
+                        return gateway_error(StatusCode::FORBIDDEN, refusal.message());
+                    }
+                    signed_body = Some(bytes);
+                    iam_context(LOCAL_IAM_ARN)
                 }
-                _ => return gateway_error(StatusCode::FORBIDDEN, "Forbidden"),
+                _ => match authorization.and_then(bearer) {
+                    // Hashing both sides makes the comparison constant-time.
+                    Some(token) if blake3::hash(token.as_bytes()) == self.admin_token => {
+                        iam_context(LOCAL_ADMIN)
+                    }
+                    _ => return gateway_error(StatusCode::FORBIDDEN, "Forbidden"),
+                },
             },
             Access::Key(_) | Access::AnyKey => {
                 // HTTP APIs answer 401 themselves when the identity source is missing.
@@ -124,9 +165,14 @@ impl Gateway {
                 }
             }
         };
-        let body = match body.await {
-            Ok(body) => body,
-            Err(refused) => return refused,
+        let body = match (signed_body, body.take()) {
+            (Some(bytes), _) => bytes,
+            (None, Some(unread)) => match unread.await {
+                Ok(bytes) => bytes,
+                Err(refused) => return refused,
+            },
+            // Read for a signature, then kept: this cannot happen.
+            (None, None) => return internal_error(),
         };
         incoming.body = &body;
         let event = event::http_event(&incoming, context);

@@ -12,6 +12,7 @@
 pub mod event;
 pub mod gateway;
 pub mod moto;
+pub mod sigv4;
 
 use bytes::Bytes;
 use gateway::Gateway;

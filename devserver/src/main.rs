@@ -1,7 +1,9 @@
 //! `scripts/dev`: the whole API on http://127.0.0.1:$PORT (default 3000).
 //!
 //! Environment: `PORT`, `TABLE_NAME` (default `orgkeys`), `ORGKEYS_ADMIN_TOKEN`
-//! (random when unset, printed), `AUTH_CACHE_TTL_SECONDS`, `AUDIT_RETENTION_DAYS`, and
+//! (random when unset, printed), `ORGKEYS_LOCAL_IAM` (`ACCESS_KEY_ID:SECRET_ACCESS_KEY`:
+//! admin routes also accept SigV4 by that key pair), `AUTH_CACHE_TTL_SECONDS`,
+//! `AUDIT_RETENTION_DAYS`, `DEFAULT_REQUESTS_PER_MINUTE`, `DEFAULT_CONTACTS_PER_DAY`, and
 //! `AWS_ENDPOINT_URL_DYNAMODB` (when unset, an embedded moto server is started).
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
@@ -75,11 +77,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_audit_retention_days(retention)
         .with_default_limits(limits);
     let cache = settings.cache_ttl.as_secs();
-    let gateway = Arc::new(Gateway::new(
-        store.clone(),
-        authorizer::Authorizer::new(store, settings),
-        &admin_token,
-    ));
+    let local_iam = devserver::sigv4::LocalIam::from_env()?;
+    let iam = match &local_iam {
+        Some(iam) => format!(
+            "SigV4 by access key {} (execute-api, {}) as {}",
+            iam.access_key_id(),
+            iam.region(),
+            devserver::sigv4::LOCAL_IAM_ARN
+        ),
+        None => "off (set ORGKEYS_LOCAL_IAM=ACCESS_KEY_ID:SECRET_ACCESS_KEY)".to_owned(),
+    };
+    let gateway = Arc::new(
+        Gateway::new(
+            store.clone(),
+            authorizer::Authorizer::new(store, settings),
+            &admin_token,
+        )
+        .with_local_iam(local_iam),
+    );
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let url = format!("http://{}", listener.local_addr()?);
@@ -89,7 +104,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "not built (scripts/docs)".to_owned()
     };
     println!(
-        "orgkeys local gateway\n  url:          {url}\n  API reference: {docs}\n  admin token:  {shown_token}   (Authorization: Bearer <token> on /v1/admin/...)\n  data:         table {table}, {data}\n  authorizer cache: {cache} s\n"
+        "orgkeys local gateway\n  url:          {url}\n  API reference: {docs}\n  admin token:  {shown_token}   (Authorization: Bearer <token> on /v1/admin/...)\n  admin IAM:    {iam}\n  data:         table {table}, {data}\n  authorizer cache: {cache} s\n"
     );
     devserver::serve(listener, gateway, shutdown_signal()).await;
     println!("stopped");
