@@ -7,6 +7,7 @@
 
 pub mod fault_proxy;
 pub mod http_client;
+pub mod local_gateway;
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use devserver::moto::EmbeddedMoto;

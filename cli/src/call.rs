@@ -1,0 +1,459 @@
+//! What each command asks of the API: the operation (its method and path
+//! come from the route table), the path parameters, the query, the body, and
+//! how a table shows the answer.
+
+use crate::args::{Command, KeyCommand, Limit, Limits, OrgCommand, Page, ScheduleCommand};
+use orgkeys_shared::routes::{Operation, Route, route};
+use serde_json::{Map, Value, json};
+
+/// One request to the API.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    pub route: &'static Route,
+    pub params: Vec<(&'static str, String)>,
+    pub query: Vec<(&'static str, String)>,
+    pub body: Option<Value>,
+    /// A JSON merge patch (sent as `application/merge-patch+json`).
+    pub merge_patch: bool,
+    pub view: View,
+}
+
+/// How a table shows a successful answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// One object, a field a line.
+    Object,
+    /// `items` as rows: (header, JSON pointer into an item).
+    List(&'static [(&'static str, &'static str)]),
+    /// A new key: the key alone on stdout, the warning on stderr.
+    NewKey,
+    /// 204: nothing to show.
+    Done,
+}
+
+const ORGANIZATIONS: &[(&str, &str)] = &[
+    ("ORGANIZATION", "/organizationId"),
+    ("NAME", "/name"),
+    ("STATUS", "/status"),
+    ("PARENT", "/parentId"),
+    ("REQ/MIN", "/limits/requestsPerMinute"),
+    ("CONTACTS/DAY", "/limits/contactsPerDay"),
+];
+const KEYS: &[(&str, &str)] = &[
+    ("KEY", "/keyId"),
+    ("NAME", "/name"),
+    ("HINT", "/hint"),
+    ("SCOPES", "/scopes"),
+    ("ENABLED", "/enabled"),
+    ("EXPIRES", "/expiresAt"),
+    ("LAST USED", "/lastUsedAt"),
+];
+const SCHEDULES: &[(&str, &str)] = &[
+    ("SCHEDULE", "/scheduleId"),
+    ("NAME", "/name"),
+    ("CHANNEL", "/channel"),
+    ("STATUS", "/status"),
+    ("CAMPAIGN", "/campaign"),
+];
+const EVENTS: &[(&str, &str)] = &[
+    ("WHEN", "/occurredAt"),
+    ("ACTION", "/action"),
+    ("ACTOR", "/actor/id"),
+    ("TARGET", "/target/id"),
+];
+const DAYS: &[(&str, &str)] = &[
+    ("DATE", "/date"),
+    ("CONTACTS", "/contacts"),
+    ("DISPATCHES", "/dispatches"),
+];
+
+impl Call {
+    fn new(operation: Operation, params: &[(&'static str, &str)], view: View) -> Call {
+        Call {
+            route: route(operation),
+            params: params.iter().map(|(n, v)| (*n, (*v).to_owned())).collect(),
+            query: Vec::new(),
+            body: None,
+            merge_patch: false,
+            view,
+        }
+    }
+
+    fn body(mut self, body: Map<String, Value>) -> Call {
+        self.body = Some(Value::Object(body));
+        self
+    }
+
+    fn patch(mut self, body: Map<String, Value>) -> Call {
+        self.merge_patch = true;
+        self.body(body)
+    }
+
+    fn query(mut self, name: &'static str, value: Option<impl ToString>) -> Call {
+        if let Some(value) = value {
+            self.query.push((name, value.to_string()));
+        }
+        self
+    }
+
+    fn page(self, page: &Page) -> Call {
+        self.query("limit", page.limit)
+            .query("cursor", page.cursor.as_deref())
+    }
+
+    /// The request a command makes.
+    pub fn of(command: &Command) -> Call {
+        match command {
+            Command::Org(command) => org(command),
+            Command::Key(command) => key(command),
+            Command::Schedule(command) => schedule(command),
+            Command::Audit { org, action, page } => Call::new(
+                Operation::ListAuditEvents,
+                &[("orgId", org)],
+                View::List(EVENTS),
+            )
+            .query("action", action.as_deref())
+            .page(page),
+            Command::Usage { org, days } => Call::new(
+                Operation::GetOrganizationUsage,
+                &[("orgId", org)],
+                View::List(DAYS),
+            )
+            .query("days", *days),
+        }
+    }
+
+    /// The path with its parameters filled in, percent-encoded, and the query.
+    pub fn path_and_query(&self) -> String {
+        let mut path = self.route.path.to_owned();
+        for (name, value) in &self.params {
+            path = path.replace(&format!("{{{name}}}"), &encode(value));
+        }
+        let query: Vec<String> = self
+            .query
+            .iter()
+            .map(|(name, value)| format!("{name}={}", encode(value)))
+            .collect();
+        if query.is_empty() {
+            path
+        } else {
+            format!("{path}?{}", query.join("&"))
+        }
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// A JSON object of the fields that are set.
+fn fields<const N: usize>(pairs: [(&str, Option<Value>); N]) -> Map<String, Value> {
+    pairs
+        .into_iter()
+        .filter_map(|(name, value)| Some((name.to_owned(), value?)))
+        .collect()
+}
+
+fn limit(limit: Option<Limit>) -> Option<Value> {
+    limit.map(|limit| match limit {
+        Limit::Default => Value::Null,
+        Limit::Value(value) => json!(value),
+    })
+}
+
+fn limits(limits: &Limits) -> Option<Value> {
+    let set = fields([
+        ("requestsPerMinute", limit(limits.requests_per_minute)),
+        ("contactsPerDay", limit(limits.contacts_per_day)),
+    ]);
+    (!set.is_empty()).then_some(Value::Object(set))
+}
+
+fn org(command: &OrgCommand) -> Call {
+    use Operation::*;
+    let status = |org: &str, status: &str| {
+        Call::new(UpdateOrganization, &[("orgId", org)], View::Object)
+            .patch(fields([("status", Some(json!(status)))]))
+    };
+    match command {
+        OrgCommand::Put {
+            org,
+            name,
+            parent,
+            limits: set,
+        } => Call::new(PutOrganization, &[("orgId", org)], View::Object).body(fields([
+            ("name", Some(json!(name))),
+            ("parentId", parent.as_ref().map(|p| json!(p))),
+            ("limits", limits(set)),
+        ])),
+        OrgCommand::Get { org } => Call::new(GetOrganization, &[("orgId", org)], View::Object),
+        OrgCommand::List { page } => {
+            Call::new(ListOrganizations, &[], View::List(ORGANIZATIONS)).page(page)
+        }
+        OrgCommand::Update {
+            org,
+            name,
+            parent,
+            no_parent,
+            limits: set,
+        } => Call::new(UpdateOrganization, &[("orgId", org)], View::Object).patch(fields([
+            ("name", name.as_ref().map(|n| json!(n))),
+            (
+                "parentId",
+                match (parent, no_parent) {
+                    (_, true) => Some(Value::Null),
+                    (Some(parent), false) => Some(json!(parent)),
+                    (None, false) => None,
+                },
+            ),
+            ("limits", limits(set)),
+        ])),
+        OrgCommand::Suspend { org } => status(org, "suspended"),
+        OrgCommand::Resume { org } => status(org, "active"),
+        OrgCommand::Delete { org } => Call::new(DeleteOrganization, &[("orgId", org)], View::Done),
+    }
+}
+
+fn key(command: &KeyCommand) -> Call {
+    use Operation::*;
+    let scopes = |scopes: &[String]| (!scopes.is_empty()).then(|| json!(scopes));
+    match command {
+        KeyCommand::Create {
+            org,
+            name,
+            scopes: requested,
+            expires_at,
+            requests_per_minute,
+        } => Call::new(CreateApiKey, &[("orgId", org)], View::NewKey).body(fields([
+            ("name", name.as_ref().map(|n| json!(n))),
+            ("scopes", scopes(requested)),
+            ("expiresAt", expires_at.as_ref().map(|at| json!(at))),
+            ("requestsPerMinute", requests_per_minute.map(|n| json!(n))),
+        ])),
+        KeyCommand::List { org } => Call::new(ListApiKeys, &[("orgId", org)], View::List(KEYS)),
+        KeyCommand::Get { org, key } => {
+            Call::new(GetApiKey, &[("orgId", org), ("keyId", key)], View::Object)
+        }
+        KeyCommand::Update {
+            org,
+            key,
+            name,
+            scopes: requested,
+            expires_at,
+            no_expiry,
+            enable,
+            disable,
+            requests_per_minute,
+        } => Call::new(
+            UpdateApiKey,
+            &[("orgId", org), ("keyId", key)],
+            View::Object,
+        )
+        .patch(fields([
+            ("name", name.as_ref().map(|n| json!(n))),
+            ("scopes", scopes(requested)),
+            (
+                "expiresAt",
+                match (expires_at, no_expiry) {
+                    (_, true) => Some(Value::Null),
+                    (Some(at), false) => Some(json!(at)),
+                    (None, false) => None,
+                },
+            ),
+            (
+                "enabled",
+                match (enable, disable) {
+                    (true, _) => Some(json!(true)),
+                    (_, true) => Some(json!(false)),
+                    _ => None,
+                },
+            ),
+            ("requestsPerMinute", limit(*requests_per_minute)),
+        ])),
+        KeyCommand::Roll { org, key, grace } => {
+            Call::new(RollApiKey, &[("orgId", org), ("keyId", key)], View::NewKey)
+                .body(fields([("gracePeriodSeconds", grace.map(|g| json!(g)))]))
+        }
+        KeyCommand::Delete { org, key } => {
+            Call::new(DeleteApiKey, &[("orgId", org), ("keyId", key)], View::Done)
+        }
+    }
+}
+
+fn schedule(command: &ScheduleCommand) -> Call {
+    use Operation::*;
+    match command {
+        ScheduleCommand::Put {
+            org,
+            id,
+            name,
+            campaign,
+            channel,
+            status,
+            starts_at,
+            ends_at,
+        } => Call::new(
+            PutSchedule,
+            &[("orgId", org), ("scheduleId", id)],
+            View::Object,
+        )
+        .body(fields([
+            ("name", Some(json!(name))),
+            ("campaign", Some(json!(campaign))),
+            ("channel", Some(json!(channel))),
+            ("status", Some(json!(status))),
+            ("startsAt", starts_at.as_ref().map(|at| json!(at))),
+            ("endsAt", ends_at.as_ref().map(|at| json!(at))),
+        ])),
+        ScheduleCommand::List {
+            org,
+            status,
+            channel,
+            page,
+        } => Call::new(
+            ListOrganizationSchedules,
+            &[("orgId", org)],
+            View::List(SCHEDULES),
+        )
+        .query("status", status.as_deref())
+        .query("channel", channel.as_deref())
+        .page(page),
+        ScheduleCommand::Delete { org, id } => Call::new(
+            DeleteSchedule,
+            &[("orgId", org), ("scheduleId", id)],
+            View::Done,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::Cli;
+    use clap::Parser;
+
+    fn call(args: &[&str]) -> Call {
+        let cli = Cli::try_parse_from([&["orgkeys"], args].concat()).expect("valid arguments");
+        Call::of(&cli.command)
+    }
+
+    #[test]
+    fn every_admin_route_has_a_command() {
+        let commands: &[&[&str]] = &[
+            &["org", "put", "acme", "--name", "Acme"],
+            &["org", "get", "acme"],
+            &["org", "list"],
+            &["org", "update", "acme", "--name", "A"],
+            &["org", "delete", "acme"],
+            &["key", "create", "acme"],
+            &["key", "list", "acme"],
+            &["key", "get", "acme", "key_1"],
+            &["key", "update", "acme", "key_1", "--disable"],
+            &["key", "roll", "acme", "key_1"],
+            &["key", "delete", "acme", "key_1"],
+            &[
+                "schedule",
+                "put",
+                "acme",
+                "s",
+                "--name",
+                "n",
+                "--campaign",
+                "c",
+                "--channel",
+                "sms",
+                "--status",
+                "active",
+            ],
+            &["schedule", "list", "acme"],
+            &["schedule", "delete", "acme", "s"],
+            &["audit", "acme"],
+            &["usage", "acme"],
+        ];
+        let covered: std::collections::BTreeSet<&str> =
+            commands.iter().map(|args| call(args).route.key).collect();
+        let admin: std::collections::BTreeSet<&str> = orgkeys_shared::routes::ROUTES
+            .iter()
+            .filter(|r| r.access == orgkeys_shared::routes::Access::Admin)
+            .map(|r| r.key)
+            .collect();
+        assert_eq!(covered, admin);
+    }
+
+    #[test]
+    fn bodies_carry_only_what_was_given_and_patches_say_so() {
+        let update = call(&[
+            "key",
+            "update",
+            "acme",
+            "key_1",
+            "--disable",
+            "--no-expiry",
+            "--requests-per-minute",
+            "default",
+        ]);
+        assert!(update.merge_patch);
+        assert_eq!(
+            update.body,
+            Some(json!({"enabled": false, "expiresAt": null, "requestsPerMinute": null}))
+        );
+        let suspend = call(&["org", "suspend", "acme"]);
+        assert_eq!(suspend.route.operation, Operation::UpdateOrganization);
+        assert_eq!(suspend.body, Some(json!({"status": "suspended"})));
+        let put = call(&[
+            "org",
+            "put",
+            "acme",
+            "--name",
+            "Acme",
+            "--contacts-per-day",
+            "20",
+        ]);
+        assert_eq!(
+            put.body,
+            Some(json!({"name": "Acme", "limits": {"contactsPerDay": 20}}))
+        );
+        assert!(!put.merge_patch);
+    }
+
+    #[test]
+    fn paths_are_filled_from_the_route_table_and_encoded() {
+        let get = call(&["key", "get", "acme corp", "key/1"]);
+        assert_eq!(
+            get.path_and_query(),
+            "/v1/admin/organizations/acme%20corp/api-keys/key%2F1"
+        );
+        let audit = call(&[
+            "audit",
+            "acme",
+            "--action",
+            "api_key.deleted",
+            "--limit",
+            "5",
+        ]);
+        assert_eq!(
+            audit.path_and_query(),
+            "/v1/admin/organizations/acme/audit-events?action=api_key.deleted&limit=5"
+        );
+    }
+
+    #[test]
+    fn bad_arguments_are_usage_errors() {
+        for args in [
+            &["key", "update", "acme", "k", "--enable", "--disable"][..],
+            &["org", "put", "acme"],
+            &["org", "update", "acme", "--contacts-per-day", "lots"],
+        ] {
+            let err = Cli::try_parse_from([&["orgkeys"], args].concat()).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! `orgkeys`, the admin CLI: one command per admin route of the route table,
+//! the same against the local gateway (`scripts/dev`) and a deployed stack.
+//!
+//! - [`args`]: the commands and options (clap).
+//! - [`call`]: what each command asks of the API: the route (from
+//!   `orgkeys_shared::routes`, so paths cannot drift), parameters, body.
+//! - [`client`]: HTTP(S), authenticated with the admin token (`--admin-token`,
+//!   the local gateway) or else SigV4 with the standard AWS credential chain.
+//! - [`output`]: tables or the API's exact JSON on stdout; problems on stderr.
+//!
+//! Exit codes: 0 success, 2 usage error (clap's), 3 the API refused the
+//! request (4xx), 4 the API failed (5xx) or could not be reached or signed for.
+
+pub mod args;
+pub mod call;
+pub mod client;
+pub mod output;
+
+use std::process::ExitCode;
+
+/// The API refused the request (4xx).
+pub const EXIT_REFUSED: u8 = 3;
+/// The API failed (5xx), or the request could not be sent or signed.
+pub const EXIT_FAILED: u8 = 4;
+
+/// Runs one command and says how it ended.
+pub async fn run(cli: args::Cli) -> ExitCode {
+    let call = call::Call::of(&cli.command);
+    let client = match client::Client::new(&cli).await {
+        Ok(client) => client,
+        Err(err) => return output::failure(&err),
+    };
+    match client.send(&call).await {
+        Ok(reply) => output::reply(&call, &reply, cli.output),
+        Err(err) => output::failure(&err),
+    }
+}

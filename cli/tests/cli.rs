@@ -1,0 +1,214 @@
+//! The `orgkeys` binary end to end against the devserver binary: once with
+//! the admin token, once signing with SigV4 (`ORGKEYS_LOCAL_IAM` on the
+//! gateway, the matching key pair in the CLI's environment).
+
+use orgkeys_tests::local_gateway::{Devserver, ORG};
+use serde_json::Value;
+use std::process::Command;
+
+const ACCESS_KEY: &str = "AKIDLOCALCLI";
+const SECRET_KEY: &str = "cli-test-secret";
+const TOKEN: &str = "e2e-admin-token";
+
+/// How the CLI authenticates.
+#[derive(Clone, Copy)]
+enum Auth {
+    Token,
+    SigV4 { secret: &'static str },
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn start() -> Devserver {
+    Devserver::start(&[
+        ("ORGKEYS_LOCAL_IAM", &format!("{ACCESS_KEY}:{SECRET_KEY}")),
+        ("AUTH_CACHE_TTL_SECONDS", "0"),
+    ])
+}
+
+/// Runs `orgkeys` against `server`, with nothing of the machine's own AWS
+/// configuration in the way.
+fn orgkeys(server: &Devserver, auth: Auth, args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_orgkeys"));
+    command
+        .args(args)
+        .env("ORGKEYS_API_URL", &server.url)
+        .env("AWS_CONFIG_FILE", "/nonexistent/orgkeys-cli-test")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/orgkeys-cli-test",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN");
+    match auth {
+        Auth::Token => {
+            command.env("ORGKEYS_ADMIN_TOKEN", TOKEN);
+        }
+        Auth::SigV4 { secret } => {
+            command
+                .env_remove("ORGKEYS_ADMIN_TOKEN")
+                .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+                .env("AWS_SECRET_ACCESS_KEY", secret)
+                .env("AWS_REGION", "us-east-1");
+        }
+    }
+    let output = command.output().expect("run orgkeys");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn ok(run: Run) -> Run {
+    assert_eq!(
+        run.code, 0,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    run
+}
+
+async fn public_status(server: &Devserver, key: &str) -> u16 {
+    let bearer = format!("Bearer {key}");
+    server
+        .call("GET", "/v1/schedules", Some(&bearer), None)
+        .await
+        .status
+}
+
+/// Org, key (which works), list, roll, delete; JSON output is the API's.
+async fn the_admin_workflow(auth: Auth, principal: &str) {
+    let server = start();
+    let run = |args: &[&str]| ok(orgkeys(&server, auth, args));
+    run(&["org", "put", "acme", "--name", "Acme"]);
+    let json = run(&["--output", "json", "org", "get", "acme"]).stdout;
+    let api = server.admin("GET", ORG, None).await;
+    assert_eq!(json.trim_end(), api.body, "--output json is the API's JSON");
+
+    let created = run(&[
+        "key",
+        "create",
+        "acme",
+        "--name",
+        "crm",
+        "--scope",
+        "schedules:read",
+    ]);
+    let key = created.stdout.trim().to_owned();
+    assert!(key.starts_with("orgk_") && key.len() == 53, "{key}");
+    assert!(
+        created.stderr.contains("shown only once"),
+        "{}",
+        created.stderr
+    );
+    assert_eq!(public_status(&server, &key).await, 200, "the new key works");
+
+    let listed = run(&["key", "list", "acme"]).stdout;
+    assert!(listed.starts_with("KEY "), "{listed}");
+    assert!(
+        listed.contains("crm") && listed.contains("schedules:read"),
+        "{listed}"
+    );
+    let keys: Value =
+        serde_json::from_str(&run(&["--output", "json", "key", "list", "acme"]).stdout).unwrap();
+    let key_id = keys["items"][0]["keyId"].as_str().unwrap().to_owned();
+
+    let rolled = run(&["key", "roll", "acme", &key_id, "--grace", "0"]);
+    let successor = rolled.stdout.trim().to_owned();
+    assert_ne!(successor, key);
+    assert_eq!(public_status(&server, &successor).await, 200);
+    assert_eq!(
+        public_status(&server, &key).await,
+        403,
+        "grace 0: the old key is dead"
+    );
+    let successor_id = rolled
+        .stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("keyId: "))
+        .unwrap()
+        .to_owned();
+
+    run(&["key", "update", "acme", &successor_id, "--disable"]);
+    assert_eq!(public_status(&server, &successor).await, 403);
+    run(&["key", "update", "acme", &successor_id, "--enable"]);
+    run(&["key", "delete", "acme", &successor_id]);
+    assert_eq!(public_status(&server, &successor).await, 403);
+
+    let events: Value = serde_json::from_str(
+        &run(&[
+            "--output",
+            "json",
+            "audit",
+            "acme",
+            "--action",
+            "api_key.deleted",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(events["items"][0]["actor"]["id"], principal);
+    assert_eq!(events["items"][0]["target"]["id"], successor_id.as_str());
+}
+
+#[tokio::test]
+async fn the_admin_workflow_works_with_the_admin_token() {
+    the_admin_workflow(Auth::Token, "local-admin").await;
+}
+
+#[tokio::test]
+async fn the_admin_workflow_works_signed_with_sigv4() {
+    the_admin_workflow(
+        Auth::SigV4 { secret: SECRET_KEY },
+        "arn:aws:iam::000000000000:user/local-admin",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn errors_are_told_and_exit_with_their_own_codes() {
+    let server = start();
+    let refused = orgkeys(&server, Auth::Token, &["org", "get", "ghost"]);
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    assert_eq!(
+        refused.stderr.trim(),
+        "error: 404 Not Found: no organization with this ID"
+    );
+    assert!(refused.stdout.is_empty());
+
+    let invalid = orgkeys(&server, Auth::Token, &["org", "put", "acme", "--name", " "]);
+    assert_eq!(invalid.code, 3);
+    assert!(invalid.stderr.contains("\n  /name: "), "{}", invalid.stderr);
+
+    let usage = orgkeys(&server, Auth::Token, &["org", "put", "acme"]);
+    assert_eq!(usage.code, 2, "{}", usage.stderr);
+
+    let unsigned = orgkeys(&server, Auth::SigV4 { secret: "wrong" }, &["org", "list"]);
+    assert_eq!(unsigned.code, 3, "{}", unsigned.stderr);
+    assert!(
+        unsigned
+            .stderr
+            .contains("signature we calculated does not match")
+    );
+
+    let mut unreachable = Command::new(env!("CARGO_BIN_EXE_orgkeys"));
+    unreachable
+        .args([
+            "--api",
+            "http://127.0.0.1:9",
+            "--admin-token",
+            TOKEN,
+            "org",
+            "list",
+        ])
+        .env_remove("ORGKEYS_API_URL");
+    let output = unreachable.output().unwrap();
+    assert_eq!(output.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&output.stderr).starts_with("error: cannot reach"));
+}
