@@ -404,23 +404,46 @@ impl Store {
                 ),
             ]),
         );
+        let terms = self
+            .add_keys(org_id, |terms| {
+                let record = KeyRecord {
+                    terms,
+                    ..record.clone()
+                };
+                Ok(vec![
+                    self.put_new(lookup_item(&record, hash))?,
+                    self.put_new(listing_item(&record, hash))?,
+                    self.record(&event)?,
+                ])
+            })
+            .await?;
+        Ok(KeyRecord {
+            terms,
+            ..record.clone()
+        })
+    }
+
+    /// Runs `writes` (made for the organization's terms as read) in one
+    /// transaction with the bump of the organization's generation,
+    /// conditional on the organization being as read; reads and tries again
+    /// when it changed meanwhile. Returns the terms the writes were made for.
+    /// [`StoreError::NotFound`] without the organization; any other failed
+    /// condition is a [`StoreError::Conflict`].
+    async fn add_keys(
+        &self,
+        org_id: &str,
+        writes: impl Fn(Terms) -> Result<Vec<TransactWriteItem>, StoreError>,
+    ) -> Result<Terms, StoreError> {
         for _ in 0..ATTEMPTS {
             let (org, version) = self
                 .read_organization(org_id)
                 .await?
                 .ok_or(StoreError::NotFound)?;
-            let record = KeyRecord {
-                terms: org.terms(),
-                ..record.clone()
-            };
-            let writes = vec![
-                self.organization_gains_child(org_id, version)?,
-                self.put_new(lookup_item(&record, hash))?,
-                self.put_new(listing_item(&record, hash))?,
-                self.record(&event)?,
-            ];
-            match self.transact(writes).await? {
-                None => return Ok(record),
+            let terms = org.terms();
+            let mut all = vec![self.organization_gains_child(org_id, version)?];
+            all.extend(writes(terms)?);
+            match self.transact(all).await? {
+                None => return Ok(terms),
                 // The organization changed (or went) since it was read.
                 Some(0) => continue,
                 Some(_) => return Err(StoreError::Conflict),
@@ -531,30 +554,25 @@ impl Store {
                  AND (attribute_not_exists(#enabled) OR #enabled = :true)",
             )
         };
-        for _ in 0..ATTEMPTS {
-            let (org, version) = self
-                .read_organization(org_id)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            let successor = KeyRecord {
-                terms: org.terms(),
-                ..successor.clone()
-            };
-            let writes = vec![
-                self.organization_gains_child(org_id, version)?,
-                retire(listing_address(org_id, &old.key_id))?,
-                retire(lookup_address(old_hash))?,
-                self.put_new(lookup_item(&successor, successor_hash))?,
-                self.put_new(listing_item(&successor, successor_hash))?,
-                self.record(&event)?,
-            ];
-            match self.transact(writes).await? {
-                None => return Ok(successor),
-                Some(0) => continue,
-                Some(_) => return Err(StoreError::Conflict),
-            }
-        }
-        Err(StoreError::Conflict)
+        let terms = self
+            .add_keys(org_id, |terms| {
+                let successor = KeyRecord {
+                    terms,
+                    ..successor.clone()
+                };
+                Ok(vec![
+                    retire(listing_address(org_id, &old.key_id))?,
+                    retire(lookup_address(old_hash))?,
+                    self.put_new(lookup_item(&successor, successor_hash))?,
+                    self.put_new(listing_item(&successor, successor_hash))?,
+                    self.record(&event)?,
+                ])
+            })
+            .await?;
+        Ok(KeyRecord {
+            terms,
+            ..successor.clone()
+        })
     }
 
     /// Makes `patch` to both copies of the key `old` (as read, with its

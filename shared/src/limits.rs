@@ -111,32 +111,19 @@ impl Defaults {
     }
 }
 
-/// Where a key stands in the current minute, this request counted if admitted.
+/// Where a key (requests this minute) or an organization (contacts today)
+/// stands against one limit, what was asked counted if it was admitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RequestWindow {
+pub struct Standing {
     pub limit: u32,
     pub used: u32,
+    /// Whether what was asked was taken (or had been, by the same dispatch).
     pub admitted: bool,
+    /// When the count starts again from zero.
     pub resets_at: DateTime<Utc>,
 }
 
-impl RequestWindow {
-    pub fn remaining(&self) -> u32 {
-        self.limit.saturating_sub(self.used)
-    }
-}
-
-/// Where an organization stands today.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ContactDay {
-    pub limit: u32,
-    pub used: u32,
-    /// Whether the contacts asked for were taken (or had been, by the same dispatch).
-    pub admitted: bool,
-    pub resets_at: DateTime<Utc>,
-}
-
-impl ContactDay {
+impl Standing {
     pub fn remaining(&self) -> u32 {
         self.limit.saturating_sub(self.used)
     }
@@ -195,7 +182,7 @@ impl Store {
         key_id: &str,
         limit: u32,
         now: DateTime<Utc>,
-    ) -> Result<RequestWindow, StoreError> {
+    ) -> Result<Standing, StoreError> {
         let start = window_start(now);
         let resets_at = DateTime::from_timestamp(start + WINDOW_SECONDS, 0).unwrap_or(now);
         let result = self
@@ -220,7 +207,7 @@ impl Store {
                 (false, limit)
             }
         };
-        Ok(RequestWindow {
+        Ok(Standing {
             limit,
             used,
             admitted,
@@ -234,9 +221,9 @@ impl Store {
         org_id: &str,
         limit: u32,
         now: DateTime<Utc>,
-    ) -> Result<ContactDay, StoreError> {
+    ) -> Result<Standing, StoreError> {
         let item = self.get(day_address(org_id, now.date_naive())).await?;
-        Ok(ContactDay {
+        Ok(Standing {
             limit,
             used: count_of(item.as_ref(), CONTACTS)?,
             admitted: false,
@@ -257,9 +244,9 @@ impl Store {
         limit: u32,
         receipt: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<ContactDay, StoreError> {
+    ) -> Result<Standing, StoreError> {
         let date = now.date_naive();
-        let refused = |day: ContactDay| ContactDay {
+        let refused = |day: Standing| Standing {
             admitted: false,
             ..day
         };
@@ -296,7 +283,7 @@ impl Store {
                 .send()
                 .await;
             return match result {
-                Ok(output) => Ok(ContactDay {
+                Ok(output) => Ok(Standing {
                     limit,
                     used: count_of(output.attributes.as_ref(), CONTACTS)?,
                     admitted: true,
@@ -336,7 +323,7 @@ impl Store {
         let day = self.contact_day(org_id, limit, now).await?;
         Ok(match cancelled {
             // Taken now, or (the receipt exists) by an earlier attempt.
-            None | Some(0) => ContactDay {
+            None | Some(0) => Standing {
                 admitted: true,
                 ..day
             },

@@ -28,7 +28,7 @@ use orgkeys_shared::edge::request::{
 };
 use orgkeys_shared::idempotency::{self, Attempt, Outcome, Policy};
 use orgkeys_shared::ids::{hex_id, random_id};
-use orgkeys_shared::limits::ContactDay;
+use orgkeys_shared::limits::Standing;
 use orgkeys_shared::routes::{Function, Operation};
 use orgkeys_shared::schedules::Channel;
 use orgkeys_shared::schedules::Schedule;
@@ -257,7 +257,7 @@ struct Order<'a> {
     schedule: Option<Schedule>,
     contacts_per_day: u32,
     /// Today's count once the contacts were taken (or refused).
-    contact_day: &'a OnceLock<ContactDay>,
+    contact_day: &'a OnceLock<Standing>,
 }
 
 /// Runs a validated dispatch, under its `Idempotency-Key` if it has one.

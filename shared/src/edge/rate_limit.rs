@@ -7,7 +7,7 @@
 use crate::Store;
 use crate::edge::caller::OrganizationKey;
 use crate::edge::problem::Problem;
-use crate::limits::{ContactDay, RequestWindow, WINDOW_SECONDS};
+use crate::limits::{Standing, WINDOW_SECONDS};
 use chrono::{DateTime, Utc};
 use lambda_http::http::HeaderValue;
 use lambda_http::{Body, Response};
@@ -18,13 +18,13 @@ use std::future::Future;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Contacts {
     Limit(u32),
-    Day(ContactDay),
+    Day(Standing),
 }
 
 /// What the headers of one answer say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Meter {
-    pub requests: RequestWindow,
+    pub requests: Standing,
     pub contacts: Option<Contacts>,
     pub now: DateTime<Utc>,
 }
@@ -55,11 +55,13 @@ impl Meter {
         })
     }
 
-    /// The 429 for a request over the limit, if it is.
+    /// The 429 for a request over the limit, if it is (counted in the
+    /// `LimitRefusals` metric).
     pub fn refusal(&self) -> Option<Problem> {
         if self.requests.admitted {
             return None;
         }
+        count_refusal("requests");
         let wait = seconds_until(self.requests.resets_at, self.now).max(1);
         Some(Problem::rate_limited(
             format!(
@@ -122,8 +124,21 @@ pub async fn metered(
     }
 }
 
-/// The 429 for a dispatch of `asked` contacts that today's quota cannot take.
-pub fn quota_refusal(day: &ContactDay, asked: u32, now: DateTime<Utc>) -> Problem {
+/// One refusal in the `orgkeys/LimitRefusals` metric, by `Limit`.
+fn count_refusal(limit: &str) {
+    crate::metrics::emit(
+        "LimitRefusals",
+        1.0,
+        "Count",
+        &[("Limit", limit)],
+        &[&["Limit"]],
+    );
+}
+
+/// The 429 for a dispatch of `asked` contacts that today's quota cannot take
+/// (counted in the `LimitRefusals` metric).
+pub fn quota_refusal(day: &Standing, asked: u32, now: DateTime<Utc>) -> Problem {
+    count_refusal("contacts");
     let wait = seconds_until(day.resets_at, now).max(1);
     Problem::quota_exceeded(
         format!(
@@ -145,7 +160,7 @@ mod tests {
 
     fn meter(admitted: bool, used: u32) -> Meter {
         Meter {
-            requests: RequestWindow {
+            requests: Standing {
                 limit: 10,
                 used,
                 admitted,
@@ -165,7 +180,7 @@ mod tests {
         );
         assert_eq!(response.headers()["ratelimit"], "\"requests\";r=7;t=43");
         let mut with_contacts = meter(true, 3);
-        with_contacts.contacts = Some(Contacts::Day(ContactDay {
+        with_contacts.contacts = Some(Contacts::Day(Standing {
             limit: 20,
             used: 18,
             admitted: true,
