@@ -117,7 +117,7 @@ impl Defaults {
 pub struct Standing {
     pub limit: u32,
     pub used: u32,
-    /// Whether what was asked was taken (or had been, by the same dispatch).
+    /// Whether what was asked was admitted (this request counted).
     pub admitted: bool,
     /// When the count starts again from zero.
     pub resets_at: DateTime<Utc>,
@@ -127,6 +127,16 @@ impl Standing {
     pub fn remaining(&self) -> u32 {
         self.limit.saturating_sub(self.used)
     }
+}
+
+/// What became of a dispatch's contacts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+    /// Taken (now, or by an earlier attempt of the same dispatch); today's
+    /// count when the write returned it.
+    Admitted(Option<Standing>),
+    /// Today's quota cannot take them: nothing was counted.
+    Refused(Standing),
 }
 
 /// One day of an organization's dispatches.
@@ -235,8 +245,10 @@ impl Store {
     /// admitted only while today's count stays within `limit`. With a
     /// `receipt` (the dispatch ID of a keyed dispatch) the receipt is written
     /// in the same transaction, and a dispatch whose receipt exists was
-    /// counted before: it is admitted without counting again. (A transaction
-    /// returns no values, so today's count is then read after it.)
+    /// counted before: it is admitted without counting again. A transaction
+    /// returns no values, so an admitted keyed dispatch does not learn
+    /// today's count ([`Taken::Admitted`] without it) rather than reading it
+    /// again; a refusal always reads it, for its detail.
     pub async fn take_contacts(
         &self,
         org_id: &str,
@@ -244,14 +256,10 @@ impl Store {
         limit: u32,
         receipt: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<Standing, StoreError> {
+    ) -> Result<Taken, StoreError> {
         let date = now.date_naive();
-        let refused = |day: Standing| Standing {
-            admitted: false,
-            ..day
-        };
         if contacts > limit {
-            return Ok(refused(self.contact_day(org_id, limit, now).await?));
+            return Ok(Taken::Refused(self.contact_day(org_id, limit, now).await?));
         }
         let expires = next_midnight(now) + Duration::days(USAGE_RETENTION_DAYS);
         let names = HashMap::from([
@@ -283,15 +291,15 @@ impl Store {
                 .send()
                 .await;
             return match result {
-                Ok(output) => Ok(Standing {
+                Ok(output) => Ok(Taken::Admitted(Some(Standing {
                     limit,
                     used: count_of(output.attributes.as_ref(), CONTACTS)?,
                     admitted: true,
                     resets_at: next_midnight(now),
-                }),
+                }))),
                 Err(err) => {
                     conditional(Err::<(), _>(err))?;
-                    Ok(refused(self.contact_day(org_id, limit, now).await?))
+                    Ok(Taken::Refused(self.contact_day(org_id, limit, now).await?))
                 }
             };
         };
@@ -319,15 +327,10 @@ impl Store {
             TransactWriteItem::builder().put(put).build(),
             TransactWriteItem::builder().update(update).build(),
         ];
-        let cancelled = self.transact(writes).await?;
-        let day = self.contact_day(org_id, limit, now).await?;
-        Ok(match cancelled {
+        Ok(match self.transact(writes).await? {
             // Taken now, or (the receipt exists) by an earlier attempt.
-            None | Some(0) => Standing {
-                admitted: true,
-                ..day
-            },
-            Some(_) => refused(day),
+            None | Some(0) => Taken::Admitted(None),
+            Some(_) => Taken::Refused(self.contact_day(org_id, limit, now).await?),
         })
     }
 

@@ -289,7 +289,7 @@ async fn a_key_still_leased_by_an_unfinished_attempt_is_a_409() {
     // The store goes away after the request count, the schedule read and the
     // claim, so the attempt dies holding its lease (15 s by default): as if
     // it were still running.
-    proxy.cut_after(4);
+    proxy.cut_after(3);
     Reply::from(
         dispatch::handle(&flaky, request("acme", &payload, Some("busy")))
             .await
@@ -355,10 +355,9 @@ async fn a_dispatch_cut_off_mid_write_completes_exactly_once_on_retry() {
     let payload = body("spring", 100);
     let started = Utc::now();
 
-    // The request count and the schedule read, claim read, claim write, the
-    // quota transaction and today's count, one of the four batch writes:
-    // then the store is gone.
-    proxy.cut_after(7);
+    // The request count and the schedule read, the claim, the quota
+    // transaction, one of the four batch writes: then the store is gone.
+    proxy.cut_after(5);
     let failed: Reply = dispatch::handle_at(
         &flaky,
         settings,
@@ -421,8 +420,8 @@ async fn a_claim_whose_reply_was_lost_proceeds_and_dispatches_once() {
     let payload = body("spring", 30);
 
     // Requests 1 and 2 count the request and read the schedule, request 3
-    // reads the record (none), request 4 writes the claim: lose that reply.
-    proxy.lose_reply_to(4);
+    // writes the claim: lose that reply.
+    proxy.lose_reply_to(3);
     let reply: Reply = dispatch::handle(&flaky, request("acme", &payload, Some("lost-reply")))
         .await
         .unwrap()

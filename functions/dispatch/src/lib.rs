@@ -28,7 +28,7 @@ use orgkeys_shared::edge::request::{
 };
 use orgkeys_shared::idempotency::{self, Attempt, Outcome, Policy};
 use orgkeys_shared::ids::{hex_id, random_id};
-use orgkeys_shared::limits::Standing;
+use orgkeys_shared::limits::{Standing, Taken};
 use orgkeys_shared::routes::{Function, Operation};
 use orgkeys_shared::schedules::Channel;
 use orgkeys_shared::schedules::Schedule;
@@ -256,7 +256,7 @@ struct Order<'a> {
     /// The schedule named, read with the request count.
     schedule: Option<Schedule>,
     contacts_per_day: u32,
-    /// Today's count once the contacts were taken (or refused).
+    /// Today's count, when taking the contacts (or refusing them) told it.
     contact_day: &'a OnceLock<Standing>,
 }
 
@@ -338,12 +338,19 @@ async fn queue(
     );
     let asked = conversations.len() as u32;
     let receipt = keyed.then_some(dispatch_id);
-    let day = store
+    match store
         .take_contacts(org_id, asked, order.contacts_per_day, receipt, now)
-        .await?;
-    let _ = order.contact_day.set(day);
-    if !day.admitted {
-        return Err(quota_refusal(&day, asked, now));
+        .await?
+    {
+        Taken::Admitted(day) => {
+            if let Some(day) = day {
+                let _ = order.contact_day.set(day);
+            }
+        }
+        Taken::Refused(day) => {
+            let _ = order.contact_day.set(day);
+            return Err(quota_refusal(&day, asked, now));
+        }
     }
     // Derived from the dispatch, like its conversations: a resumed dispatch
     // rewrites the same event.

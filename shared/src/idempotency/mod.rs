@@ -161,8 +161,9 @@ enum Claim {
     Refused(Refusal),
 }
 
-/// Claims `request.key` for the attempt `attempt_id`. A few rounds, since
-/// another attempt may write between our read and our conditional write.
+/// Claims `request.key` for the attempt `attempt_id`: a conditional write
+/// first, then, when the key is taken, a few rounds of read and conditional
+/// write, since another attempt may write between the two.
 async fn claim(
     store: &Store,
     request: &Request<'_>,
@@ -184,6 +185,11 @@ async fn claim(
         lease_until: now + policy.lease,
         expires_at: now + policy.retention,
     };
+    // Most keys are new: claim first, and read only when the key is taken
+    // (or when this very write was applied but its reply lost, below).
+    if store.put_claim(&new_claim, None).await? {
+        return Ok(Claim::Start(Attempt::unguarded(attempt_id.to_owned(), now)));
+    }
     for _ in 0..3 {
         let Some(record) = store.read_idempotency(org_id, key).await? else {
             if store.put_claim(&new_claim, None).await? {
