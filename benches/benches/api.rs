@@ -178,11 +178,13 @@ async fn main() {
         &bare_query,
         1.15,
     ));
+    // 1.3 before limits; the request counter and the quota update are two
+    // more round trips (docs/performance.md), held to the keyed goal.
     report.push_str(&ratio(
-        "dispatch 100 / bare BatchWriteItem",
+        "dispatch 100, request counted and contacts taken / bare BatchWriteItem",
         &dispatch,
         &bare_batch,
-        1.3,
+        1.5,
     ));
     report.push_str(&ratio(
         "dispatch 100 with Idempotency-Key, quota and audit / bare BatchWriteItem",
