@@ -112,13 +112,11 @@ impl Defaults {
 }
 
 /// Where a key (requests this minute) or an organization (contacts today)
-/// stands against one limit, what was asked counted if it was admitted.
+/// stands against one limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Standing {
     pub limit: u32,
     pub used: u32,
-    /// Whether what was asked was admitted (this request counted).
-    pub admitted: bool,
     /// When the count starts again from zero.
     pub resets_at: DateTime<Utc>,
 }
@@ -133,7 +131,7 @@ impl Standing {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Taken {
     /// Taken (now, or by an earlier attempt of the same dispatch); today's
-    /// count when the write returned it.
+    /// standing when the write returned it.
     Admitted(Option<Standing>),
     /// Today's quota cannot take them: nothing was counted.
     Refused(Standing),
@@ -187,12 +185,13 @@ fn count_of(item: Option<&Item>, name: &str) -> Result<u32, StoreError> {
 impl Store {
     /// Counts one request of `key_id` against `limit` in the window of `now`:
     /// admitted (and counted) only while the window's count stays within it.
+    /// Returns the key's standing after it and whether it was admitted.
     pub async fn count_request(
         &self,
         key_id: &str,
         limit: u32,
         now: DateTime<Utc>,
-    ) -> Result<Standing, StoreError> {
+    ) -> Result<(Standing, bool), StoreError> {
         let start = window_start(now);
         let resets_at = DateTime::from_timestamp(start + WINDOW_SECONDS, 0).unwrap_or(now);
         let result = self
@@ -210,19 +209,19 @@ impl Store {
             .return_values(ReturnValue::UpdatedNew)
             .send()
             .await;
-        let (admitted, used) = match result {
-            Ok(output) => (true, count_of(output.attributes.as_ref(), COUNT)?),
+        let (used, admitted) = match result {
+            Ok(output) => (count_of(output.attributes.as_ref(), COUNT)?, true),
             Err(err) => {
                 conditional(Err::<(), _>(err))?;
-                (false, limit)
+                (limit, false)
             }
         };
-        Ok(Standing {
+        let standing = Standing {
             limit,
             used,
-            admitted,
             resets_at,
-        })
+        };
+        Ok((standing, admitted))
     }
 
     /// The organization's contacts today, against `limit`, read consistently.
@@ -236,7 +235,6 @@ impl Store {
         Ok(Standing {
             limit,
             used: count_of(item.as_ref(), CONTACTS)?,
-            admitted: false,
             resets_at: next_midnight(now),
         })
     }
@@ -294,7 +292,6 @@ impl Store {
                 Ok(output) => Ok(Taken::Admitted(Some(Standing {
                     limit,
                     used: count_of(output.attributes.as_ref(), CONTACTS)?,
-                    admitted: true,
                     resets_at: next_midnight(now),
                 }))),
                 Err(err) => {

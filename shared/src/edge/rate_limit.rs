@@ -25,6 +25,8 @@ pub enum Contacts {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Meter {
     pub requests: Standing,
+    /// Whether this request was admitted (and counted).
+    pub admitted: bool,
     pub contacts: Option<Contacts>,
     pub now: DateTime<Utc>,
 }
@@ -47,9 +49,10 @@ impl Meter {
             .limits
             .effective(store.default_limits())
             .requests_per_minute;
-        let requests = store.count_request(&key.key_id, limit, now).await?;
+        let (requests, admitted) = store.count_request(&key.key_id, limit, now).await?;
         Ok(Meter {
             requests,
+            admitted,
             contacts: None,
             now,
         })
@@ -58,7 +61,7 @@ impl Meter {
     /// The 429 for a request over the limit, if it is (counted in the
     /// `LimitRefusals` metric).
     pub fn refusal(&self) -> Option<Problem> {
-        if self.requests.admitted {
+        if self.admitted {
             return None;
         }
         count_refusal("requests");
@@ -163,9 +166,9 @@ mod tests {
             requests: Standing {
                 limit: 10,
                 used,
-                admitted,
                 resets_at: at("2026-11-26T10:42:00Z"),
             },
+            admitted,
             contacts: None,
             now: at("2026-11-26T10:41:17.500Z"),
         }
@@ -183,7 +186,6 @@ mod tests {
         with_contacts.contacts = Some(Contacts::Day(Standing {
             limit: 20,
             used: 18,
-            admitted: true,
             resets_at: at("2026-11-27T00:00:00Z"),
         }));
         let response = with_contacts.answer(Ok(crate::edge::request::no_content()));
