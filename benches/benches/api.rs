@@ -234,23 +234,10 @@ async fn bare_key_creation(store: &Store, org: &str) {
     use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
     use orgkeys_shared::key_format::ApiKey;
     use orgkeys_shared::key_hash::KeyHash;
-    use orgkeys_shared::keys::{KeyRecord, Scope, new_key_items};
+    use orgkeys_shared::keys::new_key_items;
     let key = ApiKey::generate().unwrap();
-    let record = KeyRecord {
-        organization_id: org.into(),
-        key_id: orgkeys_shared::ids::random_id("key_").unwrap(),
-        name: None,
-        hint: key.hint(),
-        scopes: Scope::ALL.to_vec(),
-        created_at: chrono::Utc::now(),
-        created_by: orgkeys_tests::ADMIN_ARN.into(),
-        expires_at: None,
-        last_used_at: None,
-        rolled_to: None,
-        enabled: true,
-        requests_per_minute: None,
-        terms: Default::default(),
-    };
+    let key_id = orgkeys_shared::ids::random_id("key_").unwrap();
+    let record = orgkeys_tests::key_record(org, &key_id, &key);
     let org_item = store
         .client()
         .get_item()

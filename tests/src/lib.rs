@@ -294,21 +294,21 @@ pub async fn seed_org(store: &Store, org_id: &str) {
         .expect("seed organization");
 }
 
-/// Puts the fixture organization and the fixture key (all scopes, no expiry) in the table.
-pub async fn seed_fixture_key(store: &Store) {
-    use orgkeys_shared::key_format::ApiKey;
-    use orgkeys_shared::key_hash::KeyHash;
-    use orgkeys_shared::keys::{KeyRecord, Scope};
-    let now = chrono::Utc::now();
-    seed_org(store, FIXTURE_ORG).await;
-    let key = ApiKey::parse(FIXTURE_KEY).expect("fixture key is well-formed");
-    let record = KeyRecord {
-        organization_id: FIXTURE_ORG.into(),
-        key_id: FIXTURE_KEY_ID.into(),
-        name: Some("fixture".into()),
+/// The record of a new key `key_id` of `org` for `key`, as the test admin
+/// makes it now: every scope, no name, no expiry, enabled, the
+/// organization's terms and limits.
+pub fn key_record(
+    org: &str,
+    key_id: &str,
+    key: &orgkeys_shared::key_format::ApiKey,
+) -> orgkeys_shared::keys::KeyRecord {
+    orgkeys_shared::keys::KeyRecord {
+        organization_id: org.into(),
+        key_id: key_id.into(),
+        name: None,
         hint: key.hint(),
-        scopes: Scope::ALL.to_vec(),
-        created_at: now,
+        scopes: orgkeys_shared::keys::Scope::ALL.to_vec(),
+        created_at: chrono::Utc::now(),
         created_by: ADMIN_ARN.into(),
         expires_at: None,
         last_used_at: None,
@@ -316,6 +316,19 @@ pub async fn seed_fixture_key(store: &Store) {
         enabled: true,
         requests_per_minute: None,
         terms: Default::default(),
+    }
+}
+
+/// Puts the fixture organization and the fixture key (all scopes, no expiry) in the table.
+pub async fn seed_fixture_key(store: &Store) {
+    use orgkeys_shared::key_format::ApiKey;
+    use orgkeys_shared::key_hash::KeyHash;
+    use orgkeys_shared::keys::KeyRecord;
+    seed_org(store, FIXTURE_ORG).await;
+    let key = ApiKey::parse(FIXTURE_KEY).expect("fixture key is well-formed");
+    let record = KeyRecord {
+        name: Some("fixture".into()),
+        ..key_record(FIXTURE_ORG, FIXTURE_KEY_ID, &key)
     };
     store
         .create_key(&record, &KeyHash::of(&key), &seed_draft())
