@@ -36,6 +36,8 @@ pub mod limits;
 pub mod logging;
 pub mod metrics;
 pub mod organizations;
+#[cfg(test)]
+mod properties;
 pub mod routes;
 pub mod schedules;
 pub mod validation;

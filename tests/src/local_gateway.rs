@@ -12,19 +12,18 @@ pub const ADMIN: &str = "Bearer e2e-admin-token";
 /// The admin path of the organization the helpers below create.
 pub const ORG: &str = "/v1/admin/organizations/acme";
 
-/// The devserver binary beside the running test's: `target/<profile>/devserver`
-/// (cargo builds it for the devserver's own tests; `scripts/test` builds every
-/// target first).
-fn binary() -> std::path::PathBuf {
+/// A binary of the workspace beside the running test's: `target/<profile>/NAME`
+/// (`scripts/test` builds every target before it runs the tests).
+pub fn workspace_binary(name: &str) -> std::path::PathBuf {
     let test = std::env::current_exe().expect("the test's own path");
     let profile_dir = test
         .parent()
         .and_then(|deps| deps.parent())
         .expect("tests run from target/<profile>/deps");
-    let binary = profile_dir.join("devserver");
+    let binary = profile_dir.join(name);
     assert!(
         binary.exists(),
-        "{} is missing: run `cargo build -p devserver` (scripts/test builds it)",
+        "{} is missing: run `cargo build --workspace --bins` (scripts/test builds it)",
         binary.display()
     );
     binary
@@ -43,7 +42,7 @@ impl Devserver {
     /// empty value removes one).
     pub fn start(extra_env: &[(&str, &str)]) -> Devserver {
         let table = format!("orgkeys-e2e-{}", random_hex(6));
-        let mut command = Command::new(binary());
+        let mut command = Command::new(workspace_binary("devserver"));
         command
             .env("PORT", "0")
             .env("TABLE_NAME", &table)

@@ -3,10 +3,8 @@
 //! appears in any log line or response body except the one 201 that creates
 //! it, no admin token anywhere, and neither in the table.
 
-mod common;
-
-use common::{ADMIN, Devserver};
 use orgkeys_tests::http_client::http;
+use orgkeys_tests::local_gateway::{ADMIN, Devserver};
 use serde_json::json;
 
 #[tokio::test]

@@ -2,9 +2,7 @@
 //! against requests signed by an independent implementation: botocore's
 //! `SigV4Auth`, from the Python tools `scripts/venv` installs.
 
-mod common;
-
-use common::{ADMIN, Devserver};
+use orgkeys_tests::local_gateway::{ADMIN, Devserver, ORG};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -31,7 +29,7 @@ fn botocore(server: &Devserver, method: &str, path: &str, spec: Value) -> (u16, 
         .extend(spec.as_object().unwrap().clone());
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/support/botocore_sign.py"
+        "/tests/http/support/botocore_sign.py"
     );
     let mut child = Command::new(devserver::moto::default_python())
         .arg(script)
@@ -75,13 +73,7 @@ async fn a_request_signed_by_botocore_is_accepted_and_runs_as_the_local_iam_user
         json!({"type": "admin", "id": "arn:aws:iam::000000000000:user/local-admin"})
     );
     // The admin token keeps working beside it.
-    assert_eq!(
-        server
-            .call("GET", common::ORG, Some(ADMIN), None)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(server.call("GET", ORG, Some(ADMIN), None).await.status, 200);
 }
 
 #[tokio::test]

@@ -1,9 +1,7 @@
 //! The gateway settles route and caller on the headers before it reads a
 //! body, and drops clients that stall: raw sockets against the binary.
 
-mod common;
-
-use common::Devserver;
+use orgkeys_tests::local_gateway::Devserver;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

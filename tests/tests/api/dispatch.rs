@@ -397,10 +397,11 @@ async fn a_dispatch_cut_off_mid_write_completes_exactly_once_on_retry() {
         partial.iter().all(|row| rows.contains(row)),
         "what was written first is kept as is"
     );
-    let replay: Reply = dispatch::handle_with(
+    let replay: Reply = dispatch::handle_at(
         &flaky,
         settings,
         request("acme", &payload, Some("retry-me")),
+        Utc::now(),
     )
     .await
     .unwrap()

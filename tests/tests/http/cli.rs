@@ -2,7 +2,7 @@
 //! the admin token, once signing with SigV4 (`ORGKEYS_LOCAL_IAM` on the
 //! gateway, the matching key pair in the CLI's environment).
 
-use orgkeys_tests::local_gateway::{Devserver, ORG};
+use orgkeys_tests::local_gateway::{Devserver, ORG, workspace_binary};
 use serde_json::Value;
 use std::process::Command;
 
@@ -33,7 +33,7 @@ fn start() -> Devserver {
 /// Runs `orgkeys` against `server`, with nothing of the machine's own AWS
 /// configuration in the way.
 fn orgkeys(server: &Devserver, auth: Auth, args: &[&str]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_orgkeys"));
+    let mut command = Command::new(workspace_binary("orgkeys"));
     command
         .args(args)
         .env("ORGKEYS_API_URL", &server.url)
@@ -197,7 +197,7 @@ async fn errors_are_told_and_exit_with_their_own_codes() {
             .contains("signature we calculated does not match")
     );
 
-    let mut unreachable = Command::new(env!("CARGO_BIN_EXE_orgkeys"));
+    let mut unreachable = Command::new(workspace_binary("orgkeys"));
     unreachable
         .args([
             "--api",

@@ -2,10 +2,8 @@
 //! others are deleted, concurrent rolls of one key, concurrent dispatches.
 //! Every loop is bounded in count and time, and talks only to loopback.
 
-mod common;
-
-use common::Devserver;
 use orgkeys_tests::http_client::http;
+use orgkeys_tests::local_gateway::Devserver;
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::sync::Arc;

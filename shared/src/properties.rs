@@ -2,8 +2,8 @@
 //! keys and pagination cursors. None may panic; valid values round-trip; no
 //! mutation of a valid value is accepted; no cursor opens another organization.
 
-use orgkeys_shared::cursor::{self, CursorError};
-use orgkeys_shared::key_format::{ApiKey, KEY_LEN, PREFIX};
+use crate::cursor::{self, CursorError};
+use crate::key_format::{ApiKey, KEY_LEN, PREFIX};
 use proptest::prelude::*;
 
 const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -2,11 +2,9 @@
 //! on the test run's DynamoDB server, and an in-process gateway whose store is
 //! unreachable for the 500 path.
 
-mod common;
-
-use common::{ADMIN, Devserver};
 use devserver::gateway::Gateway;
 use orgkeys_tests::http_client::{HttpReply, http};
+use orgkeys_tests::local_gateway::{ADMIN, Devserver, ORG};
 use orgkeys_tests::unreachable_store;
 use serde_json::json;
 use std::sync::Arc;
@@ -373,7 +371,7 @@ async fn a_key_and_its_organization_are_disabled_suspended_resumed_and_deleted_o
     let key_id = created.json["keyId"].as_str().unwrap().to_owned();
     let bearer = format!("Bearer {}", created.json["apiKey"].as_str().unwrap());
     assert_eq!(server.create_schedule("spring").await.status, 201);
-    let key_path = format!("{}/api-keys/{key_id}", common::ORG);
+    let key_path = format!("{}/api-keys/{key_id}", ORG);
     let public = || server.call("GET", "/v1/schedules", Some(&bearer), None);
     let merge_patch = |path: String, body: serde_json::Value| {
         let url = format!("{}{path}", server.url);
@@ -396,21 +394,21 @@ async fn a_key_and_its_organization_are_disabled_suspended_resumed_and_deleted_o
     merge_patch(key_path.clone(), json!({"enabled": true})).await;
     assert_eq!(public().await.status, 200);
 
-    let suspended = merge_patch(common::ORG.into(), json!({"status": "suspended"})).await;
+    let suspended = merge_patch(ORG.into(), json!({"status": "suspended"})).await;
     assert_eq!(suspended.json["status"], "suspended", "{}", suspended.body);
     gateway_message(&public().await, 403, "Forbidden");
     let schedules = server
-        .admin("GET", &format!("{}/schedules", common::ORG), None)
+        .admin("GET", &format!("{}/schedules", ORG), None)
         .await;
     assert_eq!(schedules.status, 200, "admin routes keep working");
     assert_eq!(schedules.json["items"][0]["scheduleId"], "spring");
-    merge_patch(common::ORG.into(), json!({"status": "active"})).await;
+    merge_patch(ORG.into(), json!({"status": "active"})).await;
     assert_eq!(public().await.status, 200);
 
     let listed = server.admin("GET", "/v1/admin/organizations", None).await;
     assert_eq!(listed.json["items"][0]["organizationId"], "acme");
-    assert_eq!(server.admin("DELETE", common::ORG, None).await.status, 204);
-    assert_eq!(server.admin("GET", common::ORG, None).await.status, 404);
+    assert_eq!(server.admin("DELETE", ORG, None).await.status, 204);
+    assert_eq!(server.admin("GET", ORG, None).await.status, 404);
     gateway_message(&public().await, 403, "Forbidden");
 }
 

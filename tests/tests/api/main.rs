@@ -1,0 +1,12 @@
+//! Every function's handler against the DynamoDB server, in one test binary
+//! (one link of the AWS SDK): API Gateway events in, responses out.
+
+mod audit;
+mod authorizer;
+mod dispatch;
+mod keygen;
+mod lifecycle;
+mod limits;
+mod routes;
+mod schedules;
+mod template;

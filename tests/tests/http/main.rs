@@ -1,0 +1,12 @@
+//! The workspace's binaries driven from outside, in one test binary: the
+//! local gateway over real HTTP and raw sockets, the `orgkeys` CLI against it,
+//! and each function's binary against the Lambda Runtime API emulator.
+
+mod cli;
+mod e2e;
+mod faults;
+mod races;
+mod runtime;
+mod secrets;
+mod sigv4;
+mod slow_clients;
