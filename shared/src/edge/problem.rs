@@ -5,7 +5,6 @@
 //! secrets: handlers pass only their own words or field names here.
 
 use crate::dynamo::StoreError;
-use crate::idempotency::{AttemptError, Refusal};
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Response};
 use serde::Serialize;
@@ -205,27 +204,6 @@ impl From<StoreError> for Problem {
                 Problem::internal()
             }
         }
-    }
-}
-
-impl From<Refusal> for Problem {
-    fn from(refusal: Refusal) -> Problem {
-        match refusal {
-            Refusal::InFlight => Problem::conflict(
-                "a request with this Idempotency-Key is still in progress; retry later",
-            ),
-            Refusal::Mismatch => Problem::unprocessable(
-                "this Idempotency-Key was used with a different request body",
-            ),
-        }
-    }
-}
-
-/// Our handlers refuse with a 4xx before they write anything (validation and
-/// existence checks come first), so a 4xx frees a fresh Idempotency-Key.
-impl AttemptError for Problem {
-    fn wrote_nothing(&self) -> bool {
-        self.status < 500
     }
 }
 

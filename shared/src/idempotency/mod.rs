@@ -19,13 +19,22 @@
 //! Each write names the attempt that holds the lease, so an attempt whose claim
 //! write was applied but whose reply was lost (the SDK then retries it) meets
 //! its own claim and proceeds.
+//!
+//! A handler reads the header and fingerprints its validated body with
+//! [`Guard::new`], runs its operation with [`Guard::run`] (unguarded when the
+//! request has no key), and answers with [`Outcome::into_response`], which
+//! marks a replay with `Idempotent-Replayed`.
 
 pub mod header;
 mod record;
 
 use crate::dynamo::{Store, StoreError};
+use crate::edge::problem::Problem;
 use chrono::{DateTime, Duration, Utc};
+use lambda_http::http::{HeaderMap, HeaderValue, StatusCode};
+use lambda_http::{Body, Response};
 use record::{NewClaim, Record};
+use serde::Serialize;
 use std::future::Future;
 
 /// How long a key is remembered.
@@ -50,16 +59,102 @@ impl Default for Policy {
     }
 }
 
-/// One request under an `Idempotency-Key`.
+/// One request's idempotency: its key (if it sent one) and what identifies
+/// its body, so the same key with another body is caught.
 #[derive(Debug, Clone)]
-pub struct Request<'a> {
-    pub org_id: &'a str,
-    /// The header's value ([`header::parse`]).
-    pub key: &'a str,
-    /// Identifies the request body: same key, other fingerprint is a misuse.
-    pub fingerprint: &'a str,
-    pub now: DateTime<Utc>,
-    pub policy: Policy,
+pub struct Guard<'a> {
+    org_id: &'a str,
+    key: Option<&'a str>,
+    fingerprint: String,
+    now: DateTime<Utc>,
+    policy: Policy,
+}
+
+impl<'a> Guard<'a> {
+    /// Reads the `Idempotency-Key` header (a malformed one is a 400) and
+    /// fingerprints `body`, the request as validated.
+    pub fn new(
+        headers: &'a HeaderMap,
+        org_id: &'a str,
+        body: &impl Serialize,
+        now: DateTime<Utc>,
+        policy: Policy,
+    ) -> Result<Guard<'a>, Problem> {
+        Ok(Guard {
+            org_id,
+            key: header::from_headers(headers)?,
+            fingerprint: fingerprint(body),
+            now,
+            policy,
+        })
+    }
+
+    /// Whether the request sent a key.
+    pub fn keyed(&self) -> bool {
+        self.key.is_some()
+    }
+
+    /// Runs `operation` at most once per key (see the module doc), or once
+    /// unguarded when the request has no key. `attempt_id` is this request's
+    /// own operation ID, used unless an earlier attempt is resumed.
+    /// `operation` answers the response to store and a value of its own.
+    pub async fn run<T, E, F, Fut>(
+        &self,
+        store: &Store,
+        attempt_id: String,
+        operation: F,
+    ) -> Result<Outcome<T>, E>
+    where
+        E: AttemptError,
+        F: FnOnce(Attempt) -> Fut,
+        Fut: Future<Output = Result<(String, T), E>>,
+    {
+        let Some(key) = self.key else {
+            let (response, value) = operation(Attempt::unguarded(attempt_id, self.now)).await?;
+            return Ok(Outcome::Ran(response, value));
+        };
+        let attempt = match claim(store, self, key, &attempt_id).await? {
+            Claim::Start(attempt) => attempt,
+            Claim::Replay(response) => return Ok(Outcome::Replayed(response)),
+            Claim::Refused(refusal) => return Err(refusal.into()),
+        };
+        let org_id = self.org_id;
+        match operation(attempt.clone()).await {
+            Ok((response, value)) => {
+                if let Err(err) = store
+                    .complete_idempotency(org_id, key, &attempt_id, &response)
+                    .await
+                {
+                    // The operation is done; a retry resumes it and rewrites the same items.
+                    tracing::warn!(org_id, operation_id = %attempt.operation_id, error = %err,
+                        "could not record the idempotent response");
+                }
+                Ok(Outcome::Ran(response, value))
+            }
+            Err(err) => {
+                let freed = if err.wrote_nothing() && !attempt.resumed {
+                    store.abandon_idempotency(org_id, key, &attempt_id).await
+                } else {
+                    store.release_idempotency(org_id, key, &attempt_id).await
+                };
+                if let Err(store_err) = freed {
+                    tracing::warn!(org_id, error = %store_err, "could not free the idempotency key");
+                }
+                Err(err)
+            }
+        }
+    }
+}
+
+/// Identifies a validated request body: its JSON with object keys in sorted
+/// order (a `serde_json::Value` sorts them), so the fingerprint does not
+/// depend on field order in the code, and records written by earlier
+/// versions keep matching.
+fn fingerprint(body: &impl Serialize) -> String {
+    let canonical = serde_json::to_value(body).expect("a validated body serializes");
+    blake3::hash(canonical.to_string().as_bytes())
+        .to_hex()
+        .to_string()
 }
 
 /// What one attempt runs as.
@@ -75,7 +170,7 @@ pub struct Attempt {
 
 impl Attempt {
     /// An attempt with no key to guard it: always fresh.
-    pub fn unguarded(operation_id: String, now: DateTime<Utc>) -> Attempt {
+    fn unguarded(operation_id: String, now: DateTime<Utc>) -> Attempt {
         Attempt {
             operation_id,
             started_at: now,
@@ -86,11 +181,40 @@ impl Attempt {
 
 /// The answer a guarded call gives.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// The operation ran now; its response.
-    Ran(String),
-    /// It ran before; the stored response.
+pub enum Outcome<T> {
+    /// The operation ran now: its response and its own value.
+    Ran(String, T),
+    /// It ran before: the stored response.
     Replayed(String),
+}
+
+impl<T> Outcome<T> {
+    /// The operation's value, when it ran now.
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Outcome::Ran(_, value) => Some(value),
+            Outcome::Replayed(_) => None,
+        }
+    }
+
+    /// The JSON answer with `status`; a replay says so in `Idempotent-Replayed`.
+    pub fn into_response(self, status: StatusCode) -> Response<Body> {
+        let (body, replayed) = match self {
+            Outcome::Ran(body, _) => (body, false),
+            Outcome::Replayed(body) => (body, true),
+        };
+        let mut response = Response::builder()
+            .status(status)
+            .header("content-type", "application/json")
+            .body(Body::Text(body))
+            .expect("static response parts are valid");
+        if replayed {
+            response
+                .headers_mut()
+                .insert(header::REPLAYED, HeaderValue::from_static("true"));
+        }
+        response
+    }
 }
 
 /// Why a request may not run under its key.
@@ -102,54 +226,30 @@ pub enum Refusal {
     Mismatch,
 }
 
+impl From<Refusal> for Problem {
+    fn from(refusal: Refusal) -> Problem {
+        match refusal {
+            Refusal::InFlight => Problem::conflict(
+                "a request with this Idempotency-Key is still in progress; retry later",
+            ),
+            Refusal::Mismatch => Problem::unprocessable(
+                "this Idempotency-Key was used with a different request body",
+            ),
+        }
+    }
+}
+
 /// The error of a guarded operation: it says whether the operation was
 /// refused before writing anything (then a fresh key is freed again).
 pub trait AttemptError: From<StoreError> + From<Refusal> {
     fn wrote_nothing(&self) -> bool;
 }
 
-/// Runs `operation` at most once per key: see the module doc. `attempt_id` is
-/// this request's own operation ID, used when the key is fresh.
-pub async fn run_once<E, F, Fut>(
-    store: &Store,
-    request: &Request<'_>,
-    attempt_id: String,
-    operation: F,
-) -> Result<Outcome, E>
-where
-    E: AttemptError,
-    F: FnOnce(Attempt) -> Fut,
-    Fut: Future<Output = Result<String, E>>,
-{
-    let attempt = match claim(store, request, &attempt_id).await? {
-        Claim::Start(attempt) => attempt,
-        Claim::Replay(response) => return Ok(Outcome::Replayed(response)),
-        Claim::Refused(refusal) => return Err(refusal.into()),
-    };
-    let (org_id, key) = (request.org_id, request.key);
-    match operation(attempt.clone()).await {
-        Ok(response) => {
-            if let Err(err) = store
-                .complete_idempotency(org_id, key, &attempt_id, &response)
-                .await
-            {
-                // The operation is done; a retry resumes it and rewrites the same items.
-                tracing::warn!(org_id, operation_id = %attempt.operation_id, error = %err,
-                    "could not record the idempotent response");
-            }
-            Ok(Outcome::Ran(response))
-        }
-        Err(err) => {
-            let freed = if err.wrote_nothing() && !attempt.resumed {
-                store.abandon_idempotency(org_id, key, &attempt_id).await
-            } else {
-                store.release_idempotency(org_id, key, &attempt_id).await
-            };
-            if let Err(store_err) = freed {
-                tracing::warn!(org_id, error = %store_err, "could not free the idempotency key");
-            }
-            Err(err)
-        }
+/// Our handlers refuse with a 4xx before they write anything (validation and
+/// existence checks come first), so a 4xx frees a fresh Idempotency-Key.
+impl AttemptError for Problem {
+    fn wrote_nothing(&self) -> bool {
+        self.status < 500
     }
 }
 
@@ -161,25 +261,25 @@ enum Claim {
     Refused(Refusal),
 }
 
-/// Claims `request.key` for the attempt `attempt_id`: a conditional write
+/// Claims `key` for the attempt `attempt_id`: a conditional write
 /// first, then, when the key is taken, a few rounds of read and conditional
 /// write, since another attempt may write between the two.
 async fn claim(
     store: &Store,
-    request: &Request<'_>,
+    guard: &Guard<'_>,
+    key: &str,
     attempt_id: &str,
 ) -> Result<Claim, StoreError> {
-    let Request {
+    let Guard {
         org_id,
-        key,
         now,
         policy,
         ..
-    } = *request;
+    } = *guard;
     let new_claim = NewClaim {
         org_id,
         key,
-        fingerprint: request.fingerprint,
+        fingerprint: &guard.fingerprint,
         attempt_id,
         now,
         lease_until: now + policy.lease,
@@ -208,7 +308,7 @@ async fn claim(
             }
             continue;
         }
-        if record.fingerprint != request.fingerprint {
+        if record.fingerprint != guard.fingerprint {
             return Ok(Claim::Refused(Refusal::Mismatch));
         }
         let Some(lease) = record.lease_until else {
@@ -238,5 +338,42 @@ fn own(record: Record) -> Attempt {
         resumed: record.operation_id != record.attempt_id,
         operation_id: record.operation_id,
         started_at: record.created_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_fingerprint_ignores_field_order_and_tells_bodies_apart() {
+        #[derive(Serialize)]
+        struct Body {
+            second: u8,
+            first: u8,
+        }
+        let body = Body {
+            second: 2,
+            first: 1,
+        };
+        assert_eq!(
+            fingerprint(&body),
+            fingerprint(&json!({"first": 1, "second": 2}))
+        );
+        assert_ne!(
+            fingerprint(&body),
+            fingerprint(&json!({"first": 1, "second": 3}))
+        );
+    }
+
+    #[test]
+    fn only_a_replay_carries_the_replayed_header() {
+        let ran = Outcome::Ran("{}".to_owned(), ()).into_response(StatusCode::ACCEPTED);
+        assert_eq!(ran.status(), StatusCode::ACCEPTED);
+        assert!(ran.headers().get(header::REPLAYED).is_none());
+        let replayed = Outcome::<()>::Replayed("{}".to_owned()).into_response(StatusCode::ACCEPTED);
+        assert_eq!(replayed.headers()[header::REPLAYED], "true");
+        assert_eq!(replayed.headers()["content-type"], "application/json");
     }
 }
