@@ -4,6 +4,7 @@
 mod audit;
 mod authorizer;
 mod dispatch;
+mod documents;
 mod keygen;
 mod lifecycle;
 mod limits;
