@@ -3,8 +3,13 @@
 //! how a table shows the answer.
 
 use crate::args::{Command, KeyCommand, Limit, Limits, OrgCommand, Page, ScheduleCommand};
-use orgkeys_shared::routes::{Operation, Route, route};
-use serde_json::{Map, Value, json};
+use orgkeys_api::body::{
+    CreateKeyInput, Field, KeyPatchInput, LimitsInput, Object, OrganizationInput,
+    OrganizationPatch, RollInput, ScheduleInput,
+};
+use orgkeys_api::routes::{Operation, Route, route};
+use serde::Serialize;
+use serde_json::Value;
 
 /// One request to the API.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,12 +84,13 @@ impl Call {
         }
     }
 
-    fn body(mut self, body: Map<String, Value>) -> Call {
-        self.body = Some(Value::Object(body));
+    /// The body: one of the API's own request types.
+    fn body(mut self, body: &impl Serialize) -> Call {
+        self.body = Some(serde_json::to_value(body).expect("request bodies serialize"));
         self
     }
 
-    fn patch(mut self, body: Map<String, Value>) -> Call {
+    fn patch(mut self, body: &impl Serialize) -> Call {
         self.merge_patch = true;
         self.body(body)
     }
@@ -154,34 +160,40 @@ fn encode(text: &str) -> String {
         .collect()
 }
 
-/// A JSON object of the fields that are set.
-fn fields<const N: usize>(pairs: [(&str, Option<Value>); N]) -> Map<String, Value> {
-    pairs
-        .into_iter()
-        .filter_map(|(name, value)| Some((name.to_owned(), value?)))
-        .collect()
+/// A limit option: left out, back to the default (`null`), or a number.
+fn limit(limit: Option<Limit>) -> Field<i64> {
+    match limit {
+        None => Field::Absent,
+        Some(Limit::Default) => Field::Null,
+        Some(Limit::Value(value)) => Field::Value(value.into()),
+    }
 }
 
-fn limit(limit: Option<Limit>) -> Option<Value> {
-    limit.map(|limit| match limit {
-        Limit::Default => Value::Null,
-        Limit::Value(value) => json!(value),
-    })
+/// The limits options, if any was given.
+fn limits(limits: &Limits) -> Option<Object<LimitsInput>> {
+    let input = LimitsInput {
+        requests_per_minute: limit(limits.requests_per_minute),
+        contacts_per_day: limit(limits.contacts_per_day),
+    };
+    (input != LimitsInput::default()).then_some(Object(input))
 }
 
-fn limits(limits: &Limits) -> Option<Value> {
-    let set = fields([
-        ("requestsPerMinute", limit(limits.requests_per_minute)),
-        ("contactsPerDay", limit(limits.contacts_per_day)),
-    ]);
-    (!set.is_empty()).then_some(Value::Object(set))
+/// A value, or `null` when its `--no-...` flag removes it.
+fn set_or_clear<T: Clone>(value: &Option<T>, clear: bool) -> Field<T> {
+    match (value, clear) {
+        (_, true) => Field::Null,
+        (Some(value), false) => Field::Value(value.clone()),
+        (None, false) => Field::Absent,
+    }
 }
 
 fn org(command: &OrgCommand) -> Call {
     use Operation::*;
     let status = |org: &str, status: &str| {
-        Call::new(UpdateOrganization, &[("orgId", org)], View::Object)
-            .patch(fields([("status", Some(json!(status)))]))
+        Call::new(UpdateOrganization, &[("orgId", org)], View::Object).patch(&OrganizationPatch {
+            status: Field::Value(status.to_owned()),
+            ..OrganizationPatch::default()
+        })
     };
     match command {
         OrgCommand::Put {
@@ -189,11 +201,11 @@ fn org(command: &OrgCommand) -> Call {
             name,
             parent,
             limits: set,
-        } => Call::new(PutOrganization, &[("orgId", org)], View::Object).body(fields([
-            ("name", Some(json!(name))),
-            ("parentId", parent.as_ref().map(|p| json!(p))),
-            ("limits", limits(set)),
-        ])),
+        } => Call::new(PutOrganization, &[("orgId", org)], View::Object).body(&OrganizationInput {
+            name: Some(name.clone()),
+            parent_id: parent.clone(),
+            limits: limits(set),
+        }),
         OrgCommand::Get { org } => Call::new(GetOrganization, &[("orgId", org)], View::Object),
         OrgCommand::List { page } => {
             Call::new(ListOrganizations, &[], View::List(ORGANIZATIONS)).page(page)
@@ -204,18 +216,14 @@ fn org(command: &OrgCommand) -> Call {
             parent,
             no_parent,
             limits: set,
-        } => Call::new(UpdateOrganization, &[("orgId", org)], View::Object).patch(fields([
-            ("name", name.as_ref().map(|n| json!(n))),
-            (
-                "parentId",
-                match (parent, no_parent) {
-                    (_, true) => Some(Value::Null),
-                    (Some(parent), false) => Some(json!(parent)),
-                    (None, false) => None,
-                },
-            ),
-            ("limits", limits(set)),
-        ])),
+        } => Call::new(UpdateOrganization, &[("orgId", org)], View::Object).patch(
+            &OrganizationPatch {
+                name: Field::from_change(name.clone().map(Some)),
+                parent_id: set_or_clear(parent, *no_parent),
+                limits: Field::from_change(limits(set).map(Some)),
+                ..OrganizationPatch::default()
+            },
+        ),
         OrgCommand::Suspend { org } => status(org, "suspended"),
         OrgCommand::Resume { org } => status(org, "active"),
         OrgCommand::Delete { org } => Call::new(DeleteOrganization, &[("orgId", org)], View::Done),
@@ -224,7 +232,7 @@ fn org(command: &OrgCommand) -> Call {
 
 fn key(command: &KeyCommand) -> Call {
     use Operation::*;
-    let scopes = |scopes: &[String]| (!scopes.is_empty()).then(|| json!(scopes));
+    let scopes = |scopes: &[String]| (!scopes.is_empty()).then(|| scopes.to_vec());
     match command {
         KeyCommand::Create {
             org,
@@ -232,12 +240,12 @@ fn key(command: &KeyCommand) -> Call {
             scopes: requested,
             expires_at,
             requests_per_minute,
-        } => Call::new(CreateApiKey, &[("orgId", org)], View::NewKey).body(fields([
-            ("name", name.as_ref().map(|n| json!(n))),
-            ("scopes", scopes(requested)),
-            ("expiresAt", expires_at.as_ref().map(|at| json!(at))),
-            ("requestsPerMinute", requests_per_minute.map(|n| json!(n))),
-        ])),
+        } => Call::new(CreateApiKey, &[("orgId", org)], View::NewKey).body(&CreateKeyInput {
+            name: name.clone(),
+            scopes: scopes(requested),
+            expires_at: expires_at.clone(),
+            requests_per_minute: requests_per_minute.map(i64::from),
+        }),
         KeyCommand::List { org } => Call::new(ListApiKeys, &[("orgId", org)], View::List(KEYS)),
         KeyCommand::Get { org, key } => {
             Call::new(GetApiKey, &[("orgId", org), ("keyId", key)], View::Object)
@@ -257,30 +265,23 @@ fn key(command: &KeyCommand) -> Call {
             &[("orgId", org), ("keyId", key)],
             View::Object,
         )
-        .patch(fields([
-            ("name", name.as_ref().map(|n| json!(n))),
-            ("scopes", scopes(requested)),
-            (
-                "expiresAt",
-                match (expires_at, no_expiry) {
-                    (_, true) => Some(Value::Null),
-                    (Some(at), false) => Some(json!(at)),
-                    (None, false) => None,
-                },
-            ),
-            (
-                "enabled",
-                match (enable, disable) {
-                    (true, _) => Some(json!(true)),
-                    (_, true) => Some(json!(false)),
-                    _ => None,
-                },
-            ),
-            ("requestsPerMinute", limit(*requests_per_minute)),
-        ])),
+        .patch(&KeyPatchInput {
+            name: Field::from_change(name.clone().map(Some)),
+            scopes: Field::from_change(scopes(requested).map(Some)),
+            expires_at: set_or_clear(expires_at, *no_expiry),
+            enabled: match (enable, disable) {
+                (true, _) => Field::Value(true),
+                (_, true) => Field::Value(false),
+                _ => Field::Absent,
+            },
+            requests_per_minute: limit(*requests_per_minute),
+        }),
         KeyCommand::Roll { org, key, grace } => {
-            Call::new(RollApiKey, &[("orgId", org), ("keyId", key)], View::NewKey)
-                .body(fields([("gracePeriodSeconds", grace.map(|g| json!(g)))]))
+            Call::new(RollApiKey, &[("orgId", org), ("keyId", key)], View::NewKey).body(
+                &RollInput {
+                    grace_period_seconds: *grace,
+                },
+            )
         }
         KeyCommand::Delete { org, key } => {
             Call::new(DeleteApiKey, &[("orgId", org), ("keyId", key)], View::Done)
@@ -305,14 +306,14 @@ fn schedule(command: &ScheduleCommand) -> Call {
             &[("orgId", org), ("scheduleId", id)],
             View::Object,
         )
-        .body(fields([
-            ("name", Some(json!(name))),
-            ("campaign", Some(json!(campaign))),
-            ("channel", Some(json!(channel))),
-            ("status", Some(json!(status))),
-            ("startsAt", starts_at.as_ref().map(|at| json!(at))),
-            ("endsAt", ends_at.as_ref().map(|at| json!(at))),
-        ])),
+        .body(&ScheduleInput {
+            name: Some(name.clone()),
+            campaign: Some(campaign.clone()),
+            channel: Some(channel.clone()),
+            status: Some(status.clone()),
+            starts_at: starts_at.clone(),
+            ends_at: ends_at.clone(),
+        }),
         ScheduleCommand::List {
             org,
             status,
@@ -339,6 +340,7 @@ mod tests {
     use super::*;
     use crate::args::Cli;
     use clap::Parser;
+    use serde_json::json;
 
     fn call(args: &[&str]) -> Call {
         let cli = Cli::try_parse_from([&["orgkeys"], args].concat()).expect("valid arguments");
@@ -380,9 +382,9 @@ mod tests {
         ];
         let covered: std::collections::BTreeSet<&str> =
             commands.iter().map(|args| call(args).route.key).collect();
-        let admin: std::collections::BTreeSet<&str> = orgkeys_shared::routes::ROUTES
+        let admin: std::collections::BTreeSet<&str> = orgkeys_api::routes::ROUTES
             .iter()
-            .filter(|r| r.access == orgkeys_shared::routes::Access::Admin)
+            .filter(|r| r.access == orgkeys_api::routes::Access::Admin)
             .map(|r| r.key)
             .collect();
         assert_eq!(covered, admin);

@@ -3,7 +3,7 @@
 //!
 //! - [`args`]: the commands and options (clap).
 //! - [`call`]: what each command asks of the API: the route (from
-//!   `orgkeys_shared::routes`, so paths cannot drift), parameters, body.
+//!   `orgkeys_api::routes`, so paths cannot drift), parameters, body.
 //! - [`client`]: HTTP(S), authenticated with the admin token (`--admin-token`,
 //!   the local gateway) or else SigV4 with the standard AWS credential chain.
 //! - [`output`]: tables or the API's exact JSON on stdout; problems on stderr.

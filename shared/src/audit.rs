@@ -22,10 +22,9 @@ use crate::dynamo::{Store, StoreError};
 use crate::organizations;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use chrono::{DateTime, Duration, Utc};
+use orgkeys_api::wire_enum as names;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use std::fmt;
-use std::str::FromStr;
 
 const EVENT_ID: &str = "eventId";
 const ACTION: &str = "action";
@@ -41,42 +40,6 @@ const SK_PREFIX: &str = "AUDIT#";
 
 /// How long events are kept unless `AUDIT_RETENTION_DAYS` says otherwise.
 pub const DEFAULT_RETENTION_DAYS: i64 = 400;
-
-/// Defines a closed set of names with their wire form.
-macro_rules! names {
-    ($(#[$doc:meta])* $ty:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $ty { $($variant),+ }
-
-        impl $ty {
-            pub const ALL: &[$ty] = &[$($ty::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($ty::$variant => $text),+ }
-            }
-        }
-
-        impl FromStr for $ty {
-            type Err = ();
-            fn from_str(s: &str) -> Result<$ty, ()> {
-                match s { $($text => Ok($ty::$variant),)+ _ => Err(()) }
-            }
-        }
-
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-    };
-}
 
 names!(
     /// What happened.

@@ -38,9 +38,10 @@ pub mod metrics;
 pub mod organizations;
 #[cfg(test)]
 mod properties;
-pub mod routes;
 pub mod schedules;
 pub mod validation;
 pub mod wire_time;
 
 pub use dynamo::{Store, StoreError};
+/// The route table lives in the API crate, which clients share.
+pub use orgkeys_api::routes;

@@ -11,8 +11,6 @@ use crate::dynamo::{Store, StoreError};
 use crate::organizations;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use std::str::FromStr;
 
 const SCHEDULE_ID: &str = "scheduleId";
 const NAME: &str = "name";
@@ -24,44 +22,15 @@ const ENDS_AT: &str = "endsAt";
 /// The sort-key prefix of schedules (public for the benchmark's bare Query).
 pub const SK_PREFIX: &str = "SCHED#";
 
-/// How a schedule reaches contacts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Channel {
-    Sms,
-    Whatsapp,
-    Webchat,
-    Email,
-}
+orgkeys_api::wire_enum!(
+    /// How a schedule reaches contacts.
+    Channel { Sms => "sms", Whatsapp => "whatsapp", Webchat => "webchat", Email => "email" }
+);
 
-/// Whether a schedule accepts new outbound conversations (only `active` does).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ScheduleStatus {
-    Active,
-    Paused,
-    Ended,
-}
-
-/// Text form of the small enums, as stored and as used in query strings.
-macro_rules! wire_names {
-    ($ty:ty { $($variant:ident => $text:literal),+ $(,)? }) => {
-        impl $ty {
-            pub fn as_str(self) -> &'static str {
-                match self { $(<$ty>::$variant => $text),+ }
-            }
-        }
-        impl FromStr for $ty {
-            type Err = ();
-            fn from_str(s: &str) -> Result<$ty, ()> {
-                match s { $($text => Ok(<$ty>::$variant),)+ _ => Err(()) }
-            }
-        }
-    };
-}
-
-wire_names!(Channel { Sms => "sms", Whatsapp => "whatsapp", Webchat => "webchat", Email => "email" });
-wire_names!(ScheduleStatus { Active => "active", Paused => "paused", Ended => "ended" });
+orgkeys_api::wire_enum!(
+    /// Whether a schedule accepts new outbound conversations (only `active` does).
+    ScheduleStatus { Active => "active", Paused => "paused", Ended => "ended" }
+);
 
 /// A schedule: what an outbound campaign sends under.
 #[derive(Debug, Clone, PartialEq, Eq)]

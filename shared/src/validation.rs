@@ -3,14 +3,7 @@
 
 use crate::edge::problem::FieldError;
 
-/// Organization, schedule and key IDs: 1–64 of `[A-Za-z0-9_-]`, safe in a path
-/// segment and in a DynamoDB key after a `#` separator.
-pub fn is_valid_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
+pub use orgkeys_api::ids::{ID_RULE, is_valid_id};
 
 const UNSAFE_TEXT: &str = "must not contain control characters (U+0000-U+001F, U+007F-U+009F) or bidirectional overrides (U+202A-U+202E, U+2066-U+2069)";
 

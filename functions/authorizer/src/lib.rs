@@ -53,35 +53,23 @@ impl Settings {
     }
 }
 
-/// Why a presented key was refused. Logged; never sent to the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DenyReason {
-    /// `Authorization` and `X-Api-Key` name different keys.
-    AmbiguousHeaders,
-    /// Not a key of orgkeys' format, or its checksum fails.
-    Malformed,
-    /// Well-formed but not in the table: never issued, or deleted.
-    Unknown,
-    /// Past its expiry (a rolled key past its grace period included).
-    Expired,
-    /// Disabled by an administrator.
-    Disabled,
-    /// Its organization is suspended.
-    Suspended,
-}
-
-impl DenyReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DenyReason::AmbiguousHeaders => "ambiguous-headers",
-            DenyReason::Malformed => "malformed",
-            DenyReason::Unknown => "unknown",
-            DenyReason::Expired => "expired",
-            DenyReason::Disabled => "disabled",
-            DenyReason::Suspended => "suspended",
-        }
+orgkeys_api::wire_enum!(
+    /// Why a presented key was refused. Logged; never sent to the client.
+    DenyReason {
+        /// `Authorization` and `X-Api-Key` name different keys.
+        AmbiguousHeaders => "ambiguous-headers",
+        /// Not a key of orgkeys' format, or its checksum fails.
+        Malformed => "malformed",
+        /// Well-formed but not in the table: never issued, or deleted.
+        Unknown => "unknown",
+        /// Past its expiry (a rolled key past its grace period included).
+        Expired => "expired",
+        /// Disabled by an administrator.
+        Disabled => "disabled",
+        /// Its organization is suspended.
+        Suspended => "suspended",
     }
-}
+);
 
 /// What the decision log says about a check besides its outcome: where the
 /// answer came from and which key it was about, never the key itself. Cheap

@@ -6,9 +6,9 @@ use crate::{BODY_LIMIT, DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS, MAX_NAME_CHARS
 use chrono::{DateTime, Duration, Utc};
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
+use orgkeys_api::body::{CreateKeyInput, Field, KeyPatchInput, RollInput};
 use orgkeys_shared::audit::{Actor, Draft};
 use orgkeys_shared::edge::caller::Admin;
-use orgkeys_shared::edge::merge_patch::Field;
 use orgkeys_shared::edge::problem::{FieldError, Problem};
 use orgkeys_shared::edge::request::{json_body, json_response, no_content, required_json_body};
 use orgkeys_shared::key_format::ApiKey;
@@ -19,17 +19,7 @@ use orgkeys_shared::organizations::Terms;
 use orgkeys_shared::validation::{Violations, is_valid_id};
 use orgkeys_shared::wire_time::{self, format as timestamp};
 use orgkeys_shared::{Store, StoreError};
-use serde::{Deserialize, Serialize};
-
-/// Body of `POST .../api-keys`: everything optional.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CreateKeyInput {
-    name: Option<String>,
-    scopes: Option<Vec<String>>,
-    expires_at: Option<String>,
-    requests_per_minute: Option<i64>,
-}
+use serde::Serialize;
 
 /// The one response that carries a plaintext key.
 #[derive(Debug, Serialize)]
@@ -288,13 +278,6 @@ pub async fn delete(
     Ok(no_content())
 }
 
-/// Body of `POST .../roll`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RollInput {
-    grace_period_seconds: Option<i64>,
-}
-
 pub async fn roll(
     store: &Store,
     request: &Request,
@@ -373,22 +356,6 @@ async fn read_key(
 pub async fn get(store: &Store, org_id: &str, key_id: &str) -> Result<Response<Body>, Problem> {
     let (record, _) = read_key(store, org_id, key_id).await?;
     Ok(json_response(StatusCode::OK, &KeyView::from(record)))
-}
-
-/// Body of `PATCH .../api-keys/{keyId}` (a JSON merge patch).
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct KeyPatchInput {
-    #[serde(default)]
-    name: Field<String>,
-    #[serde(default)]
-    scopes: Field<Vec<String>>,
-    #[serde(default)]
-    expires_at: Field<String>,
-    #[serde(default)]
-    enabled: Field<bool>,
-    #[serde(default)]
-    requests_per_minute: Field<i64>,
 }
 
 pub async fn patch(

@@ -6,10 +6,10 @@ use crate::{BODY_LIMIT, MAX_NAME_CHARS, ORG_ID_RULE, limit_in_range};
 use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
+use orgkeys_api::body::{Field, LimitsInput, OrganizationInput, OrganizationPatch};
 use orgkeys_shared::Store;
 use orgkeys_shared::StoreError;
 use orgkeys_shared::audit::Draft;
-use orgkeys_shared::edge::merge_patch::Field;
 use orgkeys_shared::edge::problem::{FieldError, Problem};
 use orgkeys_shared::edge::request::{
     Object, Page, json_body, json_response, no_content, required_json_body,
@@ -20,7 +20,7 @@ use orgkeys_shared::limits::{
 use orgkeys_shared::organizations::{Organization, OrganizationStatus, Saved};
 use orgkeys_shared::validation::{Violations, is_valid_id};
 use orgkeys_shared::wire_time::format as timestamp;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Deep enough for any real hierarchy, small enough to bound the cycle check.
 const MAX_ORG_DEPTH: usize = 32;
@@ -96,25 +96,6 @@ pub async fn list(store: &Store, request: &Request) -> Result<Response<Body>, Pr
         next_cursor: next.map(|after| page.next_cursor(&after)),
     };
     Ok(json_response(StatusCode::OK, &body))
-}
-
-/// Body of `PUT /v1/admin/organizations/{orgId}`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct OrganizationInput {
-    name: Option<String>,
-    parent_id: Option<String>,
-    limits: Option<Object<LimitsInput>>,
-}
-
-/// `limits` of an organization body; a limit left out or `null` takes the default.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct LimitsInput {
-    #[serde(default)]
-    requests_per_minute: Field<i64>,
-    #[serde(default)]
-    contacts_per_day: Field<i64>,
 }
 
 /// The limits a body sets, checked; `None` for each limit the body leaves
@@ -256,20 +237,6 @@ pub async fn get(store: &Store, org_id: &str) -> Result<Response<Body>, Problem>
         .ok_or_else(not_found)?;
     let view = OrganizationView::new(organization, store.default_limits());
     Ok(json_response(StatusCode::OK, &view))
-}
-
-/// Body of `PATCH /v1/admin/organizations/{orgId}` (a JSON merge patch).
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct OrganizationPatch {
-    #[serde(default)]
-    name: Field<String>,
-    #[serde(default)]
-    parent_id: Field<String>,
-    #[serde(default)]
-    status: Field<String>,
-    #[serde(default)]
-    limits: Field<Object<LimitsInput>>,
 }
 
 pub async fn patch(

@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, RequestExt, Response};
+use orgkeys_api::body::ScheduleInput;
 use orgkeys_shared::audit::Draft;
 use orgkeys_shared::edge::caller::{Caller, OrganizationKey};
 use orgkeys_shared::edge::problem::{FieldError, Problem};
@@ -20,7 +21,7 @@ use orgkeys_shared::schedules::{Channel, Schedule, ScheduleFilter, ScheduleStatu
 use orgkeys_shared::validation::{Violations, is_valid_id};
 use orgkeys_shared::wire_time::{self, format as timestamp};
 use orgkeys_shared::{Store, StoreError};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 pub const BODY_LIMIT: usize = 64 * 1024;
 const MAX_TEXT_CHARS: usize = 200;
@@ -125,18 +126,6 @@ impl From<Schedule> for ScheduleView {
             updated_at: timestamp(s.updated_at),
         }
     }
-}
-
-/// Body of the admin upsert.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ScheduleInput {
-    name: Option<String>,
-    campaign: Option<String>,
-    channel: Option<String>,
-    status: Option<String>,
-    starts_at: Option<String>,
-    ends_at: Option<String>,
 }
 
 async fn put_schedule(

@@ -229,31 +229,7 @@ pub fn required_json_body<T: DeserializeOwned>(
     json_body(request, limit)
 }
 
-/// A nested body object that must be a JSON object: serde's derived structs
-/// also accept an array of their fields in order (`[600, null]`), which a
-/// client never means. Field paths are kept, so errors inside still point at
-/// the field (`/limits/contactsPerDay`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Object<T>(pub T);
-
-impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Object<T> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Object<T>, D::Error> {
-        struct OnlyMaps<T>(std::marker::PhantomData<T>);
-        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for OnlyMaps<T> {
-            type Value = Object<T>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a map")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                map: A,
-            ) -> Result<Object<T>, A::Error> {
-                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Object)
-            }
-        }
-        deserializer.deserialize_map(OnlyMaps(std::marker::PhantomData))
-    }
-}
+pub use orgkeys_api::body::Object;
 
 /// A JSON response with the given status.
 pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {

@@ -29,10 +29,8 @@ use crate::key_hash::KeyHash;
 use crate::organizations::{self, Terms};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+
 use std::collections::HashMap;
-use std::fmt;
-use std::str::FromStr;
 
 mod store;
 
@@ -56,48 +54,7 @@ const ATTEMPTS: usize = 5;
 /// still see a just-expired or just-rolled key in the listing.
 const EXPIRED_KEY_RETENTION_SECS: i64 = 7 * 24 * 3600;
 
-/// What a key may do. The authorizer passes them on; each public route demands one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Scope {
-    #[serde(rename = "schedules:read")]
-    SchedulesRead,
-    #[serde(rename = "conversations:write")]
-    ConversationsWrite,
-    #[serde(rename = "conversations:read")]
-    ConversationsRead,
-}
-
-impl Scope {
-    pub const ALL: [Scope; 3] = [
-        Scope::SchedulesRead,
-        Scope::ConversationsWrite,
-        Scope::ConversationsRead,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::SchedulesRead => "schedules:read",
-            Scope::ConversationsWrite => "conversations:write",
-            Scope::ConversationsRead => "conversations:read",
-        }
-    }
-}
-
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Scope {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Scope, ()> {
-        Scope::ALL
-            .into_iter()
-            .find(|scope| scope.as_str() == s)
-            .ok_or(())
-    }
-}
+pub use orgkeys_api::Scope;
 
 /// Everything known about one API key except the key itself.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -32,8 +32,6 @@ use crate::dynamo::{Store, StoreError};
 use crate::limits::Limits;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use std::str::FromStr;
 
 mod store;
 
@@ -53,35 +51,16 @@ const KEY_ORG_CONTACTS_PER_DAY: &str = "orgContactsPerDay";
 /// How often a change re-reads and retries when it meets a concurrent one.
 const ATTEMPTS: usize = 5;
 
-/// Whether an organization's keys may be used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum OrganizationStatus {
-    #[default]
-    Active,
-    /// Every key is refused by the authorizer; admin routes keep working.
-    Suspended,
-}
-
-impl OrganizationStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrganizationStatus::Active => "active",
-            OrganizationStatus::Suspended => "suspended",
-        }
+orgkeys_api::wire_enum!(
+    /// Whether an organization's keys may be used.
+    #[derive(Default)]
+    OrganizationStatus {
+        #[default]
+        Active => "active",
+        /// Every key is refused by the authorizer; admin routes keep working.
+        Suspended => "suspended",
     }
-}
-
-impl FromStr for OrganizationStatus {
-    type Err = ();
-    fn from_str(s: &str) -> Result<OrganizationStatus, ()> {
-        match s {
-            "active" => Ok(OrganizationStatus::Active),
-            "suspended" => Ok(OrganizationStatus::Suspended),
-            _ => Err(()),
-        }
-    }
-}
+);
 
 /// An organization: the tenant that owns keys, schedules and conversations.
 #[derive(Debug, Clone, PartialEq, Eq)]

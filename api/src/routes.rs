@@ -3,7 +3,7 @@
 //! gateway matches requests with it, and a test checks that `template.yaml`
 //! and `openapi.yaml` declare exactly these routes with the same protection.
 
-use crate::keys::Scope;
+use crate::Scope;
 
 /// The Lambda function behind a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1,0 +1,23 @@
+//! The orgkeys API as a client sees it, shared by the functions, the local
+//! gateway, the tests and the `orgkeys` CLI. It depends on serde alone, so a
+//! client links neither the AWS SDK nor the Lambda runtime.
+//!
+//! - [`routes`]: every route, the operation it is, the function that serves
+//!   it and who may call it.
+//! - [`scope`]: what an API key may do.
+//! - [`ids`]: organization, key and schedule IDs, parsed once.
+//! - [`body`]: the request bodies, which a client serializes and a function
+//!   deserializes, and the merge-patch field.
+//! - [`wire_enum!`]: the one way an enum maps to its wire string.
+
+pub mod body;
+pub mod ids;
+pub mod routes;
+pub mod scope;
+mod wire;
+
+pub use ids::{KeyId, OrgId, ScheduleId};
+pub use scope::Scope;
+
+#[doc(hidden)]
+pub use serde as __serde;
