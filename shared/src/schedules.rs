@@ -79,6 +79,16 @@ pub struct Schedule {
 }
 
 impl Schedule {
+    /// Whether `other` says the same (times of writing aside).
+    fn same_as(&self, other: &Schedule) -> bool {
+        let unstamped = Schedule {
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            ..other.clone()
+        };
+        *self == unstamped
+    }
+
     /// Active and not past its end: new conversations may be queued on it.
     pub fn accepts_dispatch(&self, now: DateTime<Utc>) -> bool {
         self.status == ScheduleStatus::Active && self.ends_at.is_none_or(|end| now < end)
@@ -138,7 +148,9 @@ impl Store {
     /// `schedule.created` or `schedule.updated`, in one transaction that also
     /// checks the organization is as read ([`StoreError::NotFound`] if there
     /// is none) and counts the schedule in its generation.
-    /// `true` when created. A concurrent write makes it read again.
+    /// `true` when created. A concurrent write makes it read again. A
+    /// replacement that changes nothing writes and records nothing, and
+    /// returns the schedule as stored.
     pub async fn put_schedule(
         &self,
         schedule: &Schedule,
@@ -151,6 +163,9 @@ impl Store {
                 .await?
                 .ok_or(StoreError::NotFound)?;
             let existing = self.get_schedule(org_id, schedule_id).await?;
+            if let Some(old) = existing.as_ref().filter(|old| old.same_as(schedule)) {
+                return Ok((old.clone(), false));
+            }
             let mut saved = schedule.clone();
             let action = match &existing {
                 None => Action::ScheduleCreated,

@@ -26,7 +26,7 @@ use crate::dynamo::attributes::{
 };
 use crate::dynamo::{Store, StoreError, conditional};
 use crate::key_hash::KeyHash;
-use crate::organizations::{self, Terms};
+use crate::organizations::{self, KEY_ORG_TERMS_REVISION, Stamped, Terms};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -169,6 +169,21 @@ impl KeyPatch {
             changed.requests_per_minute = limit;
         }
         changed
+    }
+
+    /// This patch without the fields `record` already has as asked: empty
+    /// when it would change nothing.
+    pub fn changes_from(&self, record: &KeyRecord) -> KeyPatch {
+        fn differing<T: PartialEq + Clone>(asked: &Option<T>, current: &T) -> Option<T> {
+            asked.clone().filter(|value| value != current)
+        }
+        KeyPatch {
+            name: differing(&self.name, &record.name),
+            scopes: differing(&self.scopes, &record.scopes),
+            expires_at: differing(&self.expires_at, &record.expires_at),
+            enabled: differing(&self.enabled, &record.enabled),
+            requests_per_minute: differing(&self.requests_per_minute, &record.requests_per_minute),
+        }
     }
 
     /// The attributes it sets and the ones it removes, for both copies.
@@ -315,18 +330,25 @@ fn record_from_item(item: &Item) -> Result<KeyRecord, CorruptItem> {
     })
 }
 
+/// `item` with the terms of `stamped` (its revision included).
+fn stamp(mut item: Item, stamped: Stamped) -> Item {
+    item.extend(stamped.attributes());
+    item
+}
+
 /// A transaction write that sets `set` and removes `remove` on the item at
-/// `address`, if it satisfies `condition` (which may name `#rolled` and
-/// `#enabled`, and use the value `:true`).
+/// `address`, if it satisfies `condition` (which may name `#rolled`,
+/// `#enabled` and `#termsRevision`, and use the value `:true` and those of
+/// `values`).
 fn update_write(
     store: &Store,
     address: Item,
     set: &Item,
     remove: &[&str],
     condition: &str,
+    mut values: Item,
 ) -> Result<TransactWriteItem, StoreError> {
     let mut names = HashMap::new();
-    let mut values = HashMap::new();
     let mut sets = Vec::new();
     for (i, (name, value)) in set.iter().enumerate() {
         sets.push(format!("#s{i} = :s{i}"));
@@ -344,7 +366,11 @@ fn update_write(
     if !removes.is_empty() {
         expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
     }
-    for (placeholder, name) in [("#rolled", ROLLED_TO), ("#enabled", ENABLED)] {
+    for (placeholder, name) in [
+        ("#rolled", ROLLED_TO),
+        ("#enabled", ENABLED),
+        ("#termsRevision", KEY_ORG_TERMS_REVISION),
+    ] {
         if condition.contains(placeholder) {
             names.insert(placeholder.to_owned(), name.to_owned());
         }
