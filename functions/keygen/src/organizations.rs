@@ -331,8 +331,8 @@ struct DayView {
 }
 
 /// `GET .../usage?days=`: contacts and dispatches per UTC day, newest first.
-/// Like audit events, counters outlive their organization until their TTL:
-/// an unknown organization has an empty history rather than a 404.
+/// Counters go with their organization's delete: an unknown organization
+/// has an empty history rather than a 404.
 pub async fn usage(
     store: &Store,
     request: &Request,
