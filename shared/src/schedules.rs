@@ -352,5 +352,18 @@ mod tests {
         let mut item = attributes(&schedule);
         item.insert(CREATED_AT.into(), time(now));
         assert_eq!(from_item(&item).unwrap(), schedule);
+
+        let later = now + chrono::Duration::hours(1);
+        let rewritten = Schedule {
+            created_at: later,
+            updated_at: later,
+            ..schedule.clone()
+        };
+        assert!(schedule.same_as(&rewritten), "times of writing aside");
+        let activated = Schedule {
+            status: ScheduleStatus::Active,
+            ..rewritten
+        };
+        assert!(!schedule.same_as(&activated));
     }
 }

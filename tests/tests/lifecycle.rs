@@ -849,7 +849,34 @@ async fn an_organization_id_used_again_sees_nothing_of_the_deleted_tenant() {
     for line in table.lines().filter(|line| line.contains("ORG#acme\"")) {
         assert!(line.contains("AUDIT_EVENT"), "left behind: {line}");
     }
+    let audit_page = |cursor: Option<String>| async move {
+        let event = orgkeys_tests::http_event_json(
+            route(Operation::ListAuditEvents).key,
+            &[("orgId", "acme")],
+            None,
+            iam_authorizer(),
+        );
+        let mut query = vec![("limit", "1".to_owned())];
+        query.extend(cursor.map(|cursor| ("cursor", cursor)));
+        let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let request = orgkeys_tests::to_request(orgkeys_tests::with_query(event, &query));
+        Reply::from(keygen::handle(store, request).await.unwrap())
+    };
+    let old_page = audit_page(None).await;
+    assert_eq!(
+        old_page.json["items"].as_array().unwrap().len(),
+        1,
+        "the old events list"
+    );
+    let old_cursor = old_page.json["nextCursor"].as_str().unwrap().to_owned();
     let new_key = populate(&app, "acme", 1, 1).await.remove(0);
+    let after_old = audit_page(Some(old_cursor)).await;
+    assert_eq!(after_old.status, 200, "{}", after_old.body);
+    assert_eq!(
+        after_old.json["items"],
+        json!([]),
+        "an old cursor finds nothing"
+    );
 
     let params = [("conversationId", conversation.as_str())];
     let old = as_key(
@@ -881,4 +908,34 @@ async fn an_organization_id_used_again_sees_nothing_of_the_deleted_tenant() {
         ],
         "the new tenant's events only"
     );
+}
+
+/// A creation whose clock is behind the events of the ID's deleted
+/// organization (a `PUT` that began before that delete finished) is stamped
+/// after them, so its list still starts with its own creation.
+#[tokio::test]
+async fn a_creation_stamped_before_the_old_events_still_lists_only_its_own() {
+    use orgkeys_shared::organizations::{Organization, OrganizationStatus};
+    let app = app().await;
+    populate(&app, "acme", 1, 0).await;
+    assert_eq!(app.delete_org("acme").await.status, 204);
+    let mut draft = orgkeys_tests::seed_draft();
+    draft.occurred_at -= chrono::Duration::hours(1);
+    let (created, _) = app
+        .store
+        .save_organization("acme", &draft, |_| {
+            Ok::<_, orgkeys_shared::StoreError>(Organization {
+                organization_id: "acme".into(),
+                name: "Acme".into(),
+                parent_id: None,
+                status: OrganizationStatus::Active,
+                limits: Default::default(),
+                created_at: draft.occurred_at,
+                updated_at: draft.occurred_at,
+            })
+        })
+        .await
+        .unwrap();
+    assert!(created.created_at > draft.occurred_at);
+    assert_eq!(app.actions("acme").await, ["organization.created"]);
 }

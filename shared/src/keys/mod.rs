@@ -452,6 +452,32 @@ mod tests {
     }
 
     #[test]
+    fn a_patch_keeps_only_what_it_changes() {
+        let record = record();
+        let same = KeyPatch {
+            name: Some(Some("ci".into())),
+            scopes: Some(record.scopes.clone()),
+            expires_at: Some(record.expires_at),
+            enabled: Some(false),
+            requests_per_minute: Some(Some(30)),
+        };
+        assert_eq!(same.changes_from(&record), KeyPatch::default());
+        let some = KeyPatch {
+            enabled: Some(true),
+            requests_per_minute: Some(None),
+            ..same
+        };
+        assert_eq!(
+            some.changes_from(&record),
+            KeyPatch {
+                enabled: Some(true),
+                requests_per_minute: Some(None),
+                ..KeyPatch::default()
+            }
+        );
+    }
+
+    #[test]
     fn a_corrupt_item_is_an_error_not_a_panic() {
         let mut item = lookup_item(&record(), &KeyHash::of(&ApiKey::generate().unwrap()));
         item.insert(SCOPES.into(), AttributeValue::L(vec![s("admin:all")]));
