@@ -795,6 +795,31 @@ async fn concurrent_re_parentings_never_make_a_cycle() {
     assert_eq!(both, 0, "cycles made");
 }
 
+/// A suspension that also re-parents, raced by the opposite re-parenting:
+/// when the suspension loses its commit after bringing its keys to its terms
+/// and is then refused (a cycle), the keys are left as the organization
+/// stands, not suspended.
+#[tokio::test]
+async fn a_change_refused_after_losing_a_race_leaves_no_key_with_its_terms() {
+    const TRIALS: usize = 20;
+    let app = app().await;
+    let (mut refused, mut out_of_line) = (0, 0);
+    for trial in 0..TRIALS {
+        let (a, b) = (format!("a{trial}"), format!("b{trial}"));
+        let keys = populate(&app, &a, 4, 0).await;
+        app.put_org(&b, json!({"name": "B"})).await;
+        let (suspension, b_under_a) = tokio::join!(
+            jittered(app.patch_org(&a, json!({"parentId": b, "status": "suspended"}))),
+            jittered(app.patch_org(&b, json!({"parentId": a}))),
+        );
+        assert_ne!((suspension.status, b_under_a.status), (200, 200));
+        refused += usize::from(suspension.status == 400);
+        out_of_line += keys_out_of_line(&app.store, &a, &keys).await;
+    }
+    eprintln!("{refused} of {TRIALS} suspensions refused; {out_of_line} key copies out of line");
+    assert_eq!(out_of_line, 0);
+}
+
 /// A public request with the context the authorizer gives `key` (which must
 /// be allowed), served by the dispatch function.
 async fn as_key(

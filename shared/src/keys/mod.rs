@@ -26,7 +26,7 @@ use crate::dynamo::attributes::{
 };
 use crate::dynamo::{Store, StoreError, conditional};
 use crate::key_hash::KeyHash;
-use crate::organizations::{self, KEY_ORG_TERMS_REVISION, Stamped, Terms};
+use crate::organizations::{self, KEY_ORG_TERMS_RANK, Stamped, Terms};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -338,7 +338,7 @@ fn stamp(mut item: Item, stamped: Stamped) -> Item {
 
 /// A transaction write that sets `set` and removes `remove` on the item at
 /// `address`, if it satisfies `condition` (which may name `#rolled`,
-/// `#enabled` and `#termsRevision`, and use the value `:true` and those of
+/// `#enabled` and `#termsRank`, and use the value `:true` and those of
 /// `values`).
 fn update_write(
     store: &Store,
@@ -369,7 +369,7 @@ fn update_write(
     for (placeholder, name) in [
         ("#rolled", ROLLED_TO),
         ("#enabled", ENABLED),
-        ("#termsRevision", KEY_ORG_TERMS_REVISION),
+        ("#termsRank", KEY_ORG_TERMS_RANK),
     ] {
         if condition.contains(placeholder) {
             names.insert(placeholder.to_owned(), name.to_owned());

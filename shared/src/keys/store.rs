@@ -261,8 +261,9 @@ impl Store {
 
     /// Brings every key of the organization whose terms differ from `terms`
     /// to them, both copies of a key in one transaction, each conditional on
-    /// the key carrying no terms of a later revision (a later change's, which
-    /// stay). A key deleted meanwhile is left deleted.
+    /// the key carrying no terms of a higher rank than `terms` may replace
+    /// (a later change's, which stay; [`Stamped::ceiling`]). A key deleted
+    /// meanwhile is left deleted.
     pub(crate) async fn sync_key_terms(
         &self,
         org_id: &str,
@@ -274,7 +275,7 @@ impl Store {
             .await?
         {
             let carried = Stamped::of_key_item(&item)?;
-            if carried != terms && carried.revision <= terms.revision {
+            if carried != terms && carried.rank() <= terms.ceiling() {
                 behind.push((string(&item, KEY_ID)?, hash_from_item(&item)?));
             }
         }
@@ -288,8 +289,8 @@ impl Store {
                     .filter(|name| !set.contains_key(*name))
                     .collect();
                 let condition = "attribute_exists(PK) AND \
-                    (attribute_not_exists(#termsRevision) OR #termsRevision <= :termsRevision)";
-                let values = Item::from([(":termsRevision".to_owned(), n(terms.revision))]);
+                    (attribute_not_exists(#termsRank) OR #termsRank <= :ceiling)";
+                let values = Item::from([(":ceiling".to_owned(), n(terms.ceiling()))]);
                 let listing = listing_address(&org_id, &key_id);
                 let writes = vec![
                     update_write(&store, listing, &set, &remove, condition, values.clone())?,

@@ -22,10 +22,11 @@
 //! or schedule added to it). A new key copies the terms of the revision it
 //! read, conditional on that revision; the organization's commit is
 //! conditional on the generation it synced, so a key added meanwhile makes it
-//! sync again. Each key stores the `termsRevision` of the terms it carries,
-//! and takes terms only of a revision at least as late ([`Stamped`]): a
-//! request that read the organization before a change can no longer undo that
-//! change on the keys.
+//! sync again. Each key stores the rank of the terms it carries (their
+//! `termsRevision`, and whether they are a change's not yet committed), and
+//! takes terms only of a rank at least as late ([`Stamped`]): a request that
+//! read the organization before a change can no longer undo that change on
+//! the keys, and a change that did not commit leaves nothing there.
 //!
 //! A new parent is checked (it exists, the hierarchy stays acyclic and at most
 //! [`MAX_DEPTH`] deep) on the chain of ancestors as read, and the commit is
@@ -60,8 +61,8 @@ const DIRECTORY_PK: &str = "ORGANIZATIONS";
 const KEY_ORG_STATUS: &str = "orgStatus";
 const KEY_ORG_REQUESTS_PER_MINUTE: &str = "orgRequestsPerMinute";
 const KEY_ORG_CONTACTS_PER_DAY: &str = "orgContactsPerDay";
-/// The `termsRevision` of the terms a key carries.
-pub(crate) const KEY_ORG_TERMS_REVISION: &str = "orgTermsRevision";
+/// The [rank](Stamped::rank) of the terms a key carries.
+pub(crate) const KEY_ORG_TERMS_RANK: &str = "orgTermsRank";
 /// Deep enough for any real hierarchy, small enough to bound the cycle check
 /// (and the conditions of the write that sets a parent).
 pub const MAX_DEPTH: usize = 32;
@@ -183,27 +184,53 @@ impl Terms {
     }
 }
 
-/// An organization's terms as of one `termsRevision`: what a key item stores.
+/// An organization's terms as of one `termsRevision`: what a key item
+/// stores. Pending terms are a change's, written to the keys before it
+/// commits: it may yet lose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Stamped {
     pub terms: Terms,
+    /// The `termsRevision` they are of (pending: will be of, if committed).
     pub revision: i64,
+    pub pending: bool,
 }
 
 impl Stamped {
+    /// The order of the writes of a key's terms, stored with them: a
+    /// revision's pending terms come after the revision before and before
+    /// its own committed terms.
+    pub(crate) fn rank(self) -> i64 {
+        2 * self.revision - i64::from(self.pending)
+    }
+
+    /// The highest rank a key may carry and still take these terms. Pending
+    /// terms replace no committed terms of their revision. Committed terms
+    /// also replace the pending terms of the next revision: if that change
+    /// commits, it writes its terms again after its commit; if it does not,
+    /// its terms must not stay.
+    pub(crate) fn ceiling(self) -> i64 {
+        if self.pending {
+            self.rank()
+        } else {
+            self.rank() + 1
+        }
+    }
+
     /// The attributes a key item stores them in.
     pub(crate) fn attributes(self) -> Item {
         let mut item = self.terms.attributes();
-        item.insert(KEY_ORG_TERMS_REVISION.to_owned(), n(self.revision));
+        item.insert(KEY_ORG_TERMS_RANK.to_owned(), n(self.rank()));
         item
     }
 
-    /// What a key item carries; a key written before revisions existed
-    /// carries revision 0.
+    /// What a key item carries; a key written before ranks existed carries
+    /// the committed terms of revision 0.
     pub(crate) fn of_key_item(item: &Item) -> Result<Stamped, CorruptItem> {
+        let rank = optional_number(item, KEY_ORG_TERMS_RANK)?.unwrap_or(0);
         Ok(Stamped {
             terms: Terms::of_key_item(item)?,
-            revision: optional_number(item, KEY_ORG_TERMS_REVISION)?.unwrap_or(0),
+            revision: (rank + 1).div_euclid(2),
+            pending: rank.rem_euclid(2) == 1,
         })
     }
 }
@@ -336,6 +363,7 @@ fn stamped(org: &Organization, version: Version) -> Stamped {
     Stamped {
         terms: org.terms(),
         revision: version.terms_revision,
+        pending: false,
     }
 }
 
@@ -465,15 +493,34 @@ mod tests {
             assert_eq!(Terms::of_key_item(&terms.attributes()).unwrap(), terms);
         }
         assert_eq!(Terms::of_key_item(&Item::new()).unwrap(), Terms::default());
-        let stamped = Stamped {
-            terms: Terms::default(),
-            revision: 4,
-        };
-        assert_eq!(
-            Stamped::of_key_item(&stamped.attributes()).unwrap(),
-            stamped
-        );
+        for (revision, pending) in [(0, false), (4, false), (4, true), (1, true)] {
+            let stamped = Stamped {
+                terms: Terms::default(),
+                revision,
+                pending,
+            };
+            assert_eq!(
+                Stamped::of_key_item(&stamped.attributes()).unwrap(),
+                stamped
+            );
+        }
         assert_eq!(Stamped::of_key_item(&Item::new()).unwrap().revision, 0);
+    }
+
+    #[test]
+    fn committed_terms_replace_the_pending_terms_of_the_next_revision_only() {
+        let at = |revision, pending| Stamped {
+            terms: Terms::default(),
+            revision,
+            pending,
+        };
+        let committed = at(3, false);
+        assert!(at(4, true).rank() <= committed.ceiling());
+        assert!(at(4, false).rank() > committed.ceiling());
+        let pending = at(4, true);
+        assert!(at(3, false).rank() <= pending.ceiling());
+        assert!(at(4, false).rank() > pending.ceiling());
+        assert!(at(5, true).rank() > pending.ceiling());
         let bad = Item::from([(KEY_ORG_STATUS.to_owned(), s("closed"))]);
         assert!(Terms::of_key_item(&bad).is_err());
     }

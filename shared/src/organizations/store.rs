@@ -40,8 +40,26 @@ impl Store {
     /// nothing, but still brings any key a cut-short change left behind to
     /// the organization's terms. A new parent is refused
     /// ([`StoreError::Invalid`]) if it is missing, or would make a cycle or
-    /// too deep a hierarchy.
+    /// too deep a hierarchy. A call that fails leaves the keys at the terms
+    /// the organization has.
     pub async fn save_organization<E: From<StoreError>>(
+        &self,
+        org_id: &str,
+        draft: &Draft,
+        change: impl FnMut(Option<&Organization>) -> Result<Organization, E>,
+    ) -> Result<(Organization, Saved), E> {
+        let saved = self.save_attempts(org_id, draft, change).await;
+        if saved.is_err() {
+            // An attempt that lost may have brought keys to its own terms.
+            if let Some((stored, _)) = self.read_terms(org_id).await? {
+                self.sync_key_terms(org_id, stored).await?;
+            }
+        }
+        saved
+    }
+
+    /// [`save_organization`](Self::save_organization) but the repair.
+    async fn save_attempts<E: From<StoreError>>(
         &self,
         org_id: &str,
         draft: &Draft,
@@ -61,10 +79,6 @@ impl Store {
             if let Some(saved) = saved {
                 return Ok(saved);
             }
-        }
-        // Leave no key with the terms of a change that never committed.
-        if let Some((org, version)) = self.read_organization(org_id).await? {
-            self.sync_key_terms(org_id, stamped(&org, version)).await?;
         }
         Err(StoreError::Conflict.into())
     }
@@ -125,6 +139,7 @@ impl Store {
             Stamped {
                 terms: wanted.terms(),
                 revision: stored.revision + 1,
+                pending: true,
             }
         };
         let ancestors = match &wanted.parent_id {
@@ -144,16 +159,20 @@ impl Store {
             }
             _ => Action::OrganizationUpdated,
         };
-        let version = Some((version, terms.revision != stored.revision));
+        let version = Some((version, terms.pending));
         if !self
             .commit_organization(&wanted, version, &ancestors, action, draft)
             .await?
         {
             return Ok(None);
         }
-        // Again: a request that lost the race to this one may have brought
-        // some keys to its own terms of this revision before it lost.
-        self.sync_key_terms(&org_id, terms).await?;
+        // Again, committed: a request that read the organization before
+        // this commit may have replaced the pending terms on some keys.
+        let committed = Stamped {
+            pending: false,
+            ..terms
+        };
+        self.sync_key_terms(&org_id, committed).await?;
         Ok(Some((wanted, Saved::Updated)))
     }
 
