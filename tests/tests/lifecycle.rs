@@ -964,3 +964,57 @@ async fn a_creation_stamped_before_the_old_events_still_lists_only_its_own() {
     assert!(created.created_at > draft.occurred_at);
     assert_eq!(app.actions("acme").await, ["organization.created"]);
 }
+
+/// A delete cut while it sweeps the organization's conversations,
+/// idempotency records and counters leaves the rest to its repetition,
+/// which removes them: only audit events stay.
+#[tokio::test]
+async fn a_delete_cut_in_its_sweep_finishes_the_sweep_when_repeated() {
+    let app = app().await;
+    let proxy = FaultProxy::start(&endpoint()).await;
+    let flaky = AdminApi {
+        store: Store::new(client_for(&proxy.endpoint).await, app.store.table()),
+    };
+    let contacts: Vec<Value> = (0..30)
+        .map(|i| json!({"phone": format!("+3538612{i:05}")}))
+        .collect();
+    let body = json!({"scheduleId": "s0", "contacts": contacts}).to_string();
+    let mut cut_short = 0;
+    for cut in (12..=24).step_by(2) {
+        let org = format!("sweep{cut}");
+        let key = populate(&app, &org, 1, 1).await.remove(0);
+        let operation = Operation::DispatchOutbound;
+        let sent = as_key(&app.store, &key, operation, &[], Some(&body), Some("b-1")).await;
+        assert_eq!(sent.status, 202, "{}", sent.body);
+        proxy.cut_after(cut);
+        let reply = flaky.delete_org(&org).await;
+        proxy.heal();
+        if reply.status == 500 {
+            cut_short += 1;
+            let table = orgkeys_tests::dump_table(&app.store).await;
+            let owned = format!("ORG#{org}\"");
+            let left = |kind: &str| {
+                let lines = table.lines().filter(|line| line.contains(&owned));
+                lines.filter(|line| line.contains(kind)).count()
+            };
+            eprintln!(
+                "cut after {cut}: {} conversations, {} idempotency records, {} keys left",
+                left("CONVERSATION"),
+                left("IDEMPOTENCY"),
+                left("KEY#")
+            );
+            assert_eq!(app.delete_org(&org).await.status, 204, "cut after {cut}");
+        } else {
+            assert_eq!(reply.status, 204, "cut after {cut}: {}", reply.body);
+        }
+        let table = orgkeys_tests::dump_table(&app.store).await;
+        let owned = format!("ORG#{org}\"");
+        for line in table.lines().filter(|line| line.contains(&owned)) {
+            assert!(
+                line.contains("AUDIT_EVENT"),
+                "cut after {cut}, left behind: {line}"
+            );
+        }
+    }
+    assert!(cut_short >= 3, "only {cut_short} deletes were cut short");
+}
