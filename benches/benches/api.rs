@@ -210,7 +210,8 @@ async fn main() {
 
 async fn bare_batch_write(store: &Store, conversations: &[Conversation]) {
     let mut calls = tokio::task::JoinSet::new();
-    for requests in conversation_batches(conversations).unwrap() {
+    let retention = store.conversation_retention();
+    for requests in conversation_batches(conversations, retention).unwrap() {
         let (client, table) = (store.client().clone(), store.table().to_owned());
         calls.spawn(async move {
             let out = client

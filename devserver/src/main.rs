@@ -3,7 +3,8 @@
 //! Environment: `PORT`, `TABLE_NAME` (default `orgkeys`), `ORGKEYS_ADMIN_TOKEN`
 //! (random when unset, printed), `ORGKEYS_LOCAL_IAM` (`ACCESS_KEY_ID:SECRET_ACCESS_KEY`:
 //! admin routes also accept SigV4 by that key pair), `AUTH_CACHE_TTL_SECONDS`,
-//! `AUDIT_RETENTION_DAYS`, `DEFAULT_REQUESTS_PER_MINUTE`, `DEFAULT_CONTACTS_PER_DAY`, and
+//! `AUDIT_RETENTION_DAYS`, `CONVERSATION_RETENTION_DAYS`, `DEFAULT_REQUESTS_PER_MINUTE`,
+//! `DEFAULT_CONTACTS_PER_DAY`, and
 //! `AWS_ENDPOINT_URL_DYNAMODB` (when unset, an embedded moto server is started).
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
@@ -72,9 +73,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     orgkeys_shared::dynamo::table::ensure_table(&client, &table).await?;
     let retention = orgkeys_shared::dynamo::config::audit_retention_days_from_env()?;
+    let conversations = orgkeys_shared::dynamo::config::conversation_retention_days_from_env()?;
     let limits = orgkeys_shared::limits::Defaults::from_env()?;
     let store = orgkeys_shared::Store::new(client, &table)
         .with_audit_retention_days(retention)
+        .with_conversation_retention_days(conversations)
         .with_default_limits(limits);
     let cache = settings.cache_ttl.as_secs();
     let local_iam = devserver::sigv4::LocalIam::from_env()?;

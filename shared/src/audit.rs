@@ -3,6 +3,9 @@
 //! without its change. Item `ORG#<orgId>` / `AUDIT#<occurredAt>#<eventId>`
 //! (`itemType = AUDIT_EVENT`): an organization's events list newest first with
 //! one Query, outlive what they describe, and leave by TTL after the retention.
+//! An organization's list starts at its creation: the events of an earlier
+//! organization with the same ID, deleted, are not its own (they list while
+//! no organization has the ID).
 //!
 //! A dispatch is the exception in size only: its conversations and event are
 //! more items than a transaction takes, so its event rides in one transaction
@@ -15,8 +18,8 @@
 //! token, no phone number or template variable.
 
 use crate::dynamo::attributes::{
-    CREATED_AT, CorruptItem, ITEM_TYPE, Item, ORG_ID, TTL, item_address, n, optional_string,
-    parsed, required_time, s, string, time,
+    CREATED_AT, CorruptItem, ITEM_TYPE, Item, ORG_ID, PK, SK, TTL, item_address, n,
+    optional_string, parsed, required_time, s, string, time,
 };
 use crate::dynamo::{Store, StoreError};
 use crate::organizations;
@@ -37,6 +40,8 @@ const SOURCE_IP: &str = "sourceIp";
 const USER_AGENT: &str = "userAgent";
 const DETAILS: &str = "details";
 const SK_PREFIX: &str = "AUDIT#";
+/// Sorts after every event's sort key (`$` follows `#`).
+const SK_END: &str = "AUDIT$";
 
 /// How long events are kept unless `AUDIT_RETENTION_DAYS` says otherwise.
 pub const DEFAULT_RETENTION_DAYS: i64 = 400;
@@ -318,9 +323,11 @@ impl Store {
         to_item(event, self.audit_retention())
     }
 
-    /// One page of an organization's events, newest first, at most `limit`,
-    /// only `action` when given, resuming after the sort key `after`. Returns
-    /// the page and, when more may follow, the sort key to resume after.
+    /// One page of an organization's events since its creation (all of
+    /// them while no organization has the ID), newest first, at most
+    /// `limit`, only `action` when given, resuming after the sort key
+    /// `after`. Returns the page and, when more may follow, the sort key to
+    /// resume after.
     pub async fn list_audit_events(
         &self,
         org_id: &str,
@@ -329,9 +336,26 @@ impl Store {
         after: Option<&str>,
     ) -> Result<(Vec<AuditEvent>, Option<String>), StoreError> {
         let pk = organizations::partition(org_id);
+        let from = match self.get_organization(org_id).await? {
+            Some(org) => format!("{SK_PREFIX}{}", crate::wire_time::format(org.created_at)),
+            None => SK_PREFIX.to_owned(),
+        };
+        if after.is_some_and(|after| after < from.as_str()) {
+            // A cursor of the deleted organization's list: nothing is left.
+            return Ok((Vec::new(), None));
+        }
         let query = || {
             let query = self
-                .query_prefix(pk.clone(), SK_PREFIX)
+                .client()
+                .query()
+                .table_name(self.table())
+                .consistent_read(true)
+                .key_condition_expression("#pk = :pk AND #sk BETWEEN :from AND :to")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":pk", s(&pk))
+                .expression_attribute_values(":from", s(&from))
+                .expression_attribute_values(":to", s(SK_END))
                 .scan_index_forward(false);
             match action {
                 Some(action) => query
@@ -344,6 +368,24 @@ impl Store {
         let after = after.map(|sk| item_address(pk.clone(), sk.to_owned()));
         self.query_page(query, action.is_some(), limit, after, from_item)
             .await
+    }
+
+    /// When the newest event stored under `org_id` occurred, if any.
+    pub(crate) async fn latest_audit_time(
+        &self,
+        org_id: &str,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let page = self
+            .query_prefix(organizations::partition(org_id), SK_PREFIX)
+            .scan_index_forward(false)
+            .limit(1)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        let newest = page.items().first();
+        Ok(newest
+            .map(|item| required_time(item, CREATED_AT))
+            .transpose()?)
     }
 }
 

@@ -1,13 +1,14 @@
 //! Outbound conversations, queued for the downstream sender: item
 //! `ORG#<orgId>` / `CONV#<conversationId>` with `itemType = CONVERSATION`,
-//! which the sender reads from the table's stream.
+//! which the sender reads from the table's stream. They leave by TTL after
+//! `CONVERSATION_RETENTION_DAYS`, or with their organization.
 
 use crate::audit::AuditEvent;
 use crate::dynamo::attributes::{
-    CREATED_AT, CorruptItem, ITEM_TYPE, Item, ORG_ID, item_address, optional_string, parsed,
-    required_time, s, string, string_map, time,
+    CREATED_AT, CorruptItem, ITEM_TYPE, Item, ORG_ID, TTL, item_address, n, optional_string,
+    parsed, required_time, s, string, string_map, time,
 };
-use crate::dynamo::{Store, StoreError};
+use crate::dynamo::{BATCH_SIZE, Store, StoreError};
 use crate::organizations;
 use crate::schedules::Channel;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest};
@@ -26,10 +27,8 @@ const REFERENCE: &str = "reference";
 const STATUS: &str = "status";
 const SK_PREFIX: &str = "CONV#";
 
-/// DynamoDB's limit of writes in one `BatchWriteItem` call.
-const BATCH_SIZE: usize = 25;
-/// Unprocessed-item retries of one `BatchWriteItem` chunk before giving up.
-const BATCH_ATTEMPTS: u32 = 5;
+/// How long conversations are kept unless `CONVERSATION_RETENTION_DAYS` says otherwise.
+pub const DEFAULT_RETENTION_DAYS: i64 = 90;
 
 /// One contact of an outbound dispatch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,7 +64,8 @@ fn address(org_id: &str, conversation_id: &str) -> Item {
     )
 }
 
-fn to_item(conversation: &Conversation) -> Item {
+/// The item of `conversation`, removed by TTL `retention` after its creation.
+fn to_item(conversation: &Conversation, retention: chrono::Duration) -> Item {
     let contact = &conversation.contact;
     let mut item = address(&conversation.organization_id, &conversation.conversation_id);
     item.extend([
@@ -88,6 +88,10 @@ fn to_item(conversation: &Conversation) -> Item {
         ),
         (STATUS.to_owned(), s(&conversation.status)),
         (CREATED_AT.to_owned(), time(conversation.created_at)),
+        (
+            TTL.to_owned(),
+            n((conversation.created_at + retention).timestamp()),
+        ),
     ]);
     let optional = [
         (NAME, &contact.name),
@@ -122,11 +126,14 @@ fn from_item(item: &Item) -> Result<Conversation, CorruptItem> {
 }
 
 /// Conversations as `BatchWriteItem` requests, at most 25 (DynamoDB's limit)
-/// per call. Public so the benchmark's bare baseline sends the same calls.
+/// per call, each kept for `retention`. Public so the benchmark's bare
+/// baseline sends the same calls.
 pub fn conversation_batches(
     conversations: &[Conversation],
+    retention: chrono::Duration,
 ) -> Result<Vec<Vec<WriteRequest>>, StoreError> {
-    batches(conversations.iter().map(to_item).collect())
+    let items = conversations.iter().map(|c| to_item(c, retention));
+    batches(items.collect())
 }
 
 fn batches(items: Vec<Item>) -> Result<Vec<Vec<WriteRequest>>, StoreError> {
@@ -162,7 +169,9 @@ impl Store {
         conversations: &[Conversation],
         event: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut items: Vec<Item> = conversations.iter().map(to_item).collect();
+        let retention = self.conversation_retention();
+        let items = conversations.iter().map(|c| to_item(c, retention));
+        let mut items: Vec<Item> = items.collect();
         let last = items.split_off(items.len().saturating_sub(BATCH_SIZE));
         let mut calls = tokio::task::JoinSet::new();
         for requests in batches(items)? {
@@ -189,30 +198,11 @@ impl Store {
         }
     }
 
-    async fn batch_write(&self, mut requests: Vec<WriteRequest>) -> Result<(), StoreError> {
-        for attempt in 0..BATCH_ATTEMPTS {
-            if attempt > 0 {
-                tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
-            }
-            let output = self
-                .client()
-                .batch_write_item()
-                .request_items(self.table(), requests)
-                .send()
-                .await
-                .map_err(StoreError::from_sdk)?;
-            requests = output
-                .unprocessed_items
-                .and_then(|mut left| left.remove(self.table()))
-                .unwrap_or_default();
-            if requests.is_empty() {
-                return Ok(());
-            }
-        }
-        Err(StoreError::Unavailable(format!(
-            "{} conversation writes still unprocessed after {BATCH_ATTEMPTS} attempts",
-            requests.len()
-        )))
+    /// Deletes every conversation of the organization (its delete); returns
+    /// how many.
+    pub(crate) async fn delete_all_conversations(&self, org_id: &str) -> Result<usize, StoreError> {
+        self.delete_prefix(organizations::partition(org_id), SK_PREFIX)
+            .await
     }
 
     pub async fn get_conversation(
@@ -248,8 +238,9 @@ mod tests {
             status: "queued".into(),
             created_at: now,
         };
-        let item = to_item(&conversation);
+        let item = to_item(&conversation, chrono::Duration::days(90));
         assert_eq!(item["SK"], s("CONV#conv_1"));
+        assert_eq!(item[TTL], n(now.timestamp() + 90 * 86_400));
         assert_eq!(from_item(&item).unwrap(), conversation);
     }
 }

@@ -331,6 +331,16 @@ impl Store {
         })
     }
 
+    /// Deletes the organization's daily counters and dispatch receipts (its
+    /// delete): a later organization with its ID starts at zero. Request
+    /// windows belong to key IDs, which are never reused, and expire within
+    /// the hour. Returns how many it deleted.
+    pub(crate) async fn delete_usage(&self, org_id: &str) -> Result<usize, StoreError> {
+        let partition = organizations::partition(org_id);
+        let days = self.delete_prefix(partition.clone(), USAGE_PREFIX).await?;
+        Ok(days + self.delete_prefix(partition, RECEIPT_PREFIX).await?)
+    }
+
     /// The organization's daily usage of the last `days` days up to `now`'s,
     /// newest first; days without dispatches are left out.
     pub async fn usage_history(

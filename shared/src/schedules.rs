@@ -48,6 +48,16 @@ pub struct Schedule {
 }
 
 impl Schedule {
+    /// Whether `other` says the same (times of writing aside).
+    fn same_as(&self, other: &Schedule) -> bool {
+        let unstamped = Schedule {
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            ..other.clone()
+        };
+        *self == unstamped
+    }
+
     /// Active and not past its end: new conversations may be queued on it.
     pub fn accepts_dispatch(&self, now: DateTime<Utc>) -> bool {
         self.status == ScheduleStatus::Active && self.ends_at.is_none_or(|end| now < end)
@@ -107,7 +117,9 @@ impl Store {
     /// `schedule.created` or `schedule.updated`, in one transaction that also
     /// checks the organization is as read ([`StoreError::NotFound`] if there
     /// is none) and counts the schedule in its generation.
-    /// `true` when created. A concurrent write makes it read again.
+    /// `true` when created. A concurrent write makes it read again. A
+    /// replacement that changes nothing writes and records nothing, and
+    /// returns the schedule as stored.
     pub async fn put_schedule(
         &self,
         schedule: &Schedule,
@@ -120,6 +132,9 @@ impl Store {
                 .await?
                 .ok_or(StoreError::NotFound)?;
             let existing = self.get_schedule(org_id, schedule_id).await?;
+            if let Some(old) = existing.as_ref().filter(|old| old.same_as(schedule)) {
+                return Ok((old.clone(), false));
+            }
             let mut saved = schedule.clone();
             let action = match &existing {
                 None => Action::ScheduleCreated,
@@ -306,5 +321,18 @@ mod tests {
         let mut item = attributes(&schedule);
         item.insert(CREATED_AT.into(), time(now));
         assert_eq!(from_item(&item).unwrap(), schedule);
+
+        let later = now + chrono::Duration::hours(1);
+        let rewritten = Schedule {
+            created_at: later,
+            updated_at: later,
+            ..schedule.clone()
+        };
+        assert!(schedule.same_as(&rewritten), "times of writing aside");
+        let activated = Schedule {
+            status: ScheduleStatus::Active,
+            ..rewritten
+        };
+        assert!(!schedule.same_as(&activated));
     }
 }

@@ -1,7 +1,8 @@
 //! `GET /v1/admin/organizations/{orgId}/audit-events`: an organization's audit
-//! events, newest first, a page at a time, optionally of one action. Events
-//! outlive what they describe, so an organization that no longer exists (or
-//! never did) answers an empty list rather than a 404.
+//! events since its creation, newest first, a page at a time, optionally of
+//! one action. Events outlive what they describe, so an organization that no
+//! longer exists answers the events still kept under its ID (an empty list if
+//! it never did) rather than a 404.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};

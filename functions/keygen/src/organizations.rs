@@ -22,9 +22,6 @@ use orgkeys_shared::validation::{Violations, is_valid_id};
 use orgkeys_shared::wire_time::format as timestamp;
 use serde::Serialize;
 
-/// Deep enough for any real hierarchy, small enough to bound the cycle check.
-const MAX_ORG_DEPTH: usize = 32;
-
 /// An organization as the API shows it.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -158,9 +155,6 @@ pub async fn put(
         .map(|Object(limits)| LimitsChange::of(limits, &mut violations))
         .map_or(Limits::default(), |change| change.apply(Limits::default()));
     violations.finish().map_err(Problem::validation)?;
-    if let Some(parent) = &input.parent_id {
-        check_parent(store, org_id, parent).await?;
-    }
     let name = input.name.as_deref().unwrap_or_default().trim();
     let (organization, saved) = store
         .save_organization(org_id, draft, |existing| {
@@ -203,31 +197,6 @@ fn check_parent_id(violations: &mut Violations, org_id: &str, parent: Option<&st
         }
         _ => {}
     }
-}
-
-/// The parent must exist, and `org_id` must not be among its ancestors.
-async fn check_parent(store: &Store, org_id: &str, parent: &str) -> Result<(), Problem> {
-    let mut next = Some(parent.to_owned());
-    for _ in 0..MAX_ORG_DEPTH {
-        let Some(current) = next else { return Ok(()) };
-        let Some(org) = store.get_organization(&current).await? else {
-            return Err(Problem::validation(vec![FieldError::body(
-                "/parentId",
-                "no organization with this ID exists",
-            )]));
-        };
-        if org.parent_id.as_deref() == Some(org_id) {
-            return Err(Problem::validation(vec![FieldError::body(
-                "/parentId",
-                "this parent would make the hierarchy a cycle",
-            )]));
-        }
-        next = org.parent_id;
-    }
-    Err(Problem::validation(vec![FieldError::body(
-        "/parentId",
-        format!("organizations nest at most {MAX_ORG_DEPTH} deep"),
-    )]))
 }
 
 pub async fn get(store: &Store, org_id: &str) -> Result<Response<Body>, Problem> {
@@ -273,9 +242,6 @@ pub async fn patch(
         Field::Value(Object(limits)) => Some(LimitsChange::of(limits, &mut violations)),
     };
     violations.finish().map_err(Problem::validation)?;
-    if let Field::Value(parent) = &input.parent_id {
-        check_parent(store, org_id, parent).await?;
-    }
     let (organization, saved) = store
         .save_organization(org_id, draft, |existing| {
             let mut org = existing.cloned().ok_or_else(not_found)?;
@@ -316,6 +282,7 @@ pub async fn delete(store: &Store, org_id: &str, draft: &Draft) -> Result<Respon
         org_id,
         keys = deleted.keys,
         schedules = deleted.schedules,
+        records = deleted.records,
         "organization deleted"
     );
     Ok(no_content())
@@ -331,8 +298,8 @@ struct DayView {
 }
 
 /// `GET .../usage?days=`: contacts and dispatches per UTC day, newest first.
-/// Like audit events, counters outlive their organization until their TTL:
-/// an unknown organization has an empty history rather than a 404.
+/// Counters go with their organization's delete: an unknown organization
+/// has an empty history rather than a 404.
 pub async fn usage(
     store: &Store,
     request: &Request,

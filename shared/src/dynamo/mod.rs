@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Delete, DeleteRequest, Put, TransactWriteItem, WriteRequest};
 use std::fmt;
 
 /// Why a store call did not do what was asked.
@@ -23,6 +23,12 @@ pub enum StoreError {
     NotFound,
     /// A condition failed because of a concurrent or earlier change.
     Conflict,
+    /// What is stored refuses the request in a way the client can fix: the
+    /// field at `pointer` (a JSON pointer into the body), and why.
+    Invalid {
+        pointer: &'static str,
+        detail: String,
+    },
     /// An item in the table is not in the shape its module writes.
     Corrupt(String),
     /// DynamoDB could not be reached or refused the call (timeouts, throttling,
@@ -55,6 +61,7 @@ impl fmt::Display for StoreError {
         match self {
             StoreError::NotFound => f.write_str("item not found"),
             StoreError::Conflict => f.write_str("conditional write conflict"),
+            StoreError::Invalid { pointer, detail } => write!(f, "refused: {pointer} {detail}"),
             StoreError::Corrupt(why) => write!(f, "corrupt item: {why}"),
             StoreError::Unavailable(why) => write!(f, "DynamoDB unavailable: {why}"),
         }
@@ -70,6 +77,8 @@ pub struct Store {
     table: String,
     /// How long audit events are kept (their TTL).
     audit_retention: chrono::Duration,
+    /// How long conversations are kept (their TTL).
+    conversation_retention: chrono::Duration,
     /// The limits of organizations and keys that set none.
     default_limits: crate::limits::Defaults,
 }
@@ -80,6 +89,9 @@ impl Store {
             client,
             table: table.into(),
             audit_retention: chrono::Duration::days(crate::audit::DEFAULT_RETENTION_DAYS),
+            conversation_retention: chrono::Duration::days(
+                crate::conversations::DEFAULT_RETENTION_DAYS,
+            ),
             default_limits: crate::limits::Defaults::default(),
         }
     }
@@ -103,6 +115,17 @@ impl Store {
 
     pub(crate) fn audit_retention(&self) -> chrono::Duration {
         self.audit_retention
+    }
+
+    /// The same store, keeping conversations for `days`.
+    pub fn with_conversation_retention_days(mut self, days: i64) -> Store {
+        self.conversation_retention = chrono::Duration::days(days);
+        self
+    }
+
+    /// How long conversations are kept (their TTL).
+    pub fn conversation_retention(&self) -> chrono::Duration {
+        self.conversation_retention
     }
 
     pub fn client(&self) -> &Client {
@@ -256,6 +279,83 @@ impl Store {
             }
         }
         Err(StoreError::from_sdk(err))
+    }
+}
+
+/// DynamoDB's limit of writes in one `BatchWriteItem` call.
+pub(crate) const BATCH_SIZE: usize = 25;
+/// Unprocessed-item retries of one `BatchWriteItem` call before giving up.
+const BATCH_ATTEMPTS: u32 = 5;
+/// How many items a sweep reads and deletes at a time.
+const SWEEP_PAGE: i32 = 100;
+
+impl Store {
+    /// One `BatchWriteItem` of at most [`BATCH_SIZE`] requests; items left
+    /// unprocessed under throttling are retried with backoff, and if some
+    /// still remain the call fails.
+    pub(crate) async fn batch_write(
+        &self,
+        mut requests: Vec<WriteRequest>,
+    ) -> Result<(), StoreError> {
+        for attempt in 0..BATCH_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+            }
+            let output = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, requests)
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+            requests = output
+                .unprocessed_items
+                .and_then(|mut left| left.remove(&self.table))
+                .unwrap_or_default();
+            if requests.is_empty() {
+                return Ok(());
+            }
+        }
+        Err(StoreError::Unavailable(format!(
+            "{} writes still unprocessed after {BATCH_ATTEMPTS} attempts",
+            requests.len()
+        )))
+    }
+
+    /// Deletes every item of the partition `pk` whose sort key starts with
+    /// `prefix`, a page at a time; returns how many it deleted. Cut short,
+    /// it has deleted some pages, and running it again deletes the rest.
+    pub(crate) async fn delete_prefix(
+        &self,
+        pk: String,
+        prefix: &str,
+    ) -> Result<usize, StoreError> {
+        let mut deleted = 0;
+        loop {
+            // Each page starts from the front: what came before is gone.
+            let page = self
+                .query_prefix(pk.clone(), prefix)
+                .projection_expression("#pk, #sk")
+                .limit(SWEEP_PAGE)
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+            for chunk in page.items().chunks(BATCH_SIZE) {
+                let mut requests = Vec::with_capacity(chunk.len());
+                for address in chunk {
+                    let delete = DeleteRequest::builder()
+                        .set_key(Some(address.clone()))
+                        .build()
+                        .map_err(StoreError::from_build)?;
+                    requests.push(WriteRequest::builder().delete_request(delete).build());
+                }
+                self.batch_write(requests).await?;
+            }
+            deleted += page.items().len();
+            if page.last_evaluated_key().is_none() {
+                return Ok(deleted);
+            }
+        }
     }
 }
 

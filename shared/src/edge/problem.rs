@@ -199,6 +199,9 @@ impl From<StoreError> for Problem {
             StoreError::Conflict => {
                 Problem::conflict("the resource was changed by another request")
             }
+            StoreError::Invalid { pointer, detail } => {
+                Problem::validation(vec![FieldError::body(pointer, detail)])
+            }
             StoreError::Corrupt(_) | StoreError::Unavailable(_) => {
                 tracing::error!(error = %err, "store call failed");
                 Problem::internal()

@@ -206,6 +206,13 @@ impl Store {
         conditional(result).map(|_| ())
     }
 
+    /// Deletes every record of the organization (its delete): a later
+    /// organization with its ID starts with every key unused.
+    pub(crate) async fn delete_all_idempotency(&self, org_id: &str) -> Result<usize, StoreError> {
+        self.delete_prefix(organizations::partition(org_id), SK_PREFIX)
+            .await
+    }
+
     /// An update of the record that holds only while `attempt_id` holds its lease.
     fn attempt_update(
         &self,

@@ -26,7 +26,7 @@ use crate::dynamo::attributes::{
 };
 use crate::dynamo::{Store, StoreError, conditional};
 use crate::key_hash::KeyHash;
-use crate::organizations::{self, Terms};
+use crate::organizations::{self, KEY_ORG_TERMS_RANK, Stamped, Terms};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 
@@ -126,6 +126,21 @@ impl KeyPatch {
             changed.requests_per_minute = limit;
         }
         changed
+    }
+
+    /// This patch without the fields `record` already has as asked: empty
+    /// when it would change nothing.
+    pub fn changes_from(&self, record: &KeyRecord) -> KeyPatch {
+        fn differing<T: PartialEq + Clone>(asked: &Option<T>, current: &T) -> Option<T> {
+            asked.clone().filter(|value| value != current)
+        }
+        KeyPatch {
+            name: differing(&self.name, &record.name),
+            scopes: differing(&self.scopes, &record.scopes),
+            expires_at: differing(&self.expires_at, &record.expires_at),
+            enabled: differing(&self.enabled, &record.enabled),
+            requests_per_minute: differing(&self.requests_per_minute, &record.requests_per_minute),
+        }
     }
 
     /// The attributes it sets and the ones it removes, for both copies.
@@ -272,18 +287,25 @@ fn record_from_item(item: &Item) -> Result<KeyRecord, CorruptItem> {
     })
 }
 
+/// `item` with the terms of `stamped` (its revision included).
+fn stamp(mut item: Item, stamped: Stamped) -> Item {
+    item.extend(stamped.attributes());
+    item
+}
+
 /// A transaction write that sets `set` and removes `remove` on the item at
-/// `address`, if it satisfies `condition` (which may name `#rolled` and
-/// `#enabled`, and use the value `:true`).
+/// `address`, if it satisfies `condition` (which may name `#rolled`,
+/// `#enabled` and `#termsRank`, and use the value `:true` and those of
+/// `values`).
 fn update_write(
     store: &Store,
     address: Item,
     set: &Item,
     remove: &[&str],
     condition: &str,
+    mut values: Item,
 ) -> Result<TransactWriteItem, StoreError> {
     let mut names = HashMap::new();
-    let mut values = HashMap::new();
     let mut sets = Vec::new();
     for (i, (name, value)) in set.iter().enumerate() {
         sets.push(format!("#s{i} = :s{i}"));
@@ -301,7 +323,11 @@ fn update_write(
     if !removes.is_empty() {
         expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
     }
-    for (placeholder, name) in [("#rolled", ROLLED_TO), ("#enabled", ENABLED)] {
+    for (placeholder, name) in [
+        ("#rolled", ROLLED_TO),
+        ("#enabled", ENABLED),
+        ("#termsRank", KEY_ORG_TERMS_RANK),
+    ] {
         if condition.contains(placeholder) {
             names.insert(placeholder.to_owned(), name.to_owned());
         }
@@ -380,6 +406,32 @@ mod tests {
         assert_eq!(lookup["PK"], s(format!("KEY#{}", hash.to_hex())));
         assert_eq!(listing["SK"], s("KEY#key_1"));
         assert!(lookup.contains_key(TTL));
+    }
+
+    #[test]
+    fn a_patch_keeps_only_what_it_changes() {
+        let record = record();
+        let same = KeyPatch {
+            name: Some(Some("ci".into())),
+            scopes: Some(record.scopes.clone()),
+            expires_at: Some(record.expires_at),
+            enabled: Some(false),
+            requests_per_minute: Some(Some(30)),
+        };
+        assert_eq!(same.changes_from(&record), KeyPatch::default());
+        let some = KeyPatch {
+            enabled: Some(true),
+            requests_per_minute: Some(None),
+            ..same
+        };
+        assert_eq!(
+            some.changes_from(&record),
+            KeyPatch {
+                enabled: Some(true),
+                requests_per_minute: Some(None),
+                ..KeyPatch::default()
+            }
+        );
     }
 
     #[test]

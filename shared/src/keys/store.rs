@@ -30,14 +30,14 @@ impl Store {
             ]),
         );
         let terms = self
-            .add_keys(org_id, |terms| {
+            .add_keys(org_id, |stamped| {
                 let record = KeyRecord {
-                    terms,
+                    terms: stamped.terms,
                     ..record.clone()
                 };
                 Ok(vec![
-                    self.put_new(lookup_item(&record, hash))?,
-                    self.put_new(listing_item(&record, hash))?,
+                    self.put_new(stamp(lookup_item(&record, hash), stamped))?,
+                    self.put_new(stamp(listing_item(&record, hash), stamped))?,
                     self.record(&event)?,
                 ])
             })
@@ -57,18 +57,14 @@ impl Store {
     async fn add_keys(
         &self,
         org_id: &str,
-        writes: impl Fn(Terms) -> Result<Vec<TransactWriteItem>, StoreError>,
+        writes: impl Fn(Stamped) -> Result<Vec<TransactWriteItem>, StoreError>,
     ) -> Result<Terms, StoreError> {
         for _ in 0..ATTEMPTS {
-            let (org, version) = self
-                .read_organization(org_id)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            let terms = org.terms();
+            let (stamped, version) = self.read_terms(org_id).await?.ok_or(StoreError::NotFound)?;
             let mut all = vec![self.organization_gains_child(org_id, version)?];
-            all.extend(writes(terms)?);
+            all.extend(writes(stamped)?);
             match self.transact(all).await? {
-                None => return Ok(terms),
+                None => return Ok(stamped.terms),
                 // The organization changed (or went) since it was read.
                 Some(0) => continue,
                 Some(_) => return Err(StoreError::Conflict),
@@ -177,19 +173,22 @@ impl Store {
                 &[],
                 "attribute_exists(PK) AND attribute_not_exists(#rolled) \
                  AND (attribute_not_exists(#enabled) OR #enabled = :true)",
+                Item::new(),
             )
         };
         let terms = self
-            .add_keys(org_id, |terms| {
+            .add_keys(org_id, |stamped| {
                 let successor = KeyRecord {
-                    terms,
+                    terms: stamped.terms,
                     ..successor.clone()
                 };
+                let lookup = lookup_item(&successor, successor_hash);
+                let listing = listing_item(&successor, successor_hash);
                 Ok(vec![
                     retire(listing_address(org_id, &old.key_id))?,
                     retire(lookup_address(old_hash))?,
-                    self.put_new(lookup_item(&successor, successor_hash))?,
-                    self.put_new(listing_item(&successor, successor_hash))?,
+                    self.put_new(stamp(lookup, stamped))?,
+                    self.put_new(stamp(listing, stamped))?,
                     self.record(&event)?,
                 ])
             })
@@ -201,9 +200,11 @@ impl Store {
     }
 
     /// Makes `patch` to both copies of the key `old` (as read, with its
-    /// `hash`) and records `api_key.updated`, in one transaction. Only the
-    /// patched attributes are written, so concurrent changes of other fields
-    /// both hold. [`StoreError::NotFound`] if the key went meanwhile;
+    /// `hash`) and records `api_key.updated` (details: the fields it
+    /// changed), in one transaction. Only the attributes that change are
+    /// written, so concurrent changes of other fields both hold; a patch
+    /// that changes nothing writes and records nothing.
+    /// [`StoreError::NotFound`] if the key went meanwhile;
     /// [`StoreError::Conflict`] if the patch changes the expiry of a key that
     /// was rolled meanwhile. Returns `old` with the patch applied.
     pub async fn update_key(
@@ -213,6 +214,7 @@ impl Store {
         patch: &KeyPatch,
         draft: &Draft,
     ) -> Result<KeyRecord, StoreError> {
+        let patch = &patch.changes_from(old);
         let (set, remove) = patch.writes();
         if set.is_empty() && remove.is_empty() {
             return Ok(old.clone());
@@ -236,8 +238,16 @@ impl Store {
                 &set,
                 &remove,
                 condition,
+                Item::new(),
             )?,
-            update_write(self, lookup_address(hash), &set, &remove, condition)?,
+            update_write(
+                self,
+                lookup_address(hash),
+                &set,
+                &remove,
+                condition,
+                Item::new(),
+            )?,
             self.record(&event)?,
         ];
         match self.transact(writes).await? {
@@ -250,19 +260,22 @@ impl Store {
     }
 
     /// Brings every key of the organization whose terms differ from `terms`
-    /// to them, both copies of a key in one transaction. A key deleted
+    /// to them, both copies of a key in one transaction, each conditional on
+    /// the key carrying no terms of a higher rank than `terms` may replace
+    /// (a later change's, which stay; [`Stamped::ceiling`]). A key deleted
     /// meanwhile is left deleted.
     pub(crate) async fn sync_key_terms(
         &self,
         org_id: &str,
-        terms: Terms,
+        terms: Stamped,
     ) -> Result<(), StoreError> {
         let mut behind = Vec::new();
         for item in self
             .query_all(organizations::partition(org_id), LISTING_PREFIX)
             .await?
         {
-            if Terms::of_key_item(&item)? != terms {
+            let carried = Stamped::of_key_item(&item)?;
+            if carried != terms && carried.rank() <= terms.ceiling() {
                 behind.push((string(&item, KEY_ID)?, hash_from_item(&item)?));
             }
         }
@@ -275,12 +288,22 @@ impl Store {
                     .into_iter()
                     .filter(|name| !set.contains_key(*name))
                     .collect();
-                let condition = "attribute_exists(PK)";
+                let condition = "attribute_exists(PK) AND \
+                    (attribute_not_exists(#termsRank) OR #termsRank <= :ceiling)";
+                let values = Item::from([(":ceiling".to_owned(), n(terms.ceiling()))]);
                 let listing = listing_address(&org_id, &key_id);
                 let writes = vec![
-                    update_write(&store, listing, &set, &remove, condition)?,
-                    update_write(&store, lookup_address(&hash), &set, &remove, condition)?,
+                    update_write(&store, listing, &set, &remove, condition, values.clone())?,
+                    update_write(
+                        &store,
+                        lookup_address(&hash),
+                        &set,
+                        &remove,
+                        condition,
+                        values,
+                    )?,
                 ];
+                // Cancelled: deleted meanwhile, or a later revision got there first.
                 store.transact(writes).await.map(|_| ())
             }
         })

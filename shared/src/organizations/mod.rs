@@ -13,15 +13,25 @@
 //!
 //! Each key carries its organization's [`Terms`] (suspended or not, and its
 //! limits), so the authorizer's one read of the key knows them. A change of terms
-//! reaches every key *before* the organization item commits it: the
-//! organization's own item only says "suspended" once all its keys do, and a
-//! change cut short is finished by repeating it. Two counters on the
-//! organization item make that safe under concurrency: `revision` (bumped by
-//! every change of the organization) and `generation` (bumped by every key
+//! reaches every key *before* the organization item commits it (the
+//! organization's own item only says "suspended" once all its keys do) and
+//! again after it; a change cut short is finished by repeating it. Three
+//! counters on the organization item make that safe under concurrency:
+//! `revision` (bumped by every change of the organization), `termsRevision`
+//! (bumped by every change of its terms) and `generation` (bumped by every key
 //! or schedule added to it). A new key copies the terms of the revision it
 //! read, conditional on that revision; the organization's commit is
 //! conditional on the generation it synced, so a key added meanwhile makes it
-//! sync again.
+//! sync again. Each key stores the rank of the terms it carries (their
+//! `termsRevision`, and whether they are a change's not yet committed), and
+//! takes terms only of a rank at least as late ([`Stamped`]): a request that
+//! read the organization before a change can no longer undo that change on
+//! the keys, and a change that did not commit leaves nothing there.
+//!
+//! A new parent is checked (it exists, the hierarchy stays acyclic and at most
+//! [`MAX_DEPTH`] deep) on the chain of ancestors as read, and the commit is
+//! conditional on each of them still having the parent read: two
+//! re-parentings that would together make a cycle cannot both commit.
 
 use crate::audit::{Action, Draft, Target, TargetType, details};
 use crate::dynamo::attributes::{
@@ -30,7 +40,7 @@ use crate::dynamo::attributes::{
 };
 use crate::dynamo::{Store, StoreError};
 use crate::limits::Limits;
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 
 mod store;
@@ -41,6 +51,7 @@ const STATUS: &str = "status";
 const REQUESTS_PER_MINUTE: &str = "requestsPerMinute";
 const CONTACTS_PER_DAY: &str = "contactsPerDay";
 const REVISION: &str = "revision";
+const TERMS_REVISION: &str = "termsRevision";
 const GENERATION: &str = "generation";
 const SK: &str = "ORG";
 const DIRECTORY_PK: &str = "ORGANIZATIONS";
@@ -48,6 +59,11 @@ const DIRECTORY_PK: &str = "ORGANIZATIONS";
 const KEY_ORG_STATUS: &str = "orgStatus";
 const KEY_ORG_REQUESTS_PER_MINUTE: &str = "orgRequestsPerMinute";
 const KEY_ORG_CONTACTS_PER_DAY: &str = "orgContactsPerDay";
+/// The [rank](Stamped::rank) of the terms a key carries.
+pub(crate) const KEY_ORG_TERMS_RANK: &str = "orgTermsRank";
+/// Deep enough for any real hierarchy, small enough to bound the cycle check
+/// (and the conditions of the write that sets a parent).
+pub const MAX_DEPTH: usize = 32;
 /// How often a change re-reads and retries when it meets a concurrent one.
 const ATTEMPTS: usize = 5;
 
@@ -147,6 +163,88 @@ impl Terms {
     }
 }
 
+/// An organization's terms as of one `termsRevision`: what a key item
+/// stores. Pending terms are a change's, written to the keys before it
+/// commits: it may yet lose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Stamped {
+    pub terms: Terms,
+    /// The `termsRevision` they are of (pending: will be of, if committed).
+    pub revision: i64,
+    pub pending: bool,
+}
+
+impl Stamped {
+    /// The order of the writes of a key's terms, stored with them: a
+    /// revision's pending terms come after the revision before and before
+    /// its own committed terms.
+    pub(crate) fn rank(self) -> i64 {
+        2 * self.revision - i64::from(self.pending)
+    }
+
+    /// The highest rank a key may carry and still take these terms. Pending
+    /// terms replace no committed terms of their revision. Committed terms
+    /// also replace the pending terms of the next revision: if that change
+    /// commits, it writes its terms again after its commit; if it does not,
+    /// its terms must not stay.
+    pub(crate) fn ceiling(self) -> i64 {
+        if self.pending {
+            self.rank()
+        } else {
+            self.rank() + 1
+        }
+    }
+
+    /// The attributes a key item stores them in.
+    pub(crate) fn attributes(self) -> Item {
+        let mut item = self.terms.attributes();
+        item.insert(KEY_ORG_TERMS_RANK.to_owned(), n(self.rank()));
+        item
+    }
+
+    /// What a key item carries; a key written before ranks existed carries
+    /// the committed terms of revision 0.
+    pub(crate) fn of_key_item(item: &Item) -> Result<Stamped, CorruptItem> {
+        let rank = optional_number(item, KEY_ORG_TERMS_RANK)?.unwrap_or(0);
+        Ok(Stamped {
+            terms: Terms::of_key_item(item)?,
+            revision: (rank + 1).div_euclid(2),
+            pending: rank.rem_euclid(2) == 1,
+        })
+    }
+}
+
+/// Why an organization cannot have the parent asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParentRefusal {
+    /// The parent, or one of its ancestors, does not exist.
+    Missing,
+    /// The organization is among the parent's ancestors.
+    Cycle,
+    /// The hierarchy would be deeper than [`MAX_DEPTH`].
+    TooDeep,
+}
+
+impl ParentRefusal {
+    /// What the client is told.
+    pub fn detail(self) -> String {
+        match self {
+            ParentRefusal::Missing => "no organization with this ID exists".to_owned(),
+            ParentRefusal::Cycle => "this parent would make the hierarchy a cycle".to_owned(),
+            ParentRefusal::TooDeep => format!("organizations nest at most {MAX_DEPTH} deep"),
+        }
+    }
+}
+
+impl From<ParentRefusal> for StoreError {
+    fn from(refusal: ParentRefusal) -> StoreError {
+        StoreError::Invalid {
+            pointer: "/parentId",
+            detail: refusal.detail(),
+        }
+    }
+}
+
 /// Writes the limits that are set under the names given.
 fn write_limits(item: &mut Item, limits: Limits, requests: &str, contacts: &str) {
     if let Some(value) = limits.requests_per_minute {
@@ -181,6 +279,8 @@ pub(crate) fn read_limits(
 pub(crate) struct Version {
     revision: i64,
     generation: i64,
+    /// Not checked by writes: it changes only with `revision`.
+    terms_revision: i64,
 }
 
 /// What [`Store::save_organization`] did.
@@ -197,6 +297,8 @@ pub enum Saved {
 pub struct Deleted {
     pub keys: usize,
     pub schedules: usize,
+    /// Conversations, idempotency records and usage counters.
+    pub records: usize,
 }
 
 /// The partition key of everything `org_id` owns.
@@ -231,7 +333,17 @@ fn version_of(item: &Item) -> Result<Version, CorruptItem> {
     Ok(Version {
         revision: optional_number(item, REVISION)?.unwrap_or(0),
         generation: optional_number(item, GENERATION)?.unwrap_or(0),
+        terms_revision: optional_number(item, TERMS_REVISION)?.unwrap_or(0),
     })
+}
+
+/// The terms of `org` as stored at `version`.
+fn stamped(org: &Organization, version: Version) -> Stamped {
+    Stamped {
+        terms: org.terms(),
+        revision: version.terms_revision,
+        pending: false,
+    }
 }
 
 fn attributes(org: &Organization) -> Item {
@@ -272,6 +384,29 @@ fn counter_names() -> std::collections::HashMap<String, String> {
         ("#revision".to_owned(), REVISION.to_owned()),
         ("#generation".to_owned(), GENERATION.to_owned()),
     ])
+}
+
+/// A transaction check that organization `org_id` still has the parent
+/// `parent` read, for a write that set a descendant of it.
+fn ancestor_unchanged(
+    store: &Store,
+    org_id: &str,
+    parent: Option<&str>,
+) -> Result<TransactWriteItem, StoreError> {
+    let check = ConditionCheck::builder()
+        .table_name(store.table())
+        .set_key(Some(address(org_id)))
+        .expression_attribute_names("#parent", PARENT_ID);
+    let check = match parent {
+        Some(parent) => check
+            .condition_expression("#parent = :parent")
+            .expression_attribute_values(":parent", s(parent)),
+        None => {
+            check.condition_expression("attribute_exists(PK) AND attribute_not_exists(#parent)")
+        }
+    };
+    let check = check.build().map_err(StoreError::from_build)?;
+    Ok(TransactWriteItem::builder().condition_check(check).build())
 }
 
 /// A condition (and its values) that the organization item still has
@@ -337,6 +472,34 @@ mod tests {
             assert_eq!(Terms::of_key_item(&terms.attributes()).unwrap(), terms);
         }
         assert_eq!(Terms::of_key_item(&Item::new()).unwrap(), Terms::default());
+        for (revision, pending) in [(0, false), (4, false), (4, true), (1, true)] {
+            let stamped = Stamped {
+                terms: Terms::default(),
+                revision,
+                pending,
+            };
+            assert_eq!(
+                Stamped::of_key_item(&stamped.attributes()).unwrap(),
+                stamped
+            );
+        }
+        assert_eq!(Stamped::of_key_item(&Item::new()).unwrap().revision, 0);
+    }
+
+    #[test]
+    fn committed_terms_replace_the_pending_terms_of_the_next_revision_only() {
+        let at = |revision, pending| Stamped {
+            terms: Terms::default(),
+            revision,
+            pending,
+        };
+        let committed = at(3, false);
+        assert!(at(4, true).rank() <= committed.ceiling());
+        assert!(at(4, false).rank() > committed.ceiling());
+        let pending = at(4, true);
+        assert!(at(3, false).rank() <= pending.ceiling());
+        assert!(at(4, false).rank() > pending.ceiling());
+        assert!(at(5, true).rank() > pending.ceiling());
         let bad = Item::from([(KEY_ORG_STATUS.to_owned(), s("closed"))]);
         assert!(Terms::of_key_item(&bad).is_err());
     }
@@ -346,6 +509,7 @@ mod tests {
         let (condition, values) = version_condition(Version {
             revision: 0,
             generation: 3,
+            terms_revision: 0,
         });
         assert_eq!(
             condition,

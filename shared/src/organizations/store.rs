@@ -1,4 +1,5 @@
-//! The store calls on an organization: read, save (keys brought to its terms first), list, delete.
+//! The store calls on an organization: read, save (keys brought to its terms
+//! before and after), list, delete.
 
 use super::*;
 
@@ -18,79 +19,224 @@ impl Store {
         Ok(Some((from_item(&item)?, version_of(&item)?)))
     }
 
+    /// The organization's terms as stored and the version a conditional
+    /// write on it checks, for a key made with them.
+    pub(crate) async fn read_terms(
+        &self,
+        org_id: &str,
+    ) -> Result<Option<(Stamped, Version)>, StoreError> {
+        let found = self.read_organization(org_id).await?;
+        Ok(found.map(|(org, version)| (stamped(&org, version), version)))
+    }
+
     /// Creates or changes an organization: `change` gets what is stored (if
     /// anything) and returns what should be. Its keys are brought to the new
     /// terms first, then the organization item, its directory entry and the
     /// event (`organization.created`, `.suspended`, `.resumed` or `.updated`)
     /// commit in one transaction, conditional on nothing having changed since
-    /// the read (otherwise it reads and tries again). `createdAt` survives
-    /// changes. A call that changes nothing records nothing, but still brings
-    /// any key a cut-short change left behind to the organization's terms.
+    /// the read (otherwise it reads and tries again), and the keys are
+    /// brought to the terms again. `createdAt` survives changes. A call that
+    /// changes nothing writes nothing of the organization and records
+    /// nothing, but still brings any key a cut-short change left behind to
+    /// the organization's terms. A new parent is refused
+    /// ([`StoreError::Invalid`]) if it is missing, or would make a cycle or
+    /// too deep a hierarchy. A call that fails leaves the keys at the terms
+    /// the organization has.
     pub async fn save_organization<E: From<StoreError>>(
+        &self,
+        org_id: &str,
+        draft: &Draft,
+        change: impl FnMut(Option<&Organization>) -> Result<Organization, E>,
+    ) -> Result<(Organization, Saved), E> {
+        let saved = self.save_attempts(org_id, draft, change).await;
+        if saved.is_err() {
+            // An attempt that lost may have brought keys to its own terms.
+            if let Some((stored, _)) = self.read_terms(org_id).await? {
+                self.sync_key_terms(org_id, stored).await?;
+            }
+        }
+        saved
+    }
+
+    /// [`save_organization`](Self::save_organization) but the repair.
+    async fn save_attempts<E: From<StoreError>>(
         &self,
         org_id: &str,
         draft: &Draft,
         mut change: impl FnMut(Option<&Organization>) -> Result<Organization, E>,
     ) -> Result<(Organization, Saved), E> {
-        let now = draft.occurred_at;
         for _ in 0..ATTEMPTS {
             let existing = self.read_organization(org_id).await?;
             let mut wanted = change(existing.as_ref().map(|(org, _)| org))?;
             wanted.organization_id = org_id.to_owned();
-            let (action, version) = match &existing {
-                None => {
-                    (wanted.created_at, wanted.updated_at) = (now, now);
-                    (Action::OrganizationCreated, None)
-                }
+            let saved = match existing {
+                None => self.create_organization(wanted, draft).await?,
                 Some((old, version)) => {
-                    wanted.created_at = old.created_at;
-                    wanted.updated_at = old.updated_at;
-                    self.sync_key_terms(org_id, wanted.terms()).await?;
-                    if !wanted.differs_from(old) {
-                        return Ok((wanted, Saved::Unchanged));
-                    }
-                    wanted.updated_at = now;
-                    let action = match (old.status, wanted.status) {
-                        (OrganizationStatus::Active, OrganizationStatus::Suspended) => {
-                            Action::OrganizationSuspended
-                        }
-                        (OrganizationStatus::Suspended, OrganizationStatus::Active) => {
-                            Action::OrganizationResumed
-                        }
-                        _ => Action::OrganizationUpdated,
-                    };
-                    (action, Some(*version))
+                    self.update_organization(wanted, old, version, draft)
+                        .await?
                 }
             };
-            let event = draft.event(
-                org_id,
-                action,
-                Target::new(TargetType::Organization, org_id),
-                details([
-                    ("name", wanted.name.clone().into()),
-                    ("parentId", wanted.parent_id.clone().into()),
-                    ("status", wanted.status.as_str().into()),
-                    (
-                        "requestsPerMinute",
-                        wanted.limits.requests_per_minute.into(),
-                    ),
-                    ("contactsPerDay", wanted.limits.contacts_per_day.into()),
-                ]),
-            );
-            let writes = vec![
-                self.organization_write(&wanted, version)?,
-                self.directory_put(&wanted)?,
-                self.record(&event)?,
-            ];
-            if self.transact(writes).await?.is_none() {
-                let saved = match existing {
-                    None => Saved::Created,
-                    Some(_) => Saved::Updated,
-                };
-                return Ok((wanted, saved));
+            if let Some(saved) = saved {
+                return Ok(saved);
             }
         }
         Err(StoreError::Conflict.into())
+    }
+
+    /// Writes a new organization, unless one was created meanwhile (`None`).
+    /// Its creation comes after every event its ID already has (of an
+    /// organization deleted before), so that its audit list, which starts
+    /// at its creation, shows none of them.
+    async fn create_organization(
+        &self,
+        mut wanted: Organization,
+        draft: &Draft,
+    ) -> Result<Option<(Organization, Saved)>, StoreError> {
+        let mut created_at = draft.occurred_at;
+        if let Some(latest) = self.latest_audit_time(&wanted.organization_id).await? {
+            created_at = created_at.max(latest + chrono::Duration::milliseconds(1));
+        }
+        (wanted.created_at, wanted.updated_at) = (created_at, created_at);
+        let draft = Draft {
+            occurred_at: created_at,
+            ..draft.clone()
+        };
+        let ancestors = match &wanted.parent_id {
+            Some(parent) => self.ancestors(&wanted.organization_id, parent).await?,
+            None => Vec::new(),
+        };
+        let committed = self
+            .commit_organization(
+                &wanted,
+                None,
+                &ancestors,
+                Action::OrganizationCreated,
+                &draft,
+            )
+            .await?;
+        Ok(committed.then_some((wanted, Saved::Created)))
+    }
+
+    /// Changes `old` (read at `version`) to `wanted`, unless the organization
+    /// changed meanwhile (`None`).
+    async fn update_organization(
+        &self,
+        mut wanted: Organization,
+        old: Organization,
+        version: Version,
+        draft: &Draft,
+    ) -> Result<Option<(Organization, Saved)>, StoreError> {
+        let org_id = old.organization_id.clone();
+        (wanted.created_at, wanted.updated_at) = (old.created_at, old.updated_at);
+        let stored = stamped(&old, version);
+        if !wanted.differs_from(&old) {
+            self.sync_key_terms(&org_id, stored).await?;
+            return Ok(Some((wanted, Saved::Unchanged)));
+        }
+        let terms = if wanted.terms() == old.terms() {
+            stored
+        } else {
+            Stamped {
+                terms: wanted.terms(),
+                revision: stored.revision + 1,
+                pending: true,
+            }
+        };
+        let ancestors = match &wanted.parent_id {
+            Some(parent) if wanted.parent_id != old.parent_id => {
+                self.ancestors(&org_id, parent).await?
+            }
+            _ => Vec::new(),
+        };
+        self.sync_key_terms(&org_id, terms).await?;
+        wanted.updated_at = draft.occurred_at;
+        let action = match (old.status, wanted.status) {
+            (OrganizationStatus::Active, OrganizationStatus::Suspended) => {
+                Action::OrganizationSuspended
+            }
+            (OrganizationStatus::Suspended, OrganizationStatus::Active) => {
+                Action::OrganizationResumed
+            }
+            _ => Action::OrganizationUpdated,
+        };
+        let version = Some((version, terms.pending));
+        if !self
+            .commit_organization(&wanted, version, &ancestors, action, draft)
+            .await?
+        {
+            return Ok(None);
+        }
+        // Again, committed: a request that read the organization before
+        // this commit may have replaced the pending terms on some keys.
+        let committed = Stamped {
+            pending: false,
+            ..terms
+        };
+        self.sync_key_terms(&org_id, committed).await?;
+        Ok(Some((wanted, Saved::Updated)))
+    }
+
+    /// Writes `org`, its directory entry and its event in one transaction,
+    /// conditional on `version` (none: a new organization) and on each of
+    /// `ancestors` still having the parent read; `false` when a condition
+    /// failed. The bool of `version` says the terms changed.
+    async fn commit_organization(
+        &self,
+        org: &Organization,
+        version: Option<(Version, bool)>,
+        ancestors: &[(String, Option<String>)],
+        action: Action,
+        draft: &Draft,
+    ) -> Result<bool, StoreError> {
+        let org_id = &org.organization_id;
+        let event = draft.event(
+            org_id,
+            action,
+            Target::new(TargetType::Organization, org_id),
+            details([
+                ("name", org.name.clone().into()),
+                ("parentId", org.parent_id.clone().into()),
+                ("status", org.status.as_str().into()),
+                ("requestsPerMinute", org.limits.requests_per_minute.into()),
+                ("contactsPerDay", org.limits.contacts_per_day.into()),
+            ]),
+        );
+        let mut writes = vec![
+            self.organization_write(org, version)?,
+            self.directory_put(org)?,
+            self.record(&event)?,
+        ];
+        for (ancestor, parent) in ancestors {
+            writes.push(ancestor_unchanged(self, ancestor, parent.as_deref())?);
+        }
+        Ok(self.transact(writes).await?.is_none())
+    }
+
+    /// The ancestors `org_id` would have under `parent`, nearest first, each
+    /// with the parent it has as read; refused if one is missing, if
+    /// `org_id` is among them, or if there are more than [`MAX_DEPTH`].
+    async fn ancestors(
+        &self,
+        org_id: &str,
+        parent: &str,
+    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        let mut chain = Vec::new();
+        let mut next = Some(parent.to_owned());
+        while let Some(current) = next {
+            if chain.len() == MAX_DEPTH {
+                return Err(ParentRefusal::TooDeep.into());
+            }
+            let org = self
+                .get_organization(&current)
+                .await?
+                .ok_or(ParentRefusal::Missing)?;
+            if current == org_id || org.parent_id.as_deref() == Some(org_id) {
+                return Err(ParentRefusal::Cycle.into());
+            }
+            next = org.parent_id.clone();
+            chain.push((current, org.parent_id));
+        }
+        Ok(chain)
     }
 
     /// Writes `org` (all of it), bumping its revision: a new item when
@@ -98,17 +244,18 @@ impl Store {
     fn organization_write(
         &self,
         org: &Organization,
-        version: Option<Version>,
+        version: Option<(Version, bool)>,
     ) -> Result<TransactWriteItem, StoreError> {
         let (condition, mut values) = match version {
             None => ("attribute_not_exists(PK)".to_owned(), Item::new()),
-            Some(version) => version_condition(version),
+            Some((version, _)) => version_condition(version),
         };
         values.insert(":one".to_owned(), n(1));
         let mut names = counter_names();
         if version.is_none() {
             names.remove("#generation");
         }
+        let terms_changed = version.is_some_and(|(_, changed)| changed);
         let mut sets = Vec::new();
         for (i, (name, value)) in attributes(org).into_iter().enumerate() {
             sets.push(format!("#a{i} = :a{i}"));
@@ -116,6 +263,10 @@ impl Store {
             values.insert(format!(":a{i}"), value);
         }
         let mut expression = format!("SET {} ADD #revision :one", sets.join(", "));
+        if terms_changed {
+            names.insert("#termsRevision".to_owned(), TERMS_REVISION.to_owned());
+            expression.push_str(", #termsRevision :one");
+        }
         let unset = [
             (PARENT_ID, org.parent_id.is_none()),
             (
@@ -208,12 +359,14 @@ impl Store {
     /// Deletes an organization: suspends it (recording
     /// `organization.suspended`) unless it already is, so that a delete cut
     /// short leaves an organization none of whose keys work; deletes its keys
-    /// and schedules, each with its own event; then deletes the organization
-    /// and its directory entry and records `organization.deleted`, in one
-    /// transaction conditional on no key or schedule having been added
-    /// meanwhile (otherwise it goes round again). Repeating a delete that was
-    /// cut short finishes it. Conversations, idempotency records and audit
-    /// events stay until their TTL.
+    /// and schedules, each with its own event; its conversations,
+    /// idempotency records and usage counters, a page at a time; then deletes
+    /// the organization and its directory entry and records
+    /// `organization.deleted`, in one transaction conditional on no key or
+    /// schedule having been added meanwhile (otherwise it goes round again).
+    /// Repeating a delete that was cut short finishes it. Audit events stay
+    /// until their TTL, for the platform operator; a later organization with
+    /// the ID lists only its own (`audit.rs`).
     pub async fn delete_organization(
         &self,
         org_id: &str,
@@ -238,6 +391,9 @@ impl Store {
             }
             deleted.keys += self.delete_all_keys(org_id, draft).await?;
             deleted.schedules += self.delete_all_schedules(org_id, draft).await?;
+            deleted.records += self.delete_all_conversations(org_id).await?;
+            deleted.records += self.delete_all_idempotency(org_id).await?;
+            deleted.records += self.delete_usage(org_id).await?;
             let event = draft.event(
                 org_id,
                 Action::OrganizationDeleted,

@@ -138,7 +138,7 @@ async fn every_change_records_one_event_with_its_actor_and_target() {
     );
     assert_eq!(keygen(&store, deleted).await.status, 204);
     assert_eq!(
-        schedules(&store, put_schedule("acme", "spring", "active"))
+        schedules(&store, put_schedule("acme", "spring", "paused"))
             .await
             .status,
         201
@@ -265,6 +265,74 @@ async fn failures_and_replays_record_nothing() {
 
     assert_eq!(all_events(&store, "acme").await.len(), before);
     assert_eq!(all_events(&store, "nobody").await.len(), 0);
+}
+
+/// One rule for every write: a request that changes nothing answers as a
+/// change would (200, the resource as stored) and records nothing.
+#[tokio::test]
+async fn writes_that_change_nothing_record_nothing() {
+    let store = fresh_store().await;
+    assert_eq!(keygen(&store, put_org("acme", "Acme")).await.status, 201);
+    let spring = schedules(&store, put_schedule("acme", "spring", "active")).await;
+    assert_eq!(spring.status, 201, "{}", spring.body);
+    let key = keygen(&store, admin(KEYS, &[("orgId", "acme")], Some("{}"))).await;
+    let key_id = key.json["keyId"].as_str().unwrap().to_owned();
+    let patch_key = |body: &str| {
+        let params = [("orgId", "acme"), ("keyId", key_id.as_str())];
+        admin(route(Operation::UpdateApiKey).key, &params, Some(body))
+    };
+    let patch_org = |body: &str| {
+        admin(
+            route(Operation::UpdateOrganization).key,
+            &[("orgId", "acme")],
+            Some(body),
+        )
+    };
+    let mut recorded = Vec::new();
+    let mut count = all_events(&store, "acme").await.len();
+    let before = count;
+    let mut check = async |what: String, reply: Reply| {
+        assert_eq!(reply.status, 200, "{what}: {}", reply.body);
+        let now = all_events(&store, "acme").await;
+        if now.len() != count {
+            recorded.push(format!("{what} recorded {}", now[0]["action"]));
+            count = now.len();
+        }
+        reply
+    };
+
+    check(
+        "PUT org".into(),
+        keygen(&store, put_org("acme", "Acme")).await,
+    )
+    .await;
+    for body in ["{}", r#"{"status": "active"}"#, r#"{"name": "Acme"}"#] {
+        let reply = keygen(&store, patch_org(body)).await;
+        check(format!("PATCH org {body}"), reply).await;
+    }
+    let again = schedules(&store, put_schedule("acme", "spring", "active")).await;
+    let again = check("PUT schedule".into(), again).await;
+    let scopes = key.json["scopes"].to_string();
+    for body in [
+        "{}".to_owned(),
+        r#"{"enabled": true}"#.to_owned(),
+        r#"{"name": null}"#.to_owned(),
+        format!(r#"{{"scopes": {scopes}, "enabled": true}}"#),
+    ] {
+        let reply = keygen(&store, patch_key(&body)).await;
+        let reply = check(format!("PATCH key {body}"), reply).await;
+        assert_eq!(reply.json["enabled"], true);
+    }
+    assert_eq!(recorded, Vec::<String>::new(), "no-ops recorded events");
+    assert_eq!(again.json, spring.json, "as stored, updatedAt unchanged");
+
+    // A patch that changes one field of two records that field only.
+    let body = format!(r#"{{"scopes": {scopes}, "enabled": false}}"#);
+    assert_eq!(keygen(&store, patch_key(&body)).await.status, 200);
+    let found = all_events(&store, "acme").await;
+    assert_eq!(found.len(), before + 1);
+    assert_eq!(found[0]["action"], "api_key.updated");
+    assert_eq!(found[0]["details"], json!({"enabled": false}));
 }
 
 #[tokio::test]

@@ -622,3 +622,399 @@ async fn a_delete_cut_short_leaves_no_working_key_and_finishes_when_repeated() {
         );
     }
 }
+
+/// How far apart the racing requests of one trial start: enough for each to
+/// land anywhere among the others' reads and writes.
+const JITTER_MS: u64 = 40;
+
+/// `request`, started after a random pause of up to [`JITTER_MS`].
+async fn jittered<F: std::future::Future>(request: F) -> F::Output {
+    let mut byte = [0u8; 1];
+    getrandom::fill(&mut byte).expect("OS random");
+    tokio::time::sleep(Duration::from_millis(u64::from(byte[0]) % JITTER_MS)).await;
+    request.await
+}
+
+/// The key copies (listing and lookup) whose status and limits differ from
+/// their organization's.
+async fn keys_out_of_line(store: &Store, org: &str, keys: &[String]) -> usize {
+    use orgkeys_shared::{key_format::ApiKey, key_hash::KeyHash};
+    let terms = store
+        .get_organization(org)
+        .await
+        .unwrap()
+        .expect("organization")
+        .terms();
+    let listing = store.list_keys(org).await.unwrap();
+    assert_eq!(listing.len(), keys.len());
+    let mut out = listing.iter().filter(|key| key.terms != terms).count();
+    for key in keys {
+        let hash = KeyHash::of(&ApiKey::parse(key).unwrap());
+        let record = store.find_key(&hash).await.unwrap().expect("lookup copy");
+        out += usize::from(record.terms != terms);
+        let refused = decide(store, key).await == Decision::Deny(DenyReason::Suspended);
+        assert_eq!(
+            refused, record.terms.suspended,
+            "the authorizer reads the lookup copy"
+        );
+    }
+    out
+}
+
+/// A change of an organization's terms raced by two requests that mean to
+/// change nothing, as an admin tool might send them.
+#[derive(Debug, Clone, Copy)]
+enum TermsRace {
+    SuspendVsPatches,
+    SuspendVsPuts,
+    ResumeVsPatches,
+    ResumeVsPuts,
+}
+
+const RACE_LIMITS: &str = r#"{"contactsPerDay": 5, "requestsPerMinute": 2}"#;
+
+impl TermsRace {
+    const ALL: [TermsRace; 4] = [
+        TermsRace::SuspendVsPatches,
+        TermsRace::SuspendVsPuts,
+        TermsRace::ResumeVsPatches,
+        TermsRace::ResumeVsPuts,
+    ];
+
+    fn suspends(self) -> bool {
+        matches!(self, TermsRace::SuspendVsPatches | TermsRace::SuspendVsPuts)
+    }
+
+    /// Creates `org` with `keys` keys in the state the change starts from.
+    async fn set_up(self, app: &AdminApi, org: &str, keys: usize) -> Vec<String> {
+        let created = populate(app, org, keys, 0).await;
+        if !self.suspends() {
+            let limits: Value = serde_json::from_str(RACE_LIMITS).unwrap();
+            let body = json!({"status": "suspended", "limits": limits});
+            assert_eq!(app.patch_org(org, body).await.status, 200);
+        }
+        created
+    }
+
+    /// Runs the change and the two no-ops at once; every one answers 200.
+    async fn run(self, app: &AdminApi, org: &str) {
+        let limits: Value = serde_json::from_str(RACE_LIMITS).unwrap();
+        let change = if self.suspends() {
+            json!({"status": "suspended", "limits": limits})
+        } else {
+            json!({"status": "active", "limits": null})
+        };
+        let noop = || async {
+            match self {
+                TermsRace::SuspendVsPatches | TermsRace::ResumeVsPatches => {
+                    app.patch_org(org, json!({})).await
+                }
+                TermsRace::SuspendVsPuts => app.put_org(org, json!({"name": org})).await,
+                TermsRace::ResumeVsPuts => {
+                    app.put_org(org, json!({"name": org, "limits": limits}))
+                        .await
+                }
+            }
+        };
+        let (changed, first, second) = tokio::join!(
+            jittered(app.patch_org(org, change)),
+            jittered(noop()),
+            jittered(noop()),
+        );
+        for reply in [changed, first, second] {
+            assert_eq!(reply.status, 200, "{self:?}: {}", reply.body);
+        }
+    }
+}
+
+/// The race of finding 1 of issue 21: a suspension (with new limits), or a
+/// resumption, sent with two `PATCH {}` or two unchanged `PUT`s. Once all
+/// have answered, every copy of every key carries the organization's final
+/// status and limits.
+#[tokio::test]
+async fn no_interleaving_of_a_terms_change_and_no_ops_leaves_a_key_out_of_line() {
+    const TRIALS_PER_RACE: usize = 15;
+    const KEYS: usize = 6;
+    let app = app().await;
+    let mut failed = Vec::new();
+    for race in TermsRace::ALL {
+        let (mut trials_out, mut copies_out) = (0, 0);
+        for trial in 0..TRIALS_PER_RACE {
+            let org = format!("race-{race:?}-{trial}").to_lowercase();
+            let keys = race.set_up(&app, &org, KEYS).await;
+            race.run(&app, &org).await;
+            let out = keys_out_of_line(&app.store, &org, &keys).await;
+            trials_out += usize::from(out > 0);
+            copies_out += out;
+        }
+        eprintln!(
+            "{race:?}: {trials_out} of {TRIALS_PER_RACE} trials left key copies out of line \
+             ({copies_out} of {} copies)",
+            TRIALS_PER_RACE * KEYS * 2
+        );
+        if trials_out > 0 {
+            failed.push((race, trials_out));
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "trials with keys out of line: {failed:?}"
+    );
+}
+
+/// Two organizations made each other's parent at the same time: at most one
+/// of the two changes succeeds, and the stored hierarchy has no cycle.
+#[tokio::test]
+async fn concurrent_re_parentings_never_make_a_cycle() {
+    const TRIALS: usize = 20;
+    let app = app().await;
+    let mut both = 0;
+    for trial in 0..TRIALS {
+        let (a, b) = (format!("a{trial}"), format!("b{trial}"));
+        app.put_org(&a, json!({"name": "A"})).await;
+        app.put_org(&b, json!({"name": "B"})).await;
+        let (a_under_b, b_under_a) = tokio::join!(
+            jittered(app.patch_org(&a, json!({"parentId": b}))),
+            jittered(app.patch_org(&b, json!({"parentId": a}))),
+        );
+        match (a_under_b.status, b_under_a.status) {
+            (200, 200) => both += 1,
+            (200, _) => assert_eq!(b_under_a.pointers(400), ["/parentId"]),
+            (_, 200) => assert_eq!(a_under_b.pointers(400), ["/parentId"]),
+            other => panic!("{other:?}: {} {}", a_under_b.body, b_under_a.body),
+        }
+        let parent = |org: &str| {
+            let org = org.to_owned();
+            let app = &app;
+            async move { app.get_org(&org).await.json["parentId"].clone() }
+        };
+        let cycle = parent(&a).await == json!(b) && parent(&b).await == json!(a);
+        assert_eq!(cycle, a_under_b.status == 200 && b_under_a.status == 200);
+    }
+    eprintln!("{both} of {TRIALS} trials made a cycle");
+    assert_eq!(both, 0, "cycles made");
+}
+
+/// A suspension that also re-parents, raced by the opposite re-parenting:
+/// when the suspension loses its commit after bringing its keys to its terms
+/// and is then refused (a cycle), the keys are left as the organization
+/// stands, not suspended.
+#[tokio::test]
+async fn a_change_refused_after_losing_a_race_leaves_no_key_with_its_terms() {
+    const TRIALS: usize = 20;
+    let app = app().await;
+    let (mut refused, mut out_of_line) = (0, 0);
+    for trial in 0..TRIALS {
+        let (a, b) = (format!("a{trial}"), format!("b{trial}"));
+        let keys = populate(&app, &a, 4, 0).await;
+        app.put_org(&b, json!({"name": "B"})).await;
+        let (suspension, b_under_a) = tokio::join!(
+            jittered(app.patch_org(&a, json!({"parentId": b, "status": "suspended"}))),
+            jittered(app.patch_org(&b, json!({"parentId": a}))),
+        );
+        assert_ne!((suspension.status, b_under_a.status), (200, 200));
+        refused += usize::from(suspension.status == 400);
+        out_of_line += keys_out_of_line(&app.store, &a, &keys).await;
+    }
+    eprintln!("{refused} of {TRIALS} suspensions refused; {out_of_line} key copies out of line");
+    assert_eq!(out_of_line, 0);
+}
+
+/// A public request with the context the authorizer gives `key` (which must
+/// be allowed), served by the dispatch function.
+async fn as_key(
+    store: &Store,
+    key: &str,
+    operation: Operation,
+    params: &[(&str, &str)],
+    body: Option<&str>,
+    idempotency_key: Option<&str>,
+) -> Reply {
+    let Decision::Allow(caller) = decide(store, key).await else {
+        panic!("key refused")
+    };
+    let context = json!({"lambda": caller.to_context()});
+    let mut event = orgkeys_tests::http_event_json(route(operation).key, params, body, context);
+    if let Some(idempotency_key) = idempotency_key {
+        event = orgkeys_tests::with_header(event, "Idempotency-Key", idempotency_key);
+    }
+    dispatch::handle(store, orgkeys_tests::to_request(event))
+        .await
+        .unwrap()
+        .into()
+}
+
+/// Finding 2 of issue 21: an organization deleted and created again under
+/// the same ID shows the new tenant nothing of the old one.
+#[tokio::test]
+async fn an_organization_id_used_again_sees_nothing_of_the_deleted_tenant() {
+    let app = app().await;
+    let store = &app.store;
+    let dispatch_body = json!({"scheduleId": "s0", "contacts": [
+        {"phone": "+353861234567", "name": "Ann", "variables": {"firstName": "Ann"}}
+    ]})
+    .to_string();
+    let send = |key: String| {
+        let body = dispatch_body.clone();
+        async move {
+            let operation = Operation::DispatchOutbound;
+            as_key(store, &key, operation, &[], Some(&body), Some("batch-1")).await
+        }
+    };
+    let old_key = populate(&app, "acme", 1, 1).await.remove(0);
+    let first = send(old_key).await;
+    assert_eq!(first.status, 202, "{}", first.body);
+    let conversation = first.json["conversations"][0]["conversationId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    assert_eq!(app.delete_org("acme").await.status, 204);
+    let table = orgkeys_tests::dump_table(store).await;
+    for line in table.lines().filter(|line| line.contains("ORG#acme\"")) {
+        assert!(line.contains("AUDIT_EVENT"), "left behind: {line}");
+    }
+    let audit_page = |cursor: Option<String>| async move {
+        let event = orgkeys_tests::http_event_json(
+            route(Operation::ListAuditEvents).key,
+            &[("orgId", "acme")],
+            None,
+            iam_authorizer(),
+        );
+        let mut query = vec![("limit", "1".to_owned())];
+        query.extend(cursor.map(|cursor| ("cursor", cursor)));
+        let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let request = orgkeys_tests::to_request(orgkeys_tests::with_query(event, &query));
+        Reply::from(keygen::handle(store, request).await.unwrap())
+    };
+    let old_page = audit_page(None).await;
+    assert_eq!(
+        old_page.json["items"].as_array().unwrap().len(),
+        1,
+        "the old events list"
+    );
+    let old_cursor = old_page.json["nextCursor"].as_str().unwrap().to_owned();
+    let new_key = populate(&app, "acme", 1, 1).await.remove(0);
+    let after_old = audit_page(Some(old_cursor)).await;
+    assert_eq!(after_old.status, 200, "{}", after_old.body);
+    assert_eq!(
+        after_old.json["items"],
+        json!([]),
+        "an old cursor finds nothing"
+    );
+
+    let params = [("conversationId", conversation.as_str())];
+    let old = as_key(
+        store,
+        &new_key,
+        Operation::GetConversation,
+        &params,
+        None,
+        None,
+    )
+    .await;
+    old.problem(404);
+    let usage = as_key(store, &new_key, Operation::GetUsage, &[], None, None).await;
+    assert_eq!(usage.json["contacts"]["used"], 0, "{}", usage.body);
+    let second = send(new_key.clone()).await;
+    assert_eq!(second.status, 202, "{}", second.body);
+    assert_eq!(second.header("idempotent-replayed"), None, "not a replay");
+    assert_ne!(second.json["dispatchId"], first.json["dispatchId"]);
+    let usage = as_key(store, &new_key, Operation::GetUsage, &[], None, None).await;
+    assert_eq!(usage.json["contacts"]["used"], 1, "{}", usage.body);
+
+    assert_eq!(
+        app.actions("acme").await,
+        [
+            "organization.created",
+            "api_key.created",
+            "schedule.created",
+            "dispatch.created"
+        ],
+        "the new tenant's events only"
+    );
+}
+
+/// A creation whose clock is behind the events of the ID's deleted
+/// organization (a `PUT` that began before that delete finished) is stamped
+/// after them, so its list still starts with its own creation.
+#[tokio::test]
+async fn a_creation_stamped_before_the_old_events_still_lists_only_its_own() {
+    use orgkeys_shared::organizations::{Organization, OrganizationStatus};
+    let app = app().await;
+    populate(&app, "acme", 1, 0).await;
+    assert_eq!(app.delete_org("acme").await.status, 204);
+    let mut draft = orgkeys_tests::seed_draft();
+    draft.occurred_at -= chrono::Duration::hours(1);
+    let (created, _) = app
+        .store
+        .save_organization("acme", &draft, |_| {
+            Ok::<_, orgkeys_shared::StoreError>(Organization {
+                organization_id: "acme".into(),
+                name: "Acme".into(),
+                parent_id: None,
+                status: OrganizationStatus::Active,
+                limits: Default::default(),
+                created_at: draft.occurred_at,
+                updated_at: draft.occurred_at,
+            })
+        })
+        .await
+        .unwrap();
+    assert!(created.created_at > draft.occurred_at);
+    assert_eq!(app.actions("acme").await, ["organization.created"]);
+}
+
+/// A delete cut while it sweeps the organization's conversations,
+/// idempotency records and counters leaves the rest to its repetition,
+/// which removes them: only audit events stay.
+#[tokio::test]
+async fn a_delete_cut_in_its_sweep_finishes_the_sweep_when_repeated() {
+    let app = app().await;
+    let proxy = FaultProxy::start(&endpoint()).await;
+    let flaky = AdminApi {
+        store: Store::new(client_for(&proxy.endpoint).await, app.store.table()),
+    };
+    let contacts: Vec<Value> = (0..30)
+        .map(|i| json!({"phone": format!("+3538612{i:05}")}))
+        .collect();
+    let body = json!({"scheduleId": "s0", "contacts": contacts}).to_string();
+    let mut cut_short = 0;
+    for cut in (12..=24).step_by(2) {
+        let org = format!("sweep{cut}");
+        let key = populate(&app, &org, 1, 1).await.remove(0);
+        let operation = Operation::DispatchOutbound;
+        let sent = as_key(&app.store, &key, operation, &[], Some(&body), Some("b-1")).await;
+        assert_eq!(sent.status, 202, "{}", sent.body);
+        proxy.cut_after(cut);
+        let reply = flaky.delete_org(&org).await;
+        proxy.heal();
+        if reply.status == 500 {
+            cut_short += 1;
+            let table = orgkeys_tests::dump_table(&app.store).await;
+            let owned = format!("ORG#{org}\"");
+            let left = |kind: &str| {
+                let lines = table.lines().filter(|line| line.contains(&owned));
+                lines.filter(|line| line.contains(kind)).count()
+            };
+            eprintln!(
+                "cut after {cut}: {} conversations, {} idempotency records, {} keys left",
+                left("CONVERSATION"),
+                left("IDEMPOTENCY"),
+                left("KEY#")
+            );
+            assert_eq!(app.delete_org(&org).await.status, 204, "cut after {cut}");
+        } else {
+            assert_eq!(reply.status, 204, "cut after {cut}: {}", reply.body);
+        }
+        let table = orgkeys_tests::dump_table(&app.store).await;
+        let owned = format!("ORG#{org}\"");
+        for line in table.lines().filter(|line| line.contains(&owned)) {
+            assert!(
+                line.contains("AUDIT_EVENT"),
+                "cut after {cut}, left behind: {line}"
+            );
+        }
+    }
+    assert!(cut_short >= 3, "only {cut_short} deletes were cut short");
+}
