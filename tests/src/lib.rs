@@ -316,6 +316,7 @@ pub fn key_record(
         enabled: true,
         requests_per_minute: None,
         terms: Default::default(),
+        leaked: None,
     }
 }
 

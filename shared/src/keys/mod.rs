@@ -34,7 +34,10 @@ use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
+mod leaks;
 mod store;
+
+pub use leaks::{Leak, LeakOutcome, LeakedKeyAction};
 
 const KEY_ID: &str = "keyId";
 const KEY_HASH: &str = "keyHash";
@@ -47,6 +50,7 @@ const LAST_USED_AT: &str = "lastUsedAt";
 const ROLLED_TO: &str = "rolledTo";
 const ENABLED: &str = "enabled";
 const REQUESTS_PER_MINUTE: &str = "requestsPerMinute";
+const LEAKED: &str = "leaked";
 const LISTING_PREFIX: &str = "KEY#";
 /// How often a write re-reads its organization and retries after the
 /// organization changed under it.
@@ -119,6 +123,8 @@ pub struct KeyRecord {
     pub requests_per_minute: Option<u32>,
     /// What the key carries of its organization.
     pub terms: Terms,
+    /// Set once the key was reported found in public ([`Leak`]).
+    pub leaked: Option<Leak>,
 }
 
 impl KeyRecord {
@@ -289,6 +295,9 @@ fn shared_attributes(record: &KeyRecord) -> Item {
         item.insert(EXPIRES_AT.to_owned(), time(at));
         item.insert(TTL.to_owned(), ttl(at));
     }
+    if let Some(leak) = &record.leaked {
+        item.insert(LEAKED.to_owned(), leak.attribute());
+    }
     item
 }
 
@@ -312,12 +321,13 @@ fn record_from_item(item: &Item) -> Result<KeyRecord, CorruptItem> {
             })
             .transpose()?,
         terms: Terms::of_key_item(item)?,
+        leaked: Leak::of_item(item, LEAKED)?,
     })
 }
 
 /// A transaction write that sets `set` and removes `remove` on the item at
-/// `address`, if it satisfies `condition` (which may name `#rolled` and
-/// `#enabled`, and use the value `:true`).
+/// `address`, if it satisfies `condition` (which may name `#rolled`,
+/// `#enabled` and `#leaked`, and use the value `:true`).
 fn update_write(
     store: &Store,
     address: Item,
@@ -344,7 +354,11 @@ fn update_write(
     if !removes.is_empty() {
         expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
     }
-    for (placeholder, name) in [("#rolled", ROLLED_TO), ("#enabled", ENABLED)] {
+    for (placeholder, name) in [
+        ("#rolled", ROLLED_TO),
+        ("#enabled", ENABLED),
+        ("#leaked", LEAKED),
+    ] {
         if condition.contains(placeholder) {
             names.insert(placeholder.to_owned(), name.to_owned());
         }
@@ -407,6 +421,11 @@ mod tests {
                     contacts_per_day: Some(100),
                 },
             },
+            leaked: Some(Leak {
+                at: now,
+                source: "commit".into(),
+                url: Some("https://github.com/o/r/blob/x/.env".into()),
+            }),
         }
     }
 
