@@ -6,6 +6,7 @@
 //! ends with the test process.
 
 pub mod fault_proxy;
+pub mod github;
 pub mod http_client;
 pub mod local_gateway;
 
