@@ -3,7 +3,7 @@
 //! A key is `orgk_` followed by the unpadded base64url encoding of 32 random
 //! bytes from the OS CSPRNG and a 4-byte checksum (the first bytes of
 //! `blake3(random)`). That gives a fixed length of 53 characters, all safe in an
-//! HTTP header, a prefix secret scanners can match with [`SCAN_REGEX`], and a
+//! HTTP header, a prefix secret scanners can match with [`SCANNER_PATTERN`], and a
 //! checksum that rejects typos and made-up strings before any database read.
 //! A regular expression cannot compute the checksum: a scanner's match is a
 //! candidate, which [`ApiKey::parse`] confirms (GitHub's secret-scanning
@@ -23,10 +23,13 @@ const PAYLOAD_BYTES: usize = SECRET_BYTES + CHECKSUM_BYTES;
 pub const BODY_LEN: usize = PAYLOAD_BYTES / 3 * 4;
 /// Total length of every key.
 pub const KEY_LEN: usize = PREFIX.len() + BODY_LEN;
-/// The regular expression secret scanners register for keys (GitHub's
-/// partner program; `docs/operations.md` quotes it verbatim): a key anywhere
-/// in text, not inside a longer run of key characters. Group 1 is the key.
-pub const SCAN_REGEX: &str = r"(?:\A|[^A-Za-z0-9_-])(orgk_[A-Za-z0-9_-]{48})(?:\z|[^A-Za-z0-9_-])";
+/// The key anywhere in text: the prefix and the body's alphabet and length.
+pub const SCAN_REGEX: &str = r"orgk_[A-Za-z0-9_-]{48}";
+/// The regular expression secret scanners register (GitHub's partner
+/// program; `docs/operations.md` quotes it verbatim): [`SCAN_REGEX`] as group
+/// 1, not inside a longer run of key characters.
+pub const SCANNER_PATTERN: &str =
+    r"(?:\A|[^A-Za-z0-9_-])(orgk_[A-Za-z0-9_-]{48})(?:\z|[^A-Za-z0-9_-])";
 
 /// Why a string is not an API key. Carries no part of the input, so it can be
 /// logged or returned without leaking what the caller sent.
@@ -173,10 +176,10 @@ mod tests {
         );
     }
 
-    /// What a scanner with [`SCAN_REGEX`] reports in `text`, each match
+    /// What a scanner with [`SCANNER_PATTERN`] reports in `text`, each match
     /// confirmed by the checksum as the alert endpoint confirms it.
     fn scanned(text: &str) -> (Vec<String>, Vec<ApiKey>) {
-        let pattern = regex_lite::Regex::new(SCAN_REGEX).unwrap();
+        let pattern = regex_lite::Regex::new(SCANNER_PATTERN).unwrap();
         let matches: Vec<String> = pattern
             .captures_iter(text)
             .map(|found| found[1].to_owned())
@@ -231,9 +234,10 @@ mod tests {
     }
 
     #[test]
-    fn the_operations_guide_quotes_the_scanner_pattern_verbatim() {
+    fn the_scanner_pattern_is_the_scan_regex_bounded_and_quoted_in_the_guide() {
+        assert!(SCANNER_PATTERN.contains(&format!("({SCAN_REGEX})")));
         let guide = include_str!("../../docs/operations.md");
-        assert!(guide.contains(&format!("`{SCAN_REGEX}`")));
+        assert!(guide.contains(&format!("`{SCANNER_PATTERN}`")));
     }
 
     #[test]
