@@ -3,13 +3,11 @@
 //! signed with a generated P-256 key pair) and an admin's revocation from the
 //! raw key. The authorizer's cache is off, so a revoked key is refused at once.
 
-mod common;
-
-use common::{Devserver, ORG};
 use orgkeys_tests::github::{
     GitHubSigner, IDENTIFIER_HEADER, KeyDocumentServer, SIGNATURE_HEADER, key_document, token_hash,
 };
 use orgkeys_tests::http_client::{HttpReply, http};
+use orgkeys_tests::local_gateway::{Devserver, ORG};
 use serde_json::{Value, json};
 
 const ROUTE: &str = "/v1/secret-scanning/github";
