@@ -312,6 +312,29 @@ async fn a_batch_over_the_limits_or_of_the_wrong_shape_is_refused() {
 }
 
 #[tokio::test]
+async fn a_url_longer_than_an_item_holds_is_kept_shortened_and_the_key_revoked() {
+    let github = GitHub::start().await;
+    let server = github.devserver("disable");
+    server.create_organization().await;
+    let (key_id, key) = new_key(&server).await;
+    let url = format!(
+        "https://github.com/octo/app/blob/x/{}",
+        "a".repeat(500 * 1024)
+    );
+    let body = serde_json::to_vec(
+        &json!([{"token": key, "type": "orgkeys_api_key", "url": url, "source": "content"}]),
+    )
+    .unwrap();
+    let reply = post_signed(&server, &github, body).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json[0]["label"], "true_positive");
+    assert_eq!(key_status(&server, &key).await, 403);
+    let kept = key_view(&server, &key_id).await.json["leaked"]["url"].clone();
+    assert_eq!(kept.as_str().map(str::len), Some(2048));
+    assert!(url.starts_with(kept.as_str().unwrap()));
+}
+
+#[tokio::test]
 async fn with_leaked_key_action_delete_the_key_is_deleted_and_reported_once() {
     let github = GitHub::start().await;
     let server = github.devserver("delete");

@@ -29,6 +29,11 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub const MAX_ALERTS: usize = 1000;
 /// The actor of the events this endpoint records.
 pub const ACTOR: &str = "github-secret-scanning";
+/// What of GitHub's `url` and `source` a key and its event keep: enough for
+/// any real address, and a key item stays far below DynamoDB's item limit
+/// whatever a (signed) body holds.
+const MAX_URL_CHARS: usize = 2048;
+const MAX_SOURCE_CHARS: usize = 64;
 
 /// One match GitHub reports.
 #[derive(Debug, Deserialize)]
@@ -150,9 +155,16 @@ async fn label_and_revoke<'a>(
         {
             let leak = Leak {
                 at: draft.occurred_at,
-                source: alert.source.clone().unwrap_or_else(|| "unknown".into()),
+                source: alert
+                    .source
+                    .as_deref()
+                    .map_or_else(|| "unknown".into(), |s| bounded(s, MAX_SOURCE_CHARS)),
                 // GitHub sends an empty URL when it has none.
-                url: alert.url.clone().filter(|url| !url.is_empty()),
+                url: alert
+                    .url
+                    .as_deref()
+                    .filter(|url| !url.is_empty())
+                    .map(|url| bounded(url, MAX_URL_CHARS)),
             };
             let outcome = keygen
                 .store
@@ -178,6 +190,11 @@ async fn label_and_revoke<'a>(
         });
     }
     Ok(feedback)
+}
+
+/// At most `max` characters of `text`.
+fn bounded(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
 }
 
 fn log_outcome(org_id: &str, key_id: &str, outcome: LeakOutcome) {
@@ -234,6 +251,19 @@ mod tests {
                 problem.detail
             );
         }
+    }
+
+    #[test]
+    fn what_a_key_keeps_of_url_and_source_is_bounded_in_characters() {
+        assert_eq!(
+            bounded("https://gist.github.com/x", MAX_URL_CHARS),
+            "https://gist.github.com/x"
+        );
+        assert_eq!(
+            bounded(&"é".repeat(5000), MAX_URL_CHARS).chars().count(),
+            MAX_URL_CHARS
+        );
+        assert_eq!(bounded("commit", 3), "com");
     }
 
     #[test]
