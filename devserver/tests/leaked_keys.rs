@@ -312,6 +312,42 @@ async fn a_batch_over_the_limits_or_of_the_wrong_shape_is_refused() {
 }
 
 #[tokio::test]
+async fn a_batch_of_150_keys_each_twice_revokes_every_one_once() {
+    let github = GitHub::start().await;
+    let server = github.devserver("disable");
+    server.create_organization().await;
+    let mut keys = Vec::new();
+    for _ in 0..150 {
+        keys.push(new_key(&server).await.1);
+    }
+    let tokens: Vec<&str> = keys.iter().chain(&keys).map(String::as_str).collect();
+    let reply = post_signed(&server, &github, alerts(&tokens)).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let labels = reply.json.as_array().unwrap();
+    assert_eq!(labels.len(), 300);
+    assert!(labels.iter().all(|f| f["label"] == "true_positive"));
+    for key in keys.iter().step_by(15) {
+        assert_eq!(key_status(&server, key).await, 403);
+    }
+    let path = format!("{ORG}/audit-events?action=api_key.leaked&limit=100");
+    let mut targets = std::collections::BTreeSet::new();
+    let mut page = server.admin("GET", &path, None).await.json;
+    loop {
+        for event in page["items"].as_array().unwrap() {
+            assert!(targets.insert(event["target"]["id"].as_str().unwrap().to_owned()));
+        }
+        let Some(cursor) = page["nextCursor"].as_str() else {
+            break;
+        };
+        page = server
+            .admin("GET", &format!("{path}&cursor={cursor}"), None)
+            .await
+            .json;
+    }
+    assert_eq!(targets.len(), 150, "one event per key");
+}
+
+#[tokio::test]
 async fn a_url_longer_than_an_item_holds_is_kept_shortened_and_the_key_revoked() {
     let github = GitHub::start().await;
     let server = github.devserver("disable");

@@ -15,14 +15,15 @@ use crate::signature::{self, Refusal, SignedBy};
 use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use orgkeys_shared::StoreError;
 use orgkeys_shared::audit::{Actor, Draft, details};
 use orgkeys_shared::edge::problem::Problem;
 use orgkeys_shared::edge::request::{json_response, origin};
 use orgkeys_shared::key_format::ApiKey;
 use orgkeys_shared::key_hash::KeyHash;
-use orgkeys_shared::keys::{Leak, LeakOutcome};
+use orgkeys_shared::keys::{KeyRecord, Leak, LeakOutcome};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 /// GitHub's batches are at most this large, in bytes and in matches.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -144,40 +145,15 @@ async fn label_and_revoke<'a>(
         .collect();
     let wanted: Vec<KeyHash> = hashes.iter().flatten().copied().collect();
     let found = keygen.store.find_keys(&wanted).await?;
-    let mut revoked = HashSet::new();
     let mut feedback = Vec::with_capacity(alerts.len());
-    for (alert, hash) in alerts.iter().zip(&hashes) {
-        let record = hash
-            .as_ref()
-            .and_then(|hash| Some((hash, found.get(hash)?)));
-        if let Some((hash, record)) = record
-            && revoked.insert(*hash)
-        {
-            let leak = Leak {
-                at: draft.occurred_at,
-                source: alert
-                    .source
-                    .as_deref()
-                    .map_or_else(|| "unknown".into(), |s| bounded(s, MAX_SOURCE_CHARS)),
-                // GitHub sends an empty URL when it has none.
-                url: alert
-                    .url
-                    .as_deref()
-                    .filter(|url| !url.is_empty())
-                    .map(|url| bounded(url, MAX_URL_CHARS)),
-            };
-            let outcome = keygen
-                .store
-                .revoke_leaked_key(
-                    record,
-                    hash,
-                    &leak,
-                    keygen.leaked_key_action,
-                    &draft.derived(&record.key_id),
-                    details([]),
-                )
-                .await?;
-            log_outcome(&record.organization_id, &record.key_id, outcome);
+    let mut revocations = HashMap::new();
+    for (alert, hash) in alerts.iter().zip(hashes) {
+        let record = hash.and_then(|hash| Some((hash, found.get(&hash)?)));
+        if let Some((hash, record)) = record {
+            // The first alert of a key says where it was found.
+            revocations
+                .entry(hash)
+                .or_insert_with(|| (record.clone(), leak_of(alert, draft)));
         }
         feedback.push(Feedback {
             token_hash: sha256_hex(&alert.token),
@@ -189,7 +165,71 @@ async fn label_and_revoke<'a>(
             },
         });
     }
+    revoke_all(keygen, revocations, draft).await?;
     Ok(feedback)
+}
+
+/// How many revocations (one transaction each) run at once: a batch of
+/// hundreds of keys finishes well inside the function's timeout, without
+/// throttling the table.
+const CONCURRENT_REVOCATIONS: usize = 8;
+
+/// Revokes each found key with its leak, a few at a time. Every one is
+/// tried; the first error is returned at the end (GitHub delivers again, and
+/// skips the keys revoked by then).
+async fn revoke_all(
+    keygen: &Keygen,
+    revocations: HashMap<KeyHash, (KeyRecord, Leak)>,
+    draft: &Draft,
+) -> Result<(), StoreError> {
+    let mut calls = tokio::task::JoinSet::new();
+    let mut first_error = None;
+    for (hash, (record, leak)) in revocations {
+        while calls.len() >= CONCURRENT_REVOCATIONS {
+            if let Some(Err(err)) = calls.join_next().await.map(flatten) {
+                first_error.get_or_insert(err);
+            }
+        }
+        let (store, action) = (keygen.store.clone(), keygen.leaked_key_action);
+        let draft = draft.derived(&record.key_id);
+        calls.spawn(async move {
+            let outcome = store
+                .revoke_leaked_key(&record, &hash, &leak, action, &draft, details([]))
+                .await?;
+            log_outcome(&record.organization_id, &record.key_id, outcome);
+            Ok(())
+        });
+    }
+    while let Some(result) = calls.join_next().await {
+        if let Err(err) = flatten(result) {
+            first_error.get_or_insert(err);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// A task's result, a panicked or cancelled task counted as a store failure.
+fn flatten(
+    joined: Result<Result<(), StoreError>, tokio::task::JoinError>,
+) -> Result<(), StoreError> {
+    joined.unwrap_or_else(|err| Err(StoreError::Unavailable(format!("task failed: {err}"))))
+}
+
+/// What a key records of the alert that found it.
+fn leak_of(alert: &Alert, draft: &Draft) -> Leak {
+    Leak {
+        at: draft.occurred_at,
+        source: alert
+            .source
+            .as_deref()
+            .map_or_else(|| "unknown".into(), |s| bounded(s, MAX_SOURCE_CHARS)),
+        // GitHub sends an empty URL when it has none.
+        url: alert
+            .url
+            .as_deref()
+            .filter(|url| !url.is_empty())
+            .map(|url| bounded(url, MAX_URL_CHARS)),
+    }
 }
 
 /// At most `max` characters of `text`.
