@@ -188,6 +188,26 @@ pub struct ScheduleInput {
     pub ends_at: Option<String>,
 }
 
+/// Body of `POST /v1/admin/api-keys/revoke`: a leaked key and why it is
+/// revoked. The key is left out when empty (a client fills it in last, from
+/// stdin), and never shown by `Debug`.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RevokeInput {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub api_key: String,
+    pub reason: String,
+}
+
+impl std::fmt::Debug for RevokeInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RevokeInput")
+            .field("api_key", &"<redacted>")
+            .field("reason", &self.reason)
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

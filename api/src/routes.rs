@@ -33,6 +33,10 @@ pub enum Access {
     Key(Scope),
     /// Any valid organization API key, whatever its scopes.
     AnyKey,
+    /// GitHub's secret-scanning partner program: no authorizer at API
+    /// Gateway; the function verifies GitHub's ECDSA signature of the body
+    /// and does nothing for a request whose signature fails.
+    GitHubSignature,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +88,7 @@ routes! {
     UpdateApiKey "updateApiKey": "PATCH" "/v1/admin/organizations/{orgId}/api-keys/{keyId}" => Keygen, Access::Admin;
     DeleteApiKey "deleteApiKey": "DELETE" "/v1/admin/organizations/{orgId}/api-keys/{keyId}" => Keygen, Access::Admin;
     RollApiKey "rollApiKey": "POST" "/v1/admin/organizations/{orgId}/api-keys/{keyId}/roll" => Keygen, Access::Admin;
+    RevokeLeakedApiKey "revokeLeakedApiKey": "POST" "/v1/admin/api-keys/revoke" => Keygen, Access::Admin;
     ListAuditEvents "listAuditEvents": "GET" "/v1/admin/organizations/{orgId}/audit-events" => Keygen, Access::Admin;
     GetOrganizationUsage "getOrganizationUsage": "GET" "/v1/admin/organizations/{orgId}/usage" => Keygen, Access::Admin;
     ListOrganizationSchedules "listOrganizationSchedules": "GET" "/v1/admin/organizations/{orgId}/schedules" => Schedules, Access::Admin;
@@ -94,6 +99,7 @@ routes! {
     DispatchOutbound "dispatchOutbound": "POST" "/v1/conversations/outbound" => Dispatch, Access::Key(Scope::ConversationsWrite);
     GetConversation "getConversation": "GET" "/v1/conversations/{conversationId}" => Dispatch, Access::Key(Scope::ConversationsRead);
     GetUsage "getUsage": "GET" "/v1/usage" => Dispatch, Access::AnyKey;
+    ReportLeakedKeys "reportLeakedKeys": "POST" "/v1/secret-scanning/github" => Keygen, Access::GitHubSignature;
 }
 
 /// The route of `operation`; usable in `const`s (`route(Operation::GetSchedule).key`).

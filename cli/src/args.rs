@@ -48,7 +48,7 @@ pub enum Command {
     /// Organizations: create, read, list, change, suspend, resume, delete.
     #[command(subcommand)]
     Org(OrgCommand),
-    /// API keys: create (shown once), list, read, change, roll, delete.
+    /// API keys: create (shown once), list, read, change, roll, delete, revoke a leaked one.
     #[command(subcommand)]
     Key(KeyCommand),
     /// Schedules: the platform's sync, and the organization's list.
@@ -209,6 +209,14 @@ pub enum KeyCommand {
     },
     /// Delete a key.
     Delete { org: String, key: String },
+    /// Revoke a leaked key, whoever's it is: the key is read from stdin
+    /// (never an argument, which shell history and `ps` would keep); the
+    /// answer names its organization and keyId.
+    Revoke {
+        /// Why, for the audit event (e.g. "pasted in ticket 4711").
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

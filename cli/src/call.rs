@@ -5,7 +5,7 @@
 use crate::args::{Command, KeyCommand, Limit, Limits, OrgCommand, Page, ScheduleCommand};
 use orgkeys_api::body::{
     CreateKeyInput, Field, KeyPatchInput, LimitsInput, Object, OrganizationInput,
-    OrganizationPatch, RollInput, ScheduleInput,
+    OrganizationPatch, RevokeInput, RollInput, ScheduleInput,
 };
 use orgkeys_api::routes::{Operation, Route, route};
 use serde::Serialize;
@@ -20,6 +20,8 @@ pub struct Call {
     pub body: Option<Value>,
     /// A JSON merge patch (sent as `application/merge-patch+json`).
     pub merge_patch: bool,
+    /// A body field whose value is a secret read from stdin, never argv.
+    pub stdin_field: Option<&'static str>,
     pub view: View,
 }
 
@@ -80,8 +82,18 @@ impl Call {
             query: Vec::new(),
             body: None,
             merge_patch: false,
+            stdin_field: None,
             view,
         }
+    }
+
+    /// Sets [`Call::stdin_field`] of the body to `secret` (trimmed: a
+    /// trailing newline from `echo` or a file is not part of it).
+    pub fn with_stdin_secret(mut self, secret: &str) -> Call {
+        if let (Some(field), Some(Value::Object(body))) = (self.stdin_field, &mut self.body) {
+            body.insert(field.to_owned(), Value::from(secret.trim()));
+        }
+        self
     }
 
     /// The body: one of the API's own request types.
@@ -286,6 +298,14 @@ fn key(command: &KeyCommand) -> Call {
         KeyCommand::Delete { org, key } => {
             Call::new(DeleteApiKey, &[("orgId", org), ("keyId", key)], View::Done)
         }
+        KeyCommand::Revoke { reason } => Call {
+            stdin_field: Some("apiKey"),
+            ..Call::new(RevokeLeakedApiKey, &[], View::Object)
+                .body(&RevokeInput {
+                    api_key: String::new(),
+                    reason: reason.clone(),
+                })
+        },
     }
 }
 
@@ -361,6 +381,7 @@ mod tests {
             &["key", "update", "acme", "key_1", "--disable"],
             &["key", "roll", "acme", "key_1"],
             &["key", "delete", "acme", "key_1"],
+            &["key", "revoke", "--reason", "pasted in a ticket"],
             &[
                 "schedule",
                 "put",
@@ -388,6 +409,20 @@ mod tests {
             .map(|r| r.key)
             .collect();
         assert_eq!(covered, admin);
+    }
+
+    #[test]
+    fn a_revoked_key_is_taken_from_stdin_into_the_body_and_never_from_argv() {
+        let revoke = call(&["key", "revoke", "--reason", "in a gist"]);
+        assert_eq!(revoke.body, Some(json!({"reason": "in a gist"})));
+        assert_eq!(revoke.stdin_field, Some("apiKey"));
+        let revoke = revoke.with_stdin_secret("orgk_secret\n");
+        assert_eq!(
+            revoke.body,
+            Some(json!({"reason": "in a gist", "apiKey": "orgk_secret"}))
+        );
+        let cli = Cli::try_parse_from(["orgkeys", "key", "revoke", "orgk_secret", "--reason", "r"]);
+        assert!(cli.is_err(), "the key is no argument");
     }
 
     #[test]

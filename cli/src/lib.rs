@@ -25,7 +25,13 @@ pub const EXIT_FAILED: u8 = 4;
 
 /// Runs one command and says how it ended.
 pub async fn run(cli: args::Cli) -> ExitCode {
-    let call = call::Call::of(&cli.command);
+    let mut call = call::Call::of(&cli.command);
+    if call.stdin_field.is_some() {
+        match read_stdin() {
+            Ok(secret) => call = call.with_stdin_secret(&secret),
+            Err(err) => return output::failure(&err),
+        }
+    }
     let client = match client::Client::new(&cli).await {
         Ok(client) => client,
         Err(err) => return output::failure(&err),
@@ -34,4 +40,17 @@ pub async fn run(cli: args::Cli) -> ExitCode {
         Ok(reply) => output::reply(&call, &reply, cli.output),
         Err(err) => output::failure(&err),
     }
+}
+
+/// All of stdin, for a secret a command takes there rather than in argv.
+fn read_stdin() -> Result<String, String> {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+        .map_err(|err| format!("cannot read the key from stdin: {err}"))?;
+    if text.trim().is_empty() {
+        return Err(
+            "no key on stdin: pipe it in, e.g. `orgkeys key revoke --reason ... < key.txt`".into(),
+        );
+    }
+    Ok(text)
 }

@@ -1,7 +1,8 @@
 //! The gateway: what API Gateway does for one request. It matches the route,
 //! authorizes it (the Lambda authorizer for public routes; on admin routes
 //! SigV4 with the local key pair, as IAM, or the admin token standing in for
-//! it), builds the payload 2.0 event and runs
+//! it; GitHub's route passes unauthorized, its function checks the
+//! signature), builds the payload 2.0 event and runs
 //! the function through `lambda_http`'s own adapter, the code path `run` uses
 //! in Lambda: event JSON in, `LambdaResponse` JSON out.
 
@@ -27,6 +28,8 @@ pub const LOCAL_ADMIN: &str = "local-admin";
 pub struct Gateway {
     pub store: Store,
     pub authorizer: Authorizer,
+    /// The keygen function with its settings and its cache of GitHub's keys.
+    keygen: keygen::Keygen,
     /// Stands in for SigV4 on admin routes: `Authorization: Bearer <token>`.
     admin_token: blake3::Hash,
     /// The key pair whose SigV4 signatures admin routes also accept.
@@ -71,11 +74,18 @@ fn internal_error() -> Response<Full<Bytes>> {
 impl Gateway {
     pub fn new(store: Store, authorizer: Authorizer, admin_token: &str) -> Gateway {
         Gateway {
+            keygen: keygen::Keygen::new(store.clone(), keygen::Settings::default()),
             store,
             authorizer,
             admin_token: blake3::hash(admin_token.as_bytes()),
             local_iam: None,
         }
+    }
+
+    /// The same gateway, its keygen function run with `settings`.
+    pub fn with_keygen_settings(mut self, settings: keygen::Settings) -> Gateway {
+        self.keygen = keygen::Keygen::new(self.store.clone(), settings);
+        self
     }
 
     /// The same gateway, also accepting SigV4 signatures of `local_iam` on admin routes.
@@ -164,6 +174,8 @@ impl Gateway {
                     Ok(_) => return gateway_error(StatusCode::FORBIDDEN, "Forbidden"),
                 }
             }
+            // No authorizer at API Gateway: the function verifies GitHub's signature.
+            Access::GitHubSignature => Value::Null,
         };
         let body = match (signed_body, body.take()) {
             (Some(bytes), _) => bytes,
@@ -198,7 +210,7 @@ impl Gateway {
         let store = &self.store;
         let response = match function {
             Function::Keygen => {
-                Adapter::from(service_fn(|r| keygen::handle(store, r)))
+                Adapter::from(service_fn(|r| self.keygen.handle(r)))
                     .call(lambda_event)
                     .await?
             }

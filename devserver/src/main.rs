@@ -4,7 +4,7 @@
 //! (random when unset, printed), `ORGKEYS_LOCAL_IAM` (`ACCESS_KEY_ID:SECRET_ACCESS_KEY`:
 //! admin routes also accept SigV4 by that key pair), `AUTH_CACHE_TTL_SECONDS`,
 //! `AUDIT_RETENTION_DAYS`, `CONVERSATION_RETENTION_DAYS`, `DEFAULT_REQUESTS_PER_MINUTE`,
-//! `DEFAULT_CONTACTS_PER_DAY`, and
+//! `DEFAULT_CONTACTS_PER_DAY`, `LEAKED_KEY_ACTION`, `GITHUB_SECRET_SCANNING_KEYS_URL`, and
 //! `AWS_ENDPOINT_URL_DYNAMODB` (when unset, an embedded moto server is started).
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
@@ -33,6 +33,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let settings = authorizer::Settings::from_env()?;
+    let keygen_settings = keygen::Settings::from_env()?;
 
     // The embedded server lives as long as `_moto`; dropping it stops moto.
     let (_moto, client, data) = match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
@@ -96,7 +97,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             authorizer::Authorizer::new(store, settings),
             &admin_token,
         )
-        .with_local_iam(local_iam),
+        .with_local_iam(local_iam)
+        .with_keygen_settings(keygen_settings),
     );
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;

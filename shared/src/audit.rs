@@ -58,6 +58,7 @@ names!(
         ApiKeyUpdated => "api_key.updated",
         ApiKeyRolled => "api_key.rolled",
         ApiKeyDeleted => "api_key.deleted",
+        ApiKeyLeaked => "api_key.leaked",
         ScheduleCreated => "schedule.created",
         ScheduleUpdated => "schedule.updated",
         ScheduleDeleted => "schedule.deleted",
@@ -66,8 +67,9 @@ names!(
 );
 
 names!(
-    /// Who acted: an administrator or an organization API key.
-    ActorType { Admin => "admin", ApiKey => "api-key" }
+    /// Who acted: an administrator, an organization API key, or the system
+    /// itself on a third party's word (GitHub's secret scanning).
+    ActorType { Admin => "admin", ApiKey => "api-key", System => "system" }
 );
 
 names!(
@@ -81,7 +83,7 @@ names!(
 );
 
 /// Who made a change: the IAM principal ARN (`local-admin` on the local
-/// gateway) or the keyId.
+/// gateway), the keyId, or a system actor's name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Actor {
     #[serde(rename = "type")]
@@ -103,6 +105,15 @@ impl Actor {
         Actor {
             kind: ActorType::ApiKey,
             id: key_id.into(),
+        }
+    }
+
+    /// The system acting on its own, named for what made it act
+    /// (`github-secret-scanning`).
+    pub fn system(name: impl Into<String>) -> Actor {
+        Actor {
+            kind: ActorType::System,
+            id: name.into(),
         }
     }
 }

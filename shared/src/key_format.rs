@@ -3,8 +3,11 @@
 //! A key is `orgk_` followed by the unpadded base64url encoding of 32 random
 //! bytes from the OS CSPRNG and a 4-byte checksum (the first bytes of
 //! `blake3(random)`). That gives a fixed length of 53 characters, all safe in an
-//! HTTP header, a prefix secret scanners can match with [`SCAN_REGEX`], and a
+//! HTTP header, a prefix secret scanners can match with [`SCANNER_PATTERN`], and a
 //! checksum that rejects typos and made-up strings before any database read.
+//! A regular expression cannot compute the checksum: a scanner's match is a
+//! candidate, which [`ApiKey::parse`] confirms (GitHub's secret-scanning
+//! alerts go through it before any read).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -20,8 +23,13 @@ const PAYLOAD_BYTES: usize = SECRET_BYTES + CHECKSUM_BYTES;
 pub const BODY_LEN: usize = PAYLOAD_BYTES / 3 * 4;
 /// Total length of every key.
 pub const KEY_LEN: usize = PREFIX.len() + BODY_LEN;
-/// One regex that matches a key anywhere in text, for secret scanners.
+/// The key anywhere in text: the prefix and the body's alphabet and length.
 pub const SCAN_REGEX: &str = r"orgk_[A-Za-z0-9_-]{48}";
+/// The regular expression secret scanners register (GitHub's partner
+/// program; `docs/operations.md` quotes it verbatim): [`SCAN_REGEX`] as group
+/// 1, not inside a longer run of key characters.
+pub const SCANNER_PATTERN: &str =
+    r"(?:\A|[^A-Za-z0-9_-])(orgk_[A-Za-z0-9_-]{48})(?:\z|[^A-Za-z0-9_-])";
 
 /// Why a string is not an API key. Carries no part of the input, so it can be
 /// logged or returned without leaking what the caller sent.
@@ -166,6 +174,70 @@ mod tests {
             ApiKey::parse(&format!("{}!", &text[..KEY_LEN - 1])),
             Err(KeyFormatError::Encoding)
         );
+    }
+
+    /// What a scanner with [`SCANNER_PATTERN`] reports in `text`, each match
+    /// confirmed by the checksum as the alert endpoint confirms it.
+    fn scanned(text: &str) -> (Vec<String>, Vec<ApiKey>) {
+        let pattern = regex_lite::Regex::new(SCANNER_PATTERN).unwrap();
+        let matches: Vec<String> = pattern
+            .captures_iter(text)
+            .map(|found| found[1].to_owned())
+            .collect();
+        let keys = matches
+            .iter()
+            .filter_map(|m| ApiKey::parse(m).ok())
+            .collect();
+        (matches, keys)
+    }
+
+    #[test]
+    fn the_scanner_pattern_finds_generated_keys_wherever_they_sit_in_text() {
+        for _ in 0..200 {
+            let key = ApiKey::generate().unwrap();
+            let text = key.expose();
+            for context in [
+                text.to_owned(),
+                format!("ORGKEYS_API_KEY={text}\n"),
+                format!("curl -H 'Authorization: Bearer {text}' https://api.example"),
+                format!("{{\"apiKey\":\"{text}\"}}"),
+            ] {
+                assert_eq!(
+                    scanned(&context),
+                    (vec![text.to_owned()], vec![key.clone()])
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn near_misses_are_no_match_or_fail_the_checksum() {
+        for _ in 0..200 {
+            let key = ApiKey::generate().unwrap();
+            let text = key.expose();
+            // A body one character short or long is no match at all.
+            for near in [
+                &text[..KEY_LEN - 1],
+                &format!("{text}A"),
+                &format!("x{text}"),
+            ] {
+                assert_eq!(scanned(&format!("key: {near}\n")), (vec![], vec![]));
+            }
+            // One character of the checksum wrong: the pattern matches (no
+            // regex can compute blake3), the checksum refuses it.
+            let last = text.as_bytes()[KEY_LEN - 1];
+            let other = if last == b'A' { 'B' } else { 'A' };
+            let typo = format!("{}{other}", &text[..KEY_LEN - 1]);
+            assert_eq!(scanned(&typo), (vec![typo.clone()], vec![]));
+            assert_eq!(ApiKey::parse(&typo), Err(KeyFormatError::Checksum));
+        }
+    }
+
+    #[test]
+    fn the_scanner_pattern_is_the_scan_regex_bounded_and_quoted_in_the_guide() {
+        assert!(SCANNER_PATTERN.contains(&format!("({SCAN_REGEX})")));
+        let guide = include_str!("../../docs/operations.md");
+        assert!(guide.contains(&format!("`{SCANNER_PATTERN}`")));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! ends with the test process.
 
 pub mod fault_proxy;
+pub mod github;
 pub mod http_client;
 pub mod local_gateway;
 
@@ -316,6 +317,7 @@ pub fn key_record(
         enabled: true,
         requests_per_minute: None,
         terms: Default::default(),
+        leaked: None,
     }
 }
 

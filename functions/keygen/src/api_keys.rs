@@ -55,6 +55,16 @@ struct KeyView {
     enabled: bool,
     /// The key's own request limit; `null`: its organization's.
     requests_per_minute: Option<u32>,
+    /// Set once the key was reported found in public.
+    leaked: Option<LeakView>,
+}
+
+/// Where and when a key was reported leaked.
+#[derive(Debug, Serialize)]
+struct LeakView {
+    at: String,
+    source: String,
+    url: Option<String>,
 }
 
 impl From<KeyRecord> for KeyView {
@@ -72,6 +82,11 @@ impl From<KeyRecord> for KeyView {
             rolled_to: record.rolled_to,
             enabled: record.enabled,
             requests_per_minute: record.requests_per_minute,
+            leaked: record.leaked.map(|leak| LeakView {
+                at: timestamp(leak.at),
+                source: leak.source,
+                url: leak.url,
+            }),
         }
     }
 }
@@ -215,6 +230,7 @@ fn new_key(template: KeyTemplate<'_>) -> Result<(ApiKey, KeyRecord), Problem> {
         requests_per_minute: template.requests_per_minute,
         // The store writes the organization's terms as it reads them.
         terms: Terms::default(),
+        leaked: None,
     };
     Ok((key, record))
 }

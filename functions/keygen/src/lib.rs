@@ -1,22 +1,29 @@
 //! The admin API for organizations and their API keys, behind `AWS_IAM`:
 //! organizations (list, create, read, change, suspend and resume, delete;
 //! [`organizations`]), their keys (generate, shown once; list, read, change,
-//! disable and enable, roll, delete; [`api_keys`]) and their audit events
-//! ([`audit_events`]). Routing is on API Gateway's route key; every error is
-//! a problem+json body; the plaintext key appears only in the 201 that
-//! creates it.
+//! disable and enable, roll, delete; [`api_keys`]), their audit events
+//! ([`audit_events`]) and the revocation of a leaked key from the key itself
+//! ([`revoke`]). Beside it, the one route GitHub calls: its secret-scanning
+//! alerts ([`secret_scanning`]), signed ([`signature`]) by the keys of
+//! [`github_keys`]. Routing is on API Gateway's route key; every error is a
+//! problem+json body; the plaintext key appears only in the 201 that creates it.
 
 mod api_keys;
 mod audit_events;
+pub mod github_keys;
 mod organizations;
+mod revoke;
+pub mod secret_scanning;
+pub mod signature;
 
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Error, Request, Response};
 use orgkeys_shared::Store;
 use orgkeys_shared::edge::caller::Caller;
 use orgkeys_shared::edge::problem::{FieldError, Problem};
-use orgkeys_shared::edge::request::{audit_draft, authorize, path_param, respond};
-use orgkeys_shared::routes::{Function, Operation};
+use orgkeys_shared::edge::request::{audit_draft, authorize, path_param, respond, served_route};
+use orgkeys_shared::keys::LeakedKeyAction;
+use orgkeys_shared::routes::{Access, Function, Operation};
 use orgkeys_shared::validation::is_valid_id;
 
 /// Admin bodies are small; anything larger is a mistake or an attack.
@@ -45,23 +52,93 @@ fn limit_in_range(
     }
 }
 
-/// Serves one admin request; never fails at the Lambda level, so every error
-/// reaches the client as problem+json.
+/// What keygen reads from its environment, once, in `main`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `LEAKED_KEY_ACTION`: `disable` (default), `delete` or `report`.
+    pub leaked_key_action: LeakedKeyAction,
+    /// `GITHUB_SECRET_SCANNING_KEYS_URL`: GitHub's public keys by default.
+    pub github_keys_url: String,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            leaked_key_action: LeakedKeyAction::default(),
+            github_keys_url: github_keys::DEFAULT_URL.to_owned(),
+        }
+    }
+}
+
+impl Settings {
+    /// The settings from the environment; an unknown action is an error
+    /// rather than a silent default.
+    pub fn from_env() -> Result<Settings, String> {
+        let mut settings = Settings::default();
+        if let Ok(action) = std::env::var("LEAKED_KEY_ACTION") {
+            settings.leaked_key_action = action.parse().map_err(|()| {
+                format!("LEAKED_KEY_ACTION={action}: expected disable, delete or report")
+            })?;
+        }
+        if let Ok(url) = std::env::var("GITHUB_SECRET_SCANNING_KEYS_URL") {
+            settings.github_keys_url = url;
+        }
+        Ok(settings)
+    }
+}
+
+/// The keygen function as it runs: the store, what to do with leaked keys,
+/// and GitHub's public keys, cached for the life of the process.
+pub struct Keygen {
+    pub store: Store,
+    pub leaked_key_action: LeakedKeyAction,
+    pub github_keys: github_keys::GitHubKeys,
+}
+
+impl Keygen {
+    pub fn new(store: Store, settings: Settings) -> Keygen {
+        Keygen {
+            store,
+            leaked_key_action: settings.leaked_key_action,
+            github_keys: github_keys::GitHubKeys::new(settings.github_keys_url),
+        }
+    }
+
+    /// Serves one request; never fails at the Lambda level, so every error
+    /// reaches the client as problem+json.
+    pub async fn handle(&self, request: Request) -> Result<Response<Body>, Error> {
+        Ok(respond(route(self, &request, Utc::now()).await))
+    }
+}
+
+/// Serves one request with the default [`Settings`], for callers that hold
+/// only a store (tests and benches of the admin routes); each call starts
+/// with no GitHub key cached.
 pub async fn handle(store: &Store, request: Request) -> Result<Response<Body>, Error> {
-    Ok(respond(route(store, &request, Utc::now()).await))
+    Keygen::new(store.clone(), Settings::default())
+        .handle(request)
+        .await
 }
 
 async fn route(
-    store: &Store,
+    keygen: &Keygen,
     request: &Request,
     now: DateTime<Utc>,
 ) -> Result<Response<Body>, Problem> {
+    if served_route(request, Function::Keygen)?.access == Access::GitHubSignature {
+        return secret_scanning::report(keygen, request, now).await;
+    }
+    let store = &keygen.store;
     let (route, caller) = authorize(request, Function::Keygen)?;
     let Caller::Admin(admin) = &caller else {
         return Err(Problem::not_found(format!("no route {}", route.key)));
     };
-    if route.operation == Operation::ListOrganizations {
-        return organizations::list(store, request).await;
+    match route.operation {
+        Operation::ListOrganizations => return organizations::list(store, request).await,
+        Operation::RevokeLeakedApiKey => {
+            return revoke::revoke(keygen, request, &audit_draft(request, &caller, now)?).await;
+        }
+        _ => {}
     }
     let org_id = path_param(request, "orgId");
     if !is_valid_id(&org_id) {

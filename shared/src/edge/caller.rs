@@ -65,6 +65,10 @@ impl Caller {
                 Ok(Caller::Key(key))
             }
             Access::AnyKey => Ok(Caller::Key(OrganizationKey::of(request)?)),
+            // Only the function that verifies the signature knows this caller.
+            Access::GitHubSignature => Err(Problem::unauthorized(
+                "this route is called by GitHub, with its signature",
+            )),
         }
     }
 }

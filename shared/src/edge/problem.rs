@@ -96,11 +96,26 @@ impl Problem {
     }
 
     pub fn payload_too_large(limit: usize) -> Problem {
+        Problem::content_too_large(format!("the request body exceeds {limit} bytes"))
+    }
+
+    /// 413 for a body over one of the route's limits.
+    pub fn content_too_large(detail: impl Into<String>) -> Problem {
         Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "about:blank",
             "Content Too Large",
-            format!("the request body exceeds {limit} bytes"),
+            detail,
+        )
+    }
+
+    /// 503: something the request needs from a third party could not be had.
+    pub fn unavailable(detail: impl Into<String>) -> Problem {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "about:blank",
+            "Service Unavailable",
+            detail,
         )
     }
 

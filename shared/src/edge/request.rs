@@ -27,16 +27,21 @@ fn route_key(request: &Request) -> Option<String> {
     }
 }
 
+/// The route a request is for, if `function` serves it.
+pub fn served_route(request: &Request, function: Function) -> Result<&'static Route, Problem> {
+    let key = route_key(request).unwrap_or_default();
+    routes::by_key(&key)
+        .filter(|route| route.function == function)
+        .ok_or_else(|| Problem::not_found(format!("no route {key}")))
+}
+
 /// The route a request is for, if `function` serves it, and its caller, if
 /// the route's access admits them (see [`Caller::of`]).
 pub fn authorize(
     request: &Request,
     function: Function,
 ) -> Result<(&'static Route, Caller), Problem> {
-    let key = route_key(request).unwrap_or_default();
-    let route = routes::by_key(&key)
-        .filter(|route| route.function == function)
-        .ok_or_else(|| Problem::not_found(format!("no route {key}")))?;
+    let route = served_route(request, function)?;
     Ok((route, Caller::of(request, route.access)?))
 }
 

@@ -32,7 +32,10 @@ use chrono::{DateTime, Utc};
 
 use std::collections::HashMap;
 
+mod leaks;
 mod store;
+
+pub use leaks::{Leak, LeakOutcome, LeakedKeyAction};
 
 const KEY_ID: &str = "keyId";
 const KEY_HASH: &str = "keyHash";
@@ -45,6 +48,7 @@ const LAST_USED_AT: &str = "lastUsedAt";
 const ROLLED_TO: &str = "rolledTo";
 const ENABLED: &str = "enabled";
 const REQUESTS_PER_MINUTE: &str = "requestsPerMinute";
+const LEAKED: &str = "leaked";
 const LISTING_PREFIX: &str = "KEY#";
 /// How often a write re-reads its organization and retries after the
 /// organization changed under it.
@@ -76,6 +80,8 @@ pub struct KeyRecord {
     pub requests_per_minute: Option<u32>,
     /// What the key carries of its organization.
     pub terms: Terms,
+    /// Set once the key was reported found in public ([`Leak`]).
+    pub leaked: Option<Leak>,
 }
 
 impl KeyRecord {
@@ -261,6 +267,9 @@ fn shared_attributes(record: &KeyRecord) -> Item {
         item.insert(EXPIRES_AT.to_owned(), time(at));
         item.insert(TTL.to_owned(), ttl(at));
     }
+    if let Some(leak) = &record.leaked {
+        item.insert(LEAKED.to_owned(), leak.attribute());
+    }
     item
 }
 
@@ -284,6 +293,7 @@ fn record_from_item(item: &Item) -> Result<KeyRecord, CorruptItem> {
             })
             .transpose()?,
         terms: Terms::of_key_item(item)?,
+        leaked: Leak::of_item(item, LEAKED)?,
     })
 }
 
@@ -295,8 +305,8 @@ fn stamp(mut item: Item, stamped: Stamped) -> Item {
 
 /// A transaction write that sets `set` and removes `remove` on the item at
 /// `address`, if it satisfies `condition` (which may name `#rolled`,
-/// `#enabled` and `#termsRank`, and use the value `:true` and those of
-/// `values`).
+/// `#enabled`, `#termsRank` and `#leaked`, and use the value `:true` and
+/// those of `values`).
 fn update_write(
     store: &Store,
     address: Item,
@@ -327,6 +337,7 @@ fn update_write(
         ("#rolled", ROLLED_TO),
         ("#enabled", ENABLED),
         ("#termsRank", KEY_ORG_TERMS_RANK),
+        ("#leaked", LEAKED),
     ] {
         if condition.contains(placeholder) {
             names.insert(placeholder.to_owned(), name.to_owned());
@@ -390,6 +401,11 @@ mod tests {
                     contacts_per_day: Some(100),
                 },
             },
+            leaked: Some(Leak {
+                at: now,
+                source: "commit".into(),
+                url: Some("https://github.com/o/r/blob/x/.env".into()),
+            }),
         }
     }
 

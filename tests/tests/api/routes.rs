@@ -8,7 +8,8 @@ use serde_json::json;
 use serde_norway::Value;
 use std::collections::BTreeSet;
 
-/// (method, path, function, protection): protection is `admin`, `key` or `key:<scope>`.
+/// (method, path, function, protection): protection is `admin`, `key`,
+/// `key:<scope>` or `none` (no authorizer: the function checks a signature).
 type RouteSet = BTreeSet<(String, String, String, String)>;
 
 fn yaml(name: &str) -> Value {
@@ -33,6 +34,7 @@ fn table_for_template() -> RouteSet {
             let protection = match r.access {
                 Access::Admin => "admin",
                 Access::Key(_) | Access::AnyKey => "key",
+                Access::GitHubSignature => "none",
             };
             row(r, protection.to_owned())
         })
@@ -48,6 +50,7 @@ fn table_for_openapi() -> RouteSet {
                 Access::Admin => "admin".to_owned(),
                 Access::Key(scope) => format!("key:{scope}"),
                 Access::AnyKey => "key".to_owned(),
+                Access::GitHubSignature => "none".to_owned(),
             };
             row(r, format!("{protection} {}", r.operation_id))
         })
@@ -74,6 +77,7 @@ fn template_routes() -> RouteSet {
             let props = &event["Properties"];
             let protection = match props["Auth"]["Authorizer"].as_str() {
                 Some("AWS_IAM") => "admin",
+                Some("NONE") => "none",
                 None => "key",
                 Some(other) => panic!("unexpected authorizer {other}"),
             };
@@ -98,19 +102,25 @@ fn openapi_routes() -> RouteSet {
             if method == "parameters" {
                 continue;
             }
-            let requirement = operation["security"][0].as_mapping().unwrap();
-            let (scheme, scopes) = requirement.iter().next().unwrap();
-            let scopes: Vec<&str> = scopes
-                .as_sequence()
-                .unwrap()
-                .iter()
-                .map(|s| s.as_str().unwrap())
-                .collect();
-            let protection = match (scheme.as_str().unwrap(), scopes.as_slice()) {
-                ("adminIam", []) => "admin".to_owned(),
-                ("orgKey", [scope]) => format!("key:{scope}"),
-                ("orgKey", []) => "key".to_owned(),
-                other => panic!("unexpected security requirement {other:?}"),
+            let requirements = operation["security"].as_sequence().unwrap();
+            let protection = match requirements.first() {
+                // `security: []`: no scheme the gateway checks.
+                None => "none".to_owned(),
+                Some(requirement) => {
+                    let (scheme, scopes) = requirement.as_mapping().unwrap().iter().next().unwrap();
+                    let scopes: Vec<&str> = scopes
+                        .as_sequence()
+                        .unwrap()
+                        .iter()
+                        .map(|s| s.as_str().unwrap())
+                        .collect();
+                    match (scheme.as_str().unwrap(), scopes.as_slice()) {
+                        ("adminIam", []) => "admin".to_owned(),
+                        ("orgKey", [scope]) => format!("key:{scope}"),
+                        ("orgKey", []) => "key".to_owned(),
+                        other => panic!("unexpected security requirement {other:?}"),
+                    }
+                }
             };
             routes.insert((
                 method.to_uppercase(),

@@ -33,6 +33,11 @@ fn start() -> Devserver {
 /// Runs `orgkeys` against `server`, with nothing of the machine's own AWS
 /// configuration in the way.
 fn orgkeys(server: &Devserver, auth: Auth, args: &[&str]) -> Run {
+    orgkeys_fed(server, auth, args, "")
+}
+
+/// [`orgkeys`] with `stdin` on its standard input.
+fn orgkeys_fed(server: &Devserver, auth: Auth, args: &[&str], stdin: &str) -> Run {
     let mut command = Command::new(workspace_binary("orgkeys"));
     command
         .args(args)
@@ -57,7 +62,15 @@ fn orgkeys(server: &Devserver, auth: Auth, args: &[&str]) -> Run {
                 .env("AWS_REGION", "us-east-1");
         }
     }
-    let output = command.output().expect("run orgkeys");
+    let mut child = command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run orgkeys");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), stdin.as_bytes())
+        .expect("feed stdin");
+    let output = child.wait_with_output().expect("orgkeys ends");
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -169,6 +182,47 @@ async fn the_admin_workflow_works_signed_with_sigv4() {
         "arn:aws:iam::000000000000:user/local-admin",
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_leaked_key_is_revoked_from_stdin_and_its_owner_named() {
+    let server = start();
+    let run = |args: &[&str]| ok(orgkeys(&server, Auth::Token, args));
+    run(&["org", "put", "acme", "--name", "Acme"]);
+    let key = run(&["key", "create", "acme"]).stdout.trim().to_owned();
+    let listed: Value =
+        serde_json::from_str(&run(&["--output", "json", "key", "list", "acme"]).stdout).unwrap();
+    let key_id = listed["items"][0]["keyId"].as_str().unwrap().to_owned();
+    assert_eq!(public_status(&server, &key).await, 200);
+
+    let args = [
+        "--output",
+        "json",
+        "key",
+        "revoke",
+        "--reason",
+        "in a ticket",
+    ];
+    let revoked = ok(orgkeys_fed(
+        &server,
+        Auth::Token,
+        &args,
+        &format!("{key}\n"),
+    ));
+    let answer: Value = serde_json::from_str(&revoked.stdout).unwrap();
+    assert_eq!(
+        answer,
+        serde_json::json!({"organizationId": "acme", "keyId": key_id, "action": "disable"})
+    );
+    assert_eq!(public_status(&server, &key).await, 403);
+
+    let nothing = orgkeys_fed(&server, Auth::Token, &args, "");
+    assert_eq!(nothing.code, 4, "{}", nothing.stderr);
+    assert!(
+        nothing.stderr.contains("no key on stdin"),
+        "{}",
+        nothing.stderr
+    );
 }
 
 #[tokio::test]

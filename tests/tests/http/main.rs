@@ -5,6 +5,7 @@
 mod cli;
 mod e2e;
 mod faults;
+mod leaked_keys;
 mod races;
 mod runtime;
 mod secrets;
