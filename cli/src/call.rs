@@ -16,55 +16,75 @@ pub struct Call {
     /// A JSON merge patch (sent as `application/merge-patch+json`).
     pub merge_patch: bool,
     pub view: View,
+    /// When the authorizer sees the change, for commands that change what it decides.
+    pub takes_effect: Option<&'static str>,
 }
+
+/// A change that refuses keys or changes what they may do reaches the
+/// authorizer's caches within their windows, not at once.
+pub const REACHES_THE_AUTHORIZER: &str = "the authorizer applies this within AUTH_CACHE_TTL_SECONDS plus API Gateway's ReauthorizeEvery (60 s with the defaults; 30 s on the local gateway)";
+/// A refused key that may work again is refused from the caches only briefly.
+pub const WORKS_AGAIN: &str = "a re-enabled key or a resumed organization's keys work again within AUTH_DENY_CACHE_TTL_SECONDS plus API Gateway's ReauthorizeEvery (35 s with the defaults; 5 s on the local gateway)";
 
 /// How a table shows a successful answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
     /// One object, a field a line.
     Object,
-    /// `items` as rows: (header, JSON pointer into an item).
-    List(&'static [(&'static str, &'static str)]),
+    /// `items` as rows: (header, what the column shows of an item).
+    List(&'static [(&'static str, Cell)]),
     /// A new key: the key alone on stdout, the warning on stderr.
     NewKey,
     /// 204: nothing to show.
     Done,
 }
 
-const ORGANIZATIONS: &[(&str, &str)] = &[
-    ("ORGANIZATION", "/organizationId"),
-    ("NAME", "/name"),
-    ("STATUS", "/status"),
-    ("PARENT", "/parentId"),
-    ("REQ/MIN", "/limits/requestsPerMinute"),
-    ("CONTACTS/DAY", "/limits/contactsPerDay"),
+/// What a table column shows of an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cell {
+    /// The value at a JSON pointer.
+    At(&'static str),
+    /// A key's state: enabled, disabled, expired, or rolled with its end.
+    KeyState,
+    /// An audit event's details, summarized.
+    Details,
+}
+
+const ORGANIZATIONS: &[(&str, Cell)] = &[
+    ("ORGANIZATION", Cell::At("/organizationId")),
+    ("NAME", Cell::At("/name")),
+    ("STATUS", Cell::At("/status")),
+    ("PARENT", Cell::At("/parentId")),
+    ("REQ/MIN", Cell::At("/limits/requestsPerMinute")),
+    ("CONTACTS/DAY", Cell::At("/limits/contactsPerDay")),
 ];
-const KEYS: &[(&str, &str)] = &[
-    ("KEY", "/keyId"),
-    ("NAME", "/name"),
-    ("HINT", "/hint"),
-    ("SCOPES", "/scopes"),
-    ("ENABLED", "/enabled"),
-    ("EXPIRES", "/expiresAt"),
-    ("LAST USED", "/lastUsedAt"),
+const KEYS: &[(&str, Cell)] = &[
+    ("KEY", Cell::At("/keyId")),
+    ("NAME", Cell::At("/name")),
+    ("HINT", Cell::At("/hint")),
+    ("SCOPES", Cell::At("/scopes")),
+    ("STATE", Cell::KeyState),
+    ("EXPIRES", Cell::At("/expiresAt")),
+    ("LAST USED", Cell::At("/lastUsedAt")),
 ];
-const SCHEDULES: &[(&str, &str)] = &[
-    ("SCHEDULE", "/scheduleId"),
-    ("NAME", "/name"),
-    ("CHANNEL", "/channel"),
-    ("STATUS", "/status"),
-    ("CAMPAIGN", "/campaign"),
+const SCHEDULES: &[(&str, Cell)] = &[
+    ("SCHEDULE", Cell::At("/scheduleId")),
+    ("NAME", Cell::At("/name")),
+    ("CHANNEL", Cell::At("/channel")),
+    ("STATUS", Cell::At("/status")),
+    ("CAMPAIGN", Cell::At("/campaign")),
 ];
-const EVENTS: &[(&str, &str)] = &[
-    ("WHEN", "/occurredAt"),
-    ("ACTION", "/action"),
-    ("ACTOR", "/actor/id"),
-    ("TARGET", "/target/id"),
+const EVENTS: &[(&str, Cell)] = &[
+    ("WHEN", Cell::At("/occurredAt")),
+    ("ACTION", Cell::At("/action")),
+    ("ACTOR", Cell::At("/actor/id")),
+    ("TARGET", Cell::At("/target/id")),
+    ("DETAILS", Cell::Details),
 ];
-const DAYS: &[(&str, &str)] = &[
-    ("DATE", "/date"),
-    ("CONTACTS", "/contacts"),
-    ("DISPATCHES", "/dispatches"),
+const DAYS: &[(&str, Cell)] = &[
+    ("DATE", Cell::At("/date")),
+    ("CONTACTS", Cell::At("/contacts")),
+    ("DISPATCHES", Cell::At("/dispatches")),
 ];
 
 impl Call {
@@ -76,7 +96,13 @@ impl Call {
             body: None,
             merge_patch: false,
             view,
+            takes_effect: None,
         }
+    }
+
+    fn takes_effect(mut self, when: &'static str) -> Call {
+        self.takes_effect = Some(when);
+        self
     }
 
     fn body(mut self, body: Map<String, Value>) -> Call {
@@ -180,8 +206,13 @@ fn limits(limits: &Limits) -> Option<Value> {
 fn org(command: &OrgCommand) -> Call {
     use Operation::*;
     let status = |org: &str, status: &str| {
+        let when = match status {
+            "active" => WORKS_AGAIN,
+            _ => REACHES_THE_AUTHORIZER,
+        };
         Call::new(UpdateOrganization, &[("orgId", org)], View::Object)
             .patch(fields([("status", Some(json!(status)))]))
+            .takes_effect(when)
     };
     match command {
         OrgCommand::Put {
@@ -204,21 +235,25 @@ fn org(command: &OrgCommand) -> Call {
             parent,
             no_parent,
             limits: set,
-        } => Call::new(UpdateOrganization, &[("orgId", org)], View::Object).patch(fields([
-            ("name", name.as_ref().map(|n| json!(n))),
-            (
-                "parentId",
-                match (parent, no_parent) {
-                    (_, true) => Some(Value::Null),
-                    (Some(parent), false) => Some(json!(parent)),
-                    (None, false) => None,
-                },
-            ),
-            ("limits", limits(set)),
-        ])),
+        } => Call::new(UpdateOrganization, &[("orgId", org)], View::Object)
+            .patch(fields([
+                ("name", name.as_ref().map(|n| json!(n))),
+                (
+                    "parentId",
+                    match (parent, no_parent) {
+                        (_, true) => Some(Value::Null),
+                        (Some(parent), false) => Some(json!(parent)),
+                        (None, false) => None,
+                    },
+                ),
+                ("limits", limits(set)),
+            ]))
+            .takes_effect(REACHES_THE_AUTHORIZER),
         OrgCommand::Suspend { org } => status(org, "suspended"),
         OrgCommand::Resume { org } => status(org, "active"),
-        OrgCommand::Delete { org } => Call::new(DeleteOrganization, &[("orgId", org)], View::Done),
+        OrgCommand::Delete { org, .. } => {
+            Call::new(DeleteOrganization, &[("orgId", org)], View::Done)
+        }
     }
 }
 
@@ -277,13 +312,20 @@ fn key(command: &KeyCommand) -> Call {
                 },
             ),
             ("requestsPerMinute", limit(*requests_per_minute)),
-        ])),
+        ]))
+        .takes_effect(if *enable {
+            WORKS_AGAIN
+        } else {
+            REACHES_THE_AUTHORIZER
+        }),
         KeyCommand::Roll { org, key, grace } => {
             Call::new(RollApiKey, &[("orgId", org), ("keyId", key)], View::NewKey)
                 .body(fields([("gracePeriodSeconds", grace.map(|g| json!(g)))]))
+                .takes_effect(REACHES_THE_AUTHORIZER)
         }
         KeyCommand::Delete { org, key } => {
             Call::new(DeleteApiKey, &[("orgId", org), ("keyId", key)], View::Done)
+                .takes_effect(REACHES_THE_AUTHORIZER)
         }
     }
 }
@@ -352,7 +394,7 @@ mod tests {
             &["org", "get", "acme"],
             &["org", "list"],
             &["org", "update", "acme", "--name", "A"],
-            &["org", "delete", "acme"],
+            &["org", "delete", "acme", "--yes"],
             &["key", "create", "acme"],
             &["key", "list", "acme"],
             &["key", "get", "acme", "key_1"],
@@ -455,5 +497,29 @@ mod tests {
             let err = Cli::try_parse_from([&["orgkeys"], args].concat()).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{args:?}");
         }
+    }
+
+    #[test]
+    fn changes_the_authorizer_decides_on_say_when_they_apply() {
+        let when = |args: &[&str]| call(args).takes_effect;
+        assert_eq!(
+            when(&["org", "suspend", "acme"]),
+            Some(REACHES_THE_AUTHORIZER)
+        );
+        assert_eq!(when(&["org", "resume", "acme"]), Some(WORKS_AGAIN));
+        assert_eq!(
+            when(&["key", "update", "acme", "k", "--enable"]),
+            Some(WORKS_AGAIN)
+        );
+        assert_eq!(
+            when(&["key", "update", "acme", "k", "--disable"]),
+            Some(REACHES_THE_AUTHORIZER)
+        );
+        assert_eq!(
+            when(&["key", "delete", "acme", "k"]),
+            Some(REACHES_THE_AUTHORIZER)
+        );
+        assert_eq!(when(&["org", "get", "acme"]), None);
+        assert_eq!(when(&["key", "list", "acme"]), None);
     }
 }
