@@ -134,7 +134,11 @@ impl Gateway {
                             return gateway_error(StatusCode::FORBIDDEN, refusal.message());
                         }
                     };
-                    // A signature covers the payload: the body is read first.
+                    // A signature covers the payload: the body is read first,
+                    // unless it is announced larger than a signed body may be.
+                    if announced_length(headers).is_some_and(|n| n > SIGNED_BODY_LIMIT as u64) {
+                        return too_large();
+                    }
                     let Some(read) = read_body.take() else {
                         return internal_error();
                     };
@@ -228,6 +232,12 @@ impl Gateway {
         };
         Ok(serde_json::to_value(response)?)
     }
+}
+
+/// The body's length as its `Content-Length` announces it.
+fn announced_length(headers: &HeaderMap) -> Option<u64> {
+    let value = headers.get(hyper::header::CONTENT_LENGTH)?;
+    value.to_str().ok()?.parse().ok()
 }
 
 /// The token of `Bearer <token>` (scheme case-insensitive).

@@ -107,16 +107,7 @@ async fn answer(
         return response;
     }
     let (parts, body) = request.into_parts();
-    let announced = parts
-        .headers
-        .get(hyper::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
     let read_body = |limit: usize| async move {
-        // A body announced too large is refused before any of it is read.
-        if announced.is_some_and(|length| length > limit as u64) {
-            return Err(gateway::too_large());
-        }
         match tokio::time::timeout(BODY_READ_TIMEOUT, Limited::new(body, limit).collect()).await {
             Ok(Ok(collected)) => Ok(collected.to_bytes()),
             Ok(Err(_)) => Err(gateway::too_large()),
