@@ -8,13 +8,17 @@
 //! - [`ids`]: organization, key and schedule IDs, parsed once.
 //! - [`body`]: the request bodies, which a client serializes and a function
 //!   deserializes, and the merge-patch field.
+//! - [`text`]: the characters stored text may not carry; [`wire_time`]:
+//!   the one timestamp format.
 //! - [`wire_enum!`]: the one way an enum maps to its wire string.
 
 pub mod body;
 pub mod ids;
 pub mod routes;
 pub mod scope;
+pub mod text;
 mod wire;
+pub mod wire_time;
 
 pub use ids::{KeyId, OrgId, ScheduleId};
 pub use scope::Scope;

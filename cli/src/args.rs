@@ -27,6 +27,14 @@ pub struct Cli {
         hide_env_values = true
     )]
     pub admin_token: Option<String>,
+    /// Read the admin token from this file (`-`: stdin), kept out of the
+    /// process list and the environment; wins over --admin-token.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub admin_token_file: Option<std::path::PathBuf>,
+    /// Send the admin token over plain http:// to a host other than this
+    /// machine (loopback), where anyone on the way can read it.
+    #[arg(long, global = true)]
+    pub insecure_http: bool,
     /// The region to sign for (default: the AWS configuration's, e.g. AWS_REGION).
     #[arg(long, global = true)]
     pub region: Option<String>,
@@ -151,8 +159,14 @@ pub enum OrgCommand {
     Suspend { org: String },
     /// Resume a suspended organization: its keys work again.
     Resume { org: String },
-    /// Delete an organization with its keys and schedules.
-    Delete { org: String },
+    /// Delete an organization with its keys and schedules: asks for its ID
+    /// on a terminal first.
+    Delete {
+        org: String,
+        /// Delete without asking (required when stdin is not a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -23,55 +23,75 @@ pub struct Call {
     /// A body field whose value is a secret read from stdin, never argv.
     pub stdin_field: Option<&'static str>,
     pub view: View,
+    /// When the authorizer sees the change, for commands that change what it decides.
+    pub takes_effect: Option<&'static str>,
 }
+
+/// A change that refuses keys or changes what they may do reaches the
+/// authorizer's caches within their windows, not at once.
+pub const REACHES_THE_AUTHORIZER: &str = "the authorizer applies this within AUTH_CACHE_TTL_SECONDS plus API Gateway's ReauthorizeEvery (60 s with the defaults; 30 s on the local gateway)";
+/// A refused key that may work again is refused from the caches only briefly.
+pub const WORKS_AGAIN: &str = "a re-enabled key or a resumed organization's keys work again within AUTH_DENY_CACHE_TTL_SECONDS plus API Gateway's ReauthorizeEvery (35 s with the defaults; 5 s on the local gateway)";
 
 /// How a table shows a successful answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
     /// One object, a field a line.
     Object,
-    /// `items` as rows: (header, JSON pointer into an item).
-    List(&'static [(&'static str, &'static str)]),
+    /// `items` as rows: (header, what the column shows of an item).
+    List(&'static [(&'static str, Cell)]),
     /// A new key: the key alone on stdout, the warning on stderr.
     NewKey,
     /// 204: nothing to show.
     Done,
 }
 
-const ORGANIZATIONS: &[(&str, &str)] = &[
-    ("ORGANIZATION", "/organizationId"),
-    ("NAME", "/name"),
-    ("STATUS", "/status"),
-    ("PARENT", "/parentId"),
-    ("REQ/MIN", "/limits/requestsPerMinute"),
-    ("CONTACTS/DAY", "/limits/contactsPerDay"),
+/// What a table column shows of an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cell {
+    /// The value at a JSON pointer.
+    At(&'static str),
+    /// A key's state: enabled, disabled, expired, or rolled with its end.
+    KeyState,
+    /// An audit event's details, summarized.
+    Details,
+}
+
+const ORGANIZATIONS: &[(&str, Cell)] = &[
+    ("ORGANIZATION", Cell::At("/organizationId")),
+    ("NAME", Cell::At("/name")),
+    ("STATUS", Cell::At("/status")),
+    ("PARENT", Cell::At("/parentId")),
+    ("REQ/MIN", Cell::At("/limits/requestsPerMinute")),
+    ("CONTACTS/DAY", Cell::At("/limits/contactsPerDay")),
 ];
-const KEYS: &[(&str, &str)] = &[
-    ("KEY", "/keyId"),
-    ("NAME", "/name"),
-    ("HINT", "/hint"),
-    ("SCOPES", "/scopes"),
-    ("ENABLED", "/enabled"),
-    ("EXPIRES", "/expiresAt"),
-    ("LAST USED", "/lastUsedAt"),
+const KEYS: &[(&str, Cell)] = &[
+    ("KEY", Cell::At("/keyId")),
+    ("NAME", Cell::At("/name")),
+    ("HINT", Cell::At("/hint")),
+    ("SCOPES", Cell::At("/scopes")),
+    ("STATE", Cell::KeyState),
+    ("EXPIRES", Cell::At("/expiresAt")),
+    ("LAST USED", Cell::At("/lastUsedAt")),
 ];
-const SCHEDULES: &[(&str, &str)] = &[
-    ("SCHEDULE", "/scheduleId"),
-    ("NAME", "/name"),
-    ("CHANNEL", "/channel"),
-    ("STATUS", "/status"),
-    ("CAMPAIGN", "/campaign"),
+const SCHEDULES: &[(&str, Cell)] = &[
+    ("SCHEDULE", Cell::At("/scheduleId")),
+    ("NAME", Cell::At("/name")),
+    ("CHANNEL", Cell::At("/channel")),
+    ("STATUS", Cell::At("/status")),
+    ("CAMPAIGN", Cell::At("/campaign")),
 ];
-const EVENTS: &[(&str, &str)] = &[
-    ("WHEN", "/occurredAt"),
-    ("ACTION", "/action"),
-    ("ACTOR", "/actor/id"),
-    ("TARGET", "/target/id"),
+const EVENTS: &[(&str, Cell)] = &[
+    ("WHEN", Cell::At("/occurredAt")),
+    ("ACTION", Cell::At("/action")),
+    ("ACTOR", Cell::At("/actor/id")),
+    ("TARGET", Cell::At("/target/id")),
+    ("DETAILS", Cell::Details),
 ];
-const DAYS: &[(&str, &str)] = &[
-    ("DATE", "/date"),
-    ("CONTACTS", "/contacts"),
-    ("DISPATCHES", "/dispatches"),
+const DAYS: &[(&str, Cell)] = &[
+    ("DATE", Cell::At("/date")),
+    ("CONTACTS", Cell::At("/contacts")),
+    ("DISPATCHES", Cell::At("/dispatches")),
 ];
 
 impl Call {
@@ -84,6 +104,7 @@ impl Call {
             merge_patch: false,
             stdin_field: None,
             view,
+            takes_effect: None,
         }
     }
 
@@ -93,6 +114,11 @@ impl Call {
         if let (Some(field), Some(Value::Object(body))) = (self.stdin_field, &mut self.body) {
             body.insert(field.to_owned(), Value::from(secret.trim()));
         }
+        self
+    }
+
+    fn takes_effect(mut self, when: &'static str) -> Call {
+        self.takes_effect = Some(when);
         self
     }
 
@@ -202,10 +228,16 @@ fn set_or_clear<T: Clone>(value: &Option<T>, clear: bool) -> Field<T> {
 fn org(command: &OrgCommand) -> Call {
     use Operation::*;
     let status = |org: &str, status: &str| {
-        Call::new(UpdateOrganization, &[("orgId", org)], View::Object).patch(&OrganizationPatch {
-            status: Field::Value(status.to_owned()),
-            ..OrganizationPatch::default()
-        })
+        let when = match status {
+            "active" => WORKS_AGAIN,
+            _ => REACHES_THE_AUTHORIZER,
+        };
+        Call::new(UpdateOrganization, &[("orgId", org)], View::Object)
+            .patch(&OrganizationPatch {
+                status: Field::Value(status.to_owned()),
+                ..OrganizationPatch::default()
+            })
+            .takes_effect(when)
     };
     match command {
         OrgCommand::Put {
@@ -228,17 +260,19 @@ fn org(command: &OrgCommand) -> Call {
             parent,
             no_parent,
             limits: set,
-        } => Call::new(UpdateOrganization, &[("orgId", org)], View::Object).patch(
-            &OrganizationPatch {
+        } => Call::new(UpdateOrganization, &[("orgId", org)], View::Object)
+            .patch(&OrganizationPatch {
                 name: Field::from_change(name.clone().map(Some)),
                 parent_id: set_or_clear(parent, *no_parent),
                 limits: Field::from_change(limits(set).map(Some)),
                 ..OrganizationPatch::default()
-            },
-        ),
+            })
+            .takes_effect(REACHES_THE_AUTHORIZER),
         OrgCommand::Suspend { org } => status(org, "suspended"),
         OrgCommand::Resume { org } => status(org, "active"),
-        OrgCommand::Delete { org } => Call::new(DeleteOrganization, &[("orgId", org)], View::Done),
+        OrgCommand::Delete { org, .. } => {
+            Call::new(DeleteOrganization, &[("orgId", org)], View::Done)
+        }
     }
 }
 
@@ -287,24 +321,29 @@ fn key(command: &KeyCommand) -> Call {
                 _ => Field::Absent,
             },
             requests_per_minute: limit(*requests_per_minute),
+        })
+        .takes_effect(if *enable {
+            WORKS_AGAIN
+        } else {
+            REACHES_THE_AUTHORIZER
         }),
         KeyCommand::Roll { org, key, grace } => {
-            Call::new(RollApiKey, &[("orgId", org), ("keyId", key)], View::NewKey).body(
-                &RollInput {
+            Call::new(RollApiKey, &[("orgId", org), ("keyId", key)], View::NewKey)
+                .body(&RollInput {
                     grace_period_seconds: *grace,
-                },
-            )
+                })
+                .takes_effect(REACHES_THE_AUTHORIZER)
         }
         KeyCommand::Delete { org, key } => {
             Call::new(DeleteApiKey, &[("orgId", org), ("keyId", key)], View::Done)
+                .takes_effect(REACHES_THE_AUTHORIZER)
         }
         KeyCommand::Revoke { reason } => Call {
             stdin_field: Some("apiKey"),
-            ..Call::new(RevokeLeakedApiKey, &[], View::Object)
-                .body(&RevokeInput {
-                    api_key: String::new(),
-                    reason: reason.clone(),
-                })
+            ..Call::new(RevokeLeakedApiKey, &[], View::Object).body(&RevokeInput {
+                api_key: String::new(),
+                reason: reason.clone(),
+            })
         },
     }
 }
@@ -374,7 +413,7 @@ mod tests {
             &["org", "get", "acme"],
             &["org", "list"],
             &["org", "update", "acme", "--name", "A"],
-            &["org", "delete", "acme"],
+            &["org", "delete", "acme", "--yes"],
             &["key", "create", "acme"],
             &["key", "list", "acme"],
             &["key", "get", "acme", "key_1"],
@@ -492,5 +531,29 @@ mod tests {
             let err = Cli::try_parse_from([&["orgkeys"], args].concat()).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{args:?}");
         }
+    }
+
+    #[test]
+    fn changes_the_authorizer_decides_on_say_when_they_apply() {
+        let when = |args: &[&str]| call(args).takes_effect;
+        assert_eq!(
+            when(&["org", "suspend", "acme"]),
+            Some(REACHES_THE_AUTHORIZER)
+        );
+        assert_eq!(when(&["org", "resume", "acme"]), Some(WORKS_AGAIN));
+        assert_eq!(
+            when(&["key", "update", "acme", "k", "--enable"]),
+            Some(WORKS_AGAIN)
+        );
+        assert_eq!(
+            when(&["key", "update", "acme", "k", "--disable"]),
+            Some(REACHES_THE_AUTHORIZER)
+        );
+        assert_eq!(
+            when(&["key", "delete", "acme", "k"]),
+            Some(REACHES_THE_AUTHORIZER)
+        );
+        assert_eq!(when(&["org", "get", "acme"]), None);
+        assert_eq!(when(&["key", "list", "acme"]), None);
     }
 }

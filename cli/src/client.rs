@@ -1,6 +1,9 @@
 //! The HTTP client: HTTPS (rustls, the system's roots) or plain HTTP for the
 //! local gateway; each request authenticated with the admin token or signed
-//! with SigV4 for `execute-api`, as API Gateway's `AWS_IAM` expects.
+//! with SigV4 for `execute-api`, as API Gateway's `AWS_IAM` expects. The
+//! admin token travels over plain HTTP only to loopback unless
+//! `--insecure-http`; a failure to connect names its cause (the TLS verdict
+//! first).
 
 use crate::args::Cli;
 use crate::call::Call;
@@ -48,9 +51,12 @@ impl Client {
     /// A client for `--api`, with the admin token when one is given, else
     /// with the AWS configuration's credentials and region (`--region` wins).
     pub async fn new(cli: &Cli) -> Result<Client, String> {
-        let auth = match &cli.admin_token {
-            Some(token) if !token.is_empty() => Auth::Token(token.clone()),
-            _ => {
+        let auth = match admin_token(cli)? {
+            Some(token) => {
+                token_may_travel(&cli.api, cli.insecure_http)?;
+                Auth::Token(token)
+            }
+            None => {
                 let config = aws_config::defaults(BehaviorVersion::latest()).load().await;
                 let credentials = config.credentials_provider().ok_or(
                     "no AWS credentials found: configure a profile, SSO or environment variables, or pass --admin-token for the local gateway",
@@ -154,7 +160,7 @@ impl Client {
                 .http
                 .request(request)
                 .await
-                .map_err(|err| format!("cannot reach {}: {err}", self.base))?;
+                .map_err(|err| format!("cannot reach {}: {}", self.base, cause(&err)))?;
             let status = response.status().as_u16();
             let bytes = response
                 .into_body()
@@ -174,5 +180,129 @@ impl Client {
                 TIMEOUT.as_secs()
             )
         })?
+    }
+}
+
+/// The admin token: from `--admin-token-file` (`-` for stdin), else
+/// `--admin-token` or `ORGKEYS_ADMIN_TOKEN`; `None` when none is given.
+fn admin_token(cli: &Cli) -> Result<Option<String>, String> {
+    let Some(path) = &cli.admin_token_file else {
+        return Ok(cli.admin_token.clone().filter(|token| !token.is_empty()));
+    };
+    let read = if path.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(path)
+    };
+    let text =
+        read.map_err(|err| format!("cannot read the admin token from {}: {err}", path.display()))?;
+    match text.trim() {
+        "" => Err(format!("{} holds no admin token", path.display())),
+        token => Ok(Some(token.to_owned())),
+    }
+}
+
+/// Plain `http://` carries the admin token in clear: only to this machine
+/// (loopback), unless the user says so with `--insecure-http`.
+fn token_may_travel(api: &str, insecure_http: bool) -> Result<(), String> {
+    let uri: hyper::Uri = api.parse().map_err(|err| format!("bad URL {api}: {err}"))?;
+    let host = uri.host().unwrap_or_default();
+    if uri.scheme_str() != Some("http") || insecure_http || is_loopback(host) {
+        return Ok(());
+    }
+    Err(format!(
+        "refusing to send the admin token over plain http:// to {host}: use https://, \
+         or pass --insecure-http to send it anyway"
+    ))
+}
+
+/// `localhost` or a loopback address (`127.0.0.0/8`, `[::1]`).
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Why a request could not be sent, in words: the TLS verdict when the
+/// handshake failed, else each error of the source chain
+/// (`client error (Connect): tcp connect error: Connection refused`).
+fn cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut chain = Vec::new();
+    let mut next = Some(err);
+    while let Some(err) = next {
+        if let Some(tls) = rustls_error(err) {
+            return tls_verdict(tls);
+        }
+        chain.push(err.to_string());
+        next = err.source();
+    }
+    chain.dedup();
+    chain.join(": ")
+}
+
+/// A rustls error, itself or wrapped in `io::Error`s (whose `source` skips
+/// what they wrap).
+fn rustls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    let inner = err.downcast_ref::<std::io::Error>()?.get_ref()?;
+    rustls_error(inner)
+}
+
+fn tls_verdict(err: &rustls::Error) -> String {
+    use rustls::CertificateError;
+    match err {
+        rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
+            "certificate not trusted: self-signed, or issued by an authority this machine \
+             does not trust (its root certificates)"
+                .to_owned()
+        }
+        rustls::Error::InvalidCertificate(rejected) => {
+            format!("certificate not accepted: {rejected}")
+        }
+        other => format!("TLS handshake failed: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_admin_token_goes_over_plain_http_only_to_loopback_or_when_told() {
+        for api in [
+            "http://127.0.0.1:3000",
+            "http://127.1.2.3",
+            "http://localhost:3000",
+            "http://[::1]:3000",
+            "https://api.example.com",
+        ] {
+            assert!(token_may_travel(api, false).is_ok(), "{api}");
+        }
+        for api in [
+            "http://192.0.2.1:3000",
+            "http://api.example.com",
+            "http://[2001:db8::1]",
+        ] {
+            let refused = token_may_travel(api, false).unwrap_err();
+            assert!(refused.contains("--insecure-http"), "{refused}");
+            assert!(token_may_travel(api, true).is_ok(), "{api}");
+        }
+    }
+
+    #[test]
+    fn a_tls_failure_inside_an_io_error_is_named() {
+        let tls = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let io = std::io::Error::other(std::io::Error::new(std::io::ErrorKind::InvalidData, tls));
+        let told = cause(&io);
+        assert!(
+            told.starts_with("certificate not trusted: self-signed"),
+            "{told}"
+        );
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert_eq!(cause(&refused), "refused");
     }
 }

@@ -7,17 +7,22 @@
 //! - [`client`]: HTTP(S), authenticated with the admin token (`--admin-token`,
 //!   the local gateway) or else SigV4 with the standard AWS credential chain.
 //! - [`output`]: tables or the API's exact JSON on stdout; problems on stderr.
+//! - [`confirm`]: `org delete` asks for the organization's ID, or `--yes`.
 //!
-//! Exit codes: 0 success, 2 usage error (clap's), 3 the API refused the
-//! request (4xx), 4 the API failed (5xx) or could not be reached or signed for.
+//! Exit codes: 0 success, 2 usage error (clap's) or a deletion not
+//! confirmed, 3 the API refused the request (4xx), 4 the API failed (5xx) or
+//! could not be reached or signed for.
 
 pub mod args;
 pub mod call;
 pub mod client;
+pub mod confirm;
 pub mod output;
 
 use std::process::ExitCode;
 
+/// A usage error (clap's own), or a deletion not confirmed.
+pub const EXIT_USAGE: u8 = 2;
 /// The API refused the request (4xx).
 pub const EXIT_REFUSED: u8 = 3;
 /// The API failed (5xx), or the request could not be sent or signed.
@@ -25,6 +30,12 @@ pub const EXIT_FAILED: u8 = 4;
 
 /// Runs one command and says how it ended.
 pub async fn run(cli: args::Cli) -> ExitCode {
+    if let Some(org) = confirm::needed(&cli.command)
+        && let Err(refusal) = confirm::ask(org)
+    {
+        eprintln!("error: {refusal}");
+        return ExitCode::from(EXIT_USAGE);
+    }
     let mut call = call::Call::of(&cli.command);
     if call.stdin_field.is_some() {
         match read_stdin() {

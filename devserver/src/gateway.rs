@@ -8,6 +8,7 @@
 
 use crate::event::{self, Incoming};
 use crate::sigv4::{LOCAL_IAM_ARN, LocalIam};
+use crate::{BODY_LIMIT, SIGNED_BODY_LIMIT};
 use authorizer::Authorizer;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -95,17 +96,23 @@ impl Gateway {
     }
 
     /// Answers one request. The route and the caller are settled on the
-    /// headers alone: `body` is read only for an admitted request, so an
-    /// unauthenticated client cannot make the gateway hold its body.
-    pub async fn handle(
+    /// headers alone: `read_body(limit)` reads at most `limit` bytes, and is
+    /// called only for an admitted request or, on an admin route, a SigV4
+    /// request whose headers [`LocalIam::admit`] let through (to check its
+    /// signature, at most [`SIGNED_BODY_LIMIT`]); so a client that cannot be
+    /// admitted cannot make the gateway hold its body.
+    pub async fn handle<Body>(
         &self,
         method: &str,
         path: &str,
         raw_query: &str,
         headers: &HeaderMap,
-        body: impl Future<Output = Result<Bytes, Response<Full<Bytes>>>>,
+        read_body: impl FnOnce(usize) -> Body,
         source_ip: String,
-    ) -> Response<Full<Bytes>> {
+    ) -> Response<Full<Bytes>>
+    where
+        Body: Future<Output = Result<Bytes, Response<Full<Bytes>>>>,
+    {
         let Some((route, params)) = routes::find(method, path) else {
             return not_found();
         };
@@ -124,17 +131,28 @@ impl Gateway {
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.trim().is_empty());
-        let mut body = Some(body);
+        let mut read_body = Some(read_body);
         let mut signed_body = None;
         let signed = authorization.filter(|a| a.starts_with("AWS4-HMAC-SHA256"));
         let context = match route.access {
             Access::Admin => match (signed, &self.local_iam) {
                 (Some(_), Some(iam)) => {
-                    // A signature covers the payload: the body is read first.
-                    let Some(unread) = body.take() else {
+                    let now = std::time::SystemTime::now();
+                    let plausible = match iam.admit(headers, now) {
+                        Ok(plausible) => plausible,
+                        Err(refusal) => {
+                            return gateway_error(StatusCode::FORBIDDEN, refusal.message());
+                        }
+                    };
+                    // A signature covers the payload: the body is read first,
+                    // unless it is announced larger than a signed body may be.
+                    if announced_length(headers).is_some_and(|n| n > SIGNED_BODY_LIMIT as u64) {
+                        return too_large();
+                    }
+                    let Some(read) = read_body.take() else {
                         return internal_error();
                     };
-                    let bytes = match unread.await {
+                    let bytes = match read(SIGNED_BODY_LIMIT).await {
                         Ok(bytes) => bytes,
                         Err(refused) => return refused,
                     };
@@ -142,8 +160,7 @@ impl Gateway {
                         "" => path.to_owned(),
                         query => format!("{path}?{query}"),
                     };
-                    let now = std::time::SystemTime::now();
-                    if let Err(refusal) = iam.verify(method, &uri, headers, &bytes, now) {
+                    if let Err(refusal) = iam.verify(method, &uri, headers, &plausible, &bytes) {
                         return gateway_error(StatusCode::FORBIDDEN, refusal.message());
                     }
                     signed_body = Some(bytes);
@@ -177,9 +194,9 @@ impl Gateway {
             // No authorizer at API Gateway: the function verifies GitHub's signature.
             Access::GitHubSignature => Value::Null,
         };
-        let body = match (signed_body, body.take()) {
+        let body = match (signed_body, read_body.take()) {
             (Some(bytes), _) => bytes,
-            (None, Some(unread)) => match unread.await {
+            (None, Some(read)) => match read(BODY_LIMIT).await {
                 Ok(bytes) => bytes,
                 Err(refused) => return refused,
             },
@@ -227,6 +244,12 @@ impl Gateway {
         };
         Ok(serde_json::to_value(response)?)
     }
+}
+
+/// The body's length as its `Content-Length` announces it.
+fn announced_length(headers: &HeaderMap) -> Option<u64> {
+    let value = headers.get(hyper::header::CONTENT_LENGTH)?;
+    value.to_str().ok()?.parse().ok()
 }
 
 /// The token of `Bearer <token>` (scheme case-insensitive).

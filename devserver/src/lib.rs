@@ -30,6 +30,10 @@ use tokio::net::TcpListener;
 
 /// API Gateway's payload limit for HTTP APIs.
 pub const BODY_LIMIT: usize = 10 * 1024 * 1024;
+/// The most of a SigV4-signed admin request's body read to check its
+/// signature: well above what any admin route takes, far below [`BODY_LIMIT`],
+/// since it is read before the caller is known.
+pub const SIGNED_BODY_LIMIT: usize = 1024 * 1024;
 /// A client must send its request line and headers within this time.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// An admitted request must send its whole body within this time.
@@ -103,10 +107,8 @@ async fn answer(
         return response;
     }
     let (parts, body) = request.into_parts();
-    let body = async {
-        match tokio::time::timeout(BODY_READ_TIMEOUT, Limited::new(body, BODY_LIMIT).collect())
-            .await
-        {
+    let read_body = |limit: usize| async move {
+        match tokio::time::timeout(BODY_READ_TIMEOUT, Limited::new(body, limit).collect()).await {
             Ok(Ok(collected)) => Ok(collected.to_bytes()),
             Ok(Err(_)) => Err(gateway::too_large()),
             Err(_) => Err(gateway::request_timeout()),
@@ -118,7 +120,7 @@ async fn answer(
             parts.uri.path(),
             parts.uri.query().unwrap_or_default(),
             &parts.headers,
-            body,
+            read_body,
             peer.ip().to_string(),
         )
         .await;

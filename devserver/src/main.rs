@@ -3,8 +3,9 @@
 //! Environment: `PORT`, `TABLE_NAME` (default `orgkeys`), `ORGKEYS_ADMIN_TOKEN`
 //! (random when unset, printed), `ORGKEYS_LOCAL_IAM` (`ACCESS_KEY_ID:SECRET_ACCESS_KEY`:
 //! admin routes also accept SigV4 by that key pair), `AUTH_CACHE_TTL_SECONDS`,
-//! `AUDIT_RETENTION_DAYS`, `CONVERSATION_RETENTION_DAYS`, `DEFAULT_REQUESTS_PER_MINUTE`,
-//! `DEFAULT_CONTACTS_PER_DAY`, `LEAKED_KEY_ACTION`, `GITHUB_SECRET_SCANNING_KEYS_URL`, and
+//! `AUTH_DENY_CACHE_TTL_SECONDS`, `AUDIT_RETENTION_DAYS`, `CONVERSATION_RETENTION_DAYS`,
+//! `DEFAULT_REQUESTS_PER_MINUTE`, `DEFAULT_CONTACTS_PER_DAY`, `LEAKED_KEY_ACTION`,
+//! `GITHUB_SECRET_SCANNING_KEYS_URL`, and
 //! `AWS_ENDPOINT_URL_DYNAMODB` (when unset, an embedded moto server is started).
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
@@ -34,6 +35,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let settings = authorizer::Settings::from_env()?;
     let keygen_settings = keygen::Settings::from_env()?;
+    // Bound first: a taken port is told before anything is started.
+    let listener = match bind(port).await {
+        Ok(listener) => listener,
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::exit(1);
+        }
+    };
 
     // The embedded server lives as long as `_moto`; dropping it stops moto.
     let (_moto, client, data) = match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
@@ -81,6 +90,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_conversation_retention_days(conversations)
         .with_default_limits(limits);
     let cache = settings.cache_ttl.as_secs();
+    let deny_cache = settings.deny_cache_ttl.min(settings.cache_ttl).as_secs();
     let local_iam = devserver::sigv4::LocalIam::from_env()?;
     let iam = match &local_iam {
         Some(iam) => format!(
@@ -101,7 +111,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_keygen_settings(keygen_settings),
     );
 
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let url = format!("http://{}", listener.local_addr()?);
     let docs = if devserver::docs_file().exists() {
         format!("{url}/docs")
@@ -109,11 +118,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "not built (scripts/docs)".to_owned()
     };
     println!(
-        "orgkeys local gateway\n  url:          {url}\n  API reference: {docs}\n  admin token:  {shown_token}   (Authorization: Bearer <token> on /v1/admin/...)\n  admin IAM:    {iam}\n  data:         table {table}, {data}\n  authorizer cache: {cache} s\n"
+        "orgkeys local gateway\n  url:          {url}\n  API reference: {docs}\n  admin token:  {shown_token}   (Authorization: Bearer <token> on /v1/admin/...)\n  admin IAM:    {iam}\n  data:         table {table}, {data}\n  authorizer cache: {cache} s, refusals of known keys {deny_cache} s\n"
     );
     devserver::serve(listener, gateway, shutdown_signal()).await;
     println!("stopped");
     Ok(())
+}
+
+/// The listener on 127.0.0.1:`port`; a port in use is an error that says
+/// how to pick another.
+async fn bind(port: u16) -> Result<tokio::net::TcpListener, String> {
+    tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|err| match err.kind() {
+            std::io::ErrorKind::AddrInUse => format!(
+                "port {port} is already in use (another scripts/dev?): stop it, or pick another port with PORT=3001 scripts/dev (PORT=0 picks a free one)"
+            ),
+            _ => format!("cannot listen on 127.0.0.1:{port}: {err}"),
+        })
 }
 
 async fn shutdown_signal() {

@@ -4,11 +4,13 @@
 //! `us-east-1`) runs as [`LOCAL_IAM_ARN`], so the IAM path production uses is
 //! exercised before deploying.
 //!
-//! Verification signs the request again with the `aws-sigv4` crate (the
-//! signer the AWS SDKs use; no hand-written crypto): the same method, path,
-//! query, headers the client says it signed, payload and time. The request
-//! is accepted when both signatures match, the key and its scope are ours and
-//! the signature is no more than five minutes from now, either way.
+//! Two steps, so that a request that cannot verify never has its body read:
+//! [`LocalIam::admit`] checks the headers alone (the `Authorization` header's
+//! form, the access key, the scope, the date within five minutes of now,
+//! either way, and the signed headers present); [`LocalIam::verify`] then
+//! signs the request again with the `aws-sigv4` crate (the signer the AWS SDKs
+//! use; no hand-written crypto): the same method, path, query, headers the
+//! client says it signed, payload and time, and compares the signatures.
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
@@ -66,6 +68,13 @@ impl Refusal {
             }
         }
     }
+}
+
+/// A request whose headers could carry a valid signature of the local key
+/// pair: what [`LocalIam::admit`] read, for [`LocalIam::verify`].
+pub struct Plausible<'a> {
+    presented: Presented<'a>,
+    signed_at: SystemTime,
 }
 
 /// The parts of `Authorization: AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`.
@@ -140,16 +149,13 @@ impl LocalIam {
         &self.region
     }
 
-    /// Checks a request signed with SigV4 at `now`. `uri` is the path and
-    /// query as received.
-    pub fn verify(
+    /// Checks a SigV4 request's headers at `now`: everything but the
+    /// signature itself, which needs the body.
+    pub fn admit<'a>(
         &self,
-        method: &str,
-        uri: &str,
-        headers: &HeaderMap,
-        body: &[u8],
+        headers: &'a HeaderMap,
         now: SystemTime,
-    ) -> Result<(), Refusal> {
+    ) -> Result<Plausible<'a>, Refusal> {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         let presented = header("authorization")
             .and_then(parse)
@@ -172,7 +178,34 @@ impl LocalIam {
         if skew > CLOCK_SKEW {
             return Err(Refusal::Expired);
         }
-        let expected = self.signature(method, uri, headers, &presented, body, signed_at)?;
+        if header("host").is_none() {
+            return Err(Refusal::Malformed);
+        }
+        let named = |name: &&str| headers.contains_key(*name);
+        if !presented.signed_headers.iter().all(named) {
+            return Err(Refusal::Mismatch);
+        }
+        Ok(Plausible {
+            presented,
+            signed_at,
+        })
+    }
+
+    /// Checks the signature of a request [`admit`](Self::admit) let through.
+    /// `uri` is the path and query as received.
+    pub fn verify(
+        &self,
+        method: &str,
+        uri: &str,
+        headers: &HeaderMap,
+        plausible: &Plausible<'_>,
+        body: &[u8],
+    ) -> Result<(), Refusal> {
+        let Plausible {
+            presented,
+            signed_at,
+        } = plausible;
+        let expected = self.signature(method, uri, headers, presented, body, *signed_at)?;
         // Hashing both sides makes the comparison constant-time.
         if blake3::hash(expected.as_bytes()) == blake3::hash(presented.signature.as_bytes()) {
             Ok(())

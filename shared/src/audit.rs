@@ -222,6 +222,18 @@ impl Draft {
         }
     }
 
+    /// The same draft `steps` milliseconds later (the wire format's unit):
+    /// a request that records several events (an organization delete) gives
+    /// each its own time, in the order it makes the changes, so they list in
+    /// that order.
+    pub fn later(&self, steps: usize) -> Draft {
+        let steps = i64::try_from(steps).unwrap_or(i64::MAX);
+        Draft {
+            occurred_at: self.occurred_at + chrono::Duration::milliseconds(steps),
+            ..self.clone()
+        }
+    }
+
     /// The event of the change this draft was made for.
     pub fn event(
         &self,

@@ -40,8 +40,7 @@ pub mod organizations;
 mod properties;
 pub mod schedules;
 pub mod validation;
-pub mod wire_time;
 
 pub use dynamo::{Store, StoreError};
 /// The route table lives in the API crate, which clients share.
-pub use orgkeys_api::routes;
+pub use orgkeys_api::{routes, wire_time};

@@ -225,8 +225,8 @@ impl Store {
     }
 
     /// Deletes every schedule of the organization, each with its
-    /// `schedule.deleted` event (a draft derived from `draft`); returns how
-    /// many it deleted.
+    /// `schedule.deleted` event (a draft derived from `draft`, a millisecond
+    /// after the one before); returns how many it deleted.
     pub(crate) async fn delete_all_schedules(
         &self,
         org_id: &str,
@@ -237,12 +237,13 @@ impl Store {
             .await?;
         let ids = items
             .iter()
-            .map(|item| string(item, SCHEDULE_ID))
-            .collect::<Result<Vec<_>, _>>()?;
+            .enumerate()
+            .map(|(index, item)| Ok((index, string(item, SCHEDULE_ID)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let count = ids.len();
         let (org_id, draft) = (org_id.to_owned(), draft.clone());
-        self.for_each(ids, move |store, schedule_id| {
-            let event = draft.derived(&schedule_id).event(
+        self.for_each(ids, move |store, (index, schedule_id)| {
+            let event = draft.derived(&schedule_id).later(index).event(
                 &org_id,
                 Action::ScheduleDeleted,
                 Target::new(TargetType::Schedule, &schedule_id),

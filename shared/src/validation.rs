@@ -5,16 +5,29 @@ use crate::edge::problem::FieldError;
 
 pub use orgkeys_api::ids::{ID_RULE, is_valid_id};
 
-const UNSAFE_TEXT: &str = "must not contain control characters (U+0000-U+001F, U+007F-U+009F) or bidirectional overrides (U+202A-U+202E, U+2066-U+2069)";
+pub use orgkeys_api::text::{UNSAFE_TEXT, is_unsafe};
 
-/// Characters stored text must not carry: downstream senders, CSV exports and
-/// admin consoles would inherit them (header injection, reordered display).
-/// C0 controls, DEL, C1 controls, and the bidirectional embeddings, overrides
-/// and isolates.
-pub fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || ('\u{202A}'..='\u{202E}').contains(&c)
-        || ('\u{2066}'..='\u{2069}').contains(&c)
+/// The longest header-derived text an audit event keeps, in bytes.
+pub const RECORDED_HEADER_BYTES: usize = 512;
+
+/// A value taken from a request header (`User-Agent`, the source address) as
+/// an audit event records it: data, not terminal or console text. Each
+/// unsafe character (see [`is_unsafe`]) becomes U+FFFD, and the result is cut
+/// to [`RECORDED_HEADER_BYTES`] on a character boundary.
+pub fn recorded_header_text(value: &str) -> String {
+    let mut recorded = String::with_capacity(value.len().min(RECORDED_HEADER_BYTES));
+    for c in value.chars() {
+        let c = if is_unsafe(c) {
+            char::REPLACEMENT_CHARACTER
+        } else {
+            c
+        };
+        if recorded.len() + c.len_utf8() > RECORDED_HEADER_BYTES {
+            break;
+        }
+        recorded.push(c);
+    }
+    recorded
 }
 
 /// Accumulates field errors; `finish` turns a non-empty list into the error.
@@ -63,7 +76,7 @@ impl Violations {
             self.body(
                 pointer,
                 "must not contain control characters other than tab and line feed, \
-                 nor bidirectional overrides",
+                 nor bidirectional controls or invisible characters",
             );
         }
     }
@@ -129,5 +142,48 @@ mod tests {
             v.multiline_text("/v", bad, 200);
             assert!(v.finish().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn invisible_and_direction_changing_characters_are_refused_like_controls() {
+        for bad in [
+            "line\u{2028}break",
+            "para\u{2029}",
+            "\u{200f}rlm",
+            "lrm\u{200e}",
+            "arabic\u{61c}mark",
+            "zero\u{200b}width",
+            "\u{feff}bom",
+            "word\u{2060}joiner",
+            "soft\u{ad}hyphen",
+        ] {
+            let mut v = Violations::new();
+            v.text("/name", Some(bad), 200);
+            assert!(v.finish().is_err(), "{bad:?}");
+            let mut v = Violations::new();
+            v.multiline_text("/v", bad, 200);
+            assert!(v.finish().is_err(), "{bad:?}");
+        }
+        // Joiners shape scripts and emoji: they stay.
+        let mut v = Violations::new();
+        v.text("/name", Some("می\u{200c}خواهم 👩\u{200d}💻"), 200);
+        assert!(v.finish().is_ok());
+    }
+
+    #[test]
+    fn header_text_is_recorded_cleaned_and_cut_on_a_character_boundary() {
+        assert_eq!(recorded_header_text("curl/8.5.0"), "curl/8.5.0");
+        assert_eq!(
+            recorded_header_text("a\u{1b}[31m\u{9b}\u{202e}\u{200b}\u{feff}b"),
+            "a\u{fffd}[31m\u{fffd}\u{fffd}\u{fffd}\u{fffd}b"
+        );
+        let long = "é".repeat(RECORDED_HEADER_BYTES);
+        let cut = recorded_header_text(&format!("x{long}"));
+        assert_eq!(cut.len(), RECORDED_HEADER_BYTES - 1);
+        assert!(cut.starts_with("xé"));
+        assert_eq!(
+            recorded_header_text(&"a".repeat(600)).len(),
+            RECORDED_HEADER_BYTES
+        );
     }
 }

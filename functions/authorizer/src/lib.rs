@@ -4,7 +4,10 @@
 //! (all on the item read). One binary serves three event shapes:
 //! HTTP API payload 2.0 (simple responses), REST `TOKEN` and REST `REQUEST`
 //! (IAM policy responses). When the store cannot be read it returns an error,
-//! which API Gateway turns into a 500: it never allows on doubt.
+//! which API Gateway turns into a 500: it never allows on doubt. A read key
+//! is trusted for the cache window when it is allowed, for the short deny
+//! window when it is refused (disabled, suspended, expired), so undoing a
+//! refusal works within seconds.
 
 mod events;
 
@@ -25,6 +28,10 @@ pub use events::{AuthorizerEvent, Presented, UNAUTHORIZED};
 pub struct Settings {
     /// How long a found key is trusted without a new read; zero disables caching.
     pub cache_ttl: Duration,
+    /// How long a found key that is refused (disabled, its organization
+    /// suspended, expired) is trusted, at most `cache_ttl`: short, so that
+    /// enabling the key or resuming its organization works within seconds.
+    pub deny_cache_ttl: Duration,
     /// Bound on cached keys (and, separately, on cached unknown hashes), so a
     /// flood of distinct keys cannot grow memory without limit.
     pub cache_capacity: u64,
@@ -34,23 +41,36 @@ impl Default for Settings {
     fn default() -> Settings {
         Settings {
             cache_ttl: Duration::from_secs(30),
+            deny_cache_ttl: Duration::from_secs(5),
             cache_capacity: 10_000,
         }
     }
 }
 
 impl Settings {
-    /// `AUTH_CACHE_TTL_SECONDS` (default 30, 0 disables the cache).
+    /// `AUTH_CACHE_TTL_SECONDS` (default 30, 0 disables the cache) and
+    /// `AUTH_DENY_CACHE_TTL_SECONDS` (default 5).
     pub fn from_env() -> Result<Settings, String> {
         let mut settings = Settings::default();
-        if let Ok(text) = std::env::var("AUTH_CACHE_TTL_SECONDS") {
-            let seconds: u64 = text.trim().parse().map_err(|_| {
-                format!("AUTH_CACHE_TTL_SECONDS must be whole seconds, got {text:?}")
-            })?;
-            settings.cache_ttl = Duration::from_secs(seconds);
+        if let Some(ttl) = seconds_from_env("AUTH_CACHE_TTL_SECONDS")? {
+            settings.cache_ttl = ttl;
+        }
+        if let Some(ttl) = seconds_from_env("AUTH_DENY_CACHE_TTL_SECONDS")? {
+            settings.deny_cache_ttl = ttl;
         }
         Ok(settings)
     }
+}
+
+fn seconds_from_env(name: &str) -> Result<Option<Duration>, String> {
+    let Ok(text) = std::env::var(name) else {
+        return Ok(None);
+    };
+    let seconds: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{name} must be whole seconds, got {text:?}"))?;
+    Ok(Some(Duration::from_secs(seconds)))
 }
 
 orgkeys_api::wire_enum!(
@@ -138,6 +158,8 @@ pub struct Authorizer {
     store: Store,
     /// How long a found key is trusted; unknown hashes at most [`NEGATIVE_TTL_CAP`].
     ttl: Duration,
+    /// How long a found key that is refused is trusted, at most `ttl`.
+    deny_ttl: Duration,
     /// Found keys by hash (never by plaintext). `None` when caching is off.
     known: Option<Cache<KeyHash, Entry<Arc<KeyRecord>>>>,
     /// Hashes the table did not have.
@@ -153,6 +175,7 @@ impl Authorizer {
         Authorizer {
             store,
             ttl: settings.cache_ttl,
+            deny_ttl: settings.deny_cache_ttl.min(settings.cache_ttl),
             known: enabled.then(|| bounded(capacity, settings.cache_ttl)),
             unknown: enabled.then(|| bounded(capacity, settings.cache_ttl.min(NEGATIVE_TTL_CAP))),
             recently_recorded: bounded(capacity, LAST_USED_INTERVAL),
@@ -216,13 +239,24 @@ impl Authorizer {
     fn cached(&self, hash: &KeyHash, now: DateTime<Utc>) -> Option<Option<Arc<KeyRecord>>> {
         let now_ms = now.timestamp_millis();
         let known = self.known.as_ref().and_then(|c| c.get(hash));
-        if let Some(entry) = known.filter(|e| e.fresh(self.ttl, now_ms)) {
+        if let Some(entry) = known.filter(|e| e.fresh(self.ttl_of(&e.value, now), now_ms)) {
             return Some(Some(entry.value));
         }
         let unknown = self.unknown.as_ref().and_then(|c| c.get(hash));
         unknown
             .filter(|e| e.fresh(self.ttl.min(NEGATIVE_TTL_CAP), now_ms))
             .map(|_| None)
+    }
+
+    /// How long a read of `record` answers: a grant the full window, a
+    /// refusal only the short one, since it is undone by enabling the key,
+    /// resuming the organization or moving the expiry.
+    fn ttl_of(&self, record: &KeyRecord, now: DateTime<Utc>) -> Duration {
+        if record.enabled && !record.terms.suspended && !record.is_expired(now) {
+            self.ttl
+        } else {
+            self.deny_ttl
+        }
     }
 
     async fn load(

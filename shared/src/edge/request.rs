@@ -5,6 +5,7 @@ use crate::audit::{Draft, Origin};
 use crate::edge::caller::Caller;
 use crate::edge::problem::{FieldError, Problem};
 use crate::routes::{self, Function, Route};
+use crate::validation::recorded_header_text;
 use chrono::{DateTime, Utc};
 use lambda_http::http::{StatusCode, header};
 use lambda_http::request::RequestContext;
@@ -46,20 +47,25 @@ pub fn authorize(
 }
 
 /// Where the request came from, for audit events: API Gateway's request ID,
-/// the client's IP address and its `User-Agent`.
+/// the client's IP address and its `User-Agent`. What the client controls is
+/// recorded as data ([`recorded_header_text`]): cut, controls replaced.
 pub fn origin(request: &Request) -> Origin {
-    match request.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => Origin {
-            request_id: ctx.request_id.clone(),
-            source_ip: ctx.http.source_ip.clone(),
-            user_agent: ctx.http.user_agent.clone(),
-        },
-        Some(RequestContext::ApiGatewayV1(ctx)) => Origin {
-            request_id: ctx.request_id.clone(),
-            source_ip: ctx.identity.source_ip.clone(),
-            user_agent: ctx.identity.user_agent.clone(),
-        },
-        _ => Origin::default(),
+    let (request_id, source_ip, user_agent) = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => {
+            (&ctx.request_id, &ctx.http.source_ip, &ctx.http.user_agent)
+        }
+        Some(RequestContext::ApiGatewayV1(ctx)) => (
+            &ctx.request_id,
+            &ctx.identity.source_ip,
+            &ctx.identity.user_agent,
+        ),
+        _ => return Origin::default(),
+    };
+    let recorded = |value: &Option<String>| value.as_deref().map(recorded_header_text);
+    Origin {
+        request_id: recorded(request_id),
+        source_ip: recorded(source_ip),
+        user_agent: recorded(user_agent),
     }
 }
 
@@ -142,9 +148,9 @@ pub fn path_param(request: &Request, name: &str) -> String {
         .to_owned()
 }
 
-/// Parses a JSON body of at most `limit` bytes: an object (see [`Object`]).
-/// An empty body counts as `{}`, so routes whose fields are all optional
-/// accept no body at all.
+/// Parses a JSON body of at most `limit` bytes: one object (see [`Object`]),
+/// with nothing after it but whitespace. An empty body counts as `{}`, so
+/// routes whose fields are all optional accept no body at all.
 pub fn json_body<T: DeserializeOwned>(request: &Request, limit: usize) -> Result<T, Problem> {
     let bytes: &[u8] = request.body().as_ref();
     if bytes.len() > limit {
@@ -156,8 +162,8 @@ pub fn json_body<T: DeserializeOwned>(request: &Request, limit: usize) -> Result
         bytes
     };
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    let body: Result<Object<T>, _> = serde_path_to_error::deserialize(deserializer);
-    body.map(|Object(body)| body).map_err(|err| {
+    let body: Result<Object<T>, _> = serde_path_to_error::deserialize(&mut *deserializer);
+    let body = body.map(|Object(body)| body).map_err(|err| {
         let pointer = json_pointer(err.path());
         let inner = err.inner();
         if !inner.is_data() {
@@ -170,7 +176,13 @@ pub fn json_body<T: DeserializeOwned>(request: &Request, limit: usize) -> Result
         }
         let detail = format!("{pointer} {rule}");
         Problem::malformed_body(detail, vec![FieldError::body(pointer, rule)])
-    })
+    })?;
+    // One JSON value per body: a second value or text after it is refused,
+    // not ignored (serde's message names where it starts).
+    deserializer
+        .end()
+        .map_err(|err| Problem::malformed_body(err.to_string(), Vec::new()))?;
+    Ok(body)
 }
 
 /// A serde data error (`invalid type: string "60", expected i64 at line 1
@@ -336,6 +348,55 @@ mod tests {
             .unwrap();
         let input: Input = json_body(&request, 1024).unwrap();
         assert_eq!(input.nested.unwrap().0.phone.as_deref(), Some("+1"));
+    }
+
+    #[test]
+    fn header_derived_audit_fields_are_cut_and_cleaned_before_they_are_recorded() {
+        use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+        let with_agent = |agent: &str| {
+            let mut context = ApiGatewayV2httpRequestContext::default();
+            context.http.user_agent = Some(agent.to_owned());
+            context.http.source_ip = Some("192.0.2.1\u{202e}".to_owned());
+            lambda_http::http::Request::builder()
+                .body(lambda_http::Body::Empty)
+                .unwrap()
+                .with_request_context(RequestContext::ApiGatewayV2(context))
+        };
+        let seen = origin(&with_agent("curl/8\u{202e}gpj.exe\u{85}\u{200b}\u{1b}[2J"));
+        assert_eq!(
+            seen.user_agent.as_deref(),
+            Some("curl/8\u{fffd}gpj.exe\u{fffd}\u{fffd}\u{fffd}[2J")
+        );
+        assert_eq!(seen.source_ip.as_deref(), Some("192.0.2.1\u{fffd}"));
+        let long = format!("a{}", "é".repeat(100_000));
+        let agent = origin(&with_agent(&long)).user_agent.unwrap();
+        assert!(agent.len() <= 512 && agent.len() >= 510, "{}", agent.len());
+        assert!(long.starts_with(&agent));
+    }
+
+    #[test]
+    fn anything_after_the_json_value_but_whitespace_is_a_malformed_body() {
+        for body in [
+            r#"{"gracePeriodSeconds":1} garbage"#,
+            r#"{"gracePeriodSeconds":1}{"gracePeriodSeconds":2}"#,
+            r#"{"contacts":[]}[]"#,
+            "{} 1",
+        ] {
+            let p = problem(body);
+            assert_eq!(p.status, 400, "{body}: {p:?}");
+            assert_eq!(
+                p.problem_type, "urn:orgkeys:problem:malformed-body",
+                "{body}: {p:?}"
+            );
+            assert!(p.errors.is_empty(), "{body}: {p:?}");
+        }
+        let request = lambda_http::http::Request::builder()
+            .body(lambda_http::Body::Text(
+                "{\"gracePeriodSeconds\":1} \r\n\t ".to_owned(),
+            ))
+            .unwrap();
+        let input: Input = json_body(&request, 1024).unwrap();
+        assert_eq!(input.grace_period_seconds, Some(1));
     }
 
     #[test]

@@ -319,7 +319,8 @@ impl Store {
     }
 
     /// Deletes every key of the organization, each with its `api_key.deleted`
-    /// event (a draft derived from `draft`); returns how many it deleted.
+    /// event (a draft derived from `draft`, a millisecond after the one
+    /// before); returns how many it deleted.
     pub(crate) async fn delete_all_keys(
         &self,
         org_id: &str,
@@ -330,12 +331,12 @@ impl Store {
             .query_all(organizations::partition(org_id), LISTING_PREFIX)
             .await?
         {
-            keys.push((string(&item, KEY_ID)?, hash_from_item(&item)?));
+            keys.push((keys.len(), string(&item, KEY_ID)?, hash_from_item(&item)?));
         }
         let count = keys.len();
         let (org_id, draft) = (org_id.to_owned(), draft.clone());
-        self.for_each(keys, move |store, (key_id, hash)| {
-            let event = draft.derived(&key_id).event(
+        self.for_each(keys, move |store, (index, key_id, hash)| {
+            let event = draft.derived(&key_id).later(index).event(
                 &org_id,
                 Action::ApiKeyDeleted,
                 Target::new(TargetType::ApiKey, &key_id),

@@ -389,12 +389,15 @@ impl Store {
                 .await?;
                 continue;
             }
-            deleted.keys += self.delete_all_keys(org_id, draft).await?;
-            deleted.schedules += self.delete_all_schedules(org_id, draft).await?;
+            // Each event a millisecond after the one before: the suspension,
+            // the keys, the schedules, then the organization's deletion.
+            deleted.keys += self.delete_all_keys(org_id, &draft.later(1)).await?;
+            let after_keys = draft.later(1 + deleted.keys);
+            deleted.schedules += self.delete_all_schedules(org_id, &after_keys).await?;
             deleted.records += self.delete_all_conversations(org_id).await?;
             deleted.records += self.delete_all_idempotency(org_id).await?;
             deleted.records += self.delete_usage(org_id).await?;
-            let event = draft.event(
+            let event = draft.later(1 + deleted.keys + deleted.schedules).event(
                 org_id,
                 Action::OrganizationDeleted,
                 Target::new(TargetType::Organization, org_id),

@@ -524,3 +524,63 @@ async fn a_dispatch_has_its_event_only_once_all_its_conversations_are_written() 
         100
     );
 }
+
+/// An organization delete records its events in the order it makes the
+/// changes, each at its own time: the suspension first, then each key and
+/// each schedule, the organization's deletion last. Read from the table,
+/// where they stay for the platform operator.
+#[tokio::test]
+async fn a_deletes_events_have_distinct_timestamps_in_the_order_of_the_changes() {
+    let store = fresh_store().await;
+    assert_eq!(keygen(&store, put_org("acme", "Acme")).await.status, 201);
+    for _ in 0..3 {
+        let created = keygen(&store, admin(KEYS, &[("orgId", "acme")], Some("{}"))).await;
+        assert_eq!(created.status, 201, "{}", created.body);
+    }
+    for id in ["s1", "s2"] {
+        let put = schedules(&store, put_schedule("acme", id, "active")).await;
+        assert_eq!(put.status, 201, "{}", put.body);
+    }
+    let delete_org = route(Operation::DeleteOrganization).key;
+    let deleted = keygen(&store, admin(delete_org, &[("orgId", "acme")], None)).await;
+    assert_eq!(deleted.status, 204, "{}", deleted.body);
+
+    let text = |item: &orgkeys_shared::dynamo::attributes::Item, name: &str| {
+        item.get(name)
+            .and_then(|value| value.as_s().ok())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let of_the_delete = [
+        "organization.suspended",
+        "api_key.deleted",
+        "schedule.deleted",
+        "organization.deleted",
+    ];
+    let mut events: Vec<(String, String)> = orgkeys_tests::scan_all(&store)
+        .await
+        .iter()
+        .filter(|item| text(item, "PK") == "ORG#acme" && text(item, "SK").starts_with("AUDIT#"))
+        .map(|item| (text(item, "SK"), text(item, "action")))
+        .filter(|(_, action)| of_the_delete.contains(&action.as_str()))
+        .collect();
+    events.sort();
+    let actions: Vec<&str> = events.iter().map(|(_, action)| action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "organization.suspended",
+            "api_key.deleted",
+            "api_key.deleted",
+            "api_key.deleted",
+            "schedule.deleted",
+            "schedule.deleted",
+            "organization.deleted",
+        ]
+    );
+    let times: std::collections::BTreeSet<&str> = events
+        .iter()
+        .map(|(sk, _)| sk.split('#').nth(1).unwrap())
+        .collect();
+    assert_eq!(times.len(), events.len(), "shared timestamps: {events:?}");
+}

@@ -464,3 +464,74 @@ async fn different_keys_in_authorization_and_x_api_key_are_denied() {
         );
     }
 }
+
+/// A refusal of a known key (disabled, its organization suspended, expired)
+/// is trusted for the short deny window only (default 5 s), so undoing it
+/// works within seconds; a grant keeps the long cache. Stepped clock, no sleeps.
+#[tokio::test]
+async fn refusals_of_known_keys_are_cached_for_seconds_and_grants_for_the_full_ttl() {
+    let store = fresh_store().await;
+    seed_org(&store, "acme").await;
+    let key = new_key(&store, "acme", json!({})).await;
+    let (plain, key_id) = (key["apiKey"].as_str(), key["keyId"].as_str().unwrap());
+    let auth = authorizer(&store, 300);
+    let patch = |operation: Operation, body: &str| {
+        let params = [("orgId", "acme"), ("keyId", key_id)];
+        let params = if operation == Operation::UpdateApiKey {
+            &params[..]
+        } else {
+            &params[..1]
+        };
+        call_keygen(&store, admin(route(operation).key, params, Some(body)))
+    };
+    let cached = &auth;
+    let refused_at = |at: DateTime<Utc>| async move {
+        assert_eq!(decide(cached, Shape::Http, plain, at).await, Outcome::Deny);
+        at
+    };
+    let allowed = |outcome: Outcome| matches!(outcome, Outcome::Allow(_));
+
+    // Disabled, then enabled: refused from the cache for under 5 s only.
+    patch(Operation::UpdateApiKey, r#"{"enabled":false}"#).await;
+    let at = refused_at(Utc::now()).await;
+    patch(Operation::UpdateApiKey, r#"{"enabled":true}"#).await;
+    let within = at + Duration::milliseconds(4900);
+    assert_eq!(
+        decide(&auth, Shape::Http, plain, within).await,
+        Outcome::Deny
+    );
+    let after = at + Duration::seconds(5);
+    assert!(allowed(decide(&auth, Shape::Http, plain, after).await));
+
+    // The grant is cached for the full 300 s: a suspension made now is not seen yet.
+    patch(Operation::UpdateOrganization, r#"{"status":"suspended"}"#).await;
+    let granted_until = after + Duration::seconds(299);
+    assert!(allowed(
+        decide(&auth, Shape::Http, plain, granted_until).await
+    ));
+
+    // Suspended, then resumed.
+    let at = refused_at(after + Duration::seconds(300)).await;
+    patch(Operation::UpdateOrganization, r#"{"status":"active"}"#).await;
+    let within = at + Duration::milliseconds(4900);
+    assert_eq!(
+        decide(&auth, Shape::Http, plain, within).await,
+        Outcome::Deny
+    );
+    let after = at + Duration::seconds(5);
+    assert!(allowed(decide(&auth, Shape::Http, plain, after).await));
+
+    // Expired, then its expiry lifted.
+    let expires = Utc::now() + Duration::hours(1);
+    let body = json!({"expiresAt": expires.to_rfc3339()}).to_string();
+    patch(Operation::UpdateApiKey, &body).await;
+    let at = refused_at(after.max(expires) + Duration::seconds(300)).await;
+    patch(Operation::UpdateApiKey, r#"{"expiresAt":null}"#).await;
+    let within = at + Duration::milliseconds(4900);
+    assert_eq!(
+        decide(&auth, Shape::Http, plain, within).await,
+        Outcome::Deny
+    );
+    let after = at + Duration::seconds(5);
+    assert!(allowed(decide(&auth, Shape::Http, plain, after).await));
+}

@@ -10,6 +10,7 @@ mod keygen;
 mod leaked_keys;
 mod lifecycle;
 mod limits;
+mod policies;
 mod routes;
 mod schedules;
 mod template;

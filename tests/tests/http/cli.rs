@@ -266,3 +266,305 @@ async fn errors_are_told_and_exit_with_their_own_codes() {
     assert_eq!(output.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&output.stderr).starts_with("error: cannot reach"));
 }
+
+/// `orgkeys` with `args` only: no API URL, token or AWS configuration from
+/// the environment, stdin closed.
+fn bare(args: &[&str]) -> Command {
+    let mut command = Command::new(workspace_binary("orgkeys"));
+    command
+        .args(args)
+        .env_remove("ORGKEYS_API_URL")
+        .env_remove("ORGKEYS_ADMIN_TOKEN")
+        .env("AWS_CONFIG_FILE", "/nonexistent/orgkeys-cli-test")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/orgkeys-cli-test",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(std::process::Stdio::null());
+    command
+}
+
+fn finished(output: std::process::Output) -> Run {
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A server on loopback that answers each connection with `response`, once
+/// it has read the request's head. Returns its `host:port`.
+fn canned_server(response: &'static str) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    address
+}
+
+#[test]
+fn escape_sequences_from_the_server_are_shown_escaped() {
+    let title = "Forbidden\u{1b}]0;pwned\u{7}\u{1b}[2J";
+    let body = serde_json::json!({"type": "about:blank", "title": title, "status": 403,
+        "detail": "see\u{9b}31m", "errors": [{"pointer": "/name\u{202e}", "detail": "x\ry"}]})
+    .to_string();
+    let problem: &'static str = Box::leak(
+        format!(
+            "HTTP/1.1 403 Forbidden\r\ncontent-type: application/problem+json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .into_boxed_str(),
+    );
+    let refused = finished(
+        bare(&[
+            "--api",
+            &format!("http://{}", canned_server(problem)),
+            "--admin-token",
+            TOKEN,
+            "org",
+            "get",
+            "acme",
+        ])
+        .output()
+        .unwrap(),
+    );
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    assert!(
+        !refused.stderr.chars().any(|c| c != '\n' && c.is_control())
+            && !refused.stderr.contains('\u{202e}'),
+        "{:?}",
+        refused.stderr
+    );
+    assert!(
+        refused
+            .stderr
+            .contains(r"Forbidden\u{1b}]0;pwned\u{7}\u{1b}[2J"),
+        "{:?}",
+        refused.stderr
+    );
+
+    let listing =
+        r#"{"items":[{"organizationId":"acme","name":"Acme\u001b[2J\u0085","status":"active"}]}"#;
+    let ok_reply: &'static str = Box::leak(
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{listing}",
+            listing.len()
+        )
+        .into_boxed_str(),
+    );
+    let api = format!("http://{}", canned_server(ok_reply));
+    let table = finished(
+        bare(&["--api", &api, "--admin-token", TOKEN, "org", "list"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    assert!(
+        table.stdout.contains(r"Acme\u{1b}[2J\u{85}"),
+        "{:?}",
+        table.stdout
+    );
+}
+
+#[test]
+fn an_admin_token_is_not_sent_over_plain_http_but_to_loopback() {
+    for api in ["http://192.0.2.1:3000", "http://orgkeys.example.com"] {
+        let refused = finished(
+            bare(&["--api", api, "--admin-token", TOKEN, "org", "list"])
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(refused.code, 4, "{api}: {}", refused.stderr);
+        assert!(
+            refused.stderr.contains("plain http://") && refused.stderr.contains("--insecure-http"),
+            "{api}: {}",
+            refused.stderr
+        );
+    }
+}
+
+#[test]
+fn a_certificate_the_system_does_not_trust_is_named_as_the_cause() {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let support = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/http/support");
+    let cert = CertificateDer::from_pem_file(format!("{support}/self-signed.crt")).unwrap();
+    let key = PrivateKeyDer::from_pem_file(format!("{support}/self-signed.key")).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![cert], key)
+    .unwrap();
+    let config = std::sync::Arc::new(config);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut tcp in listener.incoming().flatten() {
+            let mut tls = rustls::ServerConnection::new(config.clone()).unwrap();
+            while tls.is_handshaking() && tls.complete_io(&mut tcp).is_ok() {}
+        }
+    });
+    let api = format!("https://{address}");
+    let run = finished(
+        bare(&["--api", &api, "--admin-token", TOKEN, "org", "list"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("certificate not trusted"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn the_admin_token_can_come_from_a_file_or_stdin() {
+    let server = start();
+    let file = std::env::temp_dir().join(format!("orgkeys-token-{}", std::process::id()));
+    std::fs::write(&file, format!("{TOKEN}\n")).unwrap();
+    let path = file.to_str().unwrap();
+    let from_file = finished(
+        bare(&[
+            "--api",
+            &server.url,
+            "--admin-token-file",
+            path,
+            "org",
+            "list",
+        ])
+        .output()
+        .unwrap(),
+    );
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(from_file.code, 0, "{}", from_file.stderr);
+    assert!(
+        from_file.stdout.starts_with("ORGANIZATION"),
+        "{}",
+        from_file.stdout
+    );
+
+    let mut piped = bare(&[
+        "--api",
+        &server.url,
+        "--admin-token-file",
+        "-",
+        "org",
+        "list",
+    ]);
+    let mut child = piped
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{TOKEN}\n").as_bytes())
+        .unwrap();
+    let from_stdin = finished(child.wait_with_output().unwrap());
+    assert_eq!(from_stdin.code, 0, "{}", from_stdin.stderr);
+
+    let missing = finished(
+        bare(&[
+            "--api",
+            &server.url,
+            "--admin-token-file",
+            "/nonexistent/orgkeys-token",
+            "org",
+            "list",
+        ])
+        .output()
+        .unwrap(),
+    );
+    assert_eq!(missing.code, 4, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("/nonexistent/orgkeys-token"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[tokio::test]
+async fn org_delete_asks_for_confirmation_unless_yes() {
+    let server = start();
+    ok(orgkeys(
+        &server,
+        Auth::Token,
+        &["org", "put", "acme", "--name", "Acme"],
+    ));
+    let refused = orgkeys(&server, Auth::Token, &["org", "delete", "acme"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
+    assert_eq!(
+        server.admin("GET", ORG, None).await.status,
+        200,
+        "not deleted"
+    );
+    ok(orgkeys(
+        &server,
+        Auth::Token,
+        &["org", "delete", "acme", "--yes"],
+    ));
+    assert_eq!(server.admin("GET", ORG, None).await.status, 404);
+}
+
+#[tokio::test]
+async fn key_list_shows_rolled_keys_and_audit_summarizes_details() {
+    let server = start();
+    let run = |args: &[&str]| ok(orgkeys(&server, Auth::Token, args));
+    run(&["org", "put", "acme", "--name", "Acme"]);
+    run(&["key", "create", "acme", "--name", "crm"]);
+    let keys: Value =
+        serde_json::from_str(&run(&["--output", "json", "key", "list", "acme"]).stdout).unwrap();
+    let key_id = keys["items"][0]["keyId"].as_str().unwrap().to_owned();
+    let rolled = run(&["key", "roll", "acme", &key_id, "--grace", "600"]);
+    let successor_id = rolled
+        .stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("keyId: "))
+        .unwrap()
+        .to_owned();
+    let listed = run(&["key", "list", "acme"]).stdout;
+    let old_row = listed.lines().find(|l| l.starts_with(&key_id)).unwrap();
+    assert!(
+        old_row.contains(&format!("rolled to {successor_id}")),
+        "{listed}"
+    );
+    assert!(old_row.contains("until 20"), "its end: {listed}");
+
+    run(&[
+        "key",
+        "update",
+        "acme",
+        &successor_id,
+        "--disable",
+        "--name",
+        "crm-2",
+    ]);
+    let audit = run(&["audit", "acme"]).stdout;
+    let updated = audit
+        .lines()
+        .find(|l| l.contains("api_key.updated"))
+        .unwrap();
+    assert!(
+        updated.contains("enabled=false") && updated.contains("name=crm-2"),
+        "{audit}"
+    );
+}

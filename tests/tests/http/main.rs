@@ -11,3 +11,4 @@ mod runtime;
 mod secrets;
 mod sigv4;
 mod slow_clients;
+mod startup;

@@ -75,3 +75,55 @@ async fn a_client_that_stalls_in_its_headers_is_dropped() {
     }
     assert!(started.elapsed() >= devserver::HEADER_READ_TIMEOUT - Duration::from_secs(1));
 }
+
+/// SigV4 that cannot be the local key pair's (garbage, another access key,
+/// another region, a stale or unreadable date) is refused on its headers, and
+/// a plausible one announcing more than a signed body may hold is refused on
+/// its `Content-Length`: none of them makes the gateway read the body.
+#[tokio::test]
+async fn sigv4_that_cannot_verify_is_answered_before_its_body_arrives() {
+    let server = Devserver::start(&[("ORGKEYS_LOCAL_IAM", "AKIDLOCALADMIN:local-secret")]);
+    let now = chrono::Utc::now();
+    let stale = now - chrono::Duration::minutes(10);
+    let amz = |at: chrono::DateTime<chrono::Utc>| at.format("%Y%m%dT%H%M%SZ").to_string();
+    let day = |at: chrono::DateTime<chrono::Utc>| at.format("%Y%m%d").to_string();
+    let signed = |key: &str, day: &str, region: &str| {
+        format!(
+            "AWS4-HMAC-SHA256 Credential={key}/{day}/{region}/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature={}",
+            "0".repeat(64)
+        )
+    };
+    let refused = [
+        ("AWS4-HMAC-SHA256 garbage".to_owned(), amz(now)),
+        (signed("AKIDSOMEONEELSE", &day(now), "us-east-1"), amz(now)),
+        (signed("AKIDLOCALADMIN", &day(now), "eu-west-1"), amz(now)),
+        (
+            signed("AKIDLOCALADMIN", &day(stale), "us-east-1"),
+            amz(stale),
+        ),
+        (
+            signed("AKIDLOCALADMIN", &day(now), "us-east-1"),
+            "yesterday".to_owned(),
+        ),
+    ];
+    let announce = "Content-Type: application/json\r\nContent-Length: 9000000\r\n\r\n";
+    for (authorization, date) in refused {
+        let head = format!(
+            "PUT /v1/admin/organizations/acme HTTP/1.1\r\nHost: local\r\nAuthorization: {authorization}\r\nX-Amz-Date: {date}\r\n{announce}"
+        );
+        assert_eq!(
+            status_without_sending_the_body(&server, &head).await,
+            "HTTP/1.1 403 Forbidden",
+            "{authorization} at {date}"
+        );
+    }
+    let plausible = signed("AKIDLOCALADMIN", &day(now), "us-east-1");
+    let head = format!(
+        "PUT /v1/admin/organizations/acme HTTP/1.1\r\nHost: local\r\nAuthorization: {plausible}\r\nX-Amz-Date: {}\r\n{announce}",
+        amz(now)
+    );
+    assert_eq!(
+        status_without_sending_the_body(&server, &head).await,
+        "HTTP/1.1 413 Payload Too Large"
+    );
+}
