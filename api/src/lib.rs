@@ -4,7 +4,7 @@
 //!
 //! - [`routes`]: every route, the operation it is, the function that serves
 //!   it and who may call it.
-//! - [`scope`]: what an API key may do.
+//! - [`scope`]: what an API key may do; [`role`]: what a console user may do.
 //! - [`ids`]: organization, key and schedule IDs, parsed once.
 //! - [`body`]: the request bodies, which a client serializes and a function
 //!   deserializes, and the merge-patch field.
@@ -14,6 +14,7 @@
 
 pub mod body;
 pub mod ids;
+pub mod role;
 pub mod routes;
 pub mod scope;
 pub mod text;
@@ -21,6 +22,7 @@ mod wire;
 pub mod wire_time;
 
 pub use ids::{KeyId, OrgId, ScheduleId};
+pub use role::Role;
 pub use scope::Scope;
 
 #[doc(hidden)]

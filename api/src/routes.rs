@@ -37,6 +37,12 @@ pub enum Access {
     /// Gateway; the function verifies GitHub's ECDSA signature of the body
     /// and does nothing for a request whose signature fails.
     GitHubSignature,
+    /// An organization's user, signed in with OpenID Connect: API Gateway's
+    /// JWT authorizer (Cognito by default). `org-viewer` may read (`GET`),
+    /// `org-admin` may also change; both only within their organization's tree.
+    User,
+    /// Any signed-in user, whatever their organization and role.
+    AnyUser,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +105,7 @@ routes! {
     DispatchOutbound "dispatchOutbound": "POST" "/v1/conversations/outbound" => Dispatch, Access::Key(Scope::ConversationsWrite);
     GetConversation "getConversation": "GET" "/v1/conversations/{conversationId}" => Dispatch, Access::Key(Scope::ConversationsRead);
     GetUsage "getUsage": "GET" "/v1/usage" => Dispatch, Access::AnyKey;
+    GetConsoleMe "getConsoleMe": "GET" "/v1/console/me" => Keygen, Access::AnyUser;
     ReportLeakedKeys "reportLeakedKeys": "POST" "/v1/secret-scanning/github" => Keygen, Access::GitHubSignature;
 }
 

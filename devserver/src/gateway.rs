@@ -7,6 +7,9 @@
 //! in Lambda: event JSON in, `LambdaResponse` JSON out.
 
 use crate::event::{self, Incoming};
+use crate::identity::Identity;
+use crate::identity::jwt::as_context_claims;
+use crate::identity::oauth::ManagedLogin;
 use crate::sigv4::{LOCAL_IAM_ARN, LocalIam};
 use crate::{BODY_LIMIT, SIGNED_BODY_LIMIT};
 use authorizer::Authorizer;
@@ -35,6 +38,9 @@ pub struct Gateway {
     admin_token: blake3::Hash,
     /// The key pair whose SigV4 signatures admin routes also accept.
     local_iam: Option<LocalIam>,
+    /// Console sign-in: whose tokens console routes accept (none: every
+    /// console request is a 401) and the local managed login.
+    identity: Option<Identity>,
 }
 
 /// The IAM context API Gateway attaches to an admin request of `principal`.
@@ -80,7 +86,21 @@ impl Gateway {
             authorizer,
             admin_token: blake3::hash(admin_token.as_bytes()),
             local_iam: None,
+            identity: None,
         }
+    }
+
+    /// The same gateway, accepting on console routes the tokens `identity` verifies.
+    pub fn with_identity(mut self, identity: Option<Identity>) -> Gateway {
+        self.identity = identity;
+        self
+    }
+
+    /// The local managed login, when this gateway plays one.
+    pub fn managed_login(&self) -> Option<&ManagedLogin> {
+        self.identity
+            .as_ref()
+            .and_then(|identity| identity.login.as_ref())
     }
 
     /// The same gateway, its keygen function run with `settings`.
@@ -193,6 +213,23 @@ impl Gateway {
             }
             // No authorizer at API Gateway: the function verifies GitHub's signature.
             Access::GitHubSignature => Value::Null,
+            // API Gateway's JWT authorizer: a valid token or a 401, nothing runs.
+            Access::User | Access::AnyUser => {
+                let token = authorization.and_then(bearer);
+                let verified = match (&self.identity, token) {
+                    (Some(identity), Some(token)) => identity.verifier.verify(token).await,
+                    _ => return gateway_error(StatusCode::UNAUTHORIZED, "Unauthorized"),
+                };
+                match verified {
+                    Ok(claims) => {
+                        json!({"jwt": {"claims": as_context_claims(&claims), "scopes": null}})
+                    }
+                    Err(refused) => {
+                        tracing::info!(?refused, "token refused");
+                        return gateway_error(StatusCode::UNAUTHORIZED, "Unauthorized");
+                    }
+                }
+            }
         };
         let body = match (signed_body, read_body.take()) {
             (Some(bytes), _) => bytes,

@@ -11,6 +11,7 @@
 
 pub mod event;
 pub mod gateway;
+pub mod identity;
 pub mod moto;
 pub mod sigv4;
 
@@ -21,6 +22,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use identity::oauth::ManagedLogin;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -38,6 +40,14 @@ pub const SIGNED_BODY_LIMIT: usize = 1024 * 1024;
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// An admitted request must send its whole body within this time.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// 32 random bytes, base64url: authorization codes, generated passwords.
+pub fn random_token() -> Result<String, getrandom::Error> {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
 
 /// Serves HTTP/1.1 on `listener` until `shutdown` completes.
 pub async fn serve(
@@ -94,6 +104,45 @@ fn docs_page() -> Response<Full<Bytes>> {
     }
 }
 
+/// A sign-in form or a token request is small.
+const SIGN_IN_BODY_LIMIT: usize = 64 * 1024;
+
+/// The local stand-in of Cognito's managed login (`identity::oauth`).
+async fn managed_login(
+    login: &ManagedLogin,
+    request: Request<Incoming>,
+    started: Instant,
+) -> Response<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    let body = match tokio::time::timeout(
+        BODY_READ_TIMEOUT,
+        Limited::new(body, SIGN_IN_BODY_LIMIT).collect(),
+    )
+    .await
+    {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(_)) => return gateway::too_large(),
+        Err(_) => return gateway::request_timeout(),
+    };
+    let path = parts.uri.path();
+    let response = login
+        .answer(
+            parts.method.as_str(),
+            path,
+            parts.uri.query().unwrap_or_default(),
+            &body,
+        )
+        .await;
+    // Never the query or the body: they carry codes, passwords and tokens.
+    tracing::info!(
+        "{} {path} {} {}ms",
+        parts.method,
+        response.status().as_u16(),
+        started.elapsed().as_millis()
+    );
+    response
+}
+
 async fn answer(
     gateway: &Gateway,
     request: Request<Incoming>,
@@ -105,6 +154,11 @@ async fn answer(
         let response = docs_page();
         tracing::info!("GET /docs {}", response.status().as_u16());
         return response;
+    }
+    if let Some(login) = gateway.managed_login()
+        && ManagedLogin::serves(request.uri().path())
+    {
+        return managed_login(login, request, started).await;
     }
     let (parts, body) = request.into_parts();
     let read_body = |limit: usize| async move {

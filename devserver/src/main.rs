@@ -7,9 +7,14 @@
 //! `DEFAULT_REQUESTS_PER_MINUTE`, `DEFAULT_CONTACTS_PER_DAY`, `LEAKED_KEY_ACTION`,
 //! `GITHUB_SECRET_SCANNING_KEYS_URL`, and
 //! `AWS_ENDPOINT_URL_DYNAMODB` (when unset, an embedded moto server is started).
+//! Console sign-in: `CONSOLE_ISSUER`, `CONSOLE_AUDIENCE`, `CONSOLE_JWKS_URL`
+//! (another provider), else a local pool on `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`
+//! or the local moto; `ORGKEYS_DEMO=1` seeds the demo (`ORGKEYS_DEMO_PASSWORD`).
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use devserver::gateway::Gateway;
+use devserver::identity::cognito::Cognito;
+use devserver::identity::{DEMO_ADMIN, Identity, LocalPool, demo};
 use devserver::moto::{self, EmbeddedMoto};
 use std::sync::Arc;
 
@@ -45,7 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     // The embedded server lives as long as `_moto`; dropping it stops moto.
-    let (_moto, client, data) = match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
+    let (_moto, client, data, dynamo_endpoint) = match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
         Ok(endpoint) => {
             let config = orgkeys_shared::dynamo::config::loader()
                 .region(
@@ -58,6 +63,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 None,
                 aws_sdk_dynamodb::Client::new(&config),
                 format!("DynamoDB at {endpoint}"),
+                endpoint,
             )
         }
         Err(_) => {
@@ -78,7 +84,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "embedded moto at {} (in memory: gone when this stops)",
                 server.endpoint
             );
-            (Some(server), aws_sdk_dynamodb::Client::new(&config), data)
+            let endpoint = server.endpoint.clone();
+            (
+                Some(server),
+                aws_sdk_dynamodb::Client::new(&config),
+                data,
+                endpoint,
+            )
         }
     };
     orgkeys_shared::dynamo::table::ensure_table(&client, &table).await?;
@@ -101,6 +113,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
         None => "off (set ORGKEYS_LOCAL_IAM=ACCESS_KEY_ID:SECRET_ACCESS_KEY)".to_owned(),
     };
+    let (identity, sign_in) = console_sign_in(&store, &dynamo_endpoint).await?;
     let gateway = Arc::new(
         Gateway::new(
             store.clone(),
@@ -108,7 +121,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             &admin_token,
         )
         .with_local_iam(local_iam)
-        .with_keygen_settings(keygen_settings),
+        .with_keygen_settings(keygen_settings)
+        .with_identity(identity),
     );
 
     let url = format!("http://{}", listener.local_addr()?);
@@ -118,11 +132,72 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "not built (scripts/docs)".to_owned()
     };
     println!(
-        "orgkeys local gateway\n  url:          {url}\n  API reference: {docs}\n  admin token:  {shown_token}   (Authorization: Bearer <token> on /v1/admin/...)\n  admin IAM:    {iam}\n  data:         table {table}, {data}\n  authorizer cache: {cache} s, refusals of known keys {deny_cache} s\n"
+        "orgkeys local gateway\n  url:          {url}\n  API reference: {docs}\n  admin token:  {shown_token}   (Authorization: Bearer <token> on /v1/admin/...)\n  admin IAM:    {iam}\n  data:         table {table}, {data}\n  authorizer cache: {cache} s, refusals of known keys {deny_cache} s\n{sign_in}"
     );
     devserver::serve(listener, gateway, shutdown_signal()).await;
     println!("stopped");
     Ok(())
+}
+
+/// Console sign-in: another provider's tokens when `CONSOLE_ISSUER`,
+/// `CONSOLE_AUDIENCE` and `CONSOLE_JWKS_URL` say so; otherwise a local pool
+/// on moto's Cognito API (`AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`, or the
+/// local DynamoDB server's), with the demo when `ORGKEYS_DEMO=1`. Returns the
+/// identity and the banner's lines about it.
+async fn console_sign_in(
+    store: &orgkeys_shared::Store,
+    dynamo_endpoint: &str,
+) -> Result<(Option<Identity>, String), Box<dyn std::error::Error>> {
+    if let Some(issuer) = Identity::issuer_from_env()? {
+        let lines = format!(
+            "  console sign-in: tokens of {} (CONSOLE_ISSUER)\n",
+            issuer.issuer
+        );
+        return Ok((Some(Identity::external(issuer)), lines));
+    }
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")
+        .ok()
+        .or_else(|| is_loopback(dynamo_endpoint).then(|| dynamo_endpoint.to_owned()));
+    let Some(endpoint) = endpoint else {
+        let lines =
+            "  console sign-in: off (set CONSOLE_ISSUER, CONSOLE_AUDIENCE, CONSOLE_JWKS_URL)\n";
+        return Ok((None, lines.to_owned()));
+    };
+    let cognito = Cognito::new(endpoint);
+    let pool = LocalPool::create(&cognito).await?;
+    let mut lines = format!(
+        "  console sign-in: local pool {} (moto's Cognito API), app client {}\n",
+        pool.pool_id, pool.client_id
+    );
+    if std::env::var("ORGKEYS_DEMO").is_ok_and(|demo| demo == "1") {
+        // A password the user chose is theirs to know; only a generated one is printed.
+        let (password, shown) = match std::env::var("ORGKEYS_DEMO_PASSWORD") {
+            Ok(password) if !password.is_empty() => {
+                (password, "(from ORGKEYS_DEMO_PASSWORD)".to_owned())
+            }
+            _ => {
+                let password = demo::random_password()?;
+                (password.clone(), password)
+            }
+        };
+        demo::seed(store, &cognito, &pool, &password).await?;
+        lines.push_str(&format!(
+            "  demo:         organization acme with acme-emea; sign in as {DEMO_ADMIN}, password {shown}\n"
+        ));
+    }
+    Ok((Some(Identity::local(&cognito, &pool)), lines))
+}
+
+/// Whether `endpoint` is on this machine (a local moto, not AWS).
+fn is_loopback(endpoint: &str) -> bool {
+    let host = endpoint
+        .split("://")
+        .nth(1)
+        .unwrap_or_default()
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default();
+    matches!(host, "127.0.0.1" | "localhost")
 }
 
 /// The listener on 127.0.0.1:`port`; a port in use is an error that says

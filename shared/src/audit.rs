@@ -69,7 +69,7 @@ names!(
 names!(
     /// Who acted: an administrator, an organization API key, or the system
     /// itself on a third party's word (GitHub's secret scanning).
-    ActorType { Admin => "admin", ApiKey => "api-key", System => "system" }
+    ActorType { Admin => "admin", ApiKey => "api-key", System => "system", User => "user" }
 );
 
 names!(
@@ -105,6 +105,14 @@ impl Actor {
         Actor {
             kind: ActorType::ApiKey,
             id: key_id.into(),
+        }
+    }
+
+    /// A console user, by the `sub` of their token.
+    pub fn user(id: impl Into<String>) -> Actor {
+        Actor {
+            kind: ActorType::User,
+            id: id.into(),
         }
     }
 

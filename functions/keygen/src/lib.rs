@@ -10,6 +10,7 @@
 
 mod api_keys;
 mod audit_events;
+mod console;
 pub mod github_keys;
 mod organizations;
 mod revoke;
@@ -22,6 +23,7 @@ use orgkeys_shared::Store;
 use orgkeys_shared::edge::caller::Caller;
 use orgkeys_shared::edge::problem::{FieldError, Problem};
 use orgkeys_shared::edge::request::{audit_draft, authorize, path_param, respond, served_route};
+use orgkeys_shared::edge::user::ClaimNames;
 use orgkeys_shared::keys::LeakedKeyAction;
 use orgkeys_shared::routes::{Access, Function, Operation};
 use orgkeys_shared::validation::is_valid_id;
@@ -59,6 +61,9 @@ pub struct Settings {
     pub leaked_key_action: LeakedKeyAction,
     /// `GITHUB_SECRET_SCANNING_KEYS_URL`: GitHub's public keys by default.
     pub github_keys_url: String,
+    /// `CONSOLE_ORG_CLAIM`, `CONSOLE_ROLE_CLAIM`: where a console user's
+    /// organization and role are in their token.
+    pub claims: ClaimNames,
 }
 
 impl Default for Settings {
@@ -66,6 +71,7 @@ impl Default for Settings {
         Settings {
             leaked_key_action: LeakedKeyAction::default(),
             github_keys_url: github_keys::DEFAULT_URL.to_owned(),
+            claims: ClaimNames::default(),
         }
     }
 }
@@ -83,6 +89,7 @@ impl Settings {
         if let Ok(url) = std::env::var("GITHUB_SECRET_SCANNING_KEYS_URL") {
             settings.github_keys_url = url;
         }
+        settings.claims = ClaimNames::from_env();
         Ok(settings)
     }
 }
@@ -93,6 +100,7 @@ pub struct Keygen {
     pub store: Store,
     pub leaked_key_action: LeakedKeyAction,
     pub github_keys: github_keys::GitHubKeys,
+    pub claims: ClaimNames,
 }
 
 impl Keygen {
@@ -101,6 +109,7 @@ impl Keygen {
             store,
             leaked_key_action: settings.leaked_key_action,
             github_keys: github_keys::GitHubKeys::new(settings.github_keys_url),
+            claims: settings.claims,
         }
     }
 
@@ -130,6 +139,9 @@ async fn route(
     }
     let store = &keygen.store;
     let (route, caller) = authorize(request, Function::Keygen)?;
+    if let Caller::User(signed_in) = &caller {
+        return console::route(keygen, route, &signed_in.user(&keygen.claims)).await;
+    }
     let Caller::Admin(admin) = &caller else {
         return Err(Problem::not_found(format!("no route {}", route.key)));
     };

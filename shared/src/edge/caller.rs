@@ -10,6 +10,7 @@
 
 use crate::audit::Actor;
 use crate::edge::problem::Problem;
+use crate::edge::user::SignedIn;
 use crate::keys::Scope;
 use crate::limits::Limits;
 use crate::routes::Access;
@@ -30,6 +31,8 @@ pub const CONTACTS_PER_DAY: &str = "contactsPerDay";
 pub enum Caller {
     Admin(Admin),
     Key(OrganizationKey),
+    /// A console user; the function reads who they are with its claim names.
+    User(SignedIn),
 }
 
 /// An administrator: the IAM principal (user or role ARN) that signed the request.
@@ -65,6 +68,7 @@ impl Caller {
                 Ok(Caller::Key(key))
             }
             Access::AnyKey => Ok(Caller::Key(OrganizationKey::of(request)?)),
+            Access::User | Access::AnyUser => Ok(Caller::User(SignedIn::of(request)?)),
             // Only the function that verifies the signature knows this caller.
             Access::GitHubSignature => Err(Problem::unauthorized(
                 "this route is called by GitHub, with its signature",
@@ -79,6 +83,7 @@ impl Caller {
         match self {
             Caller::Admin(admin) => admin.actor(),
             Caller::Key(key) => key.actor(),
+            Caller::User(user) => Actor::user(&user.claims["sub"]),
         }
     }
 }

@@ -9,3 +9,4 @@ pub mod merge_patch;
 pub mod problem;
 pub mod rate_limit;
 pub mod request;
+pub mod user;

@@ -35,6 +35,7 @@ fn table_for_template() -> RouteSet {
                 Access::Admin => "admin",
                 Access::Key(_) | Access::AnyKey => "key",
                 Access::GitHubSignature => "none",
+                Access::User | Access::AnyUser => "user",
             };
             row(r, protection.to_owned())
         })
@@ -51,6 +52,7 @@ fn table_for_openapi() -> RouteSet {
                 Access::Key(scope) => format!("key:{scope}"),
                 Access::AnyKey => "key".to_owned(),
                 Access::GitHubSignature => "none".to_owned(),
+                Access::User | Access::AnyUser => "user".to_owned(),
             };
             row(r, format!("{protection} {}", r.operation_id))
         })
@@ -78,6 +80,7 @@ fn template_routes() -> RouteSet {
             let protection = match props["Auth"]["Authorizer"].as_str() {
                 Some("AWS_IAM") => "admin",
                 Some("NONE") => "none",
+                Some("ConsoleJwt") => "user",
                 None => "key",
                 Some(other) => panic!("unexpected authorizer {other}"),
             };
@@ -118,6 +121,7 @@ fn openapi_routes() -> RouteSet {
                         ("adminIam", []) => "admin".to_owned(),
                         ("orgKey", [scope]) => format!("key:{scope}"),
                         ("orgKey", []) => "key".to_owned(),
+                        ("consoleJwt", []) => "user".to_owned(),
                         other => panic!("unexpected security requirement {other:?}"),
                     }
                 }

@@ -3,6 +3,7 @@
 //! and each function's binary against the Lambda Runtime API emulator.
 
 mod cli;
+mod console;
 mod e2e;
 mod faults;
 mod leaked_keys;

@@ -1,0 +1,71 @@
+//! The demo `scripts/dev` seeds for the console: organization `acme`
+//! ("Acme") with its sub-organization `acme-emea` ("Acme EMEA"), and
+//! [`DEMO_ADMIN`](super::DEMO_ADMIN), admin of `acme`, ready to sign in.
+//! Organizations that exist already are left as they are.
+
+use super::LocalPool;
+use super::cognito::{Cognito, CognitoError};
+use crate::gateway::LOCAL_ADMIN;
+use orgkeys_shared::audit::{Actor, Draft, Origin};
+use orgkeys_shared::organizations::{Organization, OrganizationStatus};
+use orgkeys_shared::{Store, StoreError};
+
+/// The demo's organizations: (ID, name, parent).
+pub const ORGANIZATIONS: [(&str, &str, Option<&str>); 2] = [
+    ("acme", "Acme", None),
+    ("acme-emea", "Acme EMEA", Some("acme")),
+];
+
+/// Seeds the demo; the admin signs in with `password`.
+pub async fn seed(
+    store: &Store,
+    cognito: &Cognito,
+    pool: &LocalPool,
+    password: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let now = chrono::Utc::now();
+    for (id, name, parent) in ORGANIZATIONS {
+        let draft = Draft::new(Actor::admin(LOCAL_ADMIN), Origin::default(), now)?;
+        store
+            .save_organization(id, &draft, |existing| {
+                Ok::<_, StoreError>(existing.cloned().unwrap_or(Organization {
+                    organization_id: id.to_owned(),
+                    name: name.to_owned(),
+                    parent_id: parent.map(str::to_owned),
+                    status: OrganizationStatus::Active,
+                    limits: Default::default(),
+                    created_at: now,
+                    updated_at: now,
+                }))
+            })
+            .await?;
+    }
+    match pool.seed_demo_admin(cognito, "acme", password).await {
+        // A pool that already has the user (a persistent Cognito endpoint) keeps it.
+        Err(CognitoError { kind, .. }) if kind == "UsernameExistsException" => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// A password Cognito's default policy accepts: random, with an upper-case
+/// letter, a lower-case letter, a digit and a symbol.
+pub fn random_password() -> Result<String, getrandom::Error> {
+    let token = crate::random_token()?;
+    Ok(format!("{}Aa1-", &token[..16]))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn random_passwords_differ_and_have_every_class() {
+        let (a, b) = (
+            super::random_password().unwrap(),
+            super::random_password().unwrap(),
+        );
+        assert_ne!(a, b);
+        assert!(a.len() >= 20);
+        assert!(a.chars().any(|c| c.is_ascii_uppercase()));
+        assert!(a.chars().any(|c| c.is_ascii_digit()));
+        assert!(a.contains('-'));
+    }
+}

@@ -1,0 +1,168 @@
+//! A console user: the claims of an OpenID Connect token that API Gateway's
+//! JWT authorizer verified (the local gateway verifies it the same way), as
+//! `requestContext.authorizer.jwt.claims` carries them: every value a string,
+//! an array claim such as `cognito:groups` as `"[a b]"`.
+//!
+//! Which claims name the user's organization and role is configuration
+//! ([`ClaimNames`]: `CONSOLE_ORG_CLAIM`, `CONSOLE_ROLE_CLAIM`), read by `main`;
+//! the organization comes only from the verified token, never from a header
+//! or a body.
+
+use crate::edge::problem::Problem;
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt};
+use orgkeys_api::{OrgId, Role};
+use std::collections::HashMap;
+
+/// The claims of a verified token, as API Gateway hands them over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    pub claims: HashMap<String, String>,
+}
+
+/// Which claims name a user's home organization and role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimNames {
+    pub organization: String,
+    pub role: String,
+}
+
+impl Default for ClaimNames {
+    fn default() -> ClaimNames {
+        ClaimNames {
+            organization: "custom:organizationId".into(),
+            role: "cognito:groups".into(),
+        }
+    }
+}
+
+impl ClaimNames {
+    /// `CONSOLE_ORG_CLAIM` and `CONSOLE_ROLE_CLAIM`, or the Cognito defaults.
+    pub fn from_env() -> ClaimNames {
+        let default = ClaimNames::default();
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        ClaimNames {
+            organization: var("CONSOLE_ORG_CLAIM").unwrap_or(default.organization),
+            role: var("CONSOLE_ROLE_CLAIM").unwrap_or(default.role),
+        }
+    }
+}
+
+/// Who a signed-in user is, as far as the console is concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The token's `sub`.
+    pub id: String,
+    pub email: Option<String>,
+    /// Their home organization; `None` when the token names none (or a
+    /// malformed one): such a user may only ask who they are.
+    pub organization_id: Option<OrgId>,
+    /// `None` when the token carries neither group.
+    pub role: Option<Role>,
+}
+
+impl SignedIn {
+    /// From `requestContext.authorizer.jwt.claims`. No claims is a 401: a
+    /// function wired up without the JWT authorizer serves nobody.
+    pub fn of(request: &Request) -> Result<SignedIn, Problem> {
+        let claims = match request.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx
+                .authorizer
+                .as_ref()
+                .and_then(|authorizer| authorizer.jwt.as_ref())
+                .map(|jwt| jwt.claims.clone()),
+            _ => None,
+        };
+        claims
+            .filter(|claims| claims.get("sub").is_some_and(|sub| !sub.is_empty()))
+            .map(|claims| SignedIn { claims })
+            .ok_or_else(|| Problem::unauthorized("this route needs a signed-in user"))
+    }
+
+    /// The user these claims describe, read with `names`.
+    pub fn user(&self, names: &ClaimNames) -> User {
+        let claim = |name: &str| self.claims.get(name).filter(|v| !v.is_empty());
+        let groups = claim(&names.role)
+            .map(|value| groups(value))
+            .unwrap_or_default();
+        let role = [Role::OrgAdmin, Role::OrgViewer]
+            .into_iter()
+            .find(|role| groups.contains(&role.as_str()));
+        User {
+            id: self.claims["sub"].clone(),
+            email: claim("email").cloned(),
+            organization_id: claim(&names.organization)
+                .and_then(|id| OrgId::parse(id.as_str()).ok()),
+            role,
+        }
+    }
+}
+
+/// The names in a group claim: `[a b]` as API Gateway flattens an array, a
+/// JSON array, or names separated by spaces or commas.
+fn groups(value: &str) -> Vec<&str> {
+    let inner = value.trim().trim_start_matches('[').trim_end_matches(']');
+    inner
+        .split([' ', ','])
+        .map(|group| group.trim().trim_matches('"'))
+        .filter(|group| !group.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signed_in(pairs: &[(&str, &str)]) -> SignedIn {
+        SignedIn {
+            claims: pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn groups_arrive_as_api_gateway_flattens_them_or_as_json() {
+        for value in [
+            "[org-viewer org-admin]",
+            r#"["org-viewer","org-admin"]"#,
+            "org-viewer, org-admin",
+        ] {
+            assert_eq!(groups(value), ["org-viewer", "org-admin"], "{value}");
+        }
+        assert!(groups("[]").is_empty());
+    }
+
+    #[test]
+    fn admin_outranks_viewer_and_unknown_groups_give_no_role() {
+        let names = ClaimNames::default();
+        let both = signed_in(&[("sub", "u1"), ("cognito:groups", "[org-viewer org-admin]")]);
+        assert_eq!(both.user(&names).role, Some(Role::OrgAdmin));
+        let other = signed_in(&[("sub", "u1"), ("cognito:groups", "[staff]")]);
+        assert_eq!(other.user(&names).role, None);
+    }
+
+    #[test]
+    fn the_organization_comes_from_the_configured_claim_and_must_be_an_id() {
+        let token = signed_in(&[
+            ("sub", "u1"),
+            ("custom:organizationId", "acme"),
+            ("tenant", "globex"),
+            ("email", "a@acme.example"),
+        ]);
+        let user = token.user(&ClaimNames::default());
+        assert_eq!(user.organization_id.unwrap().as_str(), "acme");
+        assert_eq!(user.email.as_deref(), Some("a@acme.example"));
+        let names = ClaimNames {
+            organization: "tenant".into(),
+            role: "roles".into(),
+        };
+        assert_eq!(
+            token.user(&names).organization_id.unwrap().as_str(),
+            "globex"
+        );
+        let bad = signed_in(&[("sub", "u1"), ("custom:organizationId", "a b")]);
+        assert_eq!(bad.user(&ClaimNames::default()).organization_id, None);
+    }
+}

@@ -1,0 +1,485 @@
+//! Console sign-in over HTTP against the devserver binary: the local stand-in
+//! of Cognito's managed login (authorization code with PKCE, a first sign-in's
+//! new password, refresh), the tokens moto's Cognito API issues, and the JWT
+//! check the gateway makes before a console route runs, which refuses every
+//! forgery and every token not issued for it.
+
+use devserver::identity::cognito::{Cognito, NewUser};
+use devserver::identity::oauth::pkce_challenge;
+use orgkeys_tests::http_client::{HttpReply, http};
+use orgkeys_tests::local_gateway::Devserver;
+use serde_json::{Value, json};
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+const PASSWORD: &str = "Demo-pass-1234";
+const REDIRECT: &str = "http://127.0.0.1:4000/console/";
+const FORM: &str = "application/x-www-form-urlencoded";
+
+fn start() -> Devserver {
+    Devserver::start(&[("ORGKEYS_DEMO", "1"), ("ORGKEYS_DEMO_PASSWORD", PASSWORD)])
+}
+
+/// A value the banner prints after `label` (the pool, the app client).
+fn banner_value(server: &Devserver, label: &str) -> String {
+    let output = server.output();
+    let at = output.find(label).expect("the banner names it") + label.len();
+    output[at..]
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .find(|word| !word.is_empty())
+        .unwrap()
+        .to_owned()
+}
+
+fn client_id(server: &Devserver) -> String {
+    banner_value(server, "app client ")
+}
+
+fn encode(pairs: &[(&str, &str)]) -> Vec<u8> {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+        .into_bytes()
+}
+
+/// The hidden fields of a sign-in page, to send back with the user's input.
+fn hidden_fields(page: &str) -> Vec<(String, String)> {
+    page.split("<input type=\"hidden\" ")
+        .skip(1)
+        .map(|input| {
+            let attribute = |name: &str| {
+                let start = input.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                let end = start + input[start..].find('"').unwrap();
+                input[start..end]
+                    .replace("&amp;", "&")
+                    .replace("&quot;", "\"")
+            };
+            (attribute("name"), attribute("value"))
+        })
+        .collect()
+}
+
+/// One sign-in's PKCE pair.
+struct Pkce {
+    verifier: String,
+    challenge: String,
+}
+
+fn pkce() -> Pkce {
+    let verifier = format!("v{}", orgkeys_tests::random_hex(32));
+    Pkce {
+        challenge: pkce_challenge(&verifier),
+        verifier,
+    }
+}
+
+async fn authorize_page(server: &Devserver, client: &str, pkce: &Pkce) -> HttpReply {
+    let query = String::from_utf8(encode(&[
+        ("response_type", "code"),
+        ("client_id", client),
+        ("redirect_uri", REDIRECT),
+        ("state", "state-1"),
+        ("code_challenge", &pkce.challenge),
+        ("code_challenge_method", "S256"),
+        ("scope", "openid email"),
+    ]))
+    .unwrap();
+    http(
+        "GET",
+        &format!("{}/oauth2/authorize?{query}", server.url),
+        &[],
+        None,
+    )
+    .await
+}
+
+/// Posts the page's form with `fields` filled in.
+async fn submit(server: &Devserver, page: &str, fields: &[(&str, &str)]) -> HttpReply {
+    let mut pairs = hidden_fields(page);
+    pairs.extend(
+        fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&pairs)
+        .finish();
+    let url = format!("{}/oauth2/authorize", server.url);
+    http(
+        "POST",
+        &url,
+        &[("content-type", FORM)],
+        Some(body.into_bytes()),
+    )
+    .await
+}
+
+/// The code of a redirect back to the console, checked for its state.
+fn code_of(reply: &HttpReply) -> String {
+    assert_eq!(reply.status, 302, "{}", reply.body);
+    let location = reply.header("location").unwrap();
+    assert!(location.starts_with(REDIRECT), "{location}");
+    let query = location.split_once('?').unwrap().1;
+    let params: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    assert!(params.contains(&("state".into(), "state-1".into())));
+    params.into_iter().find(|(k, _)| k == "code").unwrap().1
+}
+
+async fn token(server: &Devserver, pairs: &[(&str, &str)]) -> HttpReply {
+    let url = format!("{}/oauth2/token", server.url);
+    http("POST", &url, &[("content-type", FORM)], Some(encode(pairs))).await
+}
+
+async fn exchange(server: &Devserver, client: &str, code: &str, verifier: &str) -> HttpReply {
+    token(
+        server,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", client),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+        ],
+    )
+    .await
+}
+
+async fn me(server: &Devserver, token: &str) -> HttpReply {
+    let auth = format!("Bearer {token}");
+    http(
+        "GET",
+        &format!("{}/v1/console/me", server.url),
+        &[("authorization", &auth)],
+        None,
+    )
+    .await
+}
+
+/// Signs `email` in with `password` through the forms; the code's tokens.
+async fn sign_in(server: &Devserver, email: &str, password: &str) -> Value {
+    let client = client_id(server);
+    let pkce = pkce();
+    let page = authorize_page(server, &client, &pkce).await;
+    let redirect = submit(
+        server,
+        &page.body,
+        &[("email", email), ("password", password)],
+    )
+    .await;
+    let tokens = exchange(server, &client, &code_of(&redirect), &pkce.verifier).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    tokens.json
+}
+
+#[tokio::test]
+async fn the_demo_admin_signs_in_with_pkce_and_the_console_knows_them() {
+    let server = start();
+    let client = client_id(&server);
+    let pkce = pkce();
+    let page = authorize_page(&server, &client, &pkce).await;
+    assert_eq!(page.status, 200);
+    for label in [">Email</label>", ">Password</label>", ">Sign in</button>"] {
+        assert!(page.body.contains(label), "{label} in {}", page.body);
+    }
+
+    let wrong = submit(
+        &server,
+        &page.body,
+        &[("email", "admin@acme.example"), ("password", "nope")],
+    )
+    .await;
+    assert_eq!(wrong.status, 200);
+    assert!(wrong.body.contains("Incorrect email or password."));
+
+    let redirect = submit(
+        &server,
+        &page.body,
+        &[("email", "admin@acme.example"), ("password", PASSWORD)],
+    )
+    .await;
+    let code = code_of(&redirect);
+    let tokens = exchange(&server, &client, &code, &pkce.verifier).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    assert_eq!(tokens.json["token_type"], "Bearer");
+    let reused = exchange(&server, &client, &code, &pkce.verifier).await;
+    assert_eq!(
+        (reused.status, &reused.json["error"]),
+        (400, &json!("invalid_grant"))
+    );
+
+    let who = me(&server, tokens.json["id_token"].as_str().unwrap()).await;
+    assert_eq!(who.status, 200, "{}", who.body);
+    assert_eq!(who.json["user"]["email"], "admin@acme.example");
+    assert_eq!(who.json["role"], "org-admin");
+    assert_eq!(who.json["organizationId"], "acme");
+    assert!(
+        who.json["user"]["id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty())
+    );
+
+    let refreshed = token(
+        &server,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", &client),
+            (
+                "refresh_token",
+                tokens.json["refresh_token"].as_str().unwrap(),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    let again = me(&server, refreshed.json["id_token"].as_str().unwrap()).await;
+    assert_eq!(again.json["organizationId"], "acme");
+
+    // The demo's organizations exist, the sub-organization under its parent.
+    let emea = server
+        .admin("GET", "/v1/admin/organizations/acme-emea", None)
+        .await;
+    assert_eq!(emea.json["parentId"], "acme", "{}", emea.body);
+}
+
+#[tokio::test]
+async fn a_code_is_only_exchanged_with_its_own_verifier_client_and_redirect() {
+    let server = start();
+    let client = client_id(&server);
+    for (verifier, client_id, redirect) in [
+        (
+            "another-verifier-of-enough-length-0123456789abcdef",
+            client.as_str(),
+            REDIRECT,
+        ),
+        ("", client.as_str(), REDIRECT),
+        ("same", "another-client", REDIRECT),
+        ("same", client.as_str(), "http://127.0.0.1:4000/elsewhere/"),
+    ] {
+        let pkce = pkce();
+        let page = authorize_page(&server, &client, &pkce).await;
+        let redirected = submit(
+            &server,
+            &page.body,
+            &[("email", "admin@acme.example"), ("password", PASSWORD)],
+        )
+        .await;
+        let code = code_of(&redirected);
+        let verifier = if verifier == "same" {
+            pkce.verifier.as_str()
+        } else {
+            verifier
+        };
+        let refused = token(
+            &server,
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", client_id),
+                ("code", &code),
+                ("redirect_uri", redirect),
+                ("code_verifier", verifier),
+            ],
+        )
+        .await;
+        assert_eq!(refused.status, 400, "{verifier} {client_id} {redirect}");
+        assert!(refused.json["id_token"].is_null());
+    }
+    // Redirects go to loopback only, and PKCE is required.
+    let pkce = pkce();
+    let mut page = authorize_page(&server, &client, &pkce).await;
+    assert_eq!(page.status, 200);
+    for (name, value) in [
+        ("redirect_uri", "https://evil.example/"),
+        ("code_challenge_method", "plain"),
+    ] {
+        let query = String::from_utf8(encode(&[
+            ("response_type", "code"),
+            ("client_id", &client),
+            (
+                "redirect_uri",
+                if name == "redirect_uri" {
+                    value
+                } else {
+                    REDIRECT
+                },
+            ),
+            ("code_challenge", &pkce.challenge),
+            (
+                "code_challenge_method",
+                if name == "code_challenge_method" {
+                    value
+                } else {
+                    "S256"
+                },
+            ),
+        ]))
+        .unwrap();
+        page = http(
+            "GET",
+            &format!("{}/oauth2/authorize?{query}", server.url),
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(page.status, 400, "{name}={value}");
+    }
+}
+
+#[tokio::test]
+async fn a_first_sign_in_chooses_a_new_password() {
+    let server = start();
+    let pool = banner_value(&server, "local pool ");
+    let cognito = Cognito::new(orgkeys_tests::endpoint());
+    let viewer = NewUser {
+        email: "viewer@acme.example",
+        organization_id: "acme-emea",
+        group: "org-viewer",
+    };
+    cognito
+        .create_user(&pool, &viewer, "Temp-pass-1234", false)
+        .await
+        .unwrap();
+    let client = client_id(&server);
+    let pkce = pkce();
+    let page = authorize_page(&server, &client, &pkce).await;
+    let challenge = submit(
+        &server,
+        &page.body,
+        &[("email", viewer.email), ("password", "Temp-pass-1234")],
+    )
+    .await;
+    assert_eq!(challenge.status, 200);
+    assert!(
+        challenge.body.contains(">New password</label>"),
+        "{}",
+        challenge.body
+    );
+    assert!(challenge.body.contains(">Set password</button>"));
+    let redirect = submit(
+        &server,
+        &challenge.body,
+        &[("new_password", "Chosen-pass-5678")],
+    )
+    .await;
+    let tokens = exchange(&server, &client, &code_of(&redirect), &pkce.verifier).await;
+    let who = me(&server, tokens.json["id_token"].as_str().unwrap()).await;
+    assert_eq!(
+        (who.json["role"].clone(), who.json["organizationId"].clone()),
+        (json!("org-viewer"), json!("acme-emea"))
+    );
+    // The chosen password is the user's from now on.
+    let again = sign_in(&server, viewer.email, "Chosen-pass-5678").await;
+    assert!(again["id_token"].is_string());
+}
+
+/// A token from `jwt_forge.py` (joserfc; moto's key or another).
+fn forge(spec: Value) -> String {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/http/support/jwt_forge.py"
+    );
+    let mut child = Command::new(devserver::moto::default_python())
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run .venv/bin/python (scripts/venv installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(spec.to_string().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "jwt_forge.py failed");
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test]
+async fn forged_expired_and_misissued_tokens_are_refused_and_nothing_runs() {
+    let server = start();
+    let pool = banner_value(&server, "local pool ");
+    let client = client_id(&server);
+    let issuer = format!("https://cognito-idp.us-east-1.amazonaws.com/{pool}");
+    let now = chrono::Utc::now().timestamp();
+    let claims = |changes: Value| {
+        let mut claims = json!({
+            "sub": "forged-user", "iss": issuer, "aud": client, "token_use": "id",
+            "iat": now, "exp": now + 600,
+            "custom:organizationId": "acme", "cognito:groups": ["org-admin"],
+        });
+        claims
+            .as_object_mut()
+            .unwrap()
+            .extend(changes.as_object().unwrap().clone());
+        claims
+    };
+    // The same claims signed by moto's own key pass: the cases below differ in one thing.
+    let genuine = forge(json!({"sign": "moto", "claims": claims(json!({}))}));
+    assert_eq!(me(&server, &genuine).await.status, 200);
+
+    let refused = [
+        (
+            "another key",
+            json!({"sign": "other", "claims": claims(json!({}))}),
+        ),
+        (
+            "alg none",
+            json!({"sign": "none", "claims": claims(json!({}))}),
+        ),
+        (
+            "HS256 with the public key",
+            json!({"sign": "hs256-with-public-key", "claims": claims(json!({}))}),
+        ),
+        (
+            "expired",
+            json!({"sign": "moto", "claims": claims(json!({"exp": now - 120}))}),
+        ),
+        (
+            "not yet valid",
+            json!({"sign": "moto", "claims": claims(json!({"nbf": now + 600}))}),
+        ),
+        (
+            "another issuer",
+            json!({"sign": "moto", "claims": claims(json!({"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_other"}))}),
+        ),
+        (
+            "another audience",
+            json!({"sign": "moto", "claims": claims(json!({"aud": "another-client"}))}),
+        ),
+        (
+            "unknown kid",
+            json!({"sign": "moto", "kid": "no-such-key", "claims": claims(json!({}))}),
+        ),
+        (
+            "tampered payload",
+            json!({"sign": "moto", "claims": claims(json!({})), "tamper": true}),
+        ),
+    ];
+    for (case, spec) in refused {
+        let reply = me(&server, &forge(spec)).await;
+        assert_eq!(reply.status, 401, "{case}: {}", reply.body);
+        assert_eq!(reply.json, json!({"message": "Unauthorized"}), "{case}");
+    }
+    for (case, header) in [
+        ("no token", None),
+        ("not a JWT", Some("Bearer abc.def")),
+        ("an API key", Some("Bearer orgk_x")),
+    ] {
+        let headers: Vec<(&str, &str)> = header.iter().map(|h| ("authorization", *h)).collect();
+        let reply = http(
+            "GET",
+            &format!("{}/v1/console/me", server.url),
+            &headers,
+            None,
+        )
+        .await;
+        assert_eq!(reply.status, 401, "{case}");
+    }
+    // An access token names the client in client_id, not aud: accepted too.
+    let access = forge(
+        json!({"sign": "moto", "claims": claims(json!({"aud": null, "client_id": client, "token_use": "access"}))}),
+    );
+    assert_eq!(me(&server, &access).await.status, 200);
+}
