@@ -170,6 +170,9 @@ fn docs_api_lists_every_route_and_no_other() {
     let api = read("docs/api.md");
     let mut listed = listed_routes(&api, "## Admin API (`keygen`, IAM-protected)");
     listed.extend(listed_routes(&api, "## Public API"));
-    listed.extend(listed_routes(&api, "## Console API (`keygen`, OpenID Connect)"));
+    listed.extend(listed_routes(
+        &api,
+        "## Console API (`keygen`, OpenID Connect)",
+    ));
     assert_eq!(listed, table(|_| true));
 }

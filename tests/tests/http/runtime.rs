@@ -7,8 +7,8 @@
 //! handlers. The binaries run at `AWS_LAMBDA_LOG_LEVEL=TRACE` with JSON logs,
 //! and their output must hold no key and no full key hash.
 //!
-//! The binaries are the ones `cargo test --workspace --all-targets` (that is,
-//! `scripts/test`) builds beside this test. Letting `cargo lambda watch` build
+//! The binaries are the ones `scripts/test` builds beside this test
+//! (`cargo build --workspace --bins`). Letting `cargo lambda watch` build
 //! them instead would compile the AWS SDK again for each function, because a
 //! one-package build resolves other features than the workspace build.
 
