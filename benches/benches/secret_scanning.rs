@@ -47,6 +47,7 @@ async fn main() {
         Settings {
             leaked_key_action: LeakedKeyAction::Report,
             github_keys_url: document.url.clone(),
+            ..Settings::default()
         },
     );
 

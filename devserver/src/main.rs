@@ -34,6 +34,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let settings = authorizer::Settings::from_env()?;
     let keygen_settings = keygen::Settings::from_env()?;
+    let schedules_settings = schedules::Settings::from_env()?;
+    let dispatch_settings = dispatch::Settings::from_env()?;
 
     // The embedded server lives as long as `_moto`; dropping it stops moto.
     let (_moto, client, data) = match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
@@ -73,13 +75,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     orgkeys_shared::dynamo::table::ensure_table(&client, &table).await?;
-    let retention = orgkeys_shared::dynamo::config::audit_retention_days_from_env()?;
-    let conversations = orgkeys_shared::dynamo::config::conversation_retention_days_from_env()?;
-    let limits = orgkeys_shared::limits::Defaults::from_env()?;
-    let store = orgkeys_shared::Store::new(client, &table)
-        .with_audit_retention_days(retention)
-        .with_conversation_retention_days(conversations)
-        .with_default_limits(limits);
+    let store = orgkeys_shared::Store::new(client, &table);
     let cache = settings.cache_ttl.as_secs();
     let local_iam = devserver::sigv4::LocalIam::from_env()?;
     let iam = match &local_iam {
@@ -98,7 +94,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             &admin_token,
         )
         .with_local_iam(local_iam)
-        .with_keygen_settings(keygen_settings),
+        .with_keygen_settings(keygen_settings)
+        .with_settings(schedules_settings, dispatch_settings),
     );
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;

@@ -32,6 +32,8 @@ pub mod ids;
 pub mod key_format;
 pub mod key_hash;
 pub mod keys;
+#[cfg(test)]
+mod layering;
 pub mod limits;
 pub mod logging;
 pub mod metrics;
@@ -39,6 +41,7 @@ pub mod organizations;
 #[cfg(test)]
 mod properties;
 pub mod schedules;
+pub mod tenancy;
 pub mod validation;
 pub mod wire_time;
 

@@ -22,7 +22,7 @@
 
 use crate::dynamo::attributes::{Item, TTL, item_address, n, optional_number, s, string};
 use crate::dynamo::{Store, StoreError, conditional};
-use crate::organizations;
+use crate::tenancy;
 use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use std::collections::HashMap;
@@ -165,14 +165,14 @@ fn window_address(key_id: &str, start: i64) -> Item {
 
 fn day_address(org_id: &str, date: NaiveDate) -> Item {
     item_address(
-        organizations::partition(org_id),
+        tenancy::partition(org_id),
         format!("{USAGE_PREFIX}{}", date.format("%Y-%m-%d")),
     )
 }
 
 fn receipt_address(org_id: &str, dispatch_id: &str) -> Item {
     item_address(
-        organizations::partition(org_id),
+        tenancy::partition(org_id),
         format!("{RECEIPT_PREFIX}{dispatch_id}"),
     )
 }
@@ -336,7 +336,7 @@ impl Store {
     /// windows belong to key IDs, which are never reused, and expire within
     /// the hour. Returns how many it deleted.
     pub(crate) async fn delete_usage(&self, org_id: &str) -> Result<usize, StoreError> {
-        let partition = organizations::partition(org_id);
+        let partition = tenancy::partition(org_id);
         let days = self.delete_prefix(partition.clone(), USAGE_PREFIX).await?;
         Ok(days + self.delete_prefix(partition, RECEIPT_PREFIX).await?)
     }
@@ -351,7 +351,7 @@ impl Store {
     ) -> Result<Vec<DailyUsage>, StoreError> {
         let first = now.date_naive() - Duration::days(i64::from(days.max(1)) - 1);
         let items = self
-            .query_prefix(organizations::partition(org_id), USAGE_PREFIX)
+            .query_prefix(tenancy::partition(org_id), USAGE_PREFIX)
             .scan_index_forward(false)
             .send()
             .await

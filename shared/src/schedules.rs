@@ -8,7 +8,7 @@ use crate::dynamo::attributes::{
     parsed, required_time, s, string, time,
 };
 use crate::dynamo::{Store, StoreError};
-use crate::organizations;
+use crate::tenancy;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 
@@ -73,7 +73,7 @@ pub struct ScheduleFilter {
 
 fn address(org_id: &str, schedule_id: &str) -> Item {
     item_address(
-        organizations::partition(org_id),
+        tenancy::partition(org_id),
         format!("{SK_PREFIX}{schedule_id}"),
     )
 }
@@ -233,7 +233,7 @@ impl Store {
         draft: &Draft,
     ) -> Result<usize, StoreError> {
         let items = self
-            .query_all(organizations::partition(org_id), SK_PREFIX)
+            .query_all(tenancy::partition(org_id), SK_PREFIX)
             .await?;
         let ids = items
             .iter()
@@ -269,7 +269,7 @@ impl Store {
         after: Option<&str>,
     ) -> Result<(Vec<Schedule>, Option<String>), StoreError> {
         let query = || {
-            let mut query = self.query_prefix(organizations::partition(org_id), SK_PREFIX);
+            let mut query = self.query_prefix(tenancy::partition(org_id), SK_PREFIX);
             let mut conditions = Vec::new();
             if let Some(status) = filter.status {
                 conditions.push("#status = :status");

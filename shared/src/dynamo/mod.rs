@@ -70,17 +70,13 @@ impl fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
-/// The table and the client that reaches it; cheap to clone.
+/// The table and the client that reaches it; cheap to clone. It knows no
+/// domain setting: retentions and default limits are the settings of the
+/// functions that use them, passed where they are needed.
 #[derive(Clone, Debug)]
 pub struct Store {
     client: Client,
     table: String,
-    /// How long audit events are kept (their TTL).
-    audit_retention: chrono::Duration,
-    /// How long conversations are kept (their TTL).
-    conversation_retention: chrono::Duration,
-    /// The limits of organizations and keys that set none.
-    default_limits: crate::limits::Defaults,
 }
 
 impl Store {
@@ -88,44 +84,7 @@ impl Store {
         Store {
             client,
             table: table.into(),
-            audit_retention: chrono::Duration::days(crate::audit::DEFAULT_RETENTION_DAYS),
-            conversation_retention: chrono::Duration::days(
-                crate::conversations::DEFAULT_RETENTION_DAYS,
-            ),
-            default_limits: crate::limits::Defaults::default(),
         }
-    }
-
-    /// The same store, with these limits for everyone who sets none.
-    pub fn with_default_limits(mut self, defaults: crate::limits::Defaults) -> Store {
-        self.default_limits = defaults;
-        self
-    }
-
-    /// The limits of organizations and keys that set none.
-    pub fn default_limits(&self) -> crate::limits::Defaults {
-        self.default_limits
-    }
-
-    /// The same store, keeping audit events for `days`.
-    pub fn with_audit_retention_days(mut self, days: i64) -> Store {
-        self.audit_retention = chrono::Duration::days(days);
-        self
-    }
-
-    pub(crate) fn audit_retention(&self) -> chrono::Duration {
-        self.audit_retention
-    }
-
-    /// The same store, keeping conversations for `days`.
-    pub fn with_conversation_retention_days(mut self, days: i64) -> Store {
-        self.conversation_retention = chrono::Duration::days(days);
-        self
-    }
-
-    /// How long conversations are kept (their TTL).
-    pub fn conversation_retention(&self) -> chrono::Duration {
-        self.conversation_retention
     }
 
     pub fn client(&self) -> &Client {

@@ -6,7 +6,7 @@ use crate::dynamo::attributes::{
     CREATED_AT, ITEM_TYPE, Item, TTL, item_address, n, required_time, s, string, time,
 };
 use crate::dynamo::{Store, StoreError, conditional};
-use crate::organizations;
+use crate::tenancy;
 use chrono::{DateTime, Utc};
 
 const STATUS: &str = "status";
@@ -35,10 +35,7 @@ pub(super) struct Record {
 
 /// Where the record of `key` lives. `key` is the header's value.
 fn address(org_id: &str, key: &str) -> Item {
-    item_address(
-        organizations::partition(org_id),
-        format!("{SK_PREFIX}{key}"),
-    )
+    item_address(tenancy::partition(org_id), format!("{SK_PREFIX}{key}"))
 }
 
 /// What a new claim writes.
@@ -209,7 +206,7 @@ impl Store {
     /// Deletes every record of the organization (its delete): a later
     /// organization with its ID starts with every key unused.
     pub(crate) async fn delete_all_idempotency(&self, org_id: &str) -> Result<usize, StoreError> {
-        self.delete_prefix(organizations::partition(org_id), SK_PREFIX)
+        self.delete_prefix(tenancy::partition(org_id), SK_PREFIX)
             .await
     }
 

@@ -26,7 +26,8 @@ use crate::dynamo::attributes::{
 };
 use crate::dynamo::{Store, StoreError, conditional};
 use crate::key_hash::KeyHash;
-use crate::organizations::{self, KEY_ORG_TERMS_RANK, Stamped, Terms};
+use crate::organizations::{KEY_ORG_TERMS_RANK, Stamped, Terms};
+use crate::tenancy;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 
@@ -214,7 +215,7 @@ pub fn lookup_address(hash: &KeyHash) -> Item {
 
 fn listing_address(org_id: &str, key_id: &str) -> Item {
     item_address(
-        organizations::partition(org_id),
+        tenancy::partition(org_id),
         format!("{LISTING_PREFIX}{key_id}"),
     )
 }

@@ -84,7 +84,7 @@ impl Store {
     /// The organization's keys, oldest first, read consistently.
     pub async fn list_keys(&self, org_id: &str) -> Result<Vec<KeyRecord>, StoreError> {
         let items = self
-            .query_all(organizations::partition(org_id), LISTING_PREFIX)
+            .query_all(tenancy::partition(org_id), LISTING_PREFIX)
             .await?;
         let mut records = items
             .iter()
@@ -279,7 +279,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut behind = Vec::new();
         for item in self
-            .query_all(organizations::partition(org_id), LISTING_PREFIX)
+            .query_all(tenancy::partition(org_id), LISTING_PREFIX)
             .await?
         {
             let carried = Stamped::of_key_item(&item)?;
@@ -327,7 +327,7 @@ impl Store {
     ) -> Result<usize, StoreError> {
         let mut keys = Vec::new();
         for item in self
-            .query_all(organizations::partition(org_id), LISTING_PREFIX)
+            .query_all(tenancy::partition(org_id), LISTING_PREFIX)
             .await?
         {
             keys.push((string(&item, KEY_ID)?, hash_from_item(&item)?));

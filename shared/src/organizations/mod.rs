@@ -6,10 +6,10 @@
 //! | the organization                   | `ORG#<orgId>`   | `ORG`   |
 //! | its entry in the directory         | `ORGANIZATIONS` | `<orgId>` |
 //!
-//! Every item an organization owns lives in its partition `ORG#<orgId>`. The
-//! directory holds a copy of every organization, written in the same
-//! transaction, so admins list organizations in ID order with one Query
-//! instead of a scan (one partition: admin traffic is light).
+//! Every item an organization owns lives in its partition `ORG#<orgId>`
+//! ([`crate::tenancy`]). The directory holds a copy of every organization,
+//! written in the same transaction, so admins list organizations in ID order
+//! with one Query instead of a scan (one partition: admin traffic is light).
 //!
 //! Each key carries its organization's [`Terms`] (suspended or not, and its
 //! limits), so the authorizer's one read of the key knows them. A change of terms
@@ -301,13 +301,8 @@ pub struct Deleted {
     pub records: usize,
 }
 
-/// The partition key of everything `org_id` owns.
-pub fn partition(org_id: &str) -> String {
-    format!("ORG#{org_id}")
-}
-
 fn address(org_id: &str) -> Item {
-    item_address(partition(org_id), SK.to_owned())
+    item_address(crate::tenancy::partition(org_id), SK.to_owned())
 }
 
 fn directory_address(org_id: &str) -> Item {
