@@ -6,7 +6,6 @@
 use crate::{BODY_LIMIT, Keygen};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use orgkeys_api::body::RevokeInput;
 use orgkeys_shared::audit::{Draft, details};
 use orgkeys_shared::edge::problem::{FieldError, Problem};
 use orgkeys_shared::edge::request::{json_response, required_json_body};
@@ -14,6 +13,7 @@ use orgkeys_shared::key_format::ApiKey;
 use orgkeys_shared::key_hash::KeyHash;
 use orgkeys_shared::keys::{Leak, LeakOutcome};
 use orgkeys_shared::validation::Violations;
+use orgkeys_api::body::RevokeInput;
 use serde::Serialize;
 
 /// Why an operator revokes a key; kept in the event.
