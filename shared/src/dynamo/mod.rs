@@ -1,20 +1,26 @@
 //! The generic DynamoDB plumbing every aggregate uses: the [`Store`] (client
-//! and table), [`StoreError`], consistent reads, conditional writes,
-//! transactions, prefix queries and paging. The aggregates (`organizations`,
-//! `keys`, `schedules`, `conversations`, `idempotency`) add their own methods
-//! to `Store` in their own modules, next to their item layout.
+//! and table), [`StoreError`], consistent reads, conditional writes and
+//! updates ([`update`]), transactions, prefix queries and paging. The
+//! aggregates (`organizations`, `keys`, `schedules`, `conversations`,
+//! `idempotency`, `limits`, `audit`) add their own methods to `Store` in their
+//! own modules, next to their item layout. It knows no domain: it imports no
+//! aggregate (`layering.rs` checks).
 
 pub mod attributes;
 pub mod config;
 pub mod table;
+pub mod update;
 
 use attributes::{CorruptItem, Item, PK, SK, s};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Delete, DeleteRequest, Put, TransactWriteItem, WriteRequest};
+use aws_sdk_dynamodb::types::{
+    ConditionCheck, Delete, DeleteRequest, Put, TransactWriteItem, WriteRequest,
+};
 use std::fmt;
+use update::Condition;
 
 /// Why a store call did not do what was asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -208,6 +214,43 @@ impl Store {
             .build()
             .map_err(StoreError::from_build)?;
         Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    /// A transaction write that deletes `key` only while `condition` holds.
+    pub(crate) fn delete_when(
+        &self,
+        key: Item,
+        condition: Condition,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let (expression, names, values) = condition.into_parts();
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .condition_expression(expression)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(StoreError::from_build)?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    /// A transaction write that changes nothing but holds the transaction
+    /// to `condition` on the item at `key`.
+    pub(crate) fn check(
+        &self,
+        key: Item,
+        condition: Condition,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let (expression, names, values) = condition.into_parts();
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .condition_expression(expression)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(StoreError::from_build)?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
     }
 
     /// Runs a transaction. `Ok(None)` when it committed; `Ok(Some(i))` when it

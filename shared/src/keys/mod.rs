@@ -24,11 +24,12 @@ use crate::dynamo::attributes::{
     CREATED_AT, CorruptItem, Item, ORG_ID, TTL, item_address, n, optional_bool, optional_number,
     optional_string, optional_time, parsed_list, required_time, s, string, strings, time,
 };
+use crate::dynamo::update::{Condition, Update};
 use crate::dynamo::{Store, StoreError, conditional};
 use crate::key_hash::KeyHash;
 use crate::organizations::{KEY_ORG_TERMS_RANK, Stamped, Terms};
 use crate::tenancy;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use chrono::{DateTime, Utc};
 
 use std::collections::HashMap;
@@ -304,59 +305,36 @@ fn stamp(mut item: Item, stamped: Stamped) -> Item {
     item
 }
 
-/// A transaction write that sets `set` and removes `remove` on the item at
-/// `address`, if it satisfies `condition` (which may name `#rolled`,
-/// `#enabled`, `#termsRank` and `#leaked`, and use the value `:true` and
-/// those of `values`).
-fn update_write(
+/// A condition that the key item exists and was never rolled.
+fn exists_unrolled() -> Condition {
+    Condition::new("attribute_exists(PK) AND attribute_not_exists(#rolled)")
+        .name("#rolled", ROLLED_TO)
+}
+
+/// The same update (`update` of an address) of both copies of a key, as two
+/// writes of a transaction.
+fn update_both(
     store: &Store,
-    address: Item,
-    set: &Item,
-    remove: &[&str],
-    condition: &str,
-    mut values: Item,
-) -> Result<TransactWriteItem, StoreError> {
-    let mut names = HashMap::new();
-    let mut sets = Vec::new();
-    for (i, (name, value)) in set.iter().enumerate() {
-        sets.push(format!("#s{i} = :s{i}"));
-        names.insert(format!("#s{i}"), name.clone());
-        values.insert(format!(":s{i}"), value.clone());
+    [listing, lookup]: [Item; 2],
+    update: impl Fn(Item) -> Update,
+) -> Result<[TransactWriteItem; 2], StoreError> {
+    Ok([
+        update(listing).transaction_write(store)?,
+        update(lookup).transaction_write(store)?,
+    ])
+}
+
+/// Sets `set` and removes `remove`, under `condition`, at an address.
+fn change<'a>(
+    set: &'a Item,
+    remove: &'a [&str],
+    condition: &'a Condition,
+) -> impl Fn(Item) -> Update + 'a {
+    move |address| {
+        Update::at(address, condition.clone())
+            .set_all(set.clone())
+            .remove_all(remove.iter().copied())
     }
-    let removes: Vec<String> = (0..remove.len()).map(|i| format!("#r{i}")).collect();
-    for (placeholder, name) in removes.iter().zip(remove) {
-        names.insert(placeholder.clone(), (*name).to_owned());
-    }
-    let mut expression = String::new();
-    if !sets.is_empty() {
-        expression = format!("SET {}", sets.join(", "));
-    }
-    if !removes.is_empty() {
-        expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
-    }
-    for (placeholder, name) in [
-        ("#rolled", ROLLED_TO),
-        ("#enabled", ENABLED),
-        ("#termsRank", KEY_ORG_TERMS_RANK),
-        ("#leaked", LEAKED),
-    ] {
-        if condition.contains(placeholder) {
-            names.insert(placeholder.to_owned(), name.to_owned());
-        }
-    }
-    if condition.contains(":true") {
-        values.insert(":true".to_owned(), AttributeValue::Bool(true));
-    }
-    let update = Update::builder()
-        .table_name(store.table())
-        .set_key(Some(address))
-        .update_expression(expression)
-        .condition_expression(condition)
-        .set_expression_attribute_names(Some(names))
-        .set_expression_attribute_values((!values.is_empty()).then_some(values))
-        .build()
-        .map_err(StoreError::from_build)?;
-    Ok(TransactWriteItem::builder().update(update).build())
 }
 
 /// Scope names as a JSON array, for event details.

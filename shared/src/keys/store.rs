@@ -173,17 +173,18 @@ impl Store {
             (TTL.to_owned(), ttl(old_expires_at)),
             (ROLLED_TO.to_owned(), s(&successor.key_id)),
         ]);
-        let retire = |address: Item| {
-            update_write(
-                self,
-                address,
-                &retirement,
-                &[],
-                "attribute_exists(PK) AND attribute_not_exists(#rolled) \
-                 AND (attribute_not_exists(#enabled) OR #enabled = :true)",
-                Item::new(),
-            )
-        };
+        // Once only, and only while enabled (a key written before `enabled` is).
+        let enabled_unrolled = Condition::new(
+            "attribute_exists(PK) AND attribute_not_exists(#rolled) \
+             AND (attribute_not_exists(#enabled) OR #enabled = :true)",
+        )
+        .name("#rolled", ROLLED_TO)
+        .name("#enabled", ENABLED)
+        .value(":true", AttributeValue::Bool(true));
+        let old_copies = [
+            listing_address(org_id, &old.key_id),
+            lookup_address(old_hash),
+        ];
         let terms = self
             .add_keys(org_id, |stamped| {
                 let successor = KeyRecord {
@@ -192,9 +193,14 @@ impl Store {
                 };
                 let lookup = lookup_item(&successor, successor_hash);
                 let listing = listing_item(&successor, successor_hash);
+                let [retire_listing, retire_lookup] = update_both(
+                    self,
+                    old_copies.clone(),
+                    change(&retirement, &[], &enabled_unrolled),
+                )?;
                 Ok(vec![
-                    retire(listing_address(org_id, &old.key_id))?,
-                    retire(lookup_address(old_hash))?,
+                    retire_listing,
+                    retire_lookup,
                     self.put_new(stamp(lookup, stamped))?,
                     self.put_new(stamp(listing, stamped))?,
                     self.record(&event)?,
@@ -227,10 +233,11 @@ impl Store {
         if set.is_empty() && remove.is_empty() {
             return Ok(old.clone());
         }
+        // A rolled key's expiry is the end of its grace period.
         let condition = if patch.expires_at.is_some() {
-            "attribute_exists(PK) AND attribute_not_exists(#rolled)"
+            exists_unrolled()
         } else {
-            "attribute_exists(PK)"
+            Condition::new("attribute_exists(PK)")
         };
         let org_id = &old.organization_id;
         let event = draft.event(
@@ -239,25 +246,9 @@ impl Store {
             Target::new(TargetType::ApiKey, &old.key_id),
             patch.event_details(),
         );
-        let writes = vec![
-            update_write(
-                self,
-                listing_address(org_id, &old.key_id),
-                &set,
-                &remove,
-                condition,
-                Item::new(),
-            )?,
-            update_write(
-                self,
-                lookup_address(hash),
-                &set,
-                &remove,
-                condition,
-                Item::new(),
-            )?,
-            self.record(&event)?,
-        ];
+        let copies = [listing_address(org_id, &old.key_id), lookup_address(hash)];
+        let [listing, lookup] = update_both(self, copies, change(&set, &remove, &condition))?;
+        let writes = vec![listing, lookup, self.record(&event)?];
         match self.transact(writes).await? {
             None => Ok(patch.apply(old)),
             Some(_) => match self.get_key(org_id, &old.key_id).await? {
@@ -296,21 +287,15 @@ impl Store {
                     .into_iter()
                     .filter(|name| !set.contains_key(*name))
                     .collect();
-                let condition = "attribute_exists(PK) AND \
-                    (attribute_not_exists(#termsRank) OR #termsRank <= :ceiling)";
-                let values = Item::from([(":ceiling".to_owned(), n(terms.ceiling()))]);
-                let listing = listing_address(&org_id, &key_id);
-                let writes = vec![
-                    update_write(&store, listing, &set, &remove, condition, values.clone())?,
-                    update_write(
-                        &store,
-                        lookup_address(&hash),
-                        &set,
-                        &remove,
-                        condition,
-                        values,
-                    )?,
-                ];
+                let condition = Condition::new(
+                    "attribute_exists(PK) AND \
+                     (attribute_not_exists(#termsRank) OR #termsRank <= :ceiling)",
+                )
+                .name("#termsRank", KEY_ORG_TERMS_RANK)
+                .value(":ceiling", n(terms.ceiling()));
+                let copies = [listing_address(&org_id, &key_id), lookup_address(&hash)];
+                let writes =
+                    update_both(&store, copies, change(&set, &remove, &condition))?.to_vec();
                 // Cancelled: deleted meanwhile, or a later revision got there first.
                 store.transact(writes).await.map(|_| ())
             }
@@ -441,15 +426,10 @@ impl Store {
         key_id: &str,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let result = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(listing_address(org_id, key_id)))
-            .update_expression("SET #used = :at")
-            .condition_expression("attribute_exists(PK)")
-            .expression_attribute_names("#used", LAST_USED_AT)
-            .expression_attribute_values(":at", time(at))
+        let exists = Condition::new("attribute_exists(PK)");
+        let result = Update::at(listing_address(org_id, key_id), exists)
+            .set(LAST_USED_AT, time(at))
+            .request(self)
             .send()
             .await;
         // A key deleted meanwhile stays deleted: the failed condition is fine.
