@@ -1,7 +1,8 @@
 //! Builds the AWS configuration and the [`Store`] once per process, from the
 //! standard environment: credentials and region the usual way,
 //! `AWS_ENDPOINT_URL_DYNAMODB` for a local or other endpoint, `TABLE_NAME`.
-//! Only `main`s and test harnesses call this; handlers receive the store.
+//! Only `main`s and test harnesses call this; handlers receive the store. The
+//! domain's settings are each function's own `Settings`.
 
 use super::Store;
 use aws_config::retry::RetryConfig;
