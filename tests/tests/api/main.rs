@@ -12,4 +12,5 @@ mod lifecycle;
 mod limits;
 mod routes;
 mod schedules;
+mod settings;
 mod template;
