@@ -116,8 +116,12 @@ impl Store {
                 if action == LeakedKeyAction::Disable {
                     set.insert(ENABLED.to_owned(), AttributeValue::Bool(false));
                 }
-                let unflagged = unflagged();
-                update_both(self, [listing, lookup], change(&set, &[], &unflagged))?.to_vec()
+                let flag = KeyChange {
+                    set: &set,
+                    remove: &[],
+                    condition: unflagged(),
+                };
+                flag.writes(self, [listing, lookup])?.to_vec()
             }
         };
         writes.push(self.record(&event)?);

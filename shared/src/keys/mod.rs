@@ -305,35 +305,29 @@ fn stamp(mut item: Item, stamped: Stamped) -> Item {
     item
 }
 
-/// A condition that the key item exists and was never rolled.
-fn exists_unrolled() -> Condition {
-    Condition::new("attribute_exists(PK) AND attribute_not_exists(#rolled)")
-        .name("#rolled", ROLLED_TO)
-}
-
-/// The same update (`update` of an address) of both copies of a key, as two
-/// writes of a transaction.
-fn update_both(
-    store: &Store,
-    [listing, lookup]: [Item; 2],
-    update: impl Fn(Item) -> Update,
-) -> Result<[TransactWriteItem; 2], StoreError> {
-    Ok([
-        update(listing).transaction_write(store)?,
-        update(lookup).transaction_write(store)?,
-    ])
-}
-
-/// Sets `set` and removes `remove`, under `condition`, at an address.
-fn change<'a>(
+/// A change written alike to both copies of a key: the attributes it sets
+/// and removes, and the condition each copy must meet.
+struct KeyChange<'a> {
     set: &'a Item,
-    remove: &'a [&str],
-    condition: &'a Condition,
-) -> impl Fn(Item) -> Update + 'a {
-    move |address| {
-        Update::at(address, condition.clone())
-            .set_all(set.clone())
-            .remove_all(remove.iter().copied())
+    remove: &'a [&'a str],
+    condition: Condition,
+}
+
+impl KeyChange<'_> {
+    /// The change of the copies at `addresses`, as writes of one transaction.
+    fn writes(
+        &self,
+        store: &Store,
+        addresses: [Item; 2],
+    ) -> Result<[TransactWriteItem; 2], StoreError> {
+        let write = |address| {
+            Update::at(address, self.condition.clone())
+                .set_all(self.set.clone())
+                .remove_all(self.remove.iter().copied())
+                .transaction_write(store)
+        };
+        let [listing, lookup] = addresses;
+        Ok([write(listing)?, write(lookup)?])
     }
 }
 

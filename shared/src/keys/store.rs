@@ -173,14 +173,18 @@ impl Store {
             (TTL.to_owned(), ttl(old_expires_at)),
             (ROLLED_TO.to_owned(), s(&successor.key_id)),
         ]);
-        // Once only, and only while enabled (a key written before `enabled` is).
-        let enabled_unrolled = Condition::new(
-            "attribute_exists(PK) AND attribute_not_exists(#rolled) \
-             AND (attribute_not_exists(#enabled) OR #enabled = :true)",
-        )
-        .name("#rolled", ROLLED_TO)
-        .name("#enabled", ENABLED)
-        .value(":true", AttributeValue::Bool(true));
+        let retire = KeyChange {
+            set: &retirement,
+            remove: &[],
+            // Once only, and only while enabled (a key written before `enabled` is).
+            condition: Condition::new(
+                "attribute_exists(PK) AND attribute_not_exists(#rolled) \
+                 AND (attribute_not_exists(#enabled) OR #enabled = :true)",
+            )
+            .name("#rolled", ROLLED_TO)
+            .name("#enabled", ENABLED)
+            .value(":true", AttributeValue::Bool(true)),
+        };
         let old_copies = [
             listing_address(org_id, &old.key_id),
             lookup_address(old_hash),
@@ -193,11 +197,7 @@ impl Store {
                 };
                 let lookup = lookup_item(&successor, successor_hash);
                 let listing = listing_item(&successor, successor_hash);
-                let [retire_listing, retire_lookup] = update_both(
-                    self,
-                    old_copies.clone(),
-                    change(&retirement, &[], &enabled_unrolled),
-                )?;
+                let [retire_listing, retire_lookup] = retire.writes(self, old_copies.clone())?;
                 Ok(vec![
                     retire_listing,
                     retire_lookup,
@@ -235,7 +235,8 @@ impl Store {
         }
         // A rolled key's expiry is the end of its grace period.
         let condition = if patch.expires_at.is_some() {
-            exists_unrolled()
+            Condition::new("attribute_exists(PK) AND attribute_not_exists(#rolled)")
+                .name("#rolled", ROLLED_TO)
         } else {
             Condition::new("attribute_exists(PK)")
         };
@@ -247,7 +248,12 @@ impl Store {
             patch.event_details(),
         );
         let copies = [listing_address(org_id, &old.key_id), lookup_address(hash)];
-        let [listing, lookup] = update_both(self, copies, change(&set, &remove, &condition))?;
+        let change = KeyChange {
+            set: &set,
+            remove: &remove,
+            condition,
+        };
+        let [listing, lookup] = change.writes(self, copies)?;
         let writes = vec![listing, lookup, self.record(&event)?];
         match self.transact(writes).await? {
             None => Ok(patch.apply(old)),
@@ -287,15 +293,18 @@ impl Store {
                     .into_iter()
                     .filter(|name| !set.contains_key(*name))
                     .collect();
-                let condition = Condition::new(
-                    "attribute_exists(PK) AND \
-                     (attribute_not_exists(#termsRank) OR #termsRank <= :ceiling)",
-                )
-                .name("#termsRank", KEY_ORG_TERMS_RANK)
-                .value(":ceiling", n(terms.ceiling()));
+                let change = KeyChange {
+                    set: &set,
+                    remove: &remove,
+                    condition: Condition::new(
+                        "attribute_exists(PK) AND \
+                         (attribute_not_exists(#termsRank) OR #termsRank <= :ceiling)",
+                    )
+                    .name("#termsRank", KEY_ORG_TERMS_RANK)
+                    .value(":ceiling", n(terms.ceiling())),
+                };
                 let copies = [listing_address(&org_id, &key_id), lookup_address(&hash)];
-                let writes =
-                    update_both(&store, copies, change(&set, &remove, &condition))?.to_vec();
+                let writes = change.writes(&store, copies)?.to_vec();
                 // Cancelled: deleted meanwhile, or a later revision got there first.
                 store.transact(writes).await.map(|_| ())
             }
