@@ -8,9 +8,9 @@ use orgkeys_benches::{Plan, TARGETS_HEADER, measure, measure_pair, ratio, table}
 use orgkeys_shared::Store;
 use orgkeys_shared::conversations::{Contact, Conversation, conversation_batches};
 use orgkeys_shared::dynamo::attributes::{PK, SK, s};
-use orgkeys_shared::organizations;
 use orgkeys_shared::routes::{Operation, route};
 use orgkeys_shared::schedules::{Channel, SK_PREFIX as SCHEDULE_SK_PREFIX};
+use orgkeys_shared::tenancy;
 use orgkeys_tests::{
     http_event_json, key_authorizer, seed_org, seed_schedule, to_request, with_header, with_query,
 };
@@ -76,7 +76,7 @@ async fn main() {
                 .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
                 .expression_attribute_names("#pk", PK)
                 .expression_attribute_names("#sk", SK)
-                .expression_attribute_values(":pk", s(organizations::partition("acme")))
+                .expression_attribute_values(":pk", s(tenancy::partition("acme")))
                 .expression_attribute_values(":prefix", s(SCHEDULE_SK_PREFIX))
                 .limit(50)
                 .send()
@@ -210,7 +210,7 @@ async fn main() {
 
 async fn bare_batch_write(store: &Store, conversations: &[Conversation]) {
     let mut calls = tokio::task::JoinSet::new();
-    let retention = store.conversation_retention();
+    let retention = orgkeys_shared::conversations::Retention::default();
     for requests in conversation_batches(conversations, retention).unwrap() {
         let (client, table) = (store.client().clone(), store.table().to_owned());
         calls.spawn(async move {
@@ -243,7 +243,7 @@ async fn bare_key_creation(store: &Store, org: &str) {
         .client()
         .get_item()
         .table_name(store.table())
-        .key(PK, s(organizations::partition(org)))
+        .key(PK, s(tenancy::partition(org)))
         .key(SK, s("ORG"))
         .consistent_read(true)
         .send()
@@ -253,7 +253,7 @@ async fn bare_key_creation(store: &Store, org: &str) {
         .unwrap();
     let bump = Update::builder()
         .table_name(store.table())
-        .key(PK, s(organizations::partition(org)))
+        .key(PK, s(tenancy::partition(org)))
         .key(SK, s("ORG"))
         .update_expression("ADD #generation :one")
         .condition_expression("#revision = :revision")

@@ -174,11 +174,18 @@ fn gateway_rps(store: orgkeys_shared::Store, seconds: u64) -> f64 {
             requests_per_minute: orgkeys_shared::limits::MAX_REQUESTS_PER_MINUTE,
             contacts_per_day: orgkeys_shared::limits::MAX_CONTACTS_PER_DAY,
         };
-        let gateway = Arc::new(devserver::gateway::Gateway::new(
-            store.with_default_limits(unlimited),
-            authorizer,
-            "bench-admin",
-        ));
+        let gateway = devserver::gateway::Gateway::new(store, authorizer, "bench-admin")
+            .with_settings(
+                schedules::Settings {
+                    default_limits: unlimited,
+                    ..Default::default()
+                },
+                dispatch::Settings {
+                    default_limits: unlimited,
+                    ..Default::default()
+                },
+            );
+        let gateway = Arc::new(gateway);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/v1/schedules", listener.local_addr().unwrap());
         tokio::spawn(devserver::serve(listener, gateway, std::future::pending()));

@@ -34,6 +34,9 @@ pub struct Gateway {
     pub authorizer: Authorizer,
     /// The keygen function with its settings and its cache of GitHub's keys.
     keygen: keygen::Keygen,
+    /// The settings the schedules and dispatch functions run with.
+    schedules: schedules::Settings,
+    dispatch: dispatch::Settings,
     /// Stands in for SigV4 on admin routes: `Authorization: Bearer <token>`.
     admin_token: blake3::Hash,
     /// The key pair whose SigV4 signatures admin routes also accept.
@@ -82,6 +85,8 @@ impl Gateway {
     pub fn new(store: Store, authorizer: Authorizer, admin_token: &str) -> Gateway {
         Gateway {
             keygen: keygen::Keygen::new(store.clone(), keygen::Settings::default()),
+            schedules: schedules::Settings::default(),
+            dispatch: dispatch::Settings::default(),
             store,
             authorizer,
             admin_token: blake3::hash(admin_token.as_bytes()),
@@ -106,6 +111,17 @@ impl Gateway {
     /// The same gateway, its keygen function run with `settings`.
     pub fn with_keygen_settings(mut self, settings: keygen::Settings) -> Gateway {
         self.keygen = keygen::Keygen::new(self.store.clone(), settings);
+        self
+    }
+
+    /// The same gateway, its schedules and dispatch functions run with these settings.
+    pub fn with_settings(
+        mut self,
+        schedules: schedules::Settings,
+        dispatch: dispatch::Settings,
+    ) -> Gateway {
+        self.schedules = schedules;
+        self.dispatch = dispatch;
         self
     }
 
@@ -262,6 +278,8 @@ impl Gateway {
         let request: LambdaRequest = serde_json::from_value(event)?;
         let lambda_event = LambdaEvent::new(request, Context::default());
         let store = &self.store;
+        let (schedules, dispatch) = (self.schedules, self.dispatch);
+        let now = chrono::Utc::now;
         let response = match function {
             Function::Keygen => {
                 Adapter::from(service_fn(|r| self.keygen.handle(r)))
@@ -269,14 +287,18 @@ impl Gateway {
                     .await?
             }
             Function::Schedules => {
-                Adapter::from(service_fn(|r| schedules::handle(store, r)))
-                    .call(lambda_event)
-                    .await?
+                Adapter::from(service_fn(|r| {
+                    schedules::handle_at(store, schedules, r, now())
+                }))
+                .call(lambda_event)
+                .await?
             }
             Function::Dispatch => {
-                Adapter::from(service_fn(|r| dispatch::handle(store, r)))
-                    .call(lambda_event)
-                    .await?
+                Adapter::from(service_fn(|r| {
+                    dispatch::handle_at(store, dispatch, r, now())
+                }))
+                .call(lambda_event)
+                .await?
             }
         };
         Ok(serde_json::to_value(response)?)

@@ -40,6 +40,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let settings = authorizer::Settings::from_env()?;
     let keygen_settings = keygen::Settings::from_env()?;
+    let schedules_settings = schedules::Settings::from_env()?;
+    let dispatch_settings = dispatch::Settings::from_env()?;
     // Bound first: a taken port is told before anything is started.
     let listener = match bind(port).await {
         Ok(listener) => listener,
@@ -94,13 +96,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     orgkeys_shared::dynamo::table::ensure_table(&client, &table).await?;
-    let retention = orgkeys_shared::dynamo::config::audit_retention_days_from_env()?;
-    let conversations = orgkeys_shared::dynamo::config::conversation_retention_days_from_env()?;
-    let limits = orgkeys_shared::limits::Defaults::from_env()?;
-    let store = orgkeys_shared::Store::new(client, &table)
-        .with_audit_retention_days(retention)
-        .with_conversation_retention_days(conversations)
-        .with_default_limits(limits);
+    let store = orgkeys_shared::Store::new(client, &table);
     let cache = settings.cache_ttl.as_secs();
     let deny_cache = settings.deny_cache_ttl.min(settings.cache_ttl).as_secs();
     let local_iam = devserver::sigv4::LocalIam::from_env()?;
@@ -113,7 +109,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
         None => "off (set ORGKEYS_LOCAL_IAM=ACCESS_KEY_ID:SECRET_ACCESS_KEY)".to_owned(),
     };
-    let (identity, sign_in) = console_sign_in(&store, &dynamo_endpoint).await?;
+    let (identity, sign_in) =
+        console_sign_in(&store, &dynamo_endpoint, keygen_settings.audit_retention).await?;
     let gateway = Arc::new(
         Gateway::new(
             store.clone(),
@@ -122,7 +119,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .with_local_iam(local_iam)
         .with_keygen_settings(keygen_settings)
-        .with_identity(identity),
+        .with_identity(identity)
+        .with_settings(schedules_settings, dispatch_settings),
     );
 
     let url = format!("http://{}", listener.local_addr()?);
@@ -147,6 +145,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 async fn console_sign_in(
     store: &orgkeys_shared::Store,
     dynamo_endpoint: &str,
+    retention: orgkeys_shared::audit::Retention,
 ) -> Result<(Option<Identity>, String), Box<dyn std::error::Error>> {
     if let Some(issuer) = Identity::issuer_from_env()? {
         let lines = format!(
@@ -180,7 +179,7 @@ async fn console_sign_in(
                 (password.clone(), password)
             }
         };
-        demo::seed(store, &cognito, &pool, &password).await?;
+        demo::seed(store, &cognito, &pool, &password, retention).await?;
         lines.push_str(&format!(
             "  demo:         organization acme with acme-emea; sign in as {DEMO_ADMIN}, password {shown}\n"
         ));

@@ -19,10 +19,10 @@
 
 use crate::dynamo::attributes::{
     CREATED_AT, CorruptItem, ITEM_TYPE, Item, ORG_ID, PK, SK, TTL, item_address, n,
-    optional_string, parsed, required_time, s, string, time,
+    optional_number, optional_string, parsed, required_time, s, string, time,
 };
 use crate::dynamo::{Store, StoreError};
-use crate::organizations;
+use crate::tenancy;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use chrono::{DateTime, Duration, Utc};
 use orgkeys_api::wire_enum as names;
@@ -45,6 +45,27 @@ const SK_END: &str = "AUDIT$";
 
 /// How long events are kept unless `AUDIT_RETENTION_DAYS` says otherwise.
 pub const DEFAULT_RETENTION_DAYS: i64 = 400;
+
+/// How long audit events are kept before their TTL removes them: a setting
+/// of each function that records events, read once in its `main`, and
+/// carried by every [`Draft`] it makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention(pub Duration);
+
+impl Default for Retention {
+    fn default() -> Retention {
+        Retention(Duration::days(DEFAULT_RETENTION_DAYS))
+    }
+}
+
+impl Retention {
+    /// `AUDIT_RETENTION_DAYS`: whole days, 1 or more; the default when unset.
+    pub fn from_env() -> Result<Retention, String> {
+        let days =
+            crate::dynamo::config::days_from_env("AUDIT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)?;
+        Ok(Retention(Duration::days(days)))
+    }
+}
 
 names!(
     /// What happened.
@@ -166,6 +187,9 @@ pub struct AuditEvent {
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
     pub details: Map<String, Value>,
+    /// When its TTL lets DynamoDB remove it (whole seconds once stored).
+    #[serde(skip)]
+    pub expires_at: DateTime<Utc>,
 }
 
 fn wire_time<S: serde::Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
@@ -173,14 +197,15 @@ fn wire_time<S: serde::Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<
 }
 
 /// Everything an event knows before the change is made: who, from where,
-/// when, under which ID. A request that makes several changes derives a draft
-/// for each further one ([`Draft::derived`]).
+/// when, under which ID, kept how long. A request that makes several changes
+/// derives a draft for each further one ([`Draft::derived`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Draft {
     pub event_id: String,
     pub actor: Actor,
     pub origin: Origin,
     pub occurred_at: DateTime<Utc>,
+    pub retention: Retention,
 }
 
 impl Draft {
@@ -189,12 +214,14 @@ impl Draft {
         actor: Actor,
         origin: Origin,
         now: DateTime<Utc>,
+        retention: Retention,
     ) -> Result<Draft, getrandom::Error> {
         Ok(Draft {
             event_id: crate::ids::random_id("evt_")?,
             actor,
             origin,
             occurred_at: now,
+            retention,
         })
     }
 
@@ -205,6 +232,7 @@ impl Draft {
         actor: Actor,
         origin: Origin,
         started_at: DateTime<Utc>,
+        retention: Retention,
     ) -> Draft {
         let mut hasher = blake3::Hasher::new_derive_key("orgkeys audit event id v1");
         hasher.update(operation_id.as_bytes());
@@ -213,6 +241,7 @@ impl Draft {
             actor,
             origin,
             occurred_at: started_at,
+            retention,
         }
     }
 
@@ -261,6 +290,7 @@ impl Draft {
             source_ip: self.origin.source_ip.clone(),
             user_agent: self.origin.user_agent.clone(),
             details,
+            expires_at: self.occurred_at + self.retention.0,
         }
     }
 }
@@ -281,11 +311,8 @@ fn sort_key(event: &AuditEvent) -> String {
     )
 }
 
-fn to_item(event: &AuditEvent, retention: Duration) -> Item {
-    let mut item = item_address(
-        organizations::partition(&event.organization_id),
-        sort_key(event),
-    );
+fn to_item(event: &AuditEvent) -> Item {
+    let mut item = item_address(tenancy::partition(&event.organization_id), sort_key(event));
     item.extend([
         (ITEM_TYPE.to_owned(), s("AUDIT_EVENT")),
         (ORG_ID.to_owned(), s(&event.organization_id)),
@@ -300,10 +327,7 @@ fn to_item(event: &AuditEvent, retention: Duration) -> Item {
             DETAILS.to_owned(),
             s(Value::Object(event.details.clone()).to_string()),
         ),
-        (
-            TTL.to_owned(),
-            n((event.occurred_at + retention).timestamp()),
-        ),
+        (TTL.to_owned(), n(event.expires_at.timestamp())),
     ]);
     let origin = [
         (REQUEST_ID, &event.request_id),
@@ -340,18 +364,21 @@ fn from_item(item: &Item) -> Result<AuditEvent, CorruptItem> {
         source_ip: optional_string(item, SOURCE_IP)?,
         user_agent: optional_string(item, USER_AGENT)?,
         details,
+        expires_at: optional_number(item, TTL)?
+            .and_then(|seconds| DateTime::from_timestamp(seconds, 0))
+            .ok_or_else(|| CorruptItem(format!("missing {TTL}")))?,
     })
 }
 
 impl Store {
     /// The write that records `event`, for the transaction of its change.
     pub(crate) fn record(&self, event: &AuditEvent) -> Result<TransactWriteItem, StoreError> {
-        self.put_new(to_item(event, self.audit_retention()))
+        self.put_new(to_item(event))
     }
 
     /// `event` as a plain item, for changes written with `BatchWriteItem`.
     pub(crate) fn audit_item(&self, event: &AuditEvent) -> Item {
-        to_item(event, self.audit_retention())
+        to_item(event)
     }
 
     /// One page of an organization's events since its creation (all of
@@ -366,7 +393,7 @@ impl Store {
         limit: usize,
         after: Option<&str>,
     ) -> Result<(Vec<AuditEvent>, Option<String>), StoreError> {
-        let pk = organizations::partition(org_id);
+        let pk = tenancy::partition(org_id);
         let from = match self.get_organization(org_id).await? {
             Some(org) => format!("{SK_PREFIX}{}", crate::wire_time::format(org.created_at)),
             None => SK_PREFIX.to_owned(),
@@ -407,7 +434,7 @@ impl Store {
         org_id: &str,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         let page = self
-            .query_prefix(organizations::partition(org_id), SK_PREFIX)
+            .query_prefix(tenancy::partition(org_id), SK_PREFIX)
             .scan_index_forward(false)
             .limit(1)
             .send()
@@ -439,6 +466,7 @@ mod tests {
                 user_agent: None,
             },
             occurred_at: at,
+            retention: Retention(Duration::days(400)),
         };
         let event = draft.event(
             "acme",
@@ -446,7 +474,7 @@ mod tests {
             Target::new(TargetType::ApiKey, "key_1"),
             details([("successorKeyId", Value::from("key_2"))]),
         );
-        let item = to_item(&event, Duration::days(400));
+        let item = to_item(&event);
         assert_eq!(from_item(&item).unwrap(), event);
         assert_eq!(item["SK"], s("AUDIT#2026-11-26T10:00:00.000Z#evt_1"));
         assert_eq!(item[TTL], n(at.timestamp() + 400 * 86_400));

@@ -9,8 +9,8 @@ use crate::dynamo::attributes::{
     parsed, required_time, s, string, string_map, time,
 };
 use crate::dynamo::{BATCH_SIZE, Store, StoreError};
-use crate::organizations;
 use crate::schedules::Channel;
+use crate::tenancy;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -29,6 +29,29 @@ const SK_PREFIX: &str = "CONV#";
 
 /// How long conversations are kept unless `CONVERSATION_RETENTION_DAYS` says otherwise.
 pub const DEFAULT_RETENTION_DAYS: i64 = 90;
+
+/// How long conversations are kept before their TTL removes them: a setting
+/// of the dispatch function, read once in its `main`, passed to
+/// [`Store::put_dispatch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention(pub chrono::Duration);
+
+impl Default for Retention {
+    fn default() -> Retention {
+        Retention(chrono::Duration::days(DEFAULT_RETENTION_DAYS))
+    }
+}
+
+impl Retention {
+    /// `CONVERSATION_RETENTION_DAYS`: whole days, 1 or more; the default when unset.
+    pub fn from_env() -> Result<Retention, String> {
+        let days = crate::dynamo::config::days_from_env(
+            "CONVERSATION_RETENTION_DAYS",
+            DEFAULT_RETENTION_DAYS,
+        )?;
+        Ok(Retention(chrono::Duration::days(days)))
+    }
+}
 
 /// One contact of an outbound dispatch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +82,7 @@ pub struct Conversation {
 
 fn address(org_id: &str, conversation_id: &str) -> Item {
     item_address(
-        organizations::partition(org_id),
+        tenancy::partition(org_id),
         format!("{SK_PREFIX}{conversation_id}"),
     )
 }
@@ -130,9 +153,9 @@ fn from_item(item: &Item) -> Result<Conversation, CorruptItem> {
 /// baseline sends the same calls.
 pub fn conversation_batches(
     conversations: &[Conversation],
-    retention: chrono::Duration,
+    retention: Retention,
 ) -> Result<Vec<Vec<WriteRequest>>, StoreError> {
-    let items = conversations.iter().map(|c| to_item(c, retention));
+    let items = conversations.iter().map(|c| to_item(c, retention.0));
     batches(items.collect())
 }
 
@@ -155,7 +178,8 @@ fn batches(items: Vec<Item>) -> Result<Vec<Vec<WriteRequest>>, StoreError> {
 }
 
 impl Store {
-    /// Writes a dispatch's conversations and its `dispatch.created` event:
+    /// Writes a dispatch's conversations, each kept for `retention`, and its
+    /// `dispatch.created` event:
     /// all but the last 25 conversations with `BatchWriteItem`, 25 per call,
     /// the calls in parallel; then the last ones and the event in one
     /// transaction. So the event exists only once every conversation does (a
@@ -168,9 +192,9 @@ impl Store {
         &self,
         conversations: &[Conversation],
         event: &AuditEvent,
+        retention: Retention,
     ) -> Result<(), StoreError> {
-        let retention = self.conversation_retention();
-        let items = conversations.iter().map(|c| to_item(c, retention));
+        let items = conversations.iter().map(|c| to_item(c, retention.0));
         let mut items: Vec<Item> = items.collect();
         let last = items.split_off(items.len().saturating_sub(BATCH_SIZE));
         let mut calls = tokio::task::JoinSet::new();
@@ -201,7 +225,7 @@ impl Store {
     /// Deletes every conversation of the organization (its delete); returns
     /// how many.
     pub(crate) async fn delete_all_conversations(&self, org_id: &str) -> Result<usize, StoreError> {
-        self.delete_prefix(organizations::partition(org_id), SK_PREFIX)
+        self.delete_prefix(tenancy::partition(org_id), SK_PREFIX)
             .await
     }
 

@@ -11,8 +11,21 @@
 //! - [`limits`]: requests per key per minute, contacts per organization per
 //!   day: their counters and the usage they report.
 //!
-//! Underneath them, [`dynamo`]: the store, its errors, the attribute helpers,
-//! the table schema and the AWS configuration.
+//! Underneath them, [`tenancy`]: the partition `ORG#<orgId>` every item of an
+//! organization lives in; and [`dynamo`], plumbing that knows no domain: the
+//! store (client and table), its errors, the attribute helpers, the typed
+//! update and condition every aggregate writes with, the table schema and the
+//! AWS configuration. The settings of the domain (how long audit events and
+//! conversations are kept, the default limits) are not the store's: each
+//! function reads them in its `main` and passes them where they are used
+//! (`audit::Retention` in each `Draft`, `conversations::Retention` to
+//! `put_dispatch`, `limits::Defaults` to the meter and the views).
+//!
+//! No module imports one that imports it back (a test, `layering.rs`, reads
+//! the sources and fails on a cycle): from the bottom, `wire_time`, `ids`,
+//! `tenancy`, `dynamo`; then `audit`, `limits`, `schedules`; then
+//! `organizations`, `conversations`, `keys`; then `edge`; then `idempotency`
+//! and `validation`.
 //!
 //! The HTTP edge, [`edge`]: problem+json errors, request and response helpers,
 //! and who is calling. [`logging`]: how the functions log; [`metrics`]: CloudWatch EMF lines. The API's routes, [`routes`]: one table that the
@@ -32,6 +45,8 @@ pub mod ids;
 pub mod key_format;
 pub mod key_hash;
 pub mod keys;
+#[cfg(test)]
+mod layering;
 pub mod limits;
 pub mod logging;
 pub mod metrics;
@@ -39,6 +54,7 @@ pub mod organizations;
 #[cfg(test)]
 mod properties;
 pub mod schedules;
+pub mod tenancy;
 pub mod validation;
 
 pub use dynamo::{Store, StoreError};

@@ -21,11 +21,11 @@
 //! days after [`USAGE_RETENTION_DAYS`].
 
 use crate::dynamo::attributes::{Item, TTL, item_address, n, optional_number, s, string};
+use crate::dynamo::update::{Condition, Update};
 use crate::dynamo::{Store, StoreError, conditional};
-use crate::organizations;
-use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
+use crate::tenancy;
+use aws_sdk_dynamodb::types::ReturnValue;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use std::collections::HashMap;
 
 /// Requests a key may make per minute unless its organization or the key says otherwise.
 pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 600;
@@ -165,14 +165,14 @@ fn window_address(key_id: &str, start: i64) -> Item {
 
 fn day_address(org_id: &str, date: NaiveDate) -> Item {
     item_address(
-        organizations::partition(org_id),
+        tenancy::partition(org_id),
         format!("{USAGE_PREFIX}{}", date.format("%Y-%m-%d")),
     )
 }
 
 fn receipt_address(org_id: &str, dispatch_id: &str) -> Item {
     item_address(
-        organizations::partition(org_id),
+        tenancy::partition(org_id),
         format!("{RECEIPT_PREFIX}{dispatch_id}"),
     )
 }
@@ -194,18 +194,13 @@ impl Store {
     ) -> Result<(Standing, bool), StoreError> {
         let start = window_start(now);
         let resets_at = DateTime::from_timestamp(start + WINDOW_SECONDS, 0).unwrap_or(now);
-        let result = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(window_address(key_id, start)))
-            .update_expression("ADD #count :one SET #ttl = :ttl")
-            .condition_expression("attribute_not_exists(#count) OR #count < :limit")
-            .expression_attribute_names("#count", COUNT)
-            .expression_attribute_names("#ttl", TTL)
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":limit", n(limit.into()))
-            .expression_attribute_values(":ttl", n(resets_at.timestamp() + 3600))
+        let within = Condition::new("attribute_not_exists(#count) OR #count < :limit")
+            .name("#count", COUNT)
+            .value(":limit", n(limit.into()));
+        let result = Update::at(window_address(key_id, start), within)
+            .add(COUNT, n(1))
+            .set(TTL, n(resets_at.timestamp() + 3600))
+            .request(self)
             .return_values(ReturnValue::UpdatedNew)
             .send()
             .await;
@@ -260,31 +255,17 @@ impl Store {
             return Ok(Taken::Refused(self.contact_day(org_id, limit, now).await?));
         }
         let expires = next_midnight(now) + Duration::days(USAGE_RETENTION_DAYS);
-        let names = HashMap::from([
-            ("#contacts".to_owned(), CONTACTS.to_owned()),
-            ("#dispatches".to_owned(), DISPATCHES.to_owned()),
-            ("#date".to_owned(), DATE.to_owned()),
-            ("#ttl".to_owned(), TTL.to_owned()),
-        ]);
-        let values = HashMap::from([
-            (":n".to_owned(), n(contacts.into())),
-            (":one".to_owned(), n(1)),
-            (":room".to_owned(), n(i64::from(limit - contacts))),
-            (":date".to_owned(), s(date.format("%Y-%m-%d").to_string())),
-            (":ttl".to_owned(), n(expires.timestamp())),
-        ]);
-        const ADD: &str = "ADD #contacts :n, #dispatches :one SET #date = :date, #ttl = :ttl";
-        const WITHIN: &str = "attribute_not_exists(#contacts) OR #contacts <= :room";
+        let within = Condition::new("attribute_not_exists(#contacts) OR #contacts <= :room")
+            .name("#contacts", CONTACTS)
+            .value(":room", n(i64::from(limit - contacts)));
+        let count = Update::at(day_address(org_id, date), within)
+            .add(CONTACTS, n(contacts.into()))
+            .add(DISPATCHES, n(1))
+            .set(DATE, s(date.format("%Y-%m-%d").to_string()))
+            .set(TTL, n(expires.timestamp()));
         let Some(dispatch_id) = receipt else {
-            let result = self
-                .client()
-                .update_item()
-                .table_name(self.table())
-                .set_key(Some(day_address(org_id, date)))
-                .update_expression(ADD)
-                .condition_expression(WITHIN)
-                .set_expression_attribute_names(Some(names))
-                .set_expression_attribute_values(Some(values))
+            let result = count
+                .request(self)
                 .return_values(ReturnValue::UpdatedNew)
                 .send()
                 .await;
@@ -300,30 +281,12 @@ impl Store {
                 }
             };
         };
-        let update = Update::builder()
-            .table_name(self.table())
-            .set_key(Some(day_address(org_id, date)))
-            .update_expression(ADD)
-            .condition_expression(WITHIN)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .build()
-            .map_err(StoreError::from_build)?;
         let mut receipt_item = receipt_address(org_id, dispatch_id);
         receipt_item.insert(CONTACTS.to_owned(), n(contacts.into()));
         receipt_item.insert(TTL.to_owned(), n((now + RECEIPT_RETENTION).timestamp()));
-        let put = Put::builder()
-            .table_name(self.table())
-            .set_item(Some(receipt_item))
-            .condition_expression("attribute_not_exists(PK)")
-            .build()
-            .map_err(StoreError::from_build)?;
         // The receipt first: when it exists, its failure is the one reported,
         // whether or not today's count could still take the contacts.
-        let writes = vec![
-            TransactWriteItem::builder().put(put).build(),
-            TransactWriteItem::builder().update(update).build(),
-        ];
+        let writes = vec![self.put_new(receipt_item)?, count.transaction_write(self)?];
         Ok(match self.transact(writes).await? {
             // Taken now, or (the receipt exists) by an earlier attempt.
             None | Some(0) => Taken::Admitted(None),
@@ -336,7 +299,7 @@ impl Store {
     /// windows belong to key IDs, which are never reused, and expire within
     /// the hour. Returns how many it deleted.
     pub(crate) async fn delete_usage(&self, org_id: &str) -> Result<usize, StoreError> {
-        let partition = organizations::partition(org_id);
+        let partition = tenancy::partition(org_id);
         let days = self.delete_prefix(partition.clone(), USAGE_PREFIX).await?;
         Ok(days + self.delete_prefix(partition, RECEIPT_PREFIX).await?)
     }
@@ -351,7 +314,7 @@ impl Store {
     ) -> Result<Vec<DailyUsage>, StoreError> {
         let first = now.date_naive() - Duration::days(i64::from(days.max(1)) - 1);
         let items = self
-            .query_prefix(organizations::partition(org_id), USAGE_PREFIX)
+            .query_prefix(tenancy::partition(org_id), USAGE_PREFIX)
             .scan_index_forward(false)
             .send()
             .await

@@ -7,9 +7,10 @@ use crate::dynamo::attributes::{
     CREATED_AT, CorruptItem, ITEM_TYPE, Item, ORG_ID, UPDATED_AT, item_address, optional_time,
     parsed, required_time, s, string, time,
 };
+use crate::dynamo::update::{Condition, Update};
 use crate::dynamo::{Store, StoreError};
-use crate::organizations;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use crate::tenancy;
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 const SCHEDULE_ID: &str = "scheduleId";
@@ -73,7 +74,7 @@ pub struct ScheduleFilter {
 
 fn address(org_id: &str, schedule_id: &str) -> Item {
     item_address(
-        organizations::partition(org_id),
+        tenancy::partition(org_id),
         format!("{SK_PREFIX}{schedule_id}"),
     )
 }
@@ -143,29 +144,16 @@ impl Store {
                     Action::ScheduleUpdated
                 }
             };
-            let mut update = Update::builder()
-                .table_name(self.table())
-                .set_key(Some(address(org_id, schedule_id)));
-            let mut sets = Vec::new();
+            // The schedule as read: none, or the one created then.
+            let unchanged = match &existing {
+                None => Condition::new("attribute_not_exists(PK)"),
+                Some(old) => Condition::new("#created = :created")
+                    .name("#created", CREATED_AT)
+                    .value(":created", time(old.created_at)),
+            };
             let mut item = attributes(&saved);
             item.insert(CREATED_AT.to_owned(), time(saved.created_at));
-            for (i, (name, value)) in item.into_iter().enumerate() {
-                sets.push(format!("#a{i} = :v{i}"));
-                update = update
-                    .expression_attribute_names(format!("#a{i}"), name)
-                    .expression_attribute_values(format!(":v{i}"), value);
-            }
-            update = match &existing {
-                None => update.condition_expression("attribute_not_exists(PK)"),
-                Some(old) => update
-                    .condition_expression("#created = :created")
-                    .expression_attribute_names("#created", CREATED_AT)
-                    .expression_attribute_values(":created", time(old.created_at)),
-            };
-            let update = update
-                .update_expression(format!("SET {}", sets.join(", ")))
-                .build()
-                .map_err(StoreError::from_build)?;
+            let update = Update::at(address(org_id, schedule_id), unchanged).set_all(item);
             let event = draft.event(
                 org_id,
                 action,
@@ -178,7 +166,7 @@ impl Store {
                 ]),
             );
             let writes = vec![
-                TransactWriteItem::builder().update(update).build(),
+                update.transaction_write(self)?,
                 self.organization_gains_child(org_id, version)?,
                 self.record(&event)?,
             ];
@@ -233,7 +221,7 @@ impl Store {
         draft: &Draft,
     ) -> Result<usize, StoreError> {
         let items = self
-            .query_all(organizations::partition(org_id), SK_PREFIX)
+            .query_all(tenancy::partition(org_id), SK_PREFIX)
             .await?;
         let ids = items
             .iter()
@@ -270,7 +258,7 @@ impl Store {
         after: Option<&str>,
     ) -> Result<(Vec<Schedule>, Option<String>), StoreError> {
         let query = || {
-            let mut query = self.query_prefix(organizations::partition(org_id), SK_PREFIX);
+            let mut query = self.query_prefix(tenancy::partition(org_id), SK_PREFIX);
             let mut conditions = Vec::new();
             if let Some(status) = filter.status {
                 conditions.push("#status = :status");

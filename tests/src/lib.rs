@@ -270,7 +270,8 @@ pub const FIXTURE_KEY_ID: &str = "key_fixture";
 /// The audit draft of the harness's own seeding writes: the test admin.
 pub fn seed_draft() -> orgkeys_shared::audit::Draft {
     let admin = orgkeys_shared::audit::Actor::admin(ADMIN_ARN);
-    orgkeys_shared::audit::Draft::new(admin, Default::default(), chrono::Utc::now())
+    let retention = orgkeys_shared::audit::Retention::default();
+    orgkeys_shared::audit::Draft::new(admin, Default::default(), chrono::Utc::now(), retention)
         .expect("OS random")
 }
 

@@ -6,7 +6,7 @@
 use super::LocalPool;
 use super::cognito::{Cognito, CognitoError};
 use crate::gateway::LOCAL_ADMIN;
-use orgkeys_shared::audit::{Actor, Draft, Origin};
+use orgkeys_shared::audit::{Actor, Draft, Origin, Retention};
 use orgkeys_shared::organizations::{Organization, OrganizationStatus};
 use orgkeys_shared::{Store, StoreError};
 
@@ -22,10 +22,11 @@ pub async fn seed(
     cognito: &Cognito,
     pool: &LocalPool,
     password: &str,
+    retention: Retention,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let now = chrono::Utc::now();
     for (id, name, parent) in ORGANIZATIONS {
-        let draft = Draft::new(Actor::admin(LOCAL_ADMIN), Origin::default(), now)?;
+        let draft = Draft::new(Actor::admin(LOCAL_ADMIN), Origin::default(), now, retention)?;
         store
             .save_organization(id, &draft, |existing| {
                 Ok::<_, StoreError>(existing.cloned().unwrap_or(Organization {

@@ -24,21 +24,44 @@ mod outbound;
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Error, Request, Response};
 use orgkeys_shared::Store;
+use orgkeys_shared::audit;
+use orgkeys_shared::conversations;
 use orgkeys_shared::edge::caller::Caller;
 use orgkeys_shared::edge::problem::Problem;
-use orgkeys_shared::edge::rate_limit::metered;
+use orgkeys_shared::edge::rate_limit::{Meter, metered};
 use orgkeys_shared::edge::request::{authorize, respond};
 use orgkeys_shared::idempotency::Policy;
+use orgkeys_shared::limits::Defaults;
 use orgkeys_shared::routes::{Function, Operation};
 
 pub use body::MAX_CONTACTS;
 pub use outbound::BODY_LIMIT;
 
-/// Tunables. `main` serves with the defaults (the documented lease and
-/// retention); tests shorten the idempotency lease through [`handle_at`].
+/// Tunables. `main` reads the retentions and the default limits from its
+/// environment and keeps the documented idempotency lease and retention;
+/// tests shorten the lease through [`handle_at`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Settings {
     pub idempotency: Policy,
+    /// `AUDIT_RETENTION_DAYS`: how long `dispatch.created` events are kept.
+    pub audit_retention: audit::Retention,
+    /// `CONVERSATION_RETENTION_DAYS`: how long conversations are kept.
+    pub conversation_retention: conversations::Retention,
+    /// `DEFAULT_REQUESTS_PER_MINUTE` and `DEFAULT_CONTACTS_PER_DAY`: the
+    /// limits of keys and organizations that set none.
+    pub default_limits: Defaults,
+}
+
+impl Settings {
+    /// The settings from the environment; the idempotency policy's defaults.
+    pub fn from_env() -> Result<Settings, String> {
+        Ok(Settings {
+            idempotency: Policy::default(),
+            audit_retention: audit::Retention::from_env()?,
+            conversation_retention: conversations::Retention::from_env()?,
+            default_limits: Defaults::from_env()?,
+        })
+    }
 }
 
 /// Serves one request with the default settings; every error reaches the
@@ -74,9 +97,10 @@ async fn route(
         }
         Operation::GetConversation => {
             let read = lookup::get_conversation(store, request, key);
-            Ok(metered(store, key, now, read).await)
+            let count = Meter::count(store, key, settings.default_limits, now);
+            Ok(metered(count, read).await)
         }
-        Operation::GetUsage => Ok(lookup::usage(store, key, now).await),
+        Operation::GetUsage => Ok(lookup::usage(store, key, settings.default_limits, now).await),
         _ => Err(Problem::not_found(format!("no route {}", route.key))),
     }
 }

@@ -11,6 +11,7 @@ use orgkeys_shared::edge::caller::OrganizationKey;
 use orgkeys_shared::edge::problem::Problem;
 use orgkeys_shared::edge::rate_limit::Meter;
 use orgkeys_shared::edge::request::{json_response, path_param};
+use orgkeys_shared::limits::Defaults;
 use orgkeys_shared::schedules::Channel;
 use orgkeys_shared::validation::is_valid_id;
 use orgkeys_shared::wire_time::format as timestamp;
@@ -43,15 +44,18 @@ struct ContactUsage {
 }
 
 /// `GET /v1/usage`: the key's requests this minute (this one counted) and
-/// its organization's contacts today; the count and the read go together.
-pub async fn usage(store: &Store, caller: &OrganizationKey, now: DateTime<Utc>) -> Response<Body> {
-    let limit = caller
-        .limits
-        .effective(store.default_limits())
-        .contacts_per_day;
+/// its organization's contacts today (`defaults` where the key and its
+/// organization set no limit); the count and the read go together.
+pub async fn usage(
+    store: &Store,
+    caller: &OrganizationKey,
+    defaults: Defaults,
+    now: DateTime<Utc>,
+) -> Response<Body> {
+    let limit = caller.limits.effective(defaults).contacts_per_day;
     let org_id = caller.organization_id.as_str();
     let (meter, day) = tokio::join!(
-        Meter::count(store, caller, now),
+        Meter::count(store, caller, defaults, now),
         store.contact_day(org_id, limit, now)
     );
     let meter = match meter {

@@ -1,11 +1,16 @@
-//! The dispatch Lambda: builds the store once, then serves its routes.
+//! The dispatch Lambda: reads its settings and builds the store once, then
+//! serves its routes.
 
 use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     orgkeys_shared::logging::init();
+    let settings = dispatch::Settings::from_env()?;
     let store = orgkeys_shared::dynamo::config::store_from_env().await?;
     let store = &store;
-    run(service_fn(move |request| dispatch::handle(store, request))).await
+    run(service_fn(move |request| {
+        dispatch::handle_at(store, settings, request, chrono::Utc::now())
+    }))
+    .await
 }

@@ -52,10 +52,7 @@ pub async fn dispatch(
     now: DateTime<Utc>,
 ) -> Response<Body> {
     let org_id = caller.organization_id.as_str();
-    let contacts_per_day = caller
-        .limits
-        .effective(store.default_limits())
-        .contacts_per_day;
+    let limits = caller.limits.effective(settings.default_limits);
     let valid = json_body::<DispatchInput>(request, BODY_LIMIT)
         .and_then(|input| validate(input).map_err(Problem::validation));
     let schedule_read = async {
@@ -64,12 +61,13 @@ pub async fn dispatch(
             Err(_) => Ok(None),
         }
     };
-    let (meter, schedule) = tokio::join!(Meter::count(store, caller, now), schedule_read);
+    let count = Meter::count(store, caller, settings.default_limits, now);
+    let (meter, schedule) = tokio::join!(count, schedule_read);
     let mut meter = match meter {
         Ok(meter) => meter,
         Err(problem) => return problem.into_response(),
     };
-    meter.contacts = Some(Contacts::Limit(contacts_per_day));
+    meter.contacts = Some(Contacts::Limit(limits.contacts_per_day));
     if let Some(refusal) = meter.refusal() {
         return meter.answer(Err(refusal));
     }
@@ -79,7 +77,8 @@ pub async fn dispatch(
             origin: origin(request),
             valid,
             schedule,
-            contacts_per_day,
+            contacts_per_day: limits.contacts_per_day,
+            settings,
             now,
         },
         (Err(problem), _) => return meter.answer(Err(problem)),
@@ -100,6 +99,8 @@ struct Order<'a> {
     /// The schedule named, read with the request count.
     schedule: Option<Schedule>,
     contacts_per_day: u32,
+    /// The function's settings: the retentions of what it writes.
+    settings: Settings,
     now: DateTime<Utc>,
 }
 
@@ -227,7 +228,11 @@ async fn queue(
         }
     };
     store
-        .put_dispatch(&conversations, &created_event(order, &attempt))
+        .put_dispatch(
+            &conversations,
+            &created_event(order, &attempt),
+            order.settings.conversation_retention,
+        )
         .await?;
     tracing::info!(
         org_id,
@@ -268,6 +273,7 @@ fn created_event(order: &Order<'_>, attempt: &Attempt) -> AuditEvent {
         order.caller.actor(),
         order.origin.clone(),
         attempt.started_at,
+        order.settings.audit_retention,
     );
     draft.event(
         &order.caller.organization_id,

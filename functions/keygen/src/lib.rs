@@ -20,11 +20,13 @@ pub mod signature;
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Error, Request, Response};
 use orgkeys_shared::Store;
+use orgkeys_shared::audit;
 use orgkeys_shared::edge::caller::Caller;
 use orgkeys_shared::edge::problem::{FieldError, Problem};
 use orgkeys_shared::edge::request::{audit_draft, authorize, path_param, respond, served_route};
 use orgkeys_shared::edge::user::ClaimNames;
 use orgkeys_shared::keys::LeakedKeyAction;
+use orgkeys_shared::limits::Defaults;
 use orgkeys_shared::routes::{Access, Function, Operation};
 use orgkeys_shared::validation::is_valid_id;
 
@@ -64,6 +66,11 @@ pub struct Settings {
     /// `CONSOLE_ORG_CLAIM`, `CONSOLE_ROLE_CLAIM`: where a console user's
     /// organization and role are in their token.
     pub claims: ClaimNames,
+    /// `AUDIT_RETENTION_DAYS`: how long the events of admin changes are kept.
+    pub audit_retention: audit::Retention,
+    /// `DEFAULT_REQUESTS_PER_MINUTE` and `DEFAULT_CONTACTS_PER_DAY`: the
+    /// limits an organization that sets none is shown with.
+    pub default_limits: Defaults,
 }
 
 impl Default for Settings {
@@ -72,6 +79,8 @@ impl Default for Settings {
             leaked_key_action: LeakedKeyAction::default(),
             github_keys_url: github_keys::DEFAULT_URL.to_owned(),
             claims: ClaimNames::default(),
+            audit_retention: audit::Retention::default(),
+            default_limits: Defaults::default(),
         }
     }
 }
@@ -90,17 +99,22 @@ impl Settings {
             settings.github_keys_url = url;
         }
         settings.claims = ClaimNames::from_env();
+        settings.audit_retention = audit::Retention::from_env()?;
+        settings.default_limits = Defaults::from_env()?;
         Ok(settings)
     }
 }
 
 /// The keygen function as it runs: the store, what to do with leaked keys,
-/// and GitHub's public keys, cached for the life of the process.
+/// GitHub's public keys (cached for the life of the process), how long
+/// events are kept and the default limits.
 pub struct Keygen {
     pub store: Store,
     pub leaked_key_action: LeakedKeyAction,
     pub github_keys: github_keys::GitHubKeys,
     pub claims: ClaimNames,
+    pub audit_retention: audit::Retention,
+    pub default_limits: Defaults,
 }
 
 impl Keygen {
@@ -110,6 +124,8 @@ impl Keygen {
             leaked_key_action: settings.leaked_key_action,
             github_keys: github_keys::GitHubKeys::new(settings.github_keys_url),
             claims: settings.claims,
+            audit_retention: settings.audit_retention,
+            default_limits: settings.default_limits,
         }
     }
 
@@ -146,9 +162,10 @@ async fn route(
         return Err(Problem::not_found(format!("no route {}", route.key)));
     };
     match route.operation {
-        Operation::ListOrganizations => return organizations::list(store, request).await,
+        Operation::ListOrganizations => return organizations::list(keygen, request).await,
         Operation::RevokeLeakedApiKey => {
-            return revoke::revoke(keygen, request, &audit_draft(request, &caller, now)?).await;
+            let draft = audit_draft(request, &caller, now, keygen.audit_retention)?;
+            return revoke::revoke(keygen, request, &draft).await;
         }
         _ => {}
     }
@@ -162,12 +179,12 @@ async fn route(
     let org_id = org_id.as_str();
     let key_id = path_param(request, "keyId");
     let key_id = key_id.as_str();
-    let draft = || audit_draft(request, &caller, now);
+    let draft = || audit_draft(request, &caller, now, keygen.audit_retention);
     match route.operation {
-        Operation::PutOrganization => organizations::put(store, request, org_id, &draft()?).await,
-        Operation::GetOrganization => organizations::get(store, org_id).await,
+        Operation::PutOrganization => organizations::put(keygen, request, org_id, &draft()?).await,
+        Operation::GetOrganization => organizations::get(keygen, org_id).await,
         Operation::UpdateOrganization => {
-            organizations::patch(store, request, org_id, &draft()?).await
+            organizations::patch(keygen, request, org_id, &draft()?).await
         }
         Operation::DeleteOrganization => organizations::delete(store, org_id, &draft()?).await,
         Operation::CreateApiKey => api_keys::create(store, request, org_id, admin, &draft()?).await,

@@ -2,7 +2,7 @@
 //! (`PATCH`, a JSON merge patch: suspend and resume are a change of
 //! `status`) and delete.
 
-use crate::{BODY_LIMIT, MAX_NAME_CHARS, ORG_ID_RULE, limit_in_range};
+use crate::{BODY_LIMIT, Keygen, MAX_NAME_CHARS, ORG_ID_RULE, limit_in_range};
 use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -76,7 +76,8 @@ struct OrganizationPage {
 /// Cursors of this listing are bound to no organization.
 const LISTING_SCOPE: &str = "";
 
-pub async fn list(store: &Store, request: &Request) -> Result<Response<Body>, Problem> {
+pub async fn list(keygen: &Keygen, request: &Request) -> Result<Response<Body>, Problem> {
+    let store = &keygen.store;
     let mut errors = Vec::new();
     let page = Page::of(request, LISTING_SCOPE, "organizations".into(), &mut errors);
     if !errors.is_empty() {
@@ -88,7 +89,7 @@ pub async fn list(store: &Store, request: &Request) -> Result<Response<Body>, Pr
     let body = OrganizationPage {
         items: found
             .into_iter()
-            .map(|org| OrganizationView::new(org, store.default_limits()))
+            .map(|org| OrganizationView::new(org, keygen.default_limits))
             .collect(),
         next_cursor: next.map(|after| page.next_cursor(&after)),
     };
@@ -138,11 +139,12 @@ impl LimitsChange {
 /// `PUT`: creates the organization (active), or replaces its name and parent
 /// (its status is changed with `PATCH` only).
 pub async fn put(
-    store: &Store,
+    keygen: &Keygen,
     request: &Request,
     org_id: &str,
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
+    let store = &keygen.store;
     let input: OrganizationInput = json_body(request, BODY_LIMIT)?;
     let mut violations = Violations::new();
     match &input.name {
@@ -172,7 +174,7 @@ pub async fn put(
         Saved::Created => StatusCode::CREATED,
         Saved::Updated | Saved::Unchanged => StatusCode::OK,
     };
-    let view = OrganizationView::new(organization, store.default_limits());
+    let view = OrganizationView::new(organization, keygen.default_limits);
     Ok(json_response(status, &view))
 }
 
@@ -199,21 +201,23 @@ fn check_parent_id(violations: &mut Violations, org_id: &str, parent: Option<&st
     }
 }
 
-pub async fn get(store: &Store, org_id: &str) -> Result<Response<Body>, Problem> {
-    let organization = store
+pub async fn get(keygen: &Keygen, org_id: &str) -> Result<Response<Body>, Problem> {
+    let organization = keygen
+        .store
         .get_organization(org_id)
         .await?
         .ok_or_else(not_found)?;
-    let view = OrganizationView::new(organization, store.default_limits());
+    let view = OrganizationView::new(organization, keygen.default_limits);
     Ok(json_response(StatusCode::OK, &view))
 }
 
 pub async fn patch(
-    store: &Store,
+    keygen: &Keygen,
     request: &Request,
     org_id: &str,
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
+    let store = &keygen.store;
     let input: OrganizationPatch = required_json_body(request, BODY_LIMIT)?;
     let mut violations = Violations::new();
     match &input.name {
@@ -266,7 +270,7 @@ pub async fn patch(
         status = organization.status.as_str(),
         "organization changed"
     );
-    let view = OrganizationView::new(organization, store.default_limits());
+    let view = OrganizationView::new(organization, keygen.default_limits);
     Ok(json_response(StatusCode::OK, &view))
 }
 

@@ -81,7 +81,8 @@ pub async fn report(
         .await
         .map_err(refused)?;
     let alerts = parse_alerts(body)?;
-    let draft = Draft::new(Actor::system(ACTOR), origin(request), now)?;
+    let actor = Actor::system(ACTOR);
+    let draft = Draft::new(actor, origin(request), now, keygen.audit_retention)?;
     let feedback = label_and_revoke(keygen, &alerts, &draft).await?;
     Ok(json_response(StatusCode::OK, &feedback))
 }

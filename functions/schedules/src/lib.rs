@@ -9,13 +9,14 @@ use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use orgkeys_api::body::ScheduleInput;
-use orgkeys_shared::audit::Draft;
+use orgkeys_shared::audit::{self, Draft};
 use orgkeys_shared::edge::caller::{Caller, OrganizationKey};
 use orgkeys_shared::edge::problem::{FieldError, Problem};
-use orgkeys_shared::edge::rate_limit::metered;
+use orgkeys_shared::edge::rate_limit::{Meter, metered};
 use orgkeys_shared::edge::request::{
     Page, audit_draft, authorize, json_body, json_response, no_content, path_param, respond,
 };
+use orgkeys_shared::limits::Defaults;
 use orgkeys_shared::routes::{Function, Operation};
 use orgkeys_shared::schedules::{Channel, Schedule, ScheduleFilter, ScheduleStatus};
 use orgkeys_shared::validation::{Violations, is_valid_id};
@@ -27,22 +28,45 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 const MAX_TEXT_CHARS: usize = 200;
 const ID_RULE: &str = "must be 1-64 characters of A-Z, a-z, 0-9, _ and -";
 
-/// Serves one request; every error reaches the client as problem+json.
-pub async fn handle(store: &Store, request: Request) -> Result<Response<Body>, Error> {
-    handle_at(store, request, Utc::now()).await
+/// What the schedules function reads from its environment, once, in `main`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// `AUDIT_RETENTION_DAYS`: how long the events of schedule changes are kept.
+    pub audit_retention: audit::Retention,
+    /// `DEFAULT_REQUESTS_PER_MINUTE` (and `DEFAULT_CONTACTS_PER_DAY`): the
+    /// limits of keys and organizations that set none.
+    pub default_limits: Defaults,
 }
 
-/// [`handle`] at the given time: tests step the clock across request windows.
+impl Settings {
+    pub fn from_env() -> Result<Settings, String> {
+        Ok(Settings {
+            audit_retention: audit::Retention::from_env()?,
+            default_limits: Defaults::from_env()?,
+        })
+    }
+}
+
+/// Serves one request with the default settings; every error reaches the
+/// client as problem+json.
+pub async fn handle(store: &Store, request: Request) -> Result<Response<Body>, Error> {
+    handle_at(store, Settings::default(), request, Utc::now()).await
+}
+
+/// [`handle`] with explicit settings at the given time: tests step the clock
+/// across request windows.
 pub async fn handle_at(
     store: &Store,
+    settings: Settings,
     request: Request,
     now: DateTime<Utc>,
 ) -> Result<Response<Body>, Error> {
-    Ok(respond(route(store, &request, now).await))
+    Ok(respond(route(store, settings, &request, now).await))
 }
 
 async fn route(
     store: &Store,
+    settings: Settings,
     request: &Request,
     now: DateTime<Utc>,
 ) -> Result<Response<Body>, Problem> {
@@ -50,12 +74,12 @@ async fn route(
     match (route.operation, &caller) {
         (Operation::PutSchedule, Caller::Admin(_)) => {
             let (org_id, schedule_id) = admin_ids(request)?;
-            let draft = audit_draft(request, &caller, now)?;
+            let draft = audit_draft(request, &caller, now, settings.audit_retention)?;
             put_schedule(store, request, &org_id, &schedule_id, &draft).await
         }
         (Operation::DeleteSchedule, Caller::Admin(_)) => {
             let (org_id, schedule_id) = admin_ids(request)?;
-            let draft = audit_draft(request, &caller, now)?;
+            let draft = audit_draft(request, &caller, now, settings.audit_retention)?;
             delete_schedule(store, &org_id, &schedule_id, &draft).await
         }
         (Operation::ListOrganizationSchedules, Caller::Admin(_)) => {
@@ -72,10 +96,12 @@ async fn route(
         }
         (Operation::ListSchedules, Caller::Key(key)) => {
             let list = list_schedules(store, request, &key.organization_id);
-            Ok(metered(store, key, now, list).await)
+            let count = Meter::count(store, key, settings.default_limits, now);
+            Ok(metered(count, list).await)
         }
         (Operation::GetSchedule, Caller::Key(key)) => {
-            Ok(metered(store, key, now, get_schedule(store, request, key)).await)
+            let count = Meter::count(store, key, settings.default_limits, now);
+            Ok(metered(count, get_schedule(store, request, key)).await)
         }
         _ => Err(Problem::not_found(format!("no route {}", route.key))),
     }

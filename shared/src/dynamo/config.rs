@@ -1,7 +1,8 @@
 //! Builds the AWS configuration and the [`Store`] once per process, from the
 //! standard environment: credentials and region the usual way,
 //! `AWS_ENDPOINT_URL_DYNAMODB` for a local or other endpoint, `TABLE_NAME`.
-//! Only `main`s and test harnesses call this; handlers receive the store.
+//! Only `main`s and test harnesses call this; handlers receive the store. The
+//! domain's settings are each function's own `Settings`.
 
 use super::Store;
 use aws_config::retry::RetryConfig;
@@ -89,37 +90,18 @@ impl HttpClient for ConnectOnFirstUse {
     }
 }
 
-/// The store for the table named by `TABLE_NAME`, keeping audit events for
-/// `AUDIT_RETENTION_DAYS` (default 400) and conversations for
-/// `CONVERSATION_RETENTION_DAYS` (default 90), with the limits of
-/// `DEFAULT_REQUESTS_PER_MINUTE` and `DEFAULT_CONTACTS_PER_DAY` for everyone
-/// who sets none.
+/// The store for the table named by `TABLE_NAME`. The domain's settings
+/// (retentions, default limits) are the functions' own, read by their `main`.
 pub async fn store_from_env() -> Result<Store, lambda_http::Error> {
     let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
-    let retention = audit_retention_days_from_env()?;
-    let conversations = conversation_retention_days_from_env()?;
-    let defaults = crate::limits::Defaults::from_env()?;
     let config = aws_config().await;
-    Ok(Store::new(aws_sdk_dynamodb::Client::new(&config), table)
-        .with_audit_retention_days(retention)
-        .with_conversation_retention_days(conversations)
-        .with_default_limits(defaults))
+    Ok(Store::new(aws_sdk_dynamodb::Client::new(&config), table))
 }
 
-/// `AUDIT_RETENTION_DAYS`: whole days, 1 or more; the default when unset.
-pub fn audit_retention_days_from_env() -> Result<i64, String> {
-    days_from_env("AUDIT_RETENTION_DAYS", crate::audit::DEFAULT_RETENTION_DAYS)
-}
-
-/// `CONVERSATION_RETENTION_DAYS`: whole days, 1 or more; the default when unset.
-pub fn conversation_retention_days_from_env() -> Result<i64, String> {
-    days_from_env(
-        "CONVERSATION_RETENTION_DAYS",
-        crate::conversations::DEFAULT_RETENTION_DAYS,
-    )
-}
-
-fn days_from_env(name: &str, default: i64) -> Result<i64, String> {
+/// A TTL period from the environment variable `name`: whole days, 1 or
+/// more; `default` when unset. The retentions of `audit` and
+/// `conversations` are read with it.
+pub fn days_from_env(name: &str, default: i64) -> Result<i64, String> {
     match std::env::var(name) {
         Err(_) => Ok(default),
         Ok(text) => match text.trim().parse::<i64>() {

@@ -1,20 +1,26 @@
 //! The generic DynamoDB plumbing every aggregate uses: the [`Store`] (client
-//! and table), [`StoreError`], consistent reads, conditional writes,
-//! transactions, prefix queries and paging. The aggregates (`organizations`,
-//! `keys`, `schedules`, `conversations`, `idempotency`) add their own methods
-//! to `Store` in their own modules, next to their item layout.
+//! and table), [`StoreError`], consistent reads, conditional writes and
+//! updates ([`update`]), transactions, prefix queries and paging. The
+//! aggregates (`organizations`, `keys`, `schedules`, `conversations`,
+//! `idempotency`, `limits`, `audit`) add their own methods to `Store` in their
+//! own modules, next to their item layout. It knows no domain: it imports no
+//! aggregate (`layering.rs` checks).
 
 pub mod attributes;
 pub mod config;
 pub mod table;
+pub mod update;
 
 use attributes::{CorruptItem, Item, PK, SK, s};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Delete, DeleteRequest, Put, TransactWriteItem, WriteRequest};
+use aws_sdk_dynamodb::types::{
+    ConditionCheck, Delete, DeleteRequest, Put, TransactWriteItem, WriteRequest,
+};
 use std::fmt;
+use update::Condition;
 
 /// Why a store call did not do what was asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,17 +76,13 @@ impl fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
-/// The table and the client that reaches it; cheap to clone.
+/// The table and the client that reaches it; cheap to clone. It knows no
+/// domain setting: retentions and default limits are the settings of the
+/// functions that use them, passed where they are needed.
 #[derive(Clone, Debug)]
 pub struct Store {
     client: Client,
     table: String,
-    /// How long audit events are kept (their TTL).
-    audit_retention: chrono::Duration,
-    /// How long conversations are kept (their TTL).
-    conversation_retention: chrono::Duration,
-    /// The limits of organizations and keys that set none.
-    default_limits: crate::limits::Defaults,
 }
 
 impl Store {
@@ -88,44 +90,7 @@ impl Store {
         Store {
             client,
             table: table.into(),
-            audit_retention: chrono::Duration::days(crate::audit::DEFAULT_RETENTION_DAYS),
-            conversation_retention: chrono::Duration::days(
-                crate::conversations::DEFAULT_RETENTION_DAYS,
-            ),
-            default_limits: crate::limits::Defaults::default(),
         }
-    }
-
-    /// The same store, with these limits for everyone who sets none.
-    pub fn with_default_limits(mut self, defaults: crate::limits::Defaults) -> Store {
-        self.default_limits = defaults;
-        self
-    }
-
-    /// The limits of organizations and keys that set none.
-    pub fn default_limits(&self) -> crate::limits::Defaults {
-        self.default_limits
-    }
-
-    /// The same store, keeping audit events for `days`.
-    pub fn with_audit_retention_days(mut self, days: i64) -> Store {
-        self.audit_retention = chrono::Duration::days(days);
-        self
-    }
-
-    pub(crate) fn audit_retention(&self) -> chrono::Duration {
-        self.audit_retention
-    }
-
-    /// The same store, keeping conversations for `days`.
-    pub fn with_conversation_retention_days(mut self, days: i64) -> Store {
-        self.conversation_retention = chrono::Duration::days(days);
-        self
-    }
-
-    /// How long conversations are kept (their TTL).
-    pub fn conversation_retention(&self) -> chrono::Duration {
-        self.conversation_retention
     }
 
     pub fn client(&self) -> &Client {
@@ -249,6 +214,43 @@ impl Store {
             .build()
             .map_err(StoreError::from_build)?;
         Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    /// A transaction write that deletes `key` only while `condition` holds.
+    pub(crate) fn delete_when(
+        &self,
+        key: Item,
+        condition: Condition,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let (expression, names, values) = condition.into_parts();
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .condition_expression(expression)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(StoreError::from_build)?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    /// A transaction write that changes nothing but holds the transaction
+    /// to `condition` on the item at `key`.
+    pub(crate) fn check(
+        &self,
+        key: Item,
+        condition: Condition,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let (expression, names, values) = condition.into_parts();
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .condition_expression(expression)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(StoreError::from_build)?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
     }
 
     /// Runs a transaction. `Ok(None)` when it committed; `Ok(Some(i))` when it

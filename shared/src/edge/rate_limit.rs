@@ -7,7 +7,7 @@
 use crate::Store;
 use crate::edge::caller::OrganizationKey;
 use crate::edge::problem::Problem;
-use crate::limits::{Standing, WINDOW_SECONDS};
+use crate::limits::{Defaults, Standing, WINDOW_SECONDS};
 use chrono::{DateTime, Utc};
 use lambda_http::http::HeaderValue;
 use lambda_http::{Body, Response};
@@ -38,17 +38,16 @@ fn seconds_until(at: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
 }
 
 impl Meter {
-    /// Counts the request of `key` at `now` against its request limit.
+    /// Counts the request of `key` at `now` against its request limit (the
+    /// function's `defaults` where the key and its organization set none).
     /// A store failure is a 500: nobody is admitted unlimited.
     pub async fn count(
         store: &Store,
         key: &OrganizationKey,
+        defaults: Defaults,
         now: DateTime<Utc>,
     ) -> Result<Meter, Problem> {
-        let limit = key
-            .limits
-            .effective(store.default_limits())
-            .requests_per_minute;
+        let limit = key.limits.effective(defaults).requests_per_minute;
         let (requests, admitted) = store.count_request(&key.key_id, limit, now).await?;
         Ok(Meter {
             requests,
@@ -108,16 +107,15 @@ impl Meter {
     }
 }
 
-/// The answer of a read-only public route: counted concurrently with the
-/// route's own reads (nothing is written, so a refused request loses
-/// nothing), with the headers, or the 429 instead of the route's answer.
+/// The answer of a read-only public route: its count ([`Meter::count`])
+/// runs concurrently with the route's own reads (nothing is written, so a
+/// refused request loses nothing), with the headers, or the 429 instead of
+/// the route's answer.
 pub async fn metered(
-    store: &Store,
-    key: &OrganizationKey,
-    now: DateTime<Utc>,
+    count: impl Future<Output = Result<Meter, Problem>>,
     route: impl Future<Output = Result<Response<Body>, Problem>>,
 ) -> Response<Body> {
-    let (meter, answer) = tokio::join!(Meter::count(store, key, now), route);
+    let (meter, answer) = tokio::join!(count, route);
     match meter {
         Err(problem) => problem.into_response(),
         Ok(meter) => match meter.refusal() {

@@ -1,7 +1,7 @@
 //! Requests and responses at the HTTP edge: which route was called and by
 //! whom, path parameters, bounded JSON bodies in, JSON bodies out.
 
-use crate::audit::{Draft, Origin};
+use crate::audit::{Draft, Origin, Retention};
 use crate::edge::caller::Caller;
 use crate::edge::problem::{FieldError, Problem};
 use crate::routes::{self, Function, Route};
@@ -69,13 +69,15 @@ pub fn origin(request: &Request) -> Origin {
     }
 }
 
-/// The audit draft for the change `caller` makes with `request` at `now`.
+/// The audit draft for the change `caller` makes with `request` at `now`,
+/// its event kept for `retention`.
 pub fn audit_draft(
     request: &Request,
     caller: &Caller,
     now: DateTime<Utc>,
+    retention: Retention,
 ) -> Result<Draft, Problem> {
-    Ok(Draft::new(caller.actor(), origin(request), now)?)
+    Ok(Draft::new(caller.actor(), origin(request), now, retention)?)
 }
 
 /// Listings return at most this many items unless `limit` says otherwise.

@@ -5,8 +5,9 @@
 use crate::dynamo::attributes::{
     CREATED_AT, ITEM_TYPE, Item, TTL, item_address, n, required_time, s, string, time,
 };
+use crate::dynamo::update::{Condition, Update};
 use crate::dynamo::{Store, StoreError, conditional};
-use crate::organizations;
+use crate::tenancy;
 use chrono::{DateTime, Utc};
 
 const STATUS: &str = "status";
@@ -35,10 +36,7 @@ pub(super) struct Record {
 
 /// Where the record of `key` lives. `key` is the header's value.
 fn address(org_id: &str, key: &str) -> Item {
-    item_address(
-        organizations::partition(org_id),
-        format!("{SK_PREFIX}{key}"),
-    )
+    item_address(tenancy::partition(org_id), format!("{SK_PREFIX}{key}"))
 }
 
 /// What a new claim writes.
@@ -125,20 +123,15 @@ impl Store {
         attempt_id: &str,
         lease_until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let result = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(address(org_id, key)))
-            .update_expression("SET #lease = :new, #attempt = :attempt")
-            .condition_expression("#lease = :old AND #status = :progress")
-            .expression_attribute_names("#lease", LEASE_UNTIL)
-            .expression_attribute_names("#attempt", ATTEMPT_ID)
-            .expression_attribute_names("#status", STATUS)
-            .expression_attribute_values(":new", time(lease_until))
-            .expression_attribute_values(":attempt", s(attempt_id))
-            .expression_attribute_values(":old", time(old_lease))
-            .expression_attribute_values(":progress", s(IN_PROGRESS))
+        let expired = Condition::new("#lease = :old AND #status = :progress")
+            .name("#lease", LEASE_UNTIL)
+            .name("#status", STATUS)
+            .value(":old", time(old_lease))
+            .value(":progress", s(IN_PROGRESS));
+        let result = Update::at(address(org_id, key), expired)
+            .set(LEASE_UNTIL, time(lease_until))
+            .set(ATTEMPT_ID, s(attempt_id))
+            .request(self)
             .send()
             .await;
         conditional(result)
@@ -152,13 +145,11 @@ impl Store {
         attempt_id: &str,
         response: &str,
     ) -> Result<(), StoreError> {
-        let update = self
-            .attempt_update(org_id, key, attempt_id)
-            .update_expression("SET #status = :done, #response = :response REMOVE #lease")
-            .expression_attribute_names("#response", RESPONSE)
-            .expression_attribute_values(":done", s(DONE))
-            .expression_attribute_values(":response", s(response));
-        if conditional(update.send().await)? {
+        let update = attempt_update(org_id, key, attempt_id)
+            .set(STATUS, s(DONE))
+            .set(RESPONSE, s(response))
+            .remove(LEASE_UNTIL);
+        if conditional(update.request(self).send().await)? {
             Ok(())
         } else {
             Err(StoreError::Conflict)
@@ -172,11 +163,9 @@ impl Store {
         key: &str,
         attempt_id: &str,
     ) -> Result<(), StoreError> {
-        let update = self
-            .attempt_update(org_id, key, attempt_id)
-            .update_expression("SET #lease = :released")
-            .expression_attribute_values(":released", time(DateTime::<Utc>::UNIX_EPOCH));
-        if conditional(update.send().await)? {
+        let update = attempt_update(org_id, key, attempt_id)
+            .set(LEASE_UNTIL, time(DateTime::<Utc>::UNIX_EPOCH));
+        if conditional(update.request(self).send().await)? {
             Ok(())
         } else {
             Err(StoreError::Conflict)
@@ -209,26 +198,17 @@ impl Store {
     /// Deletes every record of the organization (its delete): a later
     /// organization with its ID starts with every key unused.
     pub(crate) async fn delete_all_idempotency(&self, org_id: &str) -> Result<usize, StoreError> {
-        self.delete_prefix(organizations::partition(org_id), SK_PREFIX)
+        self.delete_prefix(tenancy::partition(org_id), SK_PREFIX)
             .await
     }
+}
 
-    /// An update of the record that holds only while `attempt_id` holds its lease.
-    fn attempt_update(
-        &self,
-        org_id: &str,
-        key: &str,
-        attempt_id: &str,
-    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        self.client()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(address(org_id, key)))
-            .condition_expression("#attempt = :attempt AND #status = :progress")
-            .expression_attribute_names("#attempt", ATTEMPT_ID)
-            .expression_attribute_names("#status", STATUS)
-            .expression_attribute_names("#lease", LEASE_UNTIL)
-            .expression_attribute_values(":attempt", s(attempt_id))
-            .expression_attribute_values(":progress", s(IN_PROGRESS))
-    }
+/// An update of the record that holds only while `attempt_id` holds its lease.
+fn attempt_update(org_id: &str, key: &str, attempt_id: &str) -> Update {
+    let holds_lease = Condition::new("#attempt = :attempt AND #status = :progress")
+        .name("#attempt", ATTEMPT_ID)
+        .name("#status", STATUS)
+        .value(":attempt", s(attempt_id))
+        .value(":progress", s(IN_PROGRESS));
+    Update::at(address(org_id, key), holds_lease)
 }

@@ -8,7 +8,6 @@
 //! records no second event.
 
 use super::*;
-use aws_sdk_dynamodb::types::Delete;
 
 const AT: &str = "at";
 const SOURCE: &str = "source";
@@ -117,11 +116,12 @@ impl Store {
                 if action == LeakedKeyAction::Disable {
                     set.insert(ENABLED.to_owned(), AttributeValue::Bool(false));
                 }
-                let condition = "attribute_exists(PK) AND attribute_not_exists(#leaked)";
-                vec![
-                    update_write(self, listing, &set, &[], condition, Item::new())?,
-                    update_write(self, lookup, &set, &[], condition, Item::new())?,
-                ]
+                let flag = KeyChange {
+                    set: &set,
+                    remove: &[],
+                    condition: unflagged(),
+                };
+                flag.writes(self, [listing, lookup])?.to_vec()
             }
         };
         writes.push(self.record(&event)?);
@@ -135,15 +135,13 @@ impl Store {
     /// A transaction write deleting the key item at `address` if it is there
     /// and not flagged yet.
     fn delete_unflagged(&self, address: Item) -> Result<TransactWriteItem, StoreError> {
-        let delete = Delete::builder()
-            .table_name(self.table())
-            .set_key(Some(address))
-            .condition_expression("attribute_exists(PK) AND attribute_not_exists(#leaked)")
-            .expression_attribute_names("#leaked", LEAKED)
-            .build()
-            .map_err(StoreError::from_build)?;
-        Ok(TransactWriteItem::builder().delete(delete).build())
+        self.delete_when(address, unflagged())
     }
+}
+
+/// A condition that the key item exists and was never reported leaked.
+fn unflagged() -> Condition {
+    Condition::new("attribute_exists(PK) AND attribute_not_exists(#leaked)").name("#leaked", LEAKED)
 }
 
 #[cfg(test)]

@@ -24,10 +24,12 @@ use crate::dynamo::attributes::{
     CREATED_AT, CorruptItem, Item, ORG_ID, TTL, item_address, n, optional_bool, optional_number,
     optional_string, optional_time, parsed_list, required_time, s, string, strings, time,
 };
+use crate::dynamo::update::{Condition, Update};
 use crate::dynamo::{Store, StoreError, conditional};
 use crate::key_hash::KeyHash;
-use crate::organizations::{self, KEY_ORG_TERMS_RANK, Stamped, Terms};
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use crate::organizations::{KEY_ORG_TERMS_RANK, Stamped, Terms};
+use crate::tenancy;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use chrono::{DateTime, Utc};
 
 use std::collections::HashMap;
@@ -214,7 +216,7 @@ pub fn lookup_address(hash: &KeyHash) -> Item {
 
 fn listing_address(org_id: &str, key_id: &str) -> Item {
     item_address(
-        organizations::partition(org_id),
+        tenancy::partition(org_id),
         format!("{LISTING_PREFIX}{key_id}"),
     )
 }
@@ -303,59 +305,30 @@ fn stamp(mut item: Item, stamped: Stamped) -> Item {
     item
 }
 
-/// A transaction write that sets `set` and removes `remove` on the item at
-/// `address`, if it satisfies `condition` (which may name `#rolled`,
-/// `#enabled`, `#termsRank` and `#leaked`, and use the value `:true` and
-/// those of `values`).
-fn update_write(
-    store: &Store,
-    address: Item,
-    set: &Item,
-    remove: &[&str],
-    condition: &str,
-    mut values: Item,
-) -> Result<TransactWriteItem, StoreError> {
-    let mut names = HashMap::new();
-    let mut sets = Vec::new();
-    for (i, (name, value)) in set.iter().enumerate() {
-        sets.push(format!("#s{i} = :s{i}"));
-        names.insert(format!("#s{i}"), name.clone());
-        values.insert(format!(":s{i}"), value.clone());
+/// A change written alike to both copies of a key: the attributes it sets
+/// and removes, and the condition each copy must meet.
+struct KeyChange<'a> {
+    set: &'a Item,
+    remove: &'a [&'a str],
+    condition: Condition,
+}
+
+impl KeyChange<'_> {
+    /// The change of the copies at `addresses`, as writes of one transaction.
+    fn writes(
+        &self,
+        store: &Store,
+        addresses: [Item; 2],
+    ) -> Result<[TransactWriteItem; 2], StoreError> {
+        let write = |address| {
+            Update::at(address, self.condition.clone())
+                .set_all(self.set.clone())
+                .remove_all(self.remove.iter().copied())
+                .transaction_write(store)
+        };
+        let [listing, lookup] = addresses;
+        Ok([write(listing)?, write(lookup)?])
     }
-    let removes: Vec<String> = (0..remove.len()).map(|i| format!("#r{i}")).collect();
-    for (placeholder, name) in removes.iter().zip(remove) {
-        names.insert(placeholder.clone(), (*name).to_owned());
-    }
-    let mut expression = String::new();
-    if !sets.is_empty() {
-        expression = format!("SET {}", sets.join(", "));
-    }
-    if !removes.is_empty() {
-        expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
-    }
-    for (placeholder, name) in [
-        ("#rolled", ROLLED_TO),
-        ("#enabled", ENABLED),
-        ("#termsRank", KEY_ORG_TERMS_RANK),
-        ("#leaked", LEAKED),
-    ] {
-        if condition.contains(placeholder) {
-            names.insert(placeholder.to_owned(), name.to_owned());
-        }
-    }
-    if condition.contains(":true") {
-        values.insert(":true".to_owned(), AttributeValue::Bool(true));
-    }
-    let update = Update::builder()
-        .table_name(store.table())
-        .set_key(Some(address))
-        .update_expression(expression)
-        .condition_expression(condition)
-        .set_expression_attribute_names(Some(names))
-        .set_expression_attribute_values((!values.is_empty()).then_some(values))
-        .build()
-        .map_err(StoreError::from_build)?;
-    Ok(TransactWriteItem::builder().update(update).build())
 }
 
 /// Scope names as a JSON array, for event details.

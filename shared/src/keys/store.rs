@@ -84,7 +84,7 @@ impl Store {
     /// The organization's keys, oldest first, read consistently.
     pub async fn list_keys(&self, org_id: &str) -> Result<Vec<KeyRecord>, StoreError> {
         let items = self
-            .query_all(organizations::partition(org_id), LISTING_PREFIX)
+            .query_all(tenancy::partition(org_id), LISTING_PREFIX)
             .await?;
         let mut records = items
             .iter()
@@ -173,17 +173,22 @@ impl Store {
             (TTL.to_owned(), ttl(old_expires_at)),
             (ROLLED_TO.to_owned(), s(&successor.key_id)),
         ]);
-        let retire = |address: Item| {
-            update_write(
-                self,
-                address,
-                &retirement,
-                &[],
+        let retire = KeyChange {
+            set: &retirement,
+            remove: &[],
+            // Once only, and only while enabled (a key written before `enabled` is).
+            condition: Condition::new(
                 "attribute_exists(PK) AND attribute_not_exists(#rolled) \
                  AND (attribute_not_exists(#enabled) OR #enabled = :true)",
-                Item::new(),
             )
+            .name("#rolled", ROLLED_TO)
+            .name("#enabled", ENABLED)
+            .value(":true", AttributeValue::Bool(true)),
         };
+        let old_copies = [
+            listing_address(org_id, &old.key_id),
+            lookup_address(old_hash),
+        ];
         let terms = self
             .add_keys(org_id, |stamped| {
                 let successor = KeyRecord {
@@ -192,9 +197,10 @@ impl Store {
                 };
                 let lookup = lookup_item(&successor, successor_hash);
                 let listing = listing_item(&successor, successor_hash);
+                let [retire_listing, retire_lookup] = retire.writes(self, old_copies.clone())?;
                 Ok(vec![
-                    retire(listing_address(org_id, &old.key_id))?,
-                    retire(lookup_address(old_hash))?,
+                    retire_listing,
+                    retire_lookup,
                     self.put_new(stamp(lookup, stamped))?,
                     self.put_new(stamp(listing, stamped))?,
                     self.record(&event)?,
@@ -227,10 +233,12 @@ impl Store {
         if set.is_empty() && remove.is_empty() {
             return Ok(old.clone());
         }
+        // A rolled key's expiry is the end of its grace period.
         let condition = if patch.expires_at.is_some() {
-            "attribute_exists(PK) AND attribute_not_exists(#rolled)"
+            Condition::new("attribute_exists(PK) AND attribute_not_exists(#rolled)")
+                .name("#rolled", ROLLED_TO)
         } else {
-            "attribute_exists(PK)"
+            Condition::new("attribute_exists(PK)")
         };
         let org_id = &old.organization_id;
         let event = draft.event(
@@ -239,25 +247,14 @@ impl Store {
             Target::new(TargetType::ApiKey, &old.key_id),
             patch.event_details(),
         );
-        let writes = vec![
-            update_write(
-                self,
-                listing_address(org_id, &old.key_id),
-                &set,
-                &remove,
-                condition,
-                Item::new(),
-            )?,
-            update_write(
-                self,
-                lookup_address(hash),
-                &set,
-                &remove,
-                condition,
-                Item::new(),
-            )?,
-            self.record(&event)?,
-        ];
+        let copies = [listing_address(org_id, &old.key_id), lookup_address(hash)];
+        let change = KeyChange {
+            set: &set,
+            remove: &remove,
+            condition,
+        };
+        let [listing, lookup] = change.writes(self, copies)?;
+        let writes = vec![listing, lookup, self.record(&event)?];
         match self.transact(writes).await? {
             None => Ok(patch.apply(old)),
             Some(_) => match self.get_key(org_id, &old.key_id).await? {
@@ -279,7 +276,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut behind = Vec::new();
         for item in self
-            .query_all(organizations::partition(org_id), LISTING_PREFIX)
+            .query_all(tenancy::partition(org_id), LISTING_PREFIX)
             .await?
         {
             let carried = Stamped::of_key_item(&item)?;
@@ -296,21 +293,18 @@ impl Store {
                     .into_iter()
                     .filter(|name| !set.contains_key(*name))
                     .collect();
-                let condition = "attribute_exists(PK) AND \
-                    (attribute_not_exists(#termsRank) OR #termsRank <= :ceiling)";
-                let values = Item::from([(":ceiling".to_owned(), n(terms.ceiling()))]);
-                let listing = listing_address(&org_id, &key_id);
-                let writes = vec![
-                    update_write(&store, listing, &set, &remove, condition, values.clone())?,
-                    update_write(
-                        &store,
-                        lookup_address(&hash),
-                        &set,
-                        &remove,
-                        condition,
-                        values,
-                    )?,
-                ];
+                let change = KeyChange {
+                    set: &set,
+                    remove: &remove,
+                    condition: Condition::new(
+                        "attribute_exists(PK) AND \
+                         (attribute_not_exists(#termsRank) OR #termsRank <= :ceiling)",
+                    )
+                    .name("#termsRank", KEY_ORG_TERMS_RANK)
+                    .value(":ceiling", n(terms.ceiling())),
+                };
+                let copies = [listing_address(&org_id, &key_id), lookup_address(&hash)];
+                let writes = change.writes(&store, copies)?.to_vec();
                 // Cancelled: deleted meanwhile, or a later revision got there first.
                 store.transact(writes).await.map(|_| ())
             }
@@ -328,7 +322,7 @@ impl Store {
     ) -> Result<usize, StoreError> {
         let mut keys = Vec::new();
         for item in self
-            .query_all(organizations::partition(org_id), LISTING_PREFIX)
+            .query_all(tenancy::partition(org_id), LISTING_PREFIX)
             .await?
         {
             keys.push((keys.len(), string(&item, KEY_ID)?, hash_from_item(&item)?));
@@ -442,15 +436,10 @@ impl Store {
         key_id: &str,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let result = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(listing_address(org_id, key_id)))
-            .update_expression("SET #used = :at")
-            .condition_expression("attribute_exists(PK)")
-            .expression_attribute_names("#used", LAST_USED_AT)
-            .expression_attribute_values(":at", time(at))
+        let exists = Condition::new("attribute_exists(PK)");
+        let result = Update::at(listing_address(org_id, key_id), exists)
+            .set(LAST_USED_AT, time(at))
+            .request(self)
             .send()
             .await;
         // A key deleted meanwhile stays deleted: the failed condition is fine.

@@ -6,10 +6,10 @@
 //! | the organization                   | `ORG#<orgId>`   | `ORG`   |
 //! | its entry in the directory         | `ORGANIZATIONS` | `<orgId>` |
 //!
-//! Every item an organization owns lives in its partition `ORG#<orgId>`. The
-//! directory holds a copy of every organization, written in the same
-//! transaction, so admins list organizations in ID order with one Query
-//! instead of a scan (one partition: admin traffic is light).
+//! Every item an organization owns lives in its partition `ORG#<orgId>`
+//! ([`crate::tenancy`]). The directory holds a copy of every organization,
+//! written in the same transaction, so admins list organizations in ID order
+//! with one Query instead of a scan (one partition: admin traffic is light).
 //!
 //! Each key carries its organization's [`Terms`] (suspended or not, and its
 //! limits), so the authorizer's one read of the key knows them. A change of terms
@@ -38,9 +38,10 @@ use crate::dynamo::attributes::{
     CREATED_AT, CorruptItem, Item, ORG_ID, UPDATED_AT, item_address, n, optional_number,
     optional_string, parsed, required_time, s, string, time,
 };
+use crate::dynamo::update::{Condition, Update};
 use crate::dynamo::{Store, StoreError};
 use crate::limits::Limits;
-use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
 
 mod store;
@@ -301,13 +302,8 @@ pub struct Deleted {
     pub records: usize,
 }
 
-/// The partition key of everything `org_id` owns.
-pub fn partition(org_id: &str) -> String {
-    format!("ORG#{org_id}")
-}
-
 fn address(org_id: &str) -> Item {
-    item_address(partition(org_id), SK.to_owned())
+    item_address(crate::tenancy::partition(org_id), SK.to_owned())
 }
 
 fn directory_address(org_id: &str) -> Item {
@@ -361,31 +357,6 @@ fn attributes(org: &Organization) -> Item {
     item
 }
 
-/// Adds to `conditions` that a counter still has the value read (a counter
-/// never written reads as zero).
-fn counter_is(
-    conditions: &mut Vec<String>,
-    values: &mut Item,
-    name: &str,
-    placeholder: &str,
-    value: i64,
-) {
-    if value == 0 {
-        conditions.push(format!("attribute_not_exists({name})"));
-    } else {
-        conditions.push(format!("{name} = {placeholder}"));
-        values.insert(placeholder.to_owned(), n(value));
-    }
-}
-
-/// The attribute names a version condition or a counter update uses.
-fn counter_names() -> std::collections::HashMap<String, String> {
-    std::collections::HashMap::from([
-        ("#revision".to_owned(), REVISION.to_owned()),
-        ("#generation".to_owned(), GENERATION.to_owned()),
-    ])
-}
-
 /// A transaction check that organization `org_id` still has the parent
 /// `parent` read, for a write that set a descendant of it.
 fn ancestor_unchanged(
@@ -393,41 +364,35 @@ fn ancestor_unchanged(
     org_id: &str,
     parent: Option<&str>,
 ) -> Result<TransactWriteItem, StoreError> {
-    let check = ConditionCheck::builder()
-        .table_name(store.table())
-        .set_key(Some(address(org_id)))
-        .expression_attribute_names("#parent", PARENT_ID);
-    let check = match parent {
-        Some(parent) => check
-            .condition_expression("#parent = :parent")
-            .expression_attribute_values(":parent", s(parent)),
-        None => {
-            check.condition_expression("attribute_exists(PK) AND attribute_not_exists(#parent)")
-        }
+    let condition = match parent {
+        Some(parent) => Condition::new("#parent = :parent").value(":parent", s(parent)),
+        None => Condition::new("attribute_exists(PK) AND attribute_not_exists(#parent)"),
     };
-    let check = check.build().map_err(StoreError::from_build)?;
-    Ok(TransactWriteItem::builder().condition_check(check).build())
+    store.check(address(org_id), condition.name("#parent", PARENT_ID))
 }
 
-/// A condition (and its values) that the organization item still has
-/// `version`; its names are [`counter_names`].
-fn version_condition(version: Version) -> (String, Item) {
-    let (mut conditions, mut values) = (vec!["attribute_exists(PK)".to_owned()], Item::new());
-    counter_is(
-        &mut conditions,
-        &mut values,
-        "#revision",
-        ":revision",
-        version.revision,
-    );
-    counter_is(
-        &mut conditions,
-        &mut values,
-        "#generation",
-        ":generation",
-        version.generation,
-    );
-    (conditions.join(" AND "), values)
+/// A condition that the organization item still has `version` (a counter
+/// never written reads as zero).
+fn version_condition(version: Version) -> Condition {
+    let counters = [
+        ("#revision", REVISION, ":revision", version.revision),
+        ("#generation", GENERATION, ":generation", version.generation),
+    ];
+    let mut clauses = vec!["attribute_exists(PK)".to_owned()];
+    for (name, _, placeholder, value) in counters {
+        clauses.push(match value {
+            0 => format!("attribute_not_exists({name})"),
+            _ => format!("{name} = {placeholder}"),
+        });
+    }
+    let mut condition = Condition::new(clauses.join(" AND "));
+    for (name, attribute, placeholder, value) in counters {
+        condition = condition.name(name, attribute);
+        if value != 0 {
+            condition = condition.value(placeholder, n(value));
+        }
+    }
+    condition
 }
 
 #[cfg(test)]
@@ -506,15 +471,15 @@ mod tests {
 
     #[test]
     fn a_version_never_written_is_checked_as_absent() {
-        let (condition, values) = version_condition(Version {
+        let condition = version_condition(Version {
             revision: 0,
             generation: 3,
             terms_revision: 0,
         });
         assert_eq!(
-            condition,
+            condition.expression(),
             "attribute_exists(PK) AND attribute_not_exists(#revision) AND #generation = :generation"
         );
-        assert_eq!(values.len(), 1);
+        assert_eq!(condition.values().len(), 1);
     }
 }

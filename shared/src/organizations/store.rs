@@ -246,26 +246,15 @@ impl Store {
         org: &Organization,
         version: Option<(Version, bool)>,
     ) -> Result<TransactWriteItem, StoreError> {
-        let (condition, mut values) = match version {
-            None => ("attribute_not_exists(PK)".to_owned(), Item::new()),
+        let condition = match version {
+            None => Condition::new("attribute_not_exists(PK)"),
             Some((version, _)) => version_condition(version),
         };
-        values.insert(":one".to_owned(), n(1));
-        let mut names = counter_names();
-        if version.is_none() {
-            names.remove("#generation");
-        }
-        let terms_changed = version.is_some_and(|(_, changed)| changed);
-        let mut sets = Vec::new();
-        for (i, (name, value)) in attributes(org).into_iter().enumerate() {
-            sets.push(format!("#a{i} = :a{i}"));
-            names.insert(format!("#a{i}"), name);
-            values.insert(format!(":a{i}"), value);
-        }
-        let mut expression = format!("SET {} ADD #revision :one", sets.join(", "));
-        if terms_changed {
-            names.insert("#termsRevision".to_owned(), TERMS_REVISION.to_owned());
-            expression.push_str(", #termsRevision :one");
+        let mut update = Update::at(address(&org.organization_id), condition)
+            .set_all(attributes(org))
+            .add(REVISION, n(1));
+        if version.is_some_and(|(_, terms_changed)| terms_changed) {
+            update = update.add(TERMS_REVISION, n(1));
         }
         let unset = [
             (PARENT_ID, org.parent_id.is_none()),
@@ -275,28 +264,10 @@ impl Store {
             ),
             (CONTACTS_PER_DAY, org.limits.contacts_per_day.is_none()),
         ];
-        let removed: Vec<String> = unset
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, absent))| *absent)
-            .map(|(i, (name, _))| {
-                names.insert(format!("#r{i}"), (*name).to_owned());
-                format!("#r{i}")
-            })
-            .collect();
-        if !removed.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", removed.join(", ")));
-        }
-        let update = Update::builder()
-            .table_name(self.table())
-            .set_key(Some(address(&org.organization_id)))
-            .update_expression(expression)
-            .condition_expression(condition)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .build()
-            .map_err(StoreError::from_build)?;
-        Ok(TransactWriteItem::builder().update(update).build())
+        let removed = unset.into_iter().filter(|(_, absent)| *absent);
+        update
+            .remove_all(removed.map(|(name, _)| name))
+            .transaction_write(self)
     }
 
     fn directory_put(&self, org: &Organization) -> Result<TransactWriteItem, StoreError> {
@@ -318,22 +289,9 @@ impl Store {
         org_id: &str,
         version: Version,
     ) -> Result<TransactWriteItem, StoreError> {
-        let (condition, values) = version_condition(version);
-        let update = Update::builder()
-            .table_name(self.table())
-            .set_key(Some(address(org_id)))
-            .update_expression("ADD #generation :one")
-            .condition_expression(condition)
-            .set_expression_attribute_names(Some(counter_names()))
-            .set_expression_attribute_values(Some(
-                values
-                    .into_iter()
-                    .chain([(":one".to_owned(), n(1))])
-                    .collect(),
-            ))
-            .build()
-            .map_err(StoreError::from_build)?;
-        Ok(TransactWriteItem::builder().update(update).build())
+        Update::at(address(org_id), version_condition(version))
+            .add(GENERATION, n(1))
+            .transaction_write(self)
     }
 
     /// One page of organizations in ID order, at most `limit`, resuming after
@@ -407,17 +365,8 @@ impl Store {
                     ("schedulesDeleted", deleted.schedules.into()),
                 ]),
             );
-            let (condition, values) = version_condition(version);
-            let delete = Delete::builder()
-                .table_name(self.table())
-                .set_key(Some(address(org_id)))
-                .condition_expression(condition)
-                .set_expression_attribute_names(Some(counter_names()))
-                .set_expression_attribute_values((!values.is_empty()).then_some(values))
-                .build()
-                .map_err(StoreError::from_build)?;
             let writes = vec![
-                TransactWriteItem::builder().delete(delete).build(),
+                self.delete_when(address(org_id), version_condition(version))?,
                 self.delete(directory_address(org_id), false)?,
                 self.record(&event)?,
             ];

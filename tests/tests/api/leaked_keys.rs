@@ -65,6 +65,7 @@ async fn one_report_delivered_twice_at_once_revokes_the_key_once_with_one_event(
             Actor::system("github-secret-scanning"),
             Default::default(),
             leak.at,
+            Default::default(),
         )
         .unwrap()
     };

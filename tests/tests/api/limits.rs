@@ -103,10 +103,15 @@ impl App {
             None,
             key.context.clone(),
         );
-        schedules::handle_at(&self.store, to_request(event), now)
-            .await
-            .unwrap()
-            .into()
+        schedules::handle_at(
+            &self.store,
+            schedules::Settings::default(),
+            to_request(event),
+            now,
+        )
+        .await
+        .unwrap()
+        .into()
     }
 
     async fn dispatch_at(

@@ -13,4 +13,5 @@ mod limits;
 mod policies;
 mod routes;
 mod schedules;
+mod settings;
 mod template;
