@@ -30,3 +30,48 @@ pub fn is_unsafe(c: char) -> bool {
                 | '\u{FFF9}'..='\u{FFFB}'
         )
 }
+
+/// The longest header-derived text an audit event keeps, in bytes.
+pub const RECORDED_HEADER_BYTES: usize = 512;
+
+/// A value taken from a request header (`User-Agent`, the source address) as
+/// an audit event records it: data, not terminal or console text. Each
+/// unsafe character (see [`is_unsafe`]) becomes U+FFFD, and the result is cut
+/// to [`RECORDED_HEADER_BYTES`] on a character boundary.
+pub fn recorded_header_text(value: &str) -> String {
+    let mut recorded = String::with_capacity(value.len().min(RECORDED_HEADER_BYTES));
+    for c in value.chars() {
+        let c = if is_unsafe(c) {
+            char::REPLACEMENT_CHARACTER
+        } else {
+            c
+        };
+        if recorded.len() + c.len_utf8() > RECORDED_HEADER_BYTES {
+            break;
+        }
+        recorded.push(c);
+    }
+    recorded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_text_is_recorded_cleaned_and_cut_on_a_character_boundary() {
+        assert_eq!(recorded_header_text("curl/8.5.0"), "curl/8.5.0");
+        assert_eq!(
+            recorded_header_text("a\u{1b}[31m\u{9b}\u{202e}\u{200b}\u{feff}b"),
+            "a\u{fffd}[31m\u{fffd}\u{fffd}\u{fffd}\u{fffd}b"
+        );
+        let long = "é".repeat(RECORDED_HEADER_BYTES);
+        let cut = recorded_header_text(&format!("x{long}"));
+        assert_eq!(cut.len(), RECORDED_HEADER_BYTES - 1);
+        assert!(cut.starts_with("xé"));
+        assert_eq!(
+            recorded_header_text(&"a".repeat(600)).len(),
+            RECORDED_HEADER_BYTES
+        );
+    }
+}

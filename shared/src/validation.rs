@@ -7,29 +7,6 @@ pub use orgkeys_api::ids::{ID_RULE, is_valid_id};
 
 pub use orgkeys_api::text::{UNSAFE_TEXT, is_unsafe};
 
-/// The longest header-derived text an audit event keeps, in bytes.
-pub const RECORDED_HEADER_BYTES: usize = 512;
-
-/// A value taken from a request header (`User-Agent`, the source address) as
-/// an audit event records it: data, not terminal or console text. Each
-/// unsafe character (see [`is_unsafe`]) becomes U+FFFD, and the result is cut
-/// to [`RECORDED_HEADER_BYTES`] on a character boundary.
-pub fn recorded_header_text(value: &str) -> String {
-    let mut recorded = String::with_capacity(value.len().min(RECORDED_HEADER_BYTES));
-    for c in value.chars() {
-        let c = if is_unsafe(c) {
-            char::REPLACEMENT_CHARACTER
-        } else {
-            c
-        };
-        if recorded.len() + c.len_utf8() > RECORDED_HEADER_BYTES {
-            break;
-        }
-        recorded.push(c);
-    }
-    recorded
-}
-
 /// Accumulates field errors; `finish` turns a non-empty list into the error.
 #[derive(Debug, Default)]
 pub struct Violations(Vec<FieldError>);
@@ -168,22 +145,5 @@ mod tests {
         let mut v = Violations::new();
         v.text("/name", Some("می\u{200c}خواهم 👩\u{200d}💻"), 200);
         assert!(v.finish().is_ok());
-    }
-
-    #[test]
-    fn header_text_is_recorded_cleaned_and_cut_on_a_character_boundary() {
-        assert_eq!(recorded_header_text("curl/8.5.0"), "curl/8.5.0");
-        assert_eq!(
-            recorded_header_text("a\u{1b}[31m\u{9b}\u{202e}\u{200b}\u{feff}b"),
-            "a\u{fffd}[31m\u{fffd}\u{fffd}\u{fffd}\u{fffd}b"
-        );
-        let long = "é".repeat(RECORDED_HEADER_BYTES);
-        let cut = recorded_header_text(&format!("x{long}"));
-        assert_eq!(cut.len(), RECORDED_HEADER_BYTES - 1);
-        assert!(cut.starts_with("xé"));
-        assert_eq!(
-            recorded_header_text(&"a".repeat(600)).len(),
-            RECORDED_HEADER_BYTES
-        );
     }
 }

@@ -5,11 +5,11 @@ use crate::audit::{Draft, Origin, Retention};
 use crate::edge::caller::Caller;
 use crate::edge::problem::{FieldError, Problem};
 use crate::routes::{self, Function, Route};
-use crate::validation::recorded_header_text;
 use chrono::{DateTime, Utc};
 use lambda_http::http::{StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
+use orgkeys_api::text::recorded_header_text;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
