@@ -382,3 +382,27 @@ pub async fn unreachable_store() -> Store {
     let client = client_for(&format!("http://127.0.0.1:{port}")).await;
     Store::new(client, "orgkeys-unreachable")
 }
+
+/// Runs the Python helper `tests/tests/http/support/NAME` (an independent
+/// implementation: botocore's SigV4, joserfc's JWTs) with the project's
+/// virtualenv, `input` on its standard input; its standard output.
+pub fn python_support(name: &str, input: &str) -> String {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let script = format!("{}/tests/http/support/{name}", env!("CARGO_MANIFEST_DIR"));
+    let mut child = Command::new(devserver::moto::default_python())
+        .arg(&script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run .venv/bin/python (scripts/venv installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{name} failed");
+    String::from_utf8(output.stdout).expect("UTF-8 output")
+}

@@ -5,7 +5,7 @@
 use orgkeys_shared::conversations::Contact;
 use orgkeys_shared::edge::problem::FieldError;
 use orgkeys_shared::edge::request::Object;
-use orgkeys_shared::validation::{Violations, is_valid_id};
+use orgkeys_shared::validation::{ID_RULE, Violations, is_valid_id};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -46,10 +46,7 @@ pub fn validate(input: DispatchInput) -> Result<ValidDispatch, Vec<FieldError>> 
     let mut v = Violations::new();
     match &input.schedule_id {
         None => v.body("/scheduleId", "is required"),
-        Some(id) if !is_valid_id(id) => v.body(
-            "/scheduleId",
-            "must be 1-64 characters of A-Z, a-z, 0-9, _ and -",
-        ),
+        Some(id) if !is_valid_id(id) => v.body("/scheduleId", ID_RULE),
         Some(_) => {}
     }
     v.text("/reference", input.reference.as_deref(), MAX_TEXT_CHARS);

@@ -19,16 +19,18 @@ pub mod signature;
 
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Error, Request, Response};
+use orgkeys_api::OrgId;
 use orgkeys_shared::Store;
 use orgkeys_shared::audit;
 use orgkeys_shared::edge::caller::Caller;
-use orgkeys_shared::edge::problem::{FieldError, Problem};
-use orgkeys_shared::edge::request::{audit_draft, authorize, path_param, respond, served_route};
+use orgkeys_shared::edge::problem::Problem;
+use orgkeys_shared::edge::request::{
+    audit_draft, authorize, path_id, path_param, respond, served_route,
+};
 use orgkeys_shared::edge::user::ClaimNames;
 use orgkeys_shared::keys::LeakedKeyAction;
 use orgkeys_shared::limits::Defaults;
 use orgkeys_shared::routes::{Access, Function, Operation};
-use orgkeys_shared::validation::is_valid_id;
 
 /// Admin bodies are small; anything larger is a mistake or an attack.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -36,7 +38,6 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub const MAX_GRACE_SECONDS: i64 = 604_800;
 pub const DEFAULT_GRACE_SECONDS: i64 = 3_600;
 const MAX_NAME_CHARS: usize = 200;
-const ORG_ID_RULE: &str = "must be 1-64 characters of A-Z, a-z, 0-9, _ and -";
 
 /// Checks a limit from a body: `None` when absent, a violation when out of
 /// `1..=max`.
@@ -169,13 +170,7 @@ async fn route(
         }
         _ => {}
     }
-    let org_id = path_param(request, "orgId");
-    if !is_valid_id(&org_id) {
-        return Err(Problem::validation(vec![FieldError::parameter(
-            "orgId",
-            ORG_ID_RULE,
-        )]));
-    }
+    let org_id: OrgId = path_id(request, "orgId").map_err(|e| Problem::validation(vec![e]))?;
     let org_id = org_id.as_str();
     let key_id = path_param(request, "keyId");
     let key_id = key_id.as_str();

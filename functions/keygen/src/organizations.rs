@@ -2,7 +2,7 @@
 //! (`PATCH`, a JSON merge patch: suspend and resume are a change of
 //! `status`) and delete.
 
-use crate::{BODY_LIMIT, Keygen, MAX_NAME_CHARS, ORG_ID_RULE, limit_in_range};
+use crate::{BODY_LIMIT, Keygen, MAX_NAME_CHARS, limit_in_range};
 use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -18,7 +18,7 @@ use orgkeys_shared::limits::{
     Defaults, Limits, MAX_CONTACTS_PER_DAY, MAX_REQUESTS_PER_MINUTE, USAGE_RETENTION_DAYS,
 };
 use orgkeys_shared::organizations::{Organization, OrganizationStatus, Saved};
-use orgkeys_shared::validation::{Violations, is_valid_id};
+use orgkeys_shared::validation::{ID_RULE, Violations, is_valid_id};
 use orgkeys_shared::wire_time::format as timestamp;
 use serde::Serialize;
 
@@ -193,7 +193,7 @@ fn blank(org_id: &str, draft: &Draft) -> Organization {
 
 fn check_parent_id(violations: &mut Violations, org_id: &str, parent: Option<&str>) {
     match parent {
-        Some(parent) if !is_valid_id(parent) => violations.body("/parentId", ORG_ID_RULE),
+        Some(parent) if !is_valid_id(parent) => violations.body("/parentId", ID_RULE),
         Some(parent) if parent == org_id => {
             violations.body("/parentId", "an organization cannot be its own parent")
         }

@@ -9,12 +9,14 @@ use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use orgkeys_api::body::ScheduleInput;
+use orgkeys_api::{OrgId, ScheduleId};
 use orgkeys_shared::audit::{self, Draft};
 use orgkeys_shared::edge::caller::{Caller, OrganizationKey};
 use orgkeys_shared::edge::problem::{FieldError, Problem};
 use orgkeys_shared::edge::rate_limit::{Meter, metered};
 use orgkeys_shared::edge::request::{
-    Page, audit_draft, authorize, json_body, json_response, no_content, path_param, respond,
+    Page, audit_draft, authorize, json_body, json_response, no_content, path_id, path_param,
+    respond,
 };
 use orgkeys_shared::limits::Defaults;
 use orgkeys_shared::routes::{Function, Operation};
@@ -26,7 +28,6 @@ use serde::Serialize;
 
 pub const BODY_LIMIT: usize = 64 * 1024;
 const MAX_TEXT_CHARS: usize = 200;
-const ID_RULE: &str = "must be 1-64 characters of A-Z, a-z, 0-9, _ and -";
 
 /// What the schedules function reads from its environment, once, in `main`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -75,24 +76,27 @@ async fn route(
         (Operation::PutSchedule, Caller::Admin(_)) => {
             let (org_id, schedule_id) = admin_ids(request)?;
             let draft = audit_draft(request, &caller, now, settings.audit_retention)?;
-            put_schedule(store, request, &org_id, &schedule_id, &draft).await
+            put_schedule(
+                store,
+                request,
+                org_id.as_str(),
+                schedule_id.as_str(),
+                &draft,
+            )
+            .await
         }
         (Operation::DeleteSchedule, Caller::Admin(_)) => {
             let (org_id, schedule_id) = admin_ids(request)?;
             let draft = audit_draft(request, &caller, now, settings.audit_retention)?;
-            delete_schedule(store, &org_id, &schedule_id, &draft).await
+            delete_schedule(store, org_id.as_str(), schedule_id.as_str(), &draft).await
         }
         (Operation::ListOrganizationSchedules, Caller::Admin(_)) => {
-            let org_id = path_param(request, "orgId");
-            if !is_valid_id(&org_id) {
-                return Err(Problem::validation(vec![FieldError::parameter(
-                    "orgId", ID_RULE,
-                )]));
-            }
-            if store.get_organization(&org_id).await?.is_none() {
+            let org_id: OrgId =
+                path_id(request, "orgId").map_err(|e| Problem::validation(vec![e]))?;
+            if store.get_organization(org_id.as_str()).await?.is_none() {
                 return Err(Problem::not_found("no organization with this ID"));
             }
-            list_schedules(store, request, &org_id).await
+            list_schedules(store, request, org_id.as_str()).await
         }
         (Operation::ListSchedules, Caller::Key(key)) => {
             let list = list_schedules(store, request, &key.organization_id);
@@ -107,19 +111,13 @@ async fn route(
     }
 }
 
-fn admin_ids(request: &Request) -> Result<(String, String), Problem> {
-    let org_id = path_param(request, "orgId");
-    let schedule_id = path_param(request, "scheduleId");
-    let mut errors = Vec::new();
-    for (name, value) in [("orgId", &org_id), ("scheduleId", &schedule_id)] {
-        if !is_valid_id(value) {
-            errors.push(FieldError::parameter(name, ID_RULE));
-        }
-    }
-    if errors.is_empty() {
-        Ok((org_id, schedule_id))
-    } else {
-        Err(Problem::validation(errors))
+/// The admin routes' two IDs, parsed once; both named when both are malformed.
+fn admin_ids(request: &Request) -> Result<(OrgId, ScheduleId), Problem> {
+    match (path_id(request, "orgId"), path_id(request, "scheduleId")) {
+        (Ok(org_id), Ok(schedule_id)) => Ok((org_id, schedule_id)),
+        (org_id, schedule_id) => Err(Problem::validation(
+            org_id.err().into_iter().chain(schedule_id.err()).collect(),
+        )),
     }
 }
 

@@ -141,6 +141,18 @@ impl Page {
     }
 }
 
+/// The path parameter `name` as an ID ([`orgkeys_api::OrgId`],
+/// [`orgkeys_api::ScheduleId`], ...), parsed here, once: a malformed one is
+/// the field error that names the parameter and the ID rule.
+pub fn path_id<T: std::str::FromStr<Err = orgkeys_api::ids::InvalidId>>(
+    request: &Request,
+    name: &str,
+) -> Result<T, FieldError> {
+    path_param(request, name)
+        .parse()
+        .map_err(|_| FieldError::parameter(name, orgkeys_api::ids::ID_RULE))
+}
+
 /// A path parameter, or empty when absent (which every ID check rejects).
 pub fn path_param(request: &Request, name: &str) -> String {
     request

@@ -9,8 +9,6 @@ use devserver::identity::oauth::pkce_challenge;
 use orgkeys_tests::http_client::{HttpReply, http};
 use orgkeys_tests::local_gateway::Devserver;
 use serde_json::{Value, json};
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 const PASSWORD: &str = "Demo-pass-1234";
 const REDIRECT: &str = "http://127.0.0.1:4000/console/";
@@ -375,25 +373,9 @@ async fn a_first_sign_in_chooses_a_new_password() {
 
 /// A token from `jwt_forge.py` (joserfc; moto's key or another).
 fn forge(spec: Value) -> String {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/http/support/jwt_forge.py"
-    );
-    let mut child = Command::new(devserver::moto::default_python())
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("run .venv/bin/python (scripts/venv installs it)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(spec.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "jwt_forge.py failed");
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    orgkeys_tests::python_support("jwt_forge.py", &spec.to_string())
+        .trim()
+        .to_owned()
 }
 
 #[tokio::test]

@@ -4,8 +4,6 @@
 
 use orgkeys_tests::local_gateway::{ADMIN, Devserver, ORG};
 use serde_json::{Value, json};
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 const ACCESS_KEY: &str = "AKIDLOCALADMIN";
 const SECRET_KEY: &str = "local-secret-for-tests";
@@ -27,25 +25,8 @@ fn botocore(server: &Devserver, method: &str, path: &str, spec: Value) -> (u16, 
         .as_object_mut()
         .unwrap()
         .extend(spec.as_object().unwrap().clone());
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/http/support/botocore_sign.py"
-    );
-    let mut child = Command::new(devserver::moto::default_python())
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("run .venv/bin/python (scripts/venv installs it)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "botocore script failed");
-    let reply: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let output = orgkeys_tests::python_support("botocore_sign.py", &request.to_string());
+    let reply: Value = serde_json::from_str(&output).unwrap();
     let body = serde_json::from_str(reply["body"].as_str().unwrap()).unwrap_or(Value::Null);
     (reply["status"].as_u64().unwrap() as u16, body)
 }
