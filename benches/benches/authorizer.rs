@@ -87,9 +87,9 @@ async fn main() {
     let mut report = table("Authorizer", &[&reject, &hit, &hit_json, &miss, &bare]);
     report.push('\n');
     report.push_str(TARGETS_HEADER);
-    report.push_str(&within(&reject, Duration::from_micros(1)));
-    report.push_str(&within(&hit, Duration::from_micros(2)));
-    report.push_str(&within(&hit_json, Duration::from_micros(20)));
+    report.push_str(&within(&reject, Duration::from_nanos(200)));
+    report.push_str(&within(&hit, Duration::from_nanos(600)));
+    report.push_str(&within(&hit_json, Duration::from_micros(9)));
     report.push_str(&ratio("cache miss / bare GetItem", &miss, &bare, 1.10));
     if plan.is_smoke() {
         println!("smoke run (figures meaningless; use scripts/bench):\n{report}");

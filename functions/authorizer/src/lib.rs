@@ -19,6 +19,7 @@ use orgkeys_shared::key_hash::KeyHash;
 use orgkeys_shared::keys::KeyRecord;
 use orgkeys_shared::{Store, StoreError};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 pub use events::{AuthorizerEvent, Presented, UNAUTHORIZED};
@@ -153,6 +154,23 @@ impl<V> Entry<V> {
     }
 }
 
+/// A found key as the cache keeps it: its record, and when this instance
+/// last recorded its use, so a hit answers without a second cache lookup.
+#[derive(Clone)]
+struct Known {
+    record: Arc<KeyRecord>,
+    use_recorded_ms: Arc<AtomicI64>,
+}
+
+impl Known {
+    fn new(record: Arc<KeyRecord>) -> Known {
+        Known {
+            record,
+            use_recorded_ms: Arc::new(AtomicI64::new(i64::MIN)),
+        }
+    }
+}
+
 /// The authorizer with its warm-instance state.
 pub struct Authorizer {
     store: Store,
@@ -161,11 +179,12 @@ pub struct Authorizer {
     /// How long a found key that is refused is trusted, at most `ttl`.
     deny_ttl: Duration,
     /// Found keys by hash (never by plaintext). `None` when caching is off.
-    known: Option<Cache<KeyHash, Entry<Arc<KeyRecord>>>>,
+    known: Option<Cache<KeyHash, Entry<Known>>>,
     /// Hashes the table did not have.
     unknown: Option<Cache<KeyHash, Entry<()>>>,
     /// Keys whose use was recorded within the last minute.
-    recently_recorded: Cache<KeyHash, ()>,
+    /// When (epoch ms) each key's use was last recorded, within the last minute.
+    recently_recorded: Cache<KeyHash, i64>,
 }
 
 impl Authorizer {
@@ -200,19 +219,22 @@ impl Authorizer {
         };
         let hash = KeyHash::of(&key);
         trace.hash = Some(hash);
-        let record = match self.cached(&hash, now) {
+        let known = match self.cached(&hash, now) {
             Some(found) => {
                 trace.cached = true;
                 found
             }
-            None => match self.load(&hash, now).await {
+            // Boxed: the read's future is large, and a hit should not carry
+            // (and move) its state.
+            None => match Box::pin(self.load(&hash, now)).await {
                 Ok(found) => found,
                 Err(err) => return (Err(err), trace),
             },
         };
-        let Some(record) = record else {
+        let Some(known) = known else {
             return (Ok(Decision::Deny(DenyReason::Unknown)), trace);
         };
+        let record = known.record.clone();
         trace.record = Some(record.clone());
         // Checked on every hit too: an expiry inside the cache window still counts.
         if record.is_expired(now) {
@@ -224,7 +246,9 @@ impl Authorizer {
         if record.terms.suspended {
             return (Ok(Decision::Deny(DenyReason::Suspended)), trace);
         }
-        self.record_use(&hash, &record, now).await;
+        if self.use_needs_recording(&hash, &known, now) {
+            Box::pin(self.record_use(&known, now)).await;
+        }
         let allowed = OrganizationKey {
             organization_id: record.organization_id.clone(),
             key_id: record.key_id.clone(),
@@ -236,10 +260,10 @@ impl Authorizer {
 
     /// `Some(Some(record))` for a cached key, `Some(None)` for a cached unknown
     /// hash, `None` when the cache has nothing to say.
-    fn cached(&self, hash: &KeyHash, now: DateTime<Utc>) -> Option<Option<Arc<KeyRecord>>> {
+    fn cached(&self, hash: &KeyHash, now: DateTime<Utc>) -> Option<Option<Known>> {
         let now_ms = now.timestamp_millis();
         let known = self.known.as_ref().and_then(|c| c.get(hash));
-        if let Some(entry) = known.filter(|e| e.fresh(self.ttl_of(&e.value, now), now_ms)) {
+        if let Some(entry) = known.filter(|e| e.fresh(self.ttl_of(&e.value.record, now), now_ms)) {
             return Some(Some(entry.value));
         }
         let unknown = self.unknown.as_ref().and_then(|c| c.get(hash));
@@ -259,19 +283,15 @@ impl Authorizer {
         }
     }
 
-    async fn load(
-        &self,
-        hash: &KeyHash,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Arc<KeyRecord>>, StoreError> {
+    async fn load(&self, hash: &KeyHash, now: DateTime<Utc>) -> Result<Option<Known>, StoreError> {
         let found = self.store.find_key(hash).await?;
         match found {
             Some(record) => {
-                let record = Arc::new(record);
+                let known = Known::new(Arc::new(record));
                 if let Some(cache) = &self.known {
-                    cache.insert(*hash, Entry::new(record.clone(), now));
+                    cache.insert(*hash, Entry::new(known.clone(), now));
                 }
-                Ok(Some(record))
+                Ok(Some(known))
             }
             None => {
                 if let Some(cache) = &self.unknown {
@@ -282,15 +302,33 @@ impl Authorizer {
         }
     }
 
-    /// Stamps `lastUsedAt` at most once a minute per key per instance, before
-    /// the decision is returned (a write left in the background may never run
+    /// Whether this use is the first of the key's minute on this instance;
+    /// if so it counts as recorded from now on. A hit answers from its own
+    /// entry; the shared record of uses is consulted only past the minute.
+    fn use_needs_recording(&self, hash: &KeyHash, known: &Known, now: DateTime<Utc>) -> bool {
+        let now_ms = now.timestamp_millis();
+        let interval_ms = LAST_USED_INTERVAL.as_millis() as i64;
+        // Most hits: this entry saw the use recorded within the minute.
+        let recorded_ms = known.use_recorded_ms.load(Ordering::Relaxed);
+        if now_ms.saturating_sub(recorded_ms) < interval_ms {
+            return false;
+        }
+        if let Some(recorded_ms) = self.recently_recorded.get(hash) {
+            known.use_recorded_ms.store(recorded_ms, Ordering::Relaxed);
+            return false;
+        }
+        self.recently_recorded.insert(*hash, now_ms);
+        known.use_recorded_ms.store(now_ms, Ordering::Relaxed);
+        true
+    }
+
+    /// Stamps `lastUsedAt` (at most once a minute per key per instance, as
+    /// [`use_needs_recording`](Self::use_needs_recording) decides) before the
+    /// decision is returned (a write left in the background may never run
     /// once Lambda freezes the environment). Its failure or slowness never
     /// changes the decision.
-    async fn record_use(&self, hash: &KeyHash, record: &KeyRecord, now: DateTime<Utc>) {
-        if self.recently_recorded.contains_key(hash) {
-            return;
-        }
-        self.recently_recorded.insert(*hash, ());
+    async fn record_use(&self, known: &Known, now: DateTime<Utc>) {
+        let record = &known.record;
         let (org_id, key_id) = (&record.organization_id, &record.key_id);
         let write = self.store.record_key_use(org_id, key_id, now);
         match tokio::time::timeout(LAST_USED_WRITE_TIMEOUT, write).await {
