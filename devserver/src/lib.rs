@@ -104,6 +104,16 @@ fn docs_page() -> Response<Full<Bytes>> {
     }
 }
 
+/// A request's body, at most `limit` bytes within [`BODY_READ_TIMEOUT`];
+/// otherwise API Gateway's 413 or 408.
+async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, Response<Full<Bytes>>> {
+    match tokio::time::timeout(BODY_READ_TIMEOUT, Limited::new(body, limit).collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(_)) => Err(gateway::too_large()),
+        Err(_) => Err(gateway::request_timeout()),
+    }
+}
+
 /// A sign-in form or a token request is small.
 const SIGN_IN_BODY_LIMIT: usize = 64 * 1024;
 
@@ -114,15 +124,9 @@ async fn managed_login(
     started: Instant,
 ) -> Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
-    let body = match tokio::time::timeout(
-        BODY_READ_TIMEOUT,
-        Limited::new(body, SIGN_IN_BODY_LIMIT).collect(),
-    )
-    .await
-    {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(_)) => return gateway::too_large(),
-        Err(_) => return gateway::request_timeout(),
+    let body = match read_body(body, SIGN_IN_BODY_LIMIT).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
     };
     let path = parts.uri.path();
     let response = login
@@ -161,13 +165,7 @@ async fn answer(
         return managed_login(login, request, started).await;
     }
     let (parts, body) = request.into_parts();
-    let read_body = |limit: usize| async move {
-        match tokio::time::timeout(BODY_READ_TIMEOUT, Limited::new(body, limit).collect()).await {
-            Ok(Ok(collected)) => Ok(collected.to_bytes()),
-            Ok(Err(_)) => Err(gateway::too_large()),
-            Err(_) => Err(gateway::request_timeout()),
-        }
-    };
+    let read_body = |limit: usize| read_body(body, limit);
     let response = gateway
         .handle(
             parts.method.as_str(),

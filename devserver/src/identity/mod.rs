@@ -18,6 +18,7 @@ pub mod oauth;
 
 use cognito::{Cognito, CognitoError, NewUser};
 use jwt::{FetchKeys, Issuer, Verifier};
+use keygen::document::DocumentFetcher;
 use oauth::ManagedLogin;
 use std::sync::Arc;
 
@@ -123,38 +124,22 @@ impl Identity {
     }
 }
 
-/// Fetches a JWKS over HTTP or HTTPS (the system's roots), within 5 s.
+/// Fetches a JWKS over HTTP or HTTPS (the system's roots), within 5 s and
+/// 256 KiB, as keygen fetches GitHub's keys.
 pub fn fetch_over_http() -> FetchKeys {
-    use http_body_util::{BodyExt, Empty};
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_native_roots(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-        .map(|builder| builder.https_or_http().enable_http1().build());
-    let client = connector.map(|connector| {
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .build::<_, Empty<bytes::Bytes>>(connector)
-    });
-    let client = Arc::new(client);
+    let fetcher = Arc::new(DocumentFetcher::new(
+        "orgkeys-local-gateway",
+        std::time::Duration::from_secs(5),
+        256 * 1024,
+    ));
     Arc::new(move |url: String| {
-        let client = client.clone();
+        let fetcher = fetcher.clone();
         Box::pin(async move {
-            let client = client.as_ref().as_ref().map_err(|err| err.to_string())?;
-            let uri: hyper::Uri = url.parse().map_err(|_| format!("not a URL: {url}"))?;
-            let fetch = async {
-                let response = client.get(uri).await.map_err(|err| err.to_string())?;
-                if !response.status().is_success() {
-                    return Err(format!("{url} answered {}", response.status()));
-                }
-                let body = response
-                    .into_body()
-                    .collect()
-                    .await
-                    .map_err(|err| err.to_string())?
-                    .to_bytes();
-                String::from_utf8(body.to_vec()).map_err(|_| "a JWKS that is not UTF-8".to_owned())
-            };
-            tokio::time::timeout(std::time::Duration::from_secs(5), fetch)
+            let body = fetcher
+                .get(&url)
                 .await
-                .map_err(|_| format!("{url} did not answer within 5 s"))?
+                .map_err(|err| format!("{url}: {err}"))?;
+            String::from_utf8(body.to_vec()).map_err(|_| "a JWKS that is not UTF-8".to_owned())
         })
     })
 }

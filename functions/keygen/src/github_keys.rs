@@ -7,19 +7,14 @@
 //! alerts it signed may still be delivered. A failed fetch keeps the keys
 //! already known.
 
+use crate::document::DocumentFetcher;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1, ParsedPublicKey};
 use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
-use http_body_util::{BodyExt, Empty, Limited};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use rustls::pki_types::SubjectPublicKeyInfoDer;
 use rustls::pki_types::pem::PemObject;
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 /// GitHub's own document, the default of `GITHUB_SECRET_SCANNING_KEYS_URL`.
 pub const DEFAULT_URL: &str = "https://api.github.com/meta/public_keys/secret_scanning";
@@ -31,8 +26,6 @@ pub const REFETCH_INTERVAL: Duration = Duration::seconds(60);
 const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// The document is a few keys; anything larger is not it.
 const DOCUMENT_LIMIT: usize = 256 * 1024;
-
-type HttpClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
 
 /// Why the key document could not be had. Carries no secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,9 +49,7 @@ struct Cache {
 /// GitHub's public keys, cached; one per process, shared by all requests.
 pub struct GitHubKeys {
     url: String,
-    /// Built on the first fetch: loading the system's roots costs a cold
-    /// start that most invocations (admin routes) never need.
-    http: OnceLock<HttpClient>,
+    fetcher: DocumentFetcher,
     cache: tokio::sync::Mutex<Cache>,
 }
 
@@ -78,7 +69,7 @@ impl GitHubKeys {
     pub fn new(url: impl Into<String>) -> GitHubKeys {
         GitHubKeys {
             url: url.into(),
-            http: OnceLock::new(),
+            fetcher: DocumentFetcher::new("orgkeys-secret-scanning", FETCH_TIMEOUT, DOCUMENT_LIMIT),
             cache: tokio::sync::Mutex::new(Cache::default()),
         }
     }
@@ -138,49 +129,8 @@ impl GitHubKeys {
     }
 
     async fn download(&self) -> Result<Bytes, FetchError> {
-        let http = match self.http.get() {
-            Some(http) => http,
-            None => {
-                let built = http_client()?;
-                self.http.get_or_init(|| built)
-            }
-        };
-        let request = hyper::Request::get(&self.url)
-            // GitHub's API refuses requests without a User-Agent.
-            .header("user-agent", "orgkeys-secret-scanning")
-            .header("accept", "application/json")
-            .body(Empty::new())
-            .map_err(|err| FetchError(format!("bad URL: {err}")))?;
-        let exchange = async {
-            let response = http
-                .request(request)
-                .await
-                .map_err(|err| FetchError(format!("request failed: {err}")))?;
-            if response.status() != hyper::StatusCode::OK {
-                return Err(FetchError(format!("answered {}", response.status())));
-            }
-            Limited::new(response.into_body(), DOCUMENT_LIMIT)
-                .collect()
-                .await
-                .map(|body| body.to_bytes())
-                .map_err(|err| FetchError(format!("body not read: {err}")))
-        };
-        tokio::time::timeout(FETCH_TIMEOUT, exchange)
-            .await
-            .map_err(|_| FetchError(format!("no answer within {FETCH_TIMEOUT:?}")))?
+        self.fetcher.get(&self.url).await.map_err(FetchError)
     }
-}
-
-/// HTTPS with the system's roots (plain HTTP too, for a local document).
-fn http_client() -> Result<HttpClient, FetchError> {
-    let provider = rustls::crypto::aws_lc_rs::default_provider();
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_native_roots(provider)
-        .map_err(|err| FetchError(format!("no root certificates: {err}")))?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    Ok(Client::builder(TokioExecutor::new()).build(connector))
 }
 
 /// A `-----BEGIN PUBLIC KEY-----` PEM (SubjectPublicKeyInfo) of a P-256 key.

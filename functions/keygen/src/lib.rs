@@ -11,6 +11,7 @@
 mod api_keys;
 mod audit_events;
 mod console;
+pub mod document;
 pub mod github_keys;
 mod organizations;
 mod revoke;
