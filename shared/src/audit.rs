@@ -84,6 +84,9 @@ names!(
         ScheduleUpdated => "schedule.updated",
         ScheduleDeleted => "schedule.deleted",
         DispatchCreated => "dispatch.created",
+        UserInvited => "user.invited",
+        UserUpdated => "user.updated",
+        UserRemoved => "user.removed",
     }
 );
 
@@ -100,6 +103,7 @@ names!(
         ApiKey => "api-key",
         Schedule => "schedule",
         Dispatch => "dispatch",
+        User => "user",
     }
 );
 

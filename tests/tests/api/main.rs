@@ -15,3 +15,4 @@ mod routes;
 mod schedules;
 mod settings;
 mod template;
+mod users;
