@@ -127,3 +127,76 @@ async fn table_store(server: &Devserver) -> orgkeys_shared::Store {
     let client = orgkeys_tests::client_for(&orgkeys_tests::endpoint()).await;
     orgkeys_shared::Store::new(client, &server.table)
 }
+
+/// `orgkeys` with the admin token against `server`; asserts it succeeded.
+fn orgkeys(server: &Devserver, args: &[&str]) -> String {
+    let output =
+        std::process::Command::new(orgkeys_tests::local_gateway::workspace_binary("orgkeys"))
+            .args(args)
+            .env("ORGKEYS_API_URL", &server.url)
+            .env("ORGKEYS_ADMIN_TOKEN", "e2e-admin-token")
+            .output()
+            .expect("run orgkeys");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    );
+    assert!(
+        output.status.success(),
+        "{args:?}\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    stdout
+}
+
+#[tokio::test]
+async fn the_cli_invites_lists_changes_and_removes_users() {
+    let server = start();
+    let invited = orgkeys(
+        &server,
+        &[
+            "--output",
+            "json",
+            "user",
+            "invite",
+            "acme",
+            "Ivy@acme.example",
+            "--role",
+            "org-viewer",
+        ],
+    );
+    let invited: Value = serde_json::from_str(&invited).unwrap();
+    let user_id = invited["userId"].as_str().unwrap().to_owned();
+    assert_eq!(invited["email"], "ivy@acme.example");
+    assert_eq!(outbox(&server).await[0]["to"], "ivy@acme.example");
+
+    let table = orgkeys(&server, &["user", "list", "acme"]);
+    assert!(table.starts_with("USER "), "{table}");
+    assert!(
+        table.contains(&user_id) && table.contains("org-viewer"),
+        "{table}"
+    );
+    let listed = orgkeys(&server, &["--output", "json", "user", "list", "acme"]);
+    let api = server
+        .admin("GET", "/v1/admin/organizations/acme/users", None)
+        .await;
+    assert_eq!(
+        listed.trim_end(),
+        api.body,
+        "--output json is the API's JSON"
+    );
+
+    let updated = orgkeys(
+        &server,
+        &["user", "update", "acme", &user_id, "--role", "org-admin"],
+    );
+    assert!(updated.contains("org-admin"), "{updated}");
+    orgkeys(&server, &["user", "remove", "acme", &user_id]);
+    let after = server
+        .admin("GET", "/v1/admin/organizations/acme/users", None)
+        .await;
+    assert_eq!(after.json["items"], json!([]));
+    let events = orgkeys(&server, &["audit", "acme"]);
+    for action in ["user.invited", "user.updated", "user.removed"] {
+        assert!(events.contains(action), "{events}");
+    }
+}
