@@ -146,7 +146,7 @@ impl Store {
     pub async fn add_member(&self, member: &Member, draft: &Draft) -> Result<(), StoreError> {
         let org_id = &member.organization_id;
         for _ in 0..ATTEMPTS {
-            let (_, version) = self
+            let (_, version, _) = self
                 .read_organization(org_id)
                 .await?
                 .ok_or(StoreError::NotFound)?;

@@ -33,7 +33,7 @@ use orgkeys_shared::edge::request::{
 };
 use orgkeys_shared::edge::user::ClaimNames;
 use orgkeys_shared::keys::LeakedKeyAction;
-use orgkeys_shared::limits::Defaults;
+use orgkeys_shared::limits::{Defaults, MAX_REQUESTS_PER_MINUTE};
 use orgkeys_shared::routes::{Access, Function, Operation};
 
 /// Admin bodies are small; anything larger is a mistake or an attack.
@@ -178,10 +178,9 @@ async fn route(
     let store = &keygen.store;
     let (route, caller) = authorize(request, Function::Keygen)?;
     if let Caller::User(signed_in) = &caller {
-        let user = signed_in.user(&keygen.claims);
-        return console::route(keygen, request, route, &caller, &user, now).await;
+        return console::route(keygen, request, route, signed_in, now).await;
     }
-    let Caller::Admin(admin) = &caller else {
+    let Caller::Admin(_) = &caller else {
         return Err(Problem::not_found(format!("no route {}", route.key)));
     };
     match route.operation {
@@ -199,6 +198,12 @@ async fn route(
     let user_id = path_param(request, "userId");
     let user_id = user_id.as_str();
     let draft = || audit_draft(request, &caller, now, keygen.audit_retention);
+    let keys = api_keys::KeyRequest {
+        store,
+        request,
+        org_id,
+        requests_per_minute_ceiling: MAX_REQUESTS_PER_MINUTE,
+    };
     match route.operation {
         Operation::PutOrganization => organizations::put(keygen, request, org_id, &draft()?).await,
         Operation::GetOrganization => organizations::get(keygen, org_id).await,
@@ -209,16 +214,17 @@ async fn route(
             users::remove_all(keygen, org_id).await?;
             organizations::delete(store, org_id, &draft()?).await
         }
-        Operation::CreateApiKey => api_keys::create(store, request, org_id, admin, &draft()?).await,
+        Operation::CreateApiKey => api_keys::create(&keys, &draft()?).await,
         Operation::ListApiKeys => api_keys::list(store, org_id).await,
         Operation::GetApiKey => api_keys::get(store, org_id, key_id).await,
-        Operation::UpdateApiKey => api_keys::patch(store, request, org_id, key_id, &draft()?).await,
+        Operation::UpdateApiKey => api_keys::patch(&keys, key_id, &draft()?).await,
         Operation::DeleteApiKey => api_keys::delete(store, org_id, key_id, &draft()?).await,
-        Operation::RollApiKey => {
-            api_keys::roll(store, request, org_id, key_id, admin, &draft()?).await
-        }
+        Operation::RollApiKey => api_keys::roll(&keys, key_id, &draft()?).await,
         Operation::ListAuditEvents => audit_events::list(store, request, org_id).await,
-        Operation::GetOrganizationUsage => organizations::usage(store, request, org_id, now).await,
+        Operation::GetOrganizationUsage => {
+            let org = store.get_organization(org_id).await?;
+            organizations::usage(keygen, request, org_id, org.as_ref(), now).await
+        }
         Operation::ListUsers => users::list(keygen, org_id).await,
         Operation::InviteUser => users::invite(keygen, request, org_id, &draft()?).await,
         Operation::UpdateUser => {
