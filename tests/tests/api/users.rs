@@ -329,7 +329,11 @@ async fn a_viewer_and_a_user_of_another_organization_change_nothing() {
         "acme",
         "org-viewer",
     );
-    users.call(viewer).await.problem(403);
+    let refused = users.call(viewer).await;
+    assert_eq!(
+        refused.problem(403)["type"],
+        "urn:orgkeys:problem:forbidden"
+    );
     let outsider = console(
         CONSOLE_INVITE,
         &[("orgId", "acme")],
