@@ -391,3 +391,39 @@ async fn without_a_user_pool_the_users_routes_say_so_with_a_501() {
         assert!(detail.contains("CONSOLE_USER_POOL_ID"), "{detail}");
     }
 }
+
+#[tokio::test]
+async fn an_invitation_whose_transaction_is_cut_leaves_no_record_or_event_and_its_retry_finishes() {
+    let users = users().await;
+    let before = orgkeys_tests::dump_table(&users.store).await;
+    let proxy = orgkeys_tests::fault_proxy::FaultProxy::start(&endpoint()).await;
+    let flaky = Store::new(
+        orgkeys_tests::client_for(&proxy.endpoint).await,
+        users.store.table(),
+    );
+    let cut = keygen::Keygen::new(flaky, keygen::Settings::default())
+        .with_user_directory(Some(users.directory.clone()));
+    // The organization, the user's record, the organization again, then the transaction.
+    proxy.cut_after(3);
+    let body = r#"{"email":"hal@acme.example","role":"org-admin"}"#;
+    let reply: Reply = cut
+        .handle(admin(INVITE, &[("orgId", "acme")], Some(body)))
+        .await
+        .unwrap()
+        .into();
+    reply.problem(500);
+    proxy.heal();
+    let after = orgkeys_tests::dump_table(&users.store).await;
+    assert_eq!(after.lines().count(), before.lines().count());
+    assert!(
+        !after.contains("hal@acme.example"),
+        "neither record nor event"
+    );
+    let in_cognito = users.directory.find("hal@acme.example").await.unwrap();
+    assert!(in_cognito.is_some(), "Cognito came first");
+
+    let retried = users.invite("acme", "hal@acme.example", "org-admin").await;
+    assert_eq!(retried.status, 201, "{}", retried.body);
+    assert_eq!(retried.json["userId"], in_cognito.unwrap().sub.as_str());
+    assert_eq!(users.user_events("acme").await.len(), 1);
+}
