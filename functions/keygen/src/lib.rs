@@ -193,8 +193,7 @@ async fn route(
     }
     let org_id: OrgId = path_id(request, "orgId").map_err(|e| Problem::validation(vec![e]))?;
     let org_id = org_id.as_str();
-    let key_id = path_param(request, "keyId");
-    let key_id = key_id.as_str();
+    let key_id = || api_keys::key_id_of(request);
     let user_id = path_param(request, "userId");
     let user_id = user_id.as_str();
     let draft = || audit_draft(request, &caller, now, keygen.audit_retention);
@@ -216,10 +215,10 @@ async fn route(
         }
         Operation::CreateApiKey => api_keys::create(&keys, &draft()?).await,
         Operation::ListApiKeys => api_keys::list(store, org_id).await,
-        Operation::GetApiKey => api_keys::get(store, org_id, key_id).await,
-        Operation::UpdateApiKey => api_keys::patch(&keys, key_id, &draft()?).await,
-        Operation::DeleteApiKey => api_keys::delete(store, org_id, key_id, &draft()?).await,
-        Operation::RollApiKey => api_keys::roll(&keys, key_id, &draft()?).await,
+        Operation::GetApiKey => api_keys::get(store, org_id, &key_id()?).await,
+        Operation::UpdateApiKey => api_keys::patch(&keys, &key_id()?, &draft()?).await,
+        Operation::DeleteApiKey => api_keys::delete(store, org_id, &key_id()?, &draft()?).await,
+        Operation::RollApiKey => api_keys::roll(&keys, &key_id()?, &draft()?).await,
         Operation::ListAuditEvents => audit_events::list(store, request, org_id).await,
         Operation::GetOrganizationUsage => {
             let org = store.get_organization(org_id).await?;
