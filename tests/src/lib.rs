@@ -5,6 +5,7 @@
 //! test of the process starts an embedded moto (after `scripts/venv`), which
 //! ends with the test process.
 
+pub mod app;
 pub mod fault_proxy;
 pub mod github;
 pub mod http_client;
