@@ -245,13 +245,16 @@ impl TestApp {
     pub fn request(
         &self,
         operation: Operation,
-        params: &[(&'static str, &str)],
+        params: &[(&str, &str)],
         body: impl Into<Body>,
     ) -> Call<'_> {
         Call {
             app: self,
             operation,
-            params: params.iter().map(|(n, v)| (*n, (*v).to_owned())).collect(),
+            params: params
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
             body: body.into(),
             query: Vec::new(),
             headers: Vec::new(),
@@ -265,7 +268,7 @@ impl TestApp {
 pub struct Call<'a> {
     app: &'a TestApp,
     operation: Operation,
-    params: Vec<(&'static str, String)>,
+    params: Vec<(String, String)>,
     body: Body,
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
@@ -280,7 +283,7 @@ impl<'a> Call<'a> {
     }
 
     /// Its path parameters, by name.
-    pub fn params(&self) -> &[(&'static str, String)] {
+    pub fn params(&self) -> &[(String, String)] {
         &self.params
     }
 
@@ -339,7 +342,11 @@ impl<'a> Call<'a> {
     async fn through_handlers(self, store: &Store, settings: &HandlerSettings) -> Reply {
         let authorizer = authorizer_context(store, &self.caller()).await;
         let route = route(self.operation);
-        let params: Vec<(&str, &str)> = self.params.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let params: Vec<(&str, &str)> = self
+            .params
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
         let body = self.body.text();
         let mut event = http_event_json(route.key, &params, body.as_deref(), authorizer);
         if !self.query.is_empty() {

@@ -189,7 +189,11 @@ fn every_route_has_its_test_app_method() {
     for route in ROUTES {
         let call = app.method_of(route.operation);
         assert_eq!(call.operation(), route.operation, "{}", route.key);
-        let names: Vec<&str> = call.params().iter().map(|(name, _)| *name).collect();
+        let names: Vec<&str> = call
+            .params()
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect();
         let template: Vec<&str> = route
             .path
             .split('/')
