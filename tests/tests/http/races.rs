@@ -54,13 +54,7 @@ async fn deleted_keys_are_refused_once_the_cache_ttl_has_passed() {
     tokio::time::sleep(Duration::from_millis(800)).await;
     let mut deleted_at = std::collections::HashMap::new();
     for (key_id, _) in keys.iter().step_by(2) {
-        let reply = server
-            .admin(
-                "DELETE",
-                &format!("/v1/admin/organizations/acme/api-keys/{key_id}"),
-                None,
-            )
-            .await;
+        let reply = server.app().delete_key("acme", key_id).await;
         assert_eq!(reply.status, 204);
         deleted_at.insert(key_id.clone(), started.elapsed());
     }
@@ -102,15 +96,7 @@ async fn concurrent_rolls_of_one_key_leave_exactly_one_successor() {
     let mut rolls = tokio::task::JoinSet::new();
     for _ in 0..12 {
         let (server, key_id) = (server.clone(), key_id.clone());
-        rolls.spawn(async move {
-            server
-                .admin(
-                    "POST",
-                    &format!("/v1/admin/organizations/acme/api-keys/{key_id}/roll"),
-                    Some(json!({})),
-                )
-                .await
-        });
+        rolls.spawn(async move { server.app().roll_key("acme", &key_id, json!({})).await });
     }
     let mut successors = Vec::new();
     while let Some(reply) = rolls.join_next().await {
@@ -122,9 +108,7 @@ async fn concurrent_rolls_of_one_key_leave_exactly_one_successor() {
         }
     }
     assert_eq!(successors.len(), 1, "exactly one roll wins");
-    let listing = server
-        .admin("GET", "/v1/admin/organizations/acme/api-keys", None)
-        .await;
+    let listing = server.app().list_keys("acme").await;
     let items = listing.json["items"].as_array().unwrap();
     assert_eq!(
         items.len(),
