@@ -4,7 +4,6 @@
 //! it, no admin token anywhere, and neither in the table.
 
 use orgkeys_tests::app::Caller;
-use orgkeys_tests::http_client::http;
 use orgkeys_tests::local_gateway::{ADMIN, Devserver};
 use serde_json::json;
 
@@ -22,18 +21,13 @@ async fn keys_and_admin_tokens_appear_only_where_they_must() {
     let created = server.create_key().await;
     let key = created.json["apiKey"].as_str().unwrap().to_owned();
     let key_id = created.json["keyId"].as_str().unwrap().to_owned();
-    let bearer = format!("Bearer {key}");
     let by_key = Caller::key(&key);
     record("schedule", &server.create_schedule("s1").await);
     record("list", &server.app().list_schedules().by(&by_key).await);
     let dispatch = json!({"scheduleId": "s1", "contacts": [{"phone": "+353861234567"}]});
-    let sent = http(
-        "POST",
-        &format!("{}/v1/conversations/outbound", server.url),
-        &[("authorization", &bearer), ("idempotency-key", "leak-test")],
-        Some(dispatch.to_string().into_bytes()),
-    )
-    .await;
+    let app = server.app();
+    let sent = app.dispatch(dispatch).by(&by_key);
+    let sent = sent.header("idempotency-key", "leak-test").await;
     assert_eq!(sent.status, 202);
     record("dispatch", &sent);
     record(
@@ -59,12 +53,9 @@ async fn keys_and_admin_tokens_appear_only_where_they_must() {
     record(
         "deleted key",
         &server
-            .call(
-                "GET",
-                "/v1/schedules",
-                Some(&format!("Bearer {successor}")),
-                None,
-            )
+            .app()
+            .list_schedules()
+            .by(&Caller::key(&successor))
             .await,
     );
     record(
