@@ -3,7 +3,7 @@
 //! unreachable for the 500 path.
 
 use devserver::gateway::Gateway;
-use orgkeys_tests::app::Caller;
+use orgkeys_tests::app::{Caller, TestApp};
 use orgkeys_tests::http_client::{HttpReply, http};
 use orgkeys_tests::local_gateway::{ADMIN, Devserver, ORG};
 use orgkeys_tests::unreachable_store;
@@ -133,7 +133,9 @@ async fn gateway_answers_like_api_gateway() {
     );
     gateway_message(
         &server
-            .call("GET", "/v1/schedules", Some("Bearer orgk_made-up"), None)
+            .app()
+            .list_schedules()
+            .by(&Caller::key("orgk_made-up"))
             .await,
         403,
         "Forbidden",
@@ -158,13 +160,8 @@ async fn gateway_answers_like_api_gateway() {
         "Forbidden",
     );
     gateway_message(
-        &server
-            .call(
-                "GET",
-                "/v1/admin/organizations/acme",
-                Some("Bearer wrong"),
-                None,
-            )
+        &TestApp::over_http(&server.url, "wrong")
+            .get_organization("acme")
             .await,
         403,
         "Forbidden",
@@ -228,13 +225,8 @@ async fn an_unreadable_store_is_a_500_never_an_allow() {
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(devserver::serve(listener, gateway, std::future::pending()));
     let key = orgkeys_shared::key_format::ApiKey::generate().unwrap();
-    let reply = http(
-        "GET",
-        &format!("{url}/v1/schedules"),
-        &[("authorization", &format!("Bearer {}", key.expose()))],
-        None,
-    )
-    .await;
+    let app = TestApp::over_http(&url, "t");
+    let reply = app.list_schedules().by(&Caller::key(key.expose())).await;
     gateway_message(&reply, 500, "Internal Server Error");
 }
 
@@ -249,14 +241,8 @@ async fn a_generated_admin_token_is_printed_and_works() {
         .expect("banner names the token")
         .to_owned();
     assert!(token.starts_with("adm_"), "{log}");
-    let auth = format!("Bearer {token}");
-    let reply = server
-        .call(
-            "PUT",
-            "/v1/admin/organizations/acme",
-            Some(&auth),
-            Some(json!({"name": "A"})),
-        )
+    let reply = TestApp::over_http(&server.url, &token)
+        .put_organization("acme", json!({"name": "A"}))
         .await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     let refused = server
