@@ -2,20 +2,36 @@
 //! over the handlers (in-process, the authorizer deciding the key) and over
 //! HTTP against the devserver binary (the gateway deciding it).
 
+use orgkeys_api::body::{CreateKeyInput, OrganizationInput, ScheduleInput};
 use orgkeys_tests::app::{Caller, TestApp};
 use orgkeys_tests::local_gateway::Devserver;
 use serde_json::{Value, json};
 
-/// The operator sets an organization up and its key dispatches: each step's
-/// status and the field that says it did what it should.
+/// The operator sets an organization up (with the API's own body types) and
+/// its key dispatches: each step's status and the field that says it did
+/// what it should.
 async fn journey(app: &TestApp) -> Vec<(u16, Value)> {
     let mut seen = Vec::new();
-    let org = app.put_organization("acme", json!({"name": "Acme"})).await;
+    let org = OrganizationInput {
+        name: Some("Acme".into()),
+        ..Default::default()
+    };
+    let org = app.put_organization("acme", org).await;
     seen.push((org.status, org.json["organizationId"].clone()));
-    let key = app.create_key("acme", json!({"name": "ci"})).await;
+    let key = CreateKeyInput {
+        name: Some("ci".into()),
+        ..Default::default()
+    };
+    let key = app.create_key("acme", key).await;
     seen.push((key.status, key.json["scopes"].clone()));
     let by_key = Caller::key(key.json["apiKey"].as_str().unwrap());
-    let schedule = json!({"name": "S", "campaign": "C", "channel": "sms", "status": "active"});
+    let schedule = ScheduleInput {
+        name: Some("S".into()),
+        campaign: Some("C".into()),
+        channel: Some("sms".into()),
+        status: Some("active".into()),
+        ..Default::default()
+    };
     let put = app.put_schedule("acme", "spring", schedule).await;
     seen.push((put.status, put.json["status"].clone()));
     let listed = app
