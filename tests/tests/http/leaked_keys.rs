@@ -7,11 +7,10 @@ use orgkeys_tests::app::Caller;
 use orgkeys_tests::github::{
     GitHubSigner, IDENTIFIER_HEADER, KeyDocumentServer, SIGNATURE_HEADER, key_document, token_hash,
 };
-use orgkeys_tests::http_client::{HttpReply, http};
+use orgkeys_tests::http_client::HttpReply;
 use orgkeys_tests::local_gateway::Devserver;
 use serde_json::{Value, json};
 
-const ROUTE: &str = "/v1/secret-scanning/github";
 const LEAKED_URL: &str = "https://github.com/octo/app/blob/9f1c/.env";
 
 /// GitHub's current key, published; a second key pair that is not.
@@ -54,10 +53,15 @@ fn alerts(tokens: &[&str]) -> Vec<u8> {
     serde_json::to_vec(&matches).unwrap()
 }
 
+/// GitHub's alert `body` with these (signature) headers, as it posts them.
 async fn post(server: &Devserver, headers: &[(&str, String)], body: Vec<u8>) -> HttpReply {
-    let mut all = vec![("content-type", "application/json")];
-    all.extend(headers.iter().map(|(name, value)| (*name, value.as_str())));
-    http("POST", &format!("{}{ROUTE}", server.url), &all, Some(body)).await
+    let app = server.app();
+    let body = String::from_utf8(body).expect("alerts are JSON text");
+    let mut call = app.report_leaked_keys(body);
+    for (name, value) in headers {
+        call = call.header(name, value);
+    }
+    call.await
 }
 
 async fn post_signed(server: &Devserver, github: &GitHub, body: Vec<u8>) -> HttpReply {

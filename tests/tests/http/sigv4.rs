@@ -105,7 +105,9 @@ async fn tampered_wrongly_keyed_stale_or_missing_signatures_are_refused_with_403
         );
     }
     let unsigned = server
-        .call("PUT", path, None, Some(json!({"name": "Acme"})))
+        .app()
+        .put_organization("acme", json!({"name": "Acme"}))
+        .by(&Caller::Anonymous)
         .await;
     assert_eq!(unsigned.status, 403);
     assert_eq!(unsigned.json, json!({"message": "Forbidden"}));
