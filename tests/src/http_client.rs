@@ -6,20 +6,9 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 
-/// A response with its body as text and, when it parses, as JSON.
-#[derive(Debug)]
-pub struct HttpReply {
-    pub status: u16,
-    pub headers: hyper::HeaderMap,
-    pub body: String,
-    pub json: Value,
-}
-
-impl HttpReply {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-}
+/// A reply over HTTP is the harness's one [`Reply`]; its `json` is
+/// `Value::Null` when the body is not JSON (an HTML page, a redirect).
+pub type HttpReply = crate::Reply;
 
 /// Sends one request and reads the whole response.
 pub async fn http(
@@ -47,7 +36,7 @@ pub async fn http(
         .to_bytes();
     let body = String::from_utf8_lossy(&bytes).into_owned();
     let json = serde_json::from_str(&body).unwrap_or(Value::Null);
-    HttpReply {
+    crate::Reply {
         status,
         headers,
         body,

@@ -3,8 +3,11 @@
 //! Gateway sends them. The server is the one `AWS_ENDPOINT_URL_DYNAMODB` names
 //! (`scripts/test` starts one for the whole run); when it is unset, the first
 //! test of the process starts an embedded moto (after `scripts/venv`), which
-//! ends with the test process.
+//! ends with the test process. Tests call the API's routes through
+//! [`app::TestApp`], over the handlers or over HTTP; the event builders below
+//! are its parts, and serve the tests of what is not a route.
 
+pub mod app;
 pub mod fault_proxy;
 pub mod github;
 pub mod http_client;

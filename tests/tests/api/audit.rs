@@ -4,43 +4,17 @@
 //! or a phone number.
 
 use orgkeys_shared::Store;
-use orgkeys_shared::routes::{Operation, route};
+use orgkeys_tests::app::{Call, Caller, TestApp};
 use orgkeys_tests::fault_proxy::FaultProxy;
-use orgkeys_tests::{
-    ADMIN_ARN, Reply, admin, client_for, dump_table, endpoint, fresh_store, http_event_json,
-    key_authorizer, to_request, with_header, with_query,
-};
+use orgkeys_tests::{ADMIN_ARN, Reply, client_for, dump_table, endpoint};
 use serde_json::{Value, json};
 
-const ORG: &str = route(Operation::PutOrganization).key;
-const KEYS: &str = route(Operation::CreateApiKey).key;
-const ROLL: &str = route(Operation::RollApiKey).key;
-const DELETE_KEY: &str = route(Operation::DeleteApiKey).key;
-const SCHEDULE: &str = route(Operation::PutSchedule).key;
-const DELETE_SCHEDULE: &str = route(Operation::DeleteSchedule).key;
-const DISPATCH: &str = route(Operation::DispatchOutbound).key;
-const EVENTS: &str = route(Operation::ListAuditEvents).key;
-
-async fn keygen(store: &Store, request: lambda_http::Request) -> Reply {
-    keygen::handle(store, request).await.unwrap().into()
-}
-
-async fn schedules(store: &Store, request: lambda_http::Request) -> Reply {
-    schedules::handle(store, request).await.unwrap().into()
-}
-
-async fn events(store: &Store, org: &str, query: &[(&str, &str)]) -> Reply {
-    let event = http_event_json(
-        EVENTS,
-        &[("orgId", org)],
-        None,
-        orgkeys_tests::iam_authorizer(),
-    );
-    keygen(store, to_request(with_query(event, query))).await
+async fn events(app: &TestApp, org: &str, query: &[(&str, &str)]) -> Reply {
+    app.list_audit_events(org).query(query).await
 }
 
 /// Every event of `org`, newest first, following cursors in pages of 2.
-async fn all_events(store: &Store, org: &str) -> Vec<Value> {
+async fn all_events(app: &TestApp, org: &str) -> Vec<Value> {
     let mut found = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -48,7 +22,7 @@ async fn all_events(store: &Store, org: &str) -> Vec<Value> {
         if let Some(c) = &cursor {
             query.push(("cursor", c));
         }
-        let page = events(store, org, &query).await;
+        let page = events(app, org, &query).await;
         assert_eq!(page.status, 200, "{}", page.body);
         found.extend(page.json["items"].as_array().unwrap().iter().cloned());
         match page.json["nextCursor"].as_str() {
@@ -58,39 +32,28 @@ async fn all_events(store: &Store, org: &str) -> Vec<Value> {
     }
 }
 
-fn put_org(org: &str, name: &str) -> lambda_http::Request {
-    admin(
-        ORG,
-        &[("orgId", org)],
-        Some(&json!({"name": name}).to_string()),
-    )
+fn put_org<'a>(app: &'a TestApp, org: &str, name: &str) -> Call<'a> {
+    app.put_organization(org, json!({"name": name}))
 }
 
-fn put_schedule(org: &str, id: &str, status: &str) -> lambda_http::Request {
+fn put_schedule<'a>(app: &'a TestApp, org: &str, id: &str, status: &str) -> Call<'a> {
     let body =
         json!({"name": "Spring", "campaign": "Renewals", "channel": "sms", "status": status});
-    admin(
-        SCHEDULE,
-        &[("orgId", org), ("scheduleId", id)],
-        Some(&body.to_string()),
-    )
+    app.put_schedule(org, id, body)
 }
 
-fn dispatch(org: &str, contacts: usize, key: Option<&str>) -> lambda_http::Request {
+fn dispatch<'a>(app: &'a TestApp, org: &str, contacts: usize, key: Option<&str>) -> Call<'a> {
     let contacts: Vec<Value> = (0..contacts)
         .map(|i| json!({"phone": format!("+3538612{i:05}"), "variables": {"firstName": "Ann"}}))
         .collect();
-    let body = json!({"scheduleId": "spring", "contacts": contacts}).to_string();
-    let mut event = http_event_json(
-        DISPATCH,
-        &[],
-        Some(&body),
-        key_authorizer(org, "conversations:write"),
-    );
-    if let Some(key) = key {
-        event = with_header(event, "Idempotency-Key", key);
+    let body = json!({"scheduleId": "spring", "contacts": contacts});
+    let call = app
+        .dispatch(body)
+        .by(&Caller::key_of(org, "conversations:write"));
+    match key {
+        Some(key) => call.header("Idempotency-Key", key),
+        None => call,
     }
-    to_request(event)
 }
 
 /// (action, actor type, actor id, target type, target id), oldest first.
@@ -113,62 +76,35 @@ fn summary(events: &[Value]) -> Vec<(String, String, String, String, String)> {
 
 #[tokio::test]
 async fn every_change_records_one_event_with_its_actor_and_target() {
-    let store = fresh_store().await;
-    assert_eq!(keygen(&store, put_org("acme", "Acme")).await.status, 201);
-    assert_eq!(
-        keygen(&store, put_org("acme", "Acme Ltd")).await.status,
-        200
-    );
-    let key = keygen(&store, admin(KEYS, &[("orgId", "acme")], Some("{}"))).await;
+    let app = TestApp::spawn().await;
+    assert_eq!(put_org(&app, "acme", "Acme").await.status, 201);
+    assert_eq!(put_org(&app, "acme", "Acme Ltd").await.status, 200);
+    let key = app.create_key("acme", "{}").await;
     let key_id = key.json["keyId"].as_str().unwrap().to_owned();
     assert_eq!(
         key.json["createdBy"],
         json!({"type": "admin", "id": ADMIN_ARN})
     );
-    let rolled = keygen(
-        &store,
-        admin(ROLL, &[("orgId", "acme"), ("keyId", &key_id)], None),
-    )
-    .await;
+    let rolled = app.roll_key("acme", &key_id, ()).await;
     let successor = rolled.json["keyId"].as_str().unwrap().to_owned();
-    let deleted = admin(
-        DELETE_KEY,
-        &[("orgId", "acme"), ("keyId", &successor)],
-        None,
-    );
-    assert_eq!(keygen(&store, deleted).await.status, 204);
+    let deleted = app.delete_key("acme", &successor).await;
+    assert_eq!(deleted.status, 204);
     assert_eq!(
-        schedules(&store, put_schedule("acme", "spring", "paused"))
-            .await
-            .status,
+        put_schedule(&app, "acme", "spring", "paused").await.status,
         201
     );
     assert_eq!(
-        schedules(&store, put_schedule("acme", "spring", "active"))
-            .await
-            .status,
+        put_schedule(&app, "acme", "spring", "active").await.status,
         200
     );
-    assert_eq!(
-        schedules(&store, put_schedule("acme", "old", "ended"))
-            .await
-            .status,
-        201
-    );
-    let gone = admin(
-        DELETE_SCHEDULE,
-        &[("orgId", "acme"), ("scheduleId", "old")],
-        None,
-    );
-    assert_eq!(schedules(&store, gone).await.status, 204);
-    let queued: Reply = dispatch::handle(&store, dispatch("acme", 3, None))
-        .await
-        .unwrap()
-        .into();
+    assert_eq!(put_schedule(&app, "acme", "old", "ended").await.status, 201);
+    let gone = app.delete_schedule("acme", "old").await;
+    assert_eq!(gone.status, 204);
+    let queued: Reply = dispatch(&app, "acme", 3, None).await;
     assert_eq!(queued.status, 202, "{}", queued.body);
     let dispatch_id = queued.json["dispatchId"].as_str().unwrap().to_owned();
 
-    let found = all_events(&store, "acme").await;
+    let found = all_events(&app, "acme").await;
     let admin_row = |action: &str, kind: &str, id: &str| {
         (
             action.into(),
@@ -229,71 +165,47 @@ async fn every_change_records_one_event_with_its_actor_and_target() {
 
 #[tokio::test]
 async fn failures_and_replays_record_nothing() {
-    let store = fresh_store().await;
-    keygen(&store, put_org("acme", "Acme")).await;
-    schedules(&store, put_schedule("acme", "spring", "active")).await;
-    let first: Reply = dispatch::handle(&store, dispatch("acme", 2, Some("k1")))
-        .await
-        .unwrap()
-        .into();
+    let app = TestApp::spawn().await;
+    put_org(&app, "acme", "Acme").await;
+    put_schedule(&app, "acme", "spring", "active").await;
+    let first: Reply = dispatch(&app, "acme", 2, Some("k1")).await;
     assert_eq!(first.status, 202);
-    let before = all_events(&store, "acme").await.len();
+    let before = all_events(&app, "acme").await.len();
 
-    let replay: Reply = dispatch::handle(&store, dispatch("acme", 2, Some("k1")))
-        .await
-        .unwrap()
-        .into();
+    let replay: Reply = dispatch(&app, "acme", 2, Some("k1")).await;
     assert_eq!(replay.header("idempotent-replayed"), Some("true"));
-    let bad_key = admin(KEYS, &[("orgId", "acme")], Some(r#"{"scopes": []}"#));
-    keygen(&store, bad_key).await.problem(400);
-    keygen(&store, admin(KEYS, &[("orgId", "nobody")], Some("{}")))
-        .await
-        .problem(404);
-    let missing = admin(
-        DELETE_KEY,
-        &[("orgId", "acme"), ("keyId", "key_nope")],
-        None,
-    );
-    keygen(&store, missing).await.problem(404);
-    let bad_status = put_schedule("acme", "spring", "sometimes");
-    schedules(&store, bad_status).await.problem(400);
-    let on_nothing: Reply = dispatch::handle(&store, dispatch("globex", 1, None))
-        .await
-        .unwrap()
-        .into();
+    let bad_key = app.create_key("acme", r#"{"scopes": []}"#);
+    bad_key.await.problem(400);
+    app.create_key("nobody", "{}").await.problem(404);
+    let missing = app.delete_key("acme", "key_nope");
+    missing.await.problem(404);
+    let bad_status = put_schedule(&app, "acme", "spring", "sometimes");
+    bad_status.await.problem(400);
+    let on_nothing: Reply = dispatch(&app, "globex", 1, None).await;
     on_nothing.problem(404);
 
-    assert_eq!(all_events(&store, "acme").await.len(), before);
-    assert_eq!(all_events(&store, "nobody").await.len(), 0);
+    assert_eq!(all_events(&app, "acme").await.len(), before);
+    assert_eq!(all_events(&app, "nobody").await.len(), 0);
 }
 
 /// One rule for every write: a request that changes nothing answers as a
 /// change would (200, the resource as stored) and records nothing.
 #[tokio::test]
 async fn writes_that_change_nothing_record_nothing() {
-    let store = fresh_store().await;
-    assert_eq!(keygen(&store, put_org("acme", "Acme")).await.status, 201);
-    let spring = schedules(&store, put_schedule("acme", "spring", "active")).await;
+    let app = TestApp::spawn().await;
+    assert_eq!(put_org(&app, "acme", "Acme").await.status, 201);
+    let spring = put_schedule(&app, "acme", "spring", "active").await;
     assert_eq!(spring.status, 201, "{}", spring.body);
-    let key = keygen(&store, admin(KEYS, &[("orgId", "acme")], Some("{}"))).await;
+    let key = app.create_key("acme", "{}").await;
     let key_id = key.json["keyId"].as_str().unwrap().to_owned();
-    let patch_key = |body: &str| {
-        let params = [("orgId", "acme"), ("keyId", key_id.as_str())];
-        admin(route(Operation::UpdateApiKey).key, &params, Some(body))
-    };
-    let patch_org = |body: &str| {
-        admin(
-            route(Operation::UpdateOrganization).key,
-            &[("orgId", "acme")],
-            Some(body),
-        )
-    };
+    let patch_key = |body: &str| app.update_key("acme", &key_id, body.to_owned());
+    let patch_org = |body: &str| app.update_organization("acme", body.to_owned());
     let mut recorded = Vec::new();
-    let mut count = all_events(&store, "acme").await.len();
+    let mut count = all_events(&app, "acme").await.len();
     let before = count;
     let mut check = async |what: String, reply: Reply| {
         assert_eq!(reply.status, 200, "{what}: {}", reply.body);
-        let now = all_events(&store, "acme").await;
+        let now = all_events(&app, "acme").await;
         if now.len() != count {
             recorded.push(format!("{what} recorded {}", now[0]["action"]));
             count = now.len();
@@ -301,16 +213,12 @@ async fn writes_that_change_nothing_record_nothing() {
         reply
     };
 
-    check(
-        "PUT org".into(),
-        keygen(&store, put_org("acme", "Acme")).await,
-    )
-    .await;
+    check("PUT org".into(), put_org(&app, "acme", "Acme").await).await;
     for body in ["{}", r#"{"status": "active"}"#, r#"{"name": "Acme"}"#] {
-        let reply = keygen(&store, patch_org(body)).await;
+        let reply = patch_org(body).await;
         check(format!("PATCH org {body}"), reply).await;
     }
-    let again = schedules(&store, put_schedule("acme", "spring", "active")).await;
+    let again = put_schedule(&app, "acme", "spring", "active").await;
     let again = check("PUT schedule".into(), again).await;
     let scopes = key.json["scopes"].to_string();
     for body in [
@@ -319,7 +227,7 @@ async fn writes_that_change_nothing_record_nothing() {
         r#"{"name": null}"#.to_owned(),
         format!(r#"{{"scopes": {scopes}, "enabled": true}}"#),
     ] {
-        let reply = keygen(&store, patch_key(&body)).await;
+        let reply = patch_key(&body).await;
         let reply = check(format!("PATCH key {body}"), reply).await;
         assert_eq!(reply.json["enabled"], true);
     }
@@ -328,8 +236,8 @@ async fn writes_that_change_nothing_record_nothing() {
 
     // A patch that changes one field of two records that field only.
     let body = format!(r#"{{"scopes": {scopes}, "enabled": false}}"#);
-    assert_eq!(keygen(&store, patch_key(&body)).await.status, 200);
-    let found = all_events(&store, "acme").await;
+    assert_eq!(patch_key(&body).await.status, 200);
+    let found = all_events(&app, "acme").await;
     assert_eq!(found.len(), before + 1);
     assert_eq!(found[0]["action"], "api_key.updated");
     assert_eq!(found[0]["details"], json!({"enabled": false}));
@@ -337,17 +245,17 @@ async fn writes_that_change_nothing_record_nothing() {
 
 #[tokio::test]
 async fn action_filter_cursors_and_isolation() {
-    let store = fresh_store().await;
+    let app = TestApp::spawn().await;
     for org in ["acme", "globex"] {
-        keygen(&store, put_org(org, "Org")).await;
+        put_org(&app, org, "Org").await;
     }
     for _ in 0..3 {
-        keygen(&store, admin(KEYS, &[("orgId", "acme")], Some("{}"))).await;
+        app.create_key("acme", "{}").await;
     }
-    keygen(&store, admin(KEYS, &[("orgId", "globex")], Some("{}"))).await;
+    app.create_key("globex", "{}").await;
 
     let created = events(
-        &store,
+        &app,
         "acme",
         &[("action", "api_key.created"), ("limit", "2")],
     )
@@ -362,7 +270,7 @@ async fn action_filter_cursors_and_isolation() {
     );
     let cursor = created.json["nextCursor"].as_str().unwrap().to_owned();
     let rest = events(
-        &store,
+        &app,
         "acme",
         &[("action", "api_key.created"), ("cursor", &cursor)],
     )
@@ -371,49 +279,43 @@ async fn action_filter_cursors_and_isolation() {
     assert!(rest.json["nextCursor"].is_null());
 
     // A cursor is bound to its filter and its organization.
-    events(&store, "acme", &[("cursor", &cursor)])
+    events(&app, "acme", &[("cursor", &cursor)])
         .await
         .problem(400);
     events(
-        &store,
+        &app,
         "globex",
         &[("action", "api_key.created"), ("cursor", &cursor)],
     )
     .await
     .problem(400);
     assert_eq!(
-        events(&store, "acme", &[("action", "api_key.stolen")])
+        events(&app, "acme", &[("action", "api_key.stolen")])
             .await
             .pointers(400)
             .len(),
         0,
         "parameter errors name the parameter, not a pointer"
     );
-    events(&store, "acme", &[("limit", "0")]).await.problem(400);
+    events(&app, "acme", &[("limit", "0")]).await.problem(400);
 
-    let globex = all_events(&store, "globex").await;
+    let globex = all_events(&app, "globex").await;
     assert_eq!(globex.len(), 2);
     assert!(globex.iter().all(|e| e["organizationId"] == "globex"));
-    assert_eq!(all_events(&store, "acme").await.len(), 4);
+    assert_eq!(all_events(&app, "acme").await.len(), 4);
 }
 
 #[tokio::test]
 async fn no_event_holds_a_key_a_hash_a_token_or_a_phone_number() {
-    let store = fresh_store().await;
-    keygen(&store, put_org("acme", "Acme")).await;
-    schedules(&store, put_schedule("acme", "spring", "active")).await;
-    let key = keygen(&store, admin(KEYS, &[("orgId", "acme")], Some("{}"))).await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
+    put_org(&app, "acme", "Acme").await;
+    put_schedule(&app, "acme", "spring", "active").await;
+    let key = app.create_key("acme", "{}").await;
     let key_id = key.json["keyId"].as_str().unwrap().to_owned();
     let plaintext = key.json["apiKey"].as_str().unwrap().to_owned();
-    keygen(
-        &store,
-        admin(ROLL, &[("orgId", "acme"), ("keyId", &key_id)], None),
-    )
-    .await;
-    let queued: Reply = dispatch::handle(&store, dispatch("acme", 5, Some("k")))
-        .await
-        .unwrap()
-        .into();
+    app.roll_key("acme", &key_id, ()).await;
+    let queued: Reply = dispatch(&app, "acme", 5, Some("k")).await;
     assert_eq!(queued.status, 202);
 
     let audit_items: Vec<String> = dump_table(&store)
@@ -440,25 +342,22 @@ async fn no_event_holds_a_key_a_hash_a_token_or_a_phone_number() {
 /// A change cut off by a store failure leaves neither the change nor its event.
 #[tokio::test]
 async fn an_interrupted_change_leaves_neither_change_nor_event() {
-    let store = fresh_store().await;
-    keygen(&store, put_org("acme", "Acme")).await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
+    put_org(&app, "acme", "Acme").await;
     let before = dump_table(&store).await;
     let proxy = FaultProxy::start(&endpoint()).await;
-    let flaky = Store::new(client_for(&proxy.endpoint).await, store.table());
+    let flaky = app.with_store(Store::new(client_for(&proxy.endpoint).await, store.table()));
 
     // Each change's last request is its transaction: let the reads before it through.
     proxy.cut_after(1); // key creation: read the organization, then the transaction
-    keygen(&flaky, admin(KEYS, &[("orgId", "acme")], Some("{}")))
-        .await
-        .problem(500);
+    flaky.create_key("acme", "{}").await.problem(500);
     proxy.cut_after(2); // schedule upsert: read the organization and the schedule, then the transaction
-    schedules(&flaky, put_schedule("acme", "spring", "active"))
+    put_schedule(&flaky, "acme", "spring", "active")
         .await
         .problem(500);
     proxy.cut_after(2); // organization update: read it, query its keys, then the transaction
-    keygen(&flaky, put_org("acme", "Renamed"))
-        .await
-        .problem(500);
+    put_org(&flaky, "acme", "Renamed").await.problem(500);
     proxy.heal();
 
     assert_eq!(
@@ -466,7 +365,7 @@ async fn an_interrupted_change_leaves_neither_change_nor_event() {
         before.lines().count()
     );
     assert_eq!(
-        all_events(&store, "acme").await.len(),
+        all_events(&app, "acme").await.len(),
         1,
         "only organization.created"
     );
@@ -477,11 +376,12 @@ async fn an_interrupted_change_leaves_neither_change_nor_event() {
 /// transaction has no event; its retry completes it with exactly one.
 #[tokio::test]
 async fn a_dispatch_has_its_event_only_once_all_its_conversations_are_written() {
-    let store = fresh_store().await;
-    keygen(&store, put_org("acme", "Acme")).await;
-    schedules(&store, put_schedule("acme", "spring", "active")).await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
+    put_org(&app, "acme", "Acme").await;
+    put_schedule(&app, "acme", "spring", "active").await;
     let proxy = FaultProxy::start(&endpoint()).await;
-    let flaky = Store::new(client_for(&proxy.endpoint).await, store.table());
+    let flaky = app.with_store(Store::new(client_for(&proxy.endpoint).await, store.table()));
     let started = chrono::Utc::now();
 
     // The request count and the schedule read, the claim, the quota
@@ -489,11 +389,7 @@ async fn a_dispatch_has_its_event_only_once_all_its_conversations_are_written() 
     // 25 and the event is cut.
     proxy.cut_after(7);
     let settings = dispatch::Settings::default();
-    let failed: Reply =
-        dispatch::handle_at(&flaky, settings, dispatch("acme", 100, Some("k")), started)
-            .await
-            .unwrap()
-            .into();
+    let failed: Reply = dispatch(&flaky, "acme", 100, Some("k")).at(started).await;
     failed.problem(500);
     let dispatched = |events: &[Value]| {
         events
@@ -502,7 +398,7 @@ async fn a_dispatch_has_its_event_only_once_all_its_conversations_are_written() 
             .count()
     };
     assert_eq!(
-        dispatched(&all_events(&store, "acme").await),
+        dispatched(&all_events(&app, "acme").await),
         0,
         "no event for a partial dispatch"
     );
@@ -511,13 +407,9 @@ async fn a_dispatch_has_its_event_only_once_all_its_conversations_are_written() 
 
     proxy.heal();
     let later = started + settings.idempotency.lease + chrono::Duration::seconds(1);
-    let retried: Reply =
-        dispatch::handle_at(&flaky, settings, dispatch("acme", 100, Some("k")), later)
-            .await
-            .unwrap()
-            .into();
+    let retried: Reply = dispatch(&flaky, "acme", 100, Some("k")).at(later).await;
     assert_eq!(retried.status, 202, "{}", retried.body);
-    let events = all_events(&store, "acme").await;
+    let events = all_events(&app, "acme").await;
     assert_eq!(dispatched(&events), 1);
     assert_eq!(
         dump_table(&store).await.matches("CONVERSATION").count(),
@@ -531,18 +423,18 @@ async fn a_dispatch_has_its_event_only_once_all_its_conversations_are_written() 
 /// where they stay for the platform operator.
 #[tokio::test]
 async fn a_deletes_events_have_distinct_timestamps_in_the_order_of_the_changes() {
-    let store = fresh_store().await;
-    assert_eq!(keygen(&store, put_org("acme", "Acme")).await.status, 201);
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
+    assert_eq!(put_org(&app, "acme", "Acme").await.status, 201);
     for _ in 0..3 {
-        let created = keygen(&store, admin(KEYS, &[("orgId", "acme")], Some("{}"))).await;
+        let created = app.create_key("acme", "{}").await;
         assert_eq!(created.status, 201, "{}", created.body);
     }
     for id in ["s1", "s2"] {
-        let put = schedules(&store, put_schedule("acme", id, "active")).await;
+        let put = put_schedule(&app, "acme", id, "active").await;
         assert_eq!(put.status, 201, "{}", put.body);
     }
-    let delete_org = route(Operation::DeleteOrganization).key;
-    let deleted = keygen(&store, admin(delete_org, &[("orgId", "acme")], None)).await;
+    let deleted = app.delete_organization("acme").await;
     assert_eq!(deleted.status, 204, "{}", deleted.body);
 
     let text = |item: &orgkeys_shared::dynamo::attributes::Item, name: &str| {

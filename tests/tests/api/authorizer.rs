@@ -4,9 +4,10 @@
 use authorizer::{Authorizer, Settings, UNAUTHORIZED};
 use chrono::{DateTime, Duration, Utc};
 use orgkeys_shared::Store;
-use orgkeys_shared::routes::{Operation, route};
+use orgkeys_shared::routes::Operation;
+use orgkeys_tests::app::{Call, TestApp};
 use orgkeys_tests::{
-    FIXTURE_KEY_ID, FIXTURE_ORG, admin, event_fixture, fresh_store, seed_fixture_key, seed_org,
+    FIXTURE_KEY_ID, FIXTURE_ORG, event_fixture, fresh_store, seed_fixture_key, seed_org,
     unreachable_store,
 };
 use serde_json::{Value, json};
@@ -103,39 +104,21 @@ fn authorizer(store: &Store, ttl_secs: u64) -> Authorizer {
     Authorizer::new(store.clone(), settings)
 }
 
-async fn call_keygen(store: &Store, request: lambda_http::Request) -> Value {
-    let response = keygen::handle(store, request).await.unwrap();
-    assert!(response.status().is_success(), "{:?}", response.body());
-    if response.body().is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(response.body()).unwrap()
-    }
+/// A call the test's setup makes through keygen: asserts it succeeded; its JSON.
+async fn succeeded(call: Call<'_>) -> Value {
+    let reply = call.await;
+    assert!((200..300).contains(&reply.status), "{}", reply.body);
+    reply.json
 }
 
 async fn new_key(store: &Store, org: &str, body: Value) -> Value {
-    call_keygen(
-        store,
-        admin(
-            route(Operation::CreateApiKey).key,
-            &[("orgId", org)],
-            Some(&body.to_string()),
-        ),
-    )
-    .await
+    let app = TestApp::over_store(store.clone());
+    succeeded(app.create_key(org, body)).await
 }
 
 async fn delete_key(store: &Store, org: &str, key_id: &Value) {
-    let key_id = key_id.as_str().unwrap();
-    call_keygen(
-        store,
-        admin(
-            route(Operation::DeleteApiKey).key,
-            &[("orgId", org), ("keyId", key_id)],
-            None,
-        ),
-    )
-    .await;
+    let app = TestApp::over_store(store.clone());
+    succeeded(app.delete_key(org, key_id.as_str().unwrap())).await;
 }
 
 #[tokio::test]
@@ -295,15 +278,9 @@ async fn rolled_key_works_during_the_grace_period_only() {
     let store = fresh_store().await;
     seed_org(&store, "acme").await;
     let old = new_key(&store, "acme", json!({})).await;
-    let rolled = call_keygen(
-        &store,
-        admin(
-            route(Operation::RollApiKey).key,
-            &[("orgId", "acme"), ("keyId", old["keyId"].as_str().unwrap())],
-            Some(r#"{"gracePeriodSeconds":600}"#),
-        ),
-    )
-    .await;
+    let app = TestApp::over_store(store.clone());
+    let old_id = old["keyId"].as_str().unwrap();
+    let rolled = succeeded(app.roll_key("acme", old_id, r#"{"gracePeriodSeconds":600}"#)).await;
     let auth = authorizer(&store, 0);
     let now = Utc::now();
     for shape in SHAPES {
@@ -418,15 +395,7 @@ async fn use_is_recorded_as_last_used_at() {
         Outcome::Allow(_)
     ));
     // Written before the decision returns: Lambda may freeze the instance right after.
-    let listed = call_keygen(
-        &store,
-        admin(
-            route(Operation::ListApiKeys).key,
-            &[("orgId", "acme")],
-            None,
-        ),
-    )
-    .await;
+    let listed = succeeded(TestApp::over_store(store.clone()).list_keys("acme")).await;
     assert!(
         listed["items"][0]["lastUsedAt"].is_string(),
         "lastUsedAt not recorded: {listed}"
@@ -475,6 +444,7 @@ async fn refusals_of_known_keys_are_cached_for_seconds_and_grants_for_the_full_t
     let key = new_key(&store, "acme", json!({})).await;
     let (plain, key_id) = (key["apiKey"].as_str(), key["keyId"].as_str().unwrap());
     let auth = authorizer(&store, 300);
+    let app = TestApp::over_store(store.clone());
     let patch = |operation: Operation, body: &str| {
         let params = [("orgId", "acme"), ("keyId", key_id)];
         let params = if operation == Operation::UpdateApiKey {
@@ -482,7 +452,7 @@ async fn refusals_of_known_keys_are_cached_for_seconds_and_grants_for_the_full_t
         } else {
             &params[..1]
         };
-        call_keygen(&store, admin(route(operation).key, params, Some(body)))
+        succeeded(app.request(operation, params, body.to_owned()))
     };
     let cached = &auth;
     let refused_at = |at: DateTime<Utc>| async move {

@@ -5,8 +5,9 @@
 //! keeps right.
 
 use orgkeys_shared::Store;
-use orgkeys_shared::routes::{Operation, route};
-use orgkeys_tests::{Reply, admin, fresh_store, http_event, scan_all, with_query};
+use orgkeys_shared::routes::Operation;
+use orgkeys_tests::app::{Caller, TestApp};
+use orgkeys_tests::scan_all;
 use serde_json::{Value, json};
 
 /// A console user as their verified token describes them.
@@ -38,7 +39,8 @@ const VIEWER_OF_ACME: User = User {
 };
 
 impl User {
-    fn authorizer(&self) -> Value {
+    /// The user as API Gateway's JWT authorizer hands them over.
+    fn caller(&self) -> Caller {
         let mut claims = json!({
             "sub": self.sub,
             "email": self.email,
@@ -48,106 +50,41 @@ impl User {
         if let Some(home) = self.home {
             claims["custom:organizationId"] = json!(home);
         }
-        json!({"jwt": {"claims": claims, "scopes": null}})
+        Caller::user(claims)
     }
 }
 
-/// The store with `acme` → `acme-emea` → `emea-fr`, and `globex` apart;
-/// one typed method per console route used here.
-struct Console {
-    store: Store,
+/// The store with `acme` → `acme-emea` → `emea-fr`, and `globex` apart.
+async fn start() -> TestApp {
+    let console = TestApp::spawn().await;
+    put_org(&console, "acme", None).await;
+    put_org(&console, "acme-emea", Some("acme")).await;
+    put_org(&console, "emea-fr", Some("acme-emea")).await;
+    put_org(&console, "globex", None).await;
+    console
 }
 
-impl Console {
-    async fn start() -> Console {
-        let console = Console {
-            store: fresh_store().await,
-        };
-        console.put_org("acme", None).await;
-        console.put_org("acme-emea", Some("acme")).await;
-        console.put_org("emea-fr", Some("acme-emea")).await;
-        console.put_org("globex", None).await;
-        console
-    }
+/// The operator puts `org` under `parent`.
+async fn put_org(console: &TestApp, org: &str, parent: Option<&str>) {
+    let body = json!({"name": format!("{org} <b>"), "parentId": parent});
+    let reply = console.put_organization(org, body).await;
+    assert!(matches!(reply.status, 200 | 201), "{}", reply.body);
+}
 
-    async fn operator(&self, operation: Operation, params: &[(&str, &str)], body: Value) -> Reply {
-        let body = (!body.is_null()).then(|| body.to_string());
-        let request = admin(route(operation).key, params, body.as_deref());
-        keygen::handle(&self.store, request).await.unwrap().into()
-    }
+/// The IDs of the organizations `user` sees in the console.
+async fn organizations(console: &TestApp, user: &User) -> Vec<String> {
+    let reply = console
+        .console_list_organizations()
+        .by(&user.caller())
+        .expect(200)
+        .await;
+    ids(&reply.json["items"], "organizationId")
+}
 
-    async fn put_org(&self, org: &str, parent: Option<&str>) {
-        let body = json!({"name": format!("{org} <b>"), "parentId": parent});
-        let reply = self
-            .operator(Operation::PutOrganization, &[("orgId", org)], body)
-            .await;
-        assert!(matches!(reply.status, 200 | 201), "{}", reply.body);
-    }
-
-    async fn call(
-        &self,
-        user: &User,
-        operation: Operation,
-        params: &[(&str, &str)],
-        body: Option<Value>,
-    ) -> Reply {
-        self.call_with_query(user, operation, params, body, &[])
-            .await
-    }
-
-    async fn call_with_query(
-        &self,
-        user: &User,
-        operation: Operation,
-        params: &[(&str, &str)],
-        body: Option<Value>,
-        query: &[(&str, &str)],
-    ) -> Reply {
-        let body = body.map(|body| body.to_string());
-        let mut event = orgkeys_tests::http_event_json(
-            route(operation).key,
-            params,
-            body.as_deref(),
-            user.authorizer(),
-        );
-        if !query.is_empty() {
-            event = with_query(event, query);
-        }
-        let request = orgkeys_tests::to_request(event);
-        let response = match route(operation).function {
-            orgkeys_shared::routes::Function::Schedules => {
-                schedules::handle(&self.store, request).await
-            }
-            _ => keygen::handle(&self.store, request).await,
-        };
-        response.unwrap().into()
-    }
-
-    async fn create_key(&self, user: &User, org: &str, body: Value) -> Reply {
-        self.call(
-            user,
-            Operation::CreateConsoleApiKey,
-            &[("orgId", org)],
-            Some(body),
-        )
-        .await
-    }
-
-    async fn organizations(&self, user: &User) -> Vec<String> {
-        let reply = self
-            .call(user, Operation::ListConsoleOrganizations, &[], None)
-            .await;
-        assert_eq!(reply.status, 200, "{}", reply.body);
-        ids(&reply.json["items"], "organizationId")
-    }
-
-    async fn audit_events(&self, org: &str) -> Vec<Value> {
-        let reply = self
-            .operator(Operation::ListAuditEvents, &[("orgId", org)], Value::Null)
-            .await;
-        assert_eq!(reply.status, 200, "{}", reply.body);
-        reply.json["items"].as_array().unwrap().clone()
-    }
+/// `org`'s audit events as the operator lists them.
+async fn audit_events(console: &TestApp, org: &str) -> Vec<Value> {
+    let reply = console.list_audit_events(org).expect(200).await;
+    reply.json["items"].as_array().unwrap().clone()
 }
 
 /// A request a user makes: the route, its path parameters and its body.
@@ -163,9 +100,10 @@ fn ids(items: &Value, field: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn an_admin_generates_a_key_in_a_sub_organization_and_is_its_creator_and_actor() {
-    let console = Console::start().await;
+    let console = start().await;
     let created = console
-        .create_key(&ADMIN_OF_ACME, "acme-emea", json!({"name": "crm"}))
+        .console_create_key("acme-emea", json!({"name": "crm"}))
+        .by(&ADMIN_OF_ACME.caller())
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
     let key_id = created.json["keyId"].as_str().unwrap();
@@ -179,38 +117,26 @@ async fn an_admin_generates_a_key_in_a_sub_organization_and_is_its_creator_and_a
     assert_eq!(created.json["createdBy"], user_actor);
 
     let listed = console
-        .call(
-            &ADMIN_OF_ACME,
-            Operation::ListConsoleApiKeys,
-            &[("orgId", "acme-emea")],
-            None,
-        )
+        .console_list_keys("acme-emea")
+        .by(&ADMIN_OF_ACME.caller())
         .await;
     assert_eq!(ids(&listed.json["items"], "keyId"), [key_id]);
     assert_eq!(listed.json["items"][0]["createdBy"], user_actor);
 
-    let events = console.audit_events("acme-emea").await;
+    let events = audit_events(&console, "acme-emea").await;
     assert_eq!(events[0]["action"], "api_key.created");
     assert_eq!(events[0]["actor"], user_actor);
     // The operator's listing shows the same creator.
-    let listed = console
-        .operator(
-            Operation::ListApiKeys,
-            &[("orgId", "acme-emea")],
-            Value::Null,
-        )
-        .await;
+    let listed = console.list_keys("acme-emea").await;
     assert_eq!(listed.json["items"][0]["createdBy"], user_actor);
 }
 
 #[tokio::test]
 async fn an_organization_outside_the_users_tree_is_not_found_and_nothing_is_touched() {
-    let console = Console::start().await;
-    let globex_key = console
-        .operator(Operation::CreateApiKey, &[("orgId", "globex")], json!({}))
-        .await;
+    let console = start().await;
+    let globex_key = console.create_key("globex", json!({})).await;
     let globex_key = globex_key.json["keyId"].as_str().unwrap().to_owned();
-    let before = scan_all(&console.store).await;
+    let before = scan_all(console.store()).await;
     let user = &ADMIN_OF_EMEA;
     let attempts: &[Attempt] = &[
         (
@@ -278,7 +204,10 @@ async fn an_organization_outside_the_users_tree_is_not_found_and_nothing_is_touc
         ),
     ];
     for (operation, params, body) in attempts {
-        let reply = console.call(user, *operation, params, body.clone()).await;
+        let reply = console
+            .request(*operation, params, body.clone())
+            .by(&user.caller())
+            .await;
         assert_eq!(
             reply.status, 404,
             "{operation:?} {params:?}: {}",
@@ -286,31 +215,27 @@ async fn an_organization_outside_the_users_tree_is_not_found_and_nothing_is_touc
         );
         assert!(!reply.body.contains("globex <b>") && !reply.body.contains("acme <b>"));
     }
-    assert!(scan_all(&console.store).await == before, "nothing written");
+    assert!(scan_all(console.store()).await == before, "nothing written");
 }
 
 #[tokio::test]
 async fn the_console_lists_the_home_organization_and_those_below_only() {
-    let console = Console::start().await;
+    let console = start().await;
     // An ID that merely starts like the home's is not below it.
-    console.put_org("acme-emeax", Some("globex")).await;
+    put_org(&console, "acme-emeax", Some("globex")).await;
     assert_eq!(
-        console.organizations(&ADMIN_OF_ACME).await,
+        organizations(&console, &ADMIN_OF_ACME).await,
         ["acme", "acme-emea", "emea-fr"]
     );
     assert_eq!(
-        console.organizations(&ADMIN_OF_EMEA).await,
+        organizations(&console, &ADMIN_OF_EMEA).await,
         ["acme-emea", "emea-fr"]
     );
     // A page at a time; another user's cursor is refused.
     let first = console
-        .call_with_query(
-            &ADMIN_OF_ACME,
-            Operation::ListConsoleOrganizations,
-            &[],
-            None,
-            &[("limit", "2")],
-        )
+        .console_list_organizations()
+        .by(&ADMIN_OF_ACME.caller())
+        .query(&[("limit", "2")])
         .await;
     assert_eq!(
         ids(&first.json["items"], "organizationId"),
@@ -318,23 +243,15 @@ async fn the_console_lists_the_home_organization_and_those_below_only() {
     );
     let cursor = first.json["nextCursor"].as_str().unwrap().to_owned();
     let rest = console
-        .call_with_query(
-            &ADMIN_OF_ACME,
-            Operation::ListConsoleOrganizations,
-            &[],
-            None,
-            &[("cursor", &cursor)],
-        )
+        .console_list_organizations()
+        .by(&ADMIN_OF_ACME.caller())
+        .query(&[("cursor", &cursor)])
         .await;
     assert_eq!(ids(&rest.json["items"], "organizationId"), ["emea-fr"]);
     let foreign = console
-        .call_with_query(
-            &ADMIN_OF_EMEA,
-            Operation::ListConsoleOrganizations,
-            &[],
-            None,
-            &[("cursor", &cursor)],
-        )
+        .console_list_organizations()
+        .by(&ADMIN_OF_EMEA.caller())
+        .query(&[("cursor", &cursor)])
         .await;
     assert_eq!(foreign.pointers(400), Vec::<&str>::new());
     assert_eq!(foreign.json["errors"][0]["parameter"], "cursor");
@@ -342,61 +259,46 @@ async fn the_console_lists_the_home_organization_and_those_below_only() {
 
 #[tokio::test]
 async fn a_move_by_the_operator_moves_access_with_the_subtree() {
-    let console = Console::start().await;
+    let console = start().await;
     let moved = console
-        .operator(
-            Operation::UpdateOrganization,
-            &[("orgId", "acme-emea")],
-            json!({"parentId": "globex"}),
-        )
+        .update_organization("acme-emea", json!({"parentId": "globex"}))
         .await;
     assert_eq!(moved.status, 200, "{}", moved.body);
-    assert_eq!(console.organizations(&ADMIN_OF_ACME).await, ["acme"]);
+    assert_eq!(organizations(&console, &ADMIN_OF_ACME).await, ["acme"]);
     let globex_admin = User {
         home: Some("globex"),
         ..ADMIN_OF_ACME
     };
     assert_eq!(
-        console.organizations(&globex_admin).await,
+        organizations(&console, &globex_admin).await,
         ["acme-emea", "emea-fr", "globex"]
     );
     let grandchild = console
-        .call(
-            &ADMIN_OF_ACME,
-            Operation::GetConsoleOrganization,
-            &[("orgId", "emea-fr")],
-            None,
-        )
+        .console_get_organization("emea-fr")
+        .by(&ADMIN_OF_ACME.caller())
         .await;
     assert_eq!(grandchild.status, 404, "{}", grandchild.body);
     let grandchild = console
-        .call(
-            &globex_admin,
-            Operation::GetConsoleOrganization,
-            &[("orgId", "emea-fr")],
-            None,
-        )
+        .console_get_organization("emea-fr")
+        .by(&globex_admin.caller())
         .await;
     assert_eq!(grandchild.status, 200, "{}", grandchild.body);
     // Moving it under its own descendant stays a cycle.
     let cycle = console
-        .operator(
-            Operation::UpdateOrganization,
-            &[("orgId", "acme-emea")],
-            json!({"parentId": "emea-fr"}),
-        )
+        .update_organization("acme-emea", json!({"parentId": "emea-fr"}))
         .await;
     assert_eq!(cycle.pointers(400), ["/parentId"]);
 }
 
 #[tokio::test]
 async fn a_viewer_reads_and_is_refused_every_change_with_no_event() {
-    let console = Console::start().await;
+    let console = start().await;
     let key = console
-        .create_key(&ADMIN_OF_ACME, "acme", json!({"name": "k"}))
+        .console_create_key("acme", json!({"name": "k"}))
+        .by(&ADMIN_OF_ACME.caller())
         .await;
     let key_id = key.json["keyId"].as_str().unwrap().to_owned();
-    let events_before = console.audit_events("acme").await.len();
+    let events_before = audit_events(&console, "acme").await.len();
     for (operation, params) in [
         (Operation::ListConsoleOrganizations, &[][..]),
         (
@@ -408,7 +310,10 @@ async fn a_viewer_reads_and_is_refused_every_change_with_no_event() {
         (Operation::GetConsoleUsage, &[("orgId", "acme")][..]),
         (Operation::ListConsoleAuditEvents, &[("orgId", "acme")][..]),
     ] {
-        let reply = console.call(&VIEWER_OF_ACME, operation, params, None).await;
+        let reply = console
+            .request(operation, params, None)
+            .by(&VIEWER_OF_ACME.caller())
+            .await;
         assert_eq!(reply.status, 200, "{operation:?}: {}", reply.body);
     }
     let key_params = [("orgId", "acme"), ("keyId", key_id.as_str())];
@@ -433,19 +338,22 @@ async fn a_viewer_reads_and_is_refused_every_change_with_no_event() {
         ),
     ] {
         let body = (!body.is_null()).then_some(body);
-        let reply = console.call(&VIEWER_OF_ACME, operation, params, body).await;
+        let reply = console
+            .request(operation, params, body)
+            .by(&VIEWER_OF_ACME.caller())
+            .await;
         let problem = reply.problem(403);
         assert_eq!(
             problem["type"], "urn:orgkeys:problem:forbidden",
             "{operation:?}"
         );
     }
-    assert_eq!(console.audit_events("acme").await.len(), events_before);
+    assert_eq!(audit_events(&console, "acme").await.len(), events_before);
 }
 
 #[tokio::test]
 async fn a_token_without_an_organization_or_a_role_may_only_ask_who_it_is() {
-    let console = Console::start().await;
+    let console = start().await;
     let no_org = User {
         home: None,
         ..ADMIN_OF_ACME
@@ -455,14 +363,17 @@ async fn a_token_without_an_organization_or_a_role_may_only_ask_who_it_is() {
         ..ADMIN_OF_ACME
     };
     for user in [&no_org, &no_role] {
-        let me = console.call(user, Operation::GetConsoleMe, &[], None).await;
+        let me = console.console_me().by(&user.caller()).await;
         assert_eq!(me.status, 200, "{}", me.body);
         for (operation, params) in [
             (Operation::ListConsoleOrganizations, &[][..]),
             (Operation::GetConsoleOrganization, &[("orgId", "acme")][..]),
             (Operation::ListConsoleSchedules, &[("orgId", "acme")][..]),
         ] {
-            let reply = console.call(user, operation, params, None).await;
+            let reply = console
+                .request(operation, params, None)
+                .by(&user.caller())
+                .await;
             assert_eq!(reply.problem(403)["type"], "urn:orgkeys:problem:forbidden");
         }
     }
@@ -470,54 +381,37 @@ async fn a_token_without_an_organization_or_a_role_may_only_ask_who_it_is() {
 
 #[tokio::test]
 async fn an_admin_creates_and_renames_sub_organizations_but_not_what_the_operator_owns() {
-    let console = Console::start().await;
+    let console = start().await;
     let body = json!({"organizationId": "emea-de", "name": "Acme DE", "parentId": "acme-emea"});
     let created = console
-        .call(
-            &ADMIN_OF_EMEA,
-            Operation::CreateConsoleOrganization,
-            &[],
-            Some(body.clone()),
-        )
+        .console_create_organization(body.clone())
+        .by(&ADMIN_OF_EMEA.caller())
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
     assert_eq!(created.json["parentId"], "acme-emea");
     let again = console
-        .call(
-            &ADMIN_OF_EMEA,
-            Operation::CreateConsoleOrganization,
-            &[],
-            Some(body),
-        )
+        .console_create_organization(body)
+        .by(&ADMIN_OF_EMEA.caller())
         .await;
     assert_eq!(again.problem(409)["type"], "urn:orgkeys:problem:conflict");
     // An ID taken anywhere, outside the user's tree included.
     let taken = json!({"organizationId": "globex", "name": "G", "parentId": "acme-emea"});
     let taken = console
-        .call(
-            &ADMIN_OF_EMEA,
-            Operation::CreateConsoleOrganization,
-            &[],
-            Some(taken),
-        )
+        .console_create_organization(taken)
+        .by(&ADMIN_OF_EMEA.caller())
         .await;
     taken.problem(409);
-    let event = &console.audit_events("emea-de").await[0];
+    let event = &audit_events(&console, "emea-de").await[0];
     assert_eq!(event["action"], "organization.created");
     assert_eq!(event["actor"]["email"], "eve@acme.example");
     assert_eq!(
-        console.organizations(&ADMIN_OF_EMEA).await,
+        organizations(&console, &ADMIN_OF_EMEA).await,
         ["acme-emea", "emea-de", "emea-fr"]
     );
 
-    let org = [("orgId", "emea-de")];
     let renamed = console
-        .call(
-            &ADMIN_OF_EMEA,
-            Operation::UpdateConsoleOrganization,
-            &org,
-            Some(json!({"name": "Acme Deutschland"})),
-        )
+        .console_update_organization("emea-de", json!({"name": "Acme Deutschland"}))
+        .by(&ADMIN_OF_EMEA.caller())
         .await;
     assert_eq!(renamed.json["name"], "Acme Deutschland", "{}", renamed.body);
     for (field, value) in [
@@ -526,127 +420,89 @@ async fn an_admin_creates_and_renames_sub_organizations_but_not_what_the_operato
         ("parentId", json!("acme")),
     ] {
         let reply = console
-            .call(
-                &ADMIN_OF_EMEA,
-                Operation::UpdateConsoleOrganization,
-                &org,
-                Some(json!({ field: value })),
-            )
+            .console_update_organization("emea-de", json!({ field: value }))
+            .by(&ADMIN_OF_EMEA.caller())
             .await;
         assert_eq!(reply.pointers(403), [format!("/{field}").as_str()]);
     }
-    let unchanged = console
-        .operator(Operation::GetOrganization, &org, Value::Null)
-        .await;
+    let unchanged = console.get_organization("emea-de").await;
     assert_eq!(unchanged.json["status"], "active");
     assert_eq!(unchanged.json["parentId"], "acme-emea");
 }
 
 #[tokio::test]
 async fn a_keys_limit_stays_within_its_organizations_and_a_suspended_one_gets_no_new_key() {
-    let console = Console::start().await;
+    let console = start().await;
     let limited = console
-        .operator(
-            Operation::UpdateOrganization,
-            &[("orgId", "acme-emea")],
-            json!({"limits": {"requestsPerMinute": 100}}),
-        )
+        .update_organization("acme-emea", json!({"limits": {"requestsPerMinute": 100}}))
         .await;
     assert_eq!(limited.status, 200, "{}", limited.body);
     let over = console
-        .create_key(
-            &ADMIN_OF_ACME,
-            "acme-emea",
-            json!({"requestsPerMinute": 101}),
-        )
+        .console_create_key("acme-emea", json!({"requestsPerMinute": 101}))
+        .by(&ADMIN_OF_ACME.caller())
         .await;
     assert_eq!(over.pointers(422), ["/requestsPerMinute"]);
     let within = console
-        .create_key(
-            &ADMIN_OF_ACME,
-            "acme-emea",
-            json!({"requestsPerMinute": 100}),
-        )
+        .console_create_key("acme-emea", json!({"requestsPerMinute": 100}))
+        .by(&ADMIN_OF_ACME.caller())
         .await;
     assert_eq!(within.status, 201, "{}", within.body);
     let key_id = within.json["keyId"].as_str().unwrap().to_owned();
-    let key = [("orgId", "acme-emea"), ("keyId", key_id.as_str())];
     let raised = console
-        .call(
-            &ADMIN_OF_ACME,
-            Operation::UpdateConsoleApiKey,
-            &key,
-            Some(json!({"requestsPerMinute": 500})),
-        )
+        .console_update_key("acme-emea", &key_id, json!({"requestsPerMinute": 500}))
+        .by(&ADMIN_OF_ACME.caller())
         .await;
     assert_eq!(raised.pointers(422), ["/requestsPerMinute"]);
     // The operator's own route keeps its wider bound.
     let operator = console
-        .operator(
-            Operation::UpdateApiKey,
-            &key,
-            json!({"requestsPerMinute": 500}),
-        )
+        .update_key("acme-emea", &key_id, json!({"requestsPerMinute": 500}))
         .await;
     assert_eq!(operator.status, 200, "{}", operator.body);
 
     let suspended = console
-        .operator(
-            Operation::UpdateOrganization,
-            &[("orgId", "acme-emea")],
-            json!({"status": "suspended"}),
-        )
+        .update_organization("acme-emea", json!({"status": "suspended"}))
         .await;
     assert_eq!(suspended.status, 200, "{}", suspended.body);
     let refused = console
-        .create_key(&ADMIN_OF_ACME, "acme-emea", json!({}))
+        .console_create_key("acme-emea", json!({}))
+        .by(&ADMIN_OF_ACME.caller())
         .await;
     assert_eq!(
         refused.problem(409)["type"],
         "urn:orgkeys:problem:organization-suspended"
     );
     let roll = console
-        .call(
-            &ADMIN_OF_ACME,
-            Operation::RollConsoleApiKey,
-            &key,
-            Some(json!({})),
-        )
+        .console_roll_key("acme-emea", &key_id, json!({}))
+        .by(&ADMIN_OF_ACME.caller())
         .await;
     roll.problem(409);
     let read = console
-        .call(&ADMIN_OF_ACME, Operation::GetConsoleApiKey, &key, None)
+        .console_get_key("acme-emea", &key_id)
+        .by(&ADMIN_OF_ACME.caller())
         .await;
     assert_eq!(read.status, 200, "{}", read.body);
 }
 
 #[tokio::test]
 async fn usage_shows_the_limits_in_force_and_each_live_keys_minute() {
-    let console = Console::start().await;
+    let console = start().await;
     let key = console
-        .create_key(
-            &ADMIN_OF_ACME,
-            "acme",
-            json!({"name": "crm", "requestsPerMinute": 60}),
-        )
+        .console_create_key("acme", json!({"name": "crm", "requestsPerMinute": 60}))
+        .by(&ADMIN_OF_ACME.caller())
         .await;
     let key_id = key.json["keyId"].as_str().unwrap().to_owned();
     for _ in 0..3 {
         let (_, admitted) = console
-            .store
+            .store()
             .count_request(&key_id, 60, chrono::Utc::now())
             .await
             .unwrap();
         assert!(admitted);
     }
     let usage = console
-        .call_with_query(
-            &VIEWER_OF_ACME,
-            Operation::GetConsoleUsage,
-            &[("orgId", "acme")],
-            None,
-            &[("days", "7")],
-        )
+        .console_usage("acme")
+        .by(&VIEWER_OF_ACME.caller())
+        .query(&[("days", "7")])
         .await;
     assert_eq!(usage.status, 200, "{}", usage.body);
     assert_eq!(usage.json["limits"]["requestsPerMinute"], 600);
@@ -655,28 +511,20 @@ async fn usage_shows_the_limits_in_force_and_each_live_keys_minute() {
         json!([{"keyId": key_id, "name": "crm", "requestsThisMinute": 3, "requestsPerMinute": 60}])
     );
     let bad = console
-        .call_with_query(
-            &VIEWER_OF_ACME,
-            Operation::GetConsoleUsage,
-            &[("orgId", "acme")],
-            None,
-            &[("days", "91")],
-        )
+        .console_usage("acme")
+        .by(&VIEWER_OF_ACME.caller())
+        .query(&[("days", "91")])
         .await;
     bad.problem(400);
 }
 
 #[tokio::test]
 async fn a_user_reads_the_schedules_of_their_tree() {
-    let console = Console::start().await;
-    orgkeys_tests::seed_schedule(&console.store, "emea-fr", "spring-renewals").await;
+    let console = start().await;
+    orgkeys_tests::seed_schedule(console.store(), "emea-fr", "spring-renewals").await;
     let reply = console
-        .call(
-            &ADMIN_OF_EMEA,
-            Operation::ListConsoleSchedules,
-            &[("orgId", "emea-fr")],
-            None,
-        )
+        .console_list_schedules("emea-fr")
+        .by(&ADMIN_OF_EMEA.caller())
         .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(ids(&reply.json["items"], "scheduleId"), ["spring-renewals"]);
@@ -684,30 +532,21 @@ async fn a_user_reads_the_schedules_of_their_tree() {
 
 #[tokio::test]
 async fn a_request_without_verified_claims_is_refused() {
-    let console = Console::start().await;
-    let request = http_event(
-        route(Operation::ListConsoleOrganizations).key,
-        &[],
-        None,
-        Value::Null,
-    );
-    let reply: Reply = keygen::handle(&console.store, request)
-        .await
-        .unwrap()
-        .into();
+    let console = start().await;
+    let reply = console.console_list_organizations().await;
     reply.problem(401);
 }
 
 #[tokio::test]
 async fn an_organization_stored_before_ancestry_is_decided_by_walking_its_parents() {
     use aws_sdk_dynamodb::types::AttributeValue;
-    let console = Console::start().await;
+    let console = start().await;
     for (pk, sk) in [("ORG#emea-fr", "ORG"), ("ORGANIZATIONS", "emea-fr")] {
         console
-            .store
+            .store()
             .client()
             .update_item()
-            .table_name(console.store.table())
+            .table_name(console.store().table())
             .key("PK", AttributeValue::S(pk.into()))
             .key("SK", AttributeValue::S(sk.into()))
             .update_expression("REMOVE ancestry")
@@ -718,9 +557,9 @@ async fn an_organization_stored_before_ancestry_is_decided_by_walking_its_parent
     let get = |user: &'static User| {
         let console = &console;
         async move {
-            let params = [("orgId", "emea-fr")];
             let reply = console
-                .call(user, Operation::GetConsoleOrganization, &params, None)
+                .console_get_organization("emea-fr")
+                .by(&user.caller())
                 .await;
             reply.status
         }
@@ -732,10 +571,10 @@ async fn an_organization_stored_before_ancestry_is_decided_by_walking_its_parent
     }));
     assert_eq!(get(globex_admin).await, 404);
     assert_eq!(
-        console.organizations(&ADMIN_OF_EMEA).await,
+        organizations(&console, &ADMIN_OF_EMEA).await,
         ["acme-emea", "emea-fr"]
     );
-    assert_eq!(console.organizations(globex_admin).await, ["globex"]);
+    assert_eq!(organizations(&console, globex_admin).await, ["globex"]);
 }
 
 /// Every organization's stored ancestry, and the one its parents give it.
@@ -781,7 +620,7 @@ async fn ancestry_drift(store: &Store) -> Vec<String> {
 #[tokio::test]
 async fn a_sub_organization_created_during_a_move_gets_the_ancestry_it_ends_with() {
     const TRIALS: usize = 12;
-    let console = Console::start().await;
+    let console = start().await;
     let (mut created, mut moved) = (0, 0);
     for trial in 0..TRIALS {
         let (region, target, child) = (
@@ -789,30 +628,22 @@ async fn a_sub_organization_created_during_a_move_gets_the_ancestry_it_ends_with
             format!("t{trial}"),
             format!("c{trial}"),
         );
-        console.put_org(&region, Some("acme")).await;
-        console.put_org(&target, Some("globex")).await;
+        put_org(&console, &region, Some("acme")).await;
+        put_org(&console, &target, Some("globex")).await;
         let body = json!({"organizationId": child, "name": "c", "parentId": region});
         let pause = |ms: u64| tokio::time::sleep(std::time::Duration::from_millis(ms));
         let (create, moving) = tokio::join!(
             async {
                 pause(trial as u64 % 4).await;
                 console
-                    .call(
-                        &ADMIN_OF_ACME,
-                        Operation::CreateConsoleOrganization,
-                        &[],
-                        Some(body),
-                    )
+                    .console_create_organization(body)
+                    .by(&ADMIN_OF_ACME.caller())
                     .await
             },
             async {
                 pause(3 - trial as u64 % 4).await;
                 console
-                    .operator(
-                        Operation::UpdateOrganization,
-                        &[("orgId", &region)],
-                        json!({"parentId": target}),
-                    )
+                    .update_organization(&region, json!({"parentId": target}))
                     .await
             },
         );
@@ -822,5 +653,5 @@ async fn a_sub_organization_created_during_a_move_gets_the_ancestry_it_ends_with
         assert_eq!(moving.status, 200, "{}", moving.body);
     }
     eprintln!("{created} created, {moved} moved of {TRIALS}");
-    assert_eq!(ancestry_drift(&console.store).await, Vec::<String>::new());
+    assert_eq!(ancestry_drift(console.store()).await, Vec::<String>::new());
 }

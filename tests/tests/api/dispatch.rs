@@ -3,47 +3,36 @@
 
 use chrono::Utc;
 use orgkeys_shared::Store;
-use orgkeys_shared::routes::{Operation, route};
+use orgkeys_tests::app::{Call, Caller, TestApp};
 use orgkeys_tests::fault_proxy::FaultProxy;
-use orgkeys_tests::{
-    Reply, admin, client_for, endpoint, fresh_store, http_event, http_event_json, key_authorizer,
-    to_request, with_header,
-};
+use orgkeys_tests::{Reply, client_for, endpoint};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
-const DISPATCH: &str = route(Operation::DispatchOutbound).key;
-const GET: &str = route(Operation::GetConversation).key;
 const ALL: &str = "schedules:read conversations:write conversations:read";
 
-async fn setup(store: &Store) {
+async fn setup(app: &TestApp) {
     for org in ["acme", "globex"] {
-        orgkeys_tests::seed_org(store, org).await;
+        orgkeys_tests::seed_org(app.store(), org).await;
     }
-    schedule(store, "acme", "spring", json!({"status": "active"})).await;
-    schedule(store, "acme", "paused", json!({"status": "paused"})).await;
+    schedule(app, "acme", "spring", json!({"status": "active"})).await;
+    schedule(app, "acme", "paused", json!({"status": "paused"})).await;
     schedule(
-        store,
+        app,
         "acme",
         "over",
         json!({"status": "active", "endsAt": "2020-01-01T00:00:00Z"}),
     )
     .await;
-    schedule(store, "globex", "theirs", json!({"status": "active"})).await;
+    schedule(app, "globex", "theirs", json!({"status": "active"})).await;
 }
 
-async fn schedule(store: &Store, org: &str, id: &str, extra: Value) {
+async fn schedule(app: &TestApp, org: &str, id: &str, extra: Value) {
     let mut body = json!({"name": "n", "campaign": "c", "channel": "whatsapp"});
     body.as_object_mut()
         .unwrap()
         .extend(extra.as_object().unwrap().clone());
-    let request = admin(
-        route(Operation::PutSchedule).key,
-        &[("orgId", org), ("scheduleId", id)],
-        Some(&body.to_string()),
-    );
-    let reply: Reply = schedules::handle(store, request).await.unwrap().into();
-    assert_eq!(reply.status, 201, "{}", reply.body);
+    app.put_schedule(org, id, body).expect(201).await;
 }
 
 fn contacts(n: usize) -> Value {
@@ -54,34 +43,21 @@ fn body(schedule: &str, n: usize) -> String {
     json!({"scheduleId": schedule, "reference": "batch-7", "contacts": contacts(n)}).to_string()
 }
 
-fn request(org: &str, body: &str, key: Option<&str>) -> lambda_http::Request {
-    let mut event = http_event_json(DISPATCH, &[], Some(body), key_authorizer(org, ALL));
-    if let Some(key) = key {
-        event = with_header(event, "Idempotency-Key", key);
+/// A dispatch of `body` (sent as it is) by a key of `org` with every scope.
+fn request<'a>(app: &'a TestApp, org: &str, body: &str, key: Option<&str>) -> Call<'a> {
+    let call = app.dispatch(body).by(&Caller::key_of(org, ALL));
+    match key {
+        Some(key) => call.header("Idempotency-Key", key),
+        None => call,
     }
-    to_request(event)
 }
 
-async fn send(store: &Store, org: &str, body: &str, key: Option<&str>) -> Reply {
-    dispatch::handle(store, request(org, body, key))
-        .await
-        .unwrap()
-        .into()
+async fn send(app: &TestApp, org: &str, body: &str, key: Option<&str>) -> Reply {
+    request(app, org, body, key).await
 }
 
-async fn get(store: &Store, org: &str, id: &str) -> Reply {
-    dispatch::handle(
-        store,
-        http_event(
-            GET,
-            &[("conversationId", id)],
-            None,
-            key_authorizer(org, ALL),
-        ),
-    )
-    .await
-    .unwrap()
-    .into()
+async fn get(app: &TestApp, org: &str, id: &str) -> Reply {
+    app.get_conversation(id).by(&Caller::key_of(org, ALL)).await
 }
 
 /// `(dispatchId, conversationId, phone)` of every stored conversation.
@@ -106,9 +82,10 @@ async fn stored(store: &Store) -> Vec<(String, String, String)> {
 
 #[tokio::test]
 async fn dispatch_queues_one_conversation_per_contact() {
-    let store = fresh_store().await;
-    setup(&store).await;
-    let reply = send(&store, "acme", &body("spring", 3), None).await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
+    setup(&app).await;
+    let reply = send(&app, "acme", &body("spring", 3), None).await;
     assert_eq!(reply.status, 202, "{}", reply.body);
     assert_eq!(reply.json["scheduleId"], "spring");
     assert_eq!(reply.json["reference"], "batch-7");
@@ -124,25 +101,26 @@ async fn dispatch_queues_one_conversation_per_contact() {
     );
 
     let id = conversations[2]["conversationId"].as_str().unwrap();
-    let got = get(&store, "acme", id).await;
+    let got = get(&app, "acme", id).await;
     assert_eq!(got.status, 200);
     assert_eq!(got.json["channel"], "whatsapp");
     assert_eq!(got.json["contact"]["variables"]["firstName"], "Ann2");
     assert_eq!(got.json["dispatchId"], reply.json["dispatchId"]);
-    let foreign = get(&store, "globex", id).await;
-    let missing = get(&store, "acme", "conv_000000000000000000000000").await;
+    let foreign = get(&app, "globex", id).await;
+    let missing = get(&app, "acme", "conv_000000000000000000000000").await;
     assert_eq!(foreign.problem(404), missing.problem(404));
 }
 
 #[tokio::test]
 async fn invalid_dispatches_list_every_violation_and_write_nothing() {
-    let store = fresh_store().await;
-    setup(&store).await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
+    setup(&app).await;
     let bad = json!({"scheduleId": "spring", "contacts": [
         {"phone": "+353861234567"}, {"phone": "+353861234567"}, {"phone": "0861234567"},
         {"phone": "+353861234568", "variables": {"first name": "x", "ok": "y".repeat(1025)}}
     ]});
-    let reply = send(&store, "acme", &bad.to_string(), None).await;
+    let reply = send(&app, "acme", &bad.to_string(), None).await;
     let pointers = reply.pointers(400);
     assert_eq!(
         pointers,
@@ -153,23 +131,23 @@ async fn invalid_dispatches_list_every_violation_and_write_nothing() {
             "/contacts/3/variables/ok"
         ]
     );
-    send(&store, "acme", &body("spring", 0), None)
+    send(&app, "acme", &body("spring", 0), None)
         .await
         .problem(400);
-    send(&store, "acme", &body("spring", 101), None)
+    send(&app, "acme", &body("spring", 101), None)
         .await
         .problem(400);
     send(
-        &store,
+        &app,
         "acme",
         r#"{"scheduleId":"spring","contacts":[{"phone":123}]}"#,
         None,
     )
     .await
     .problem(400);
-    send(&store, "acme", "not json", None).await.problem(400);
+    send(&app, "acme", "not json", None).await.problem(400);
     let huge = json!({"scheduleId": "spring", "contacts": [{"phone": "+353861234567", "variables": {"x": "y".repeat(300 * 1024)}}]});
-    send(&store, "acme", &huge.to_string(), None)
+    send(&app, "acme", &huge.to_string(), None)
         .await
         .problem(413);
     assert!(stored(&store).await.is_empty());
@@ -177,62 +155,47 @@ async fn invalid_dispatches_list_every_violation_and_write_nothing() {
 
 #[tokio::test]
 async fn schedules_must_be_the_callers_and_active() {
-    let store = fresh_store().await;
-    setup(&store).await;
-    let theirs = send(&store, "acme", &body("theirs", 1), None).await;
-    let unknown = send(&store, "acme", &body("nope", 1), None).await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
+    setup(&app).await;
+    let theirs = send(&app, "acme", &body("theirs", 1), None).await;
+    let unknown = send(&app, "acme", &body("nope", 1), None).await;
     assert_eq!(
         theirs.problem(404),
         unknown.problem(404),
         "another's schedule looks missing"
     );
-    send(&store, "acme", &body("paused", 1), None)
+    send(&app, "acme", &body("paused", 1), None)
         .await
         .problem(409);
-    send(&store, "acme", &body("over", 1), None)
+    send(&app, "acme", &body("over", 1), None)
         .await
         .problem(409);
     assert!(stored(&store).await.is_empty());
     // The owner can use it.
     assert_eq!(
-        send(&store, "globex", &body("theirs", 1), None)
-            .await
-            .status,
+        send(&app, "globex", &body("theirs", 1), None).await.status,
         202
     );
 }
 
 #[tokio::test]
 async fn caller_context_and_scopes_are_enforced() {
-    let store = fresh_store().await;
-    setup(&store).await;
-    let no_context = dispatch::handle(
-        &store,
-        http_event(DISPATCH, &[], Some(&body("spring", 1)), Value::Null),
-    )
-    .await
-    .unwrap();
-    Reply::from(no_context).problem(401);
-    let read_only = to_request(http_event_json(
-        DISPATCH,
-        &[],
-        Some(&body("spring", 1)),
-        key_authorizer("acme", "conversations:read"),
-    ));
-    let reply: Reply = dispatch::handle(&store, read_only).await.unwrap().into();
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
+    setup(&app).await;
+    let no_context = app.dispatch(body("spring", 1)).await;
+    no_context.problem(401);
+    let read_only = Caller::key_of("acme", "conversations:read");
+    let reply = app.dispatch(body("spring", 1)).by(&read_only).await;
     assert!(
         reply.problem(403)["detail"]
             .as_str()
             .unwrap()
             .contains("conversations:write")
     );
-    let write_only = http_event(
-        GET,
-        &[("conversationId", "conv_x")],
-        None,
-        key_authorizer("acme", "conversations:write"),
-    );
-    let reply: Reply = dispatch::handle(&store, write_only).await.unwrap().into();
+    let write_only = Caller::key_of("acme", "conversations:write");
+    let reply = app.get_conversation("conv_x").by(&write_only).await;
     assert!(
         reply.problem(403)["detail"]
             .as_str()
@@ -244,35 +207,36 @@ async fn caller_context_and_scopes_are_enforced() {
 
 #[tokio::test]
 async fn idempotency_key_replays_conflicts_and_is_scoped_to_the_organization() {
-    let store = fresh_store().await;
-    setup(&store).await;
-    let first = send(&store, "acme", &body("spring", 2), Some("order-1")).await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
+    setup(&app).await;
+    let first = send(&app, "acme", &body("spring", 2), Some("order-1")).await;
     assert_eq!(first.status, 202);
     assert_eq!(first.header("idempotent-replayed"), None);
-    let again = send(&store, "acme", &body("spring", 2), Some("\"order-1\"")).await;
+    let again = send(&app, "acme", &body("spring", 2), Some("\"order-1\"")).await;
     assert_eq!(again.status, 202);
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
     assert_eq!(again.json, first.json, "same IDs");
-    send(&store, "acme", &body("spring", 3), Some("order-1"))
+    send(&app, "acme", &body("spring", 3), Some("order-1"))
         .await
         .problem(422);
     // Another organization's identical key is its own.
-    schedule(&store, "globex", "spring", json!({"status": "active"})).await;
-    let other = send(&store, "globex", &body("spring", 2), Some("order-1")).await;
+    schedule(&app, "globex", "spring", json!({"status": "active"})).await;
+    let other = send(&app, "globex", &body("spring", 2), Some("order-1")).await;
     assert_eq!(other.status, 202);
     assert_ne!(other.json["dispatchId"], first.json["dispatchId"]);
     assert_eq!(stored(&store).await.len(), 4);
     for bad in ["", "\"half", &"k".repeat(256)] {
-        send(&store, "acme", &body("spring", 1), Some(bad))
+        send(&app, "acme", &body("spring", 1), Some(bad))
             .await
             .problem(400);
     }
     // A refused request leaves its key unused.
-    send(&store, "acme", &body("paused", 1), Some("order-2"))
+    send(&app, "acme", &body("paused", 1), Some("order-2"))
         .await
         .problem(409);
     assert_eq!(
-        send(&store, "acme", &body("spring", 1), Some("order-2"))
+        send(&app, "acme", &body("spring", 1), Some("order-2"))
             .await
             .status,
         202
@@ -281,26 +245,21 @@ async fn idempotency_key_replays_conflicts_and_is_scoped_to_the_organization() {
 
 #[tokio::test]
 async fn a_key_still_leased_by_an_unfinished_attempt_is_a_409() {
-    let store = fresh_store().await;
-    setup(&store).await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
+    setup(&app).await;
     let proxy = FaultProxy::start(&endpoint()).await;
-    let flaky = Store::new(client_for(&proxy.endpoint).await, store.table());
+    let flaky = app.with_store(Store::new(client_for(&proxy.endpoint).await, store.table()));
     let payload = body("spring", 30);
     // The store goes away after the request count, the schedule read and the
     // claim, so the attempt dies holding its lease (15 s by default): as if
     // it were still running.
     proxy.cut_after(3);
-    Reply::from(
-        dispatch::handle(&flaky, request("acme", &payload, Some("busy")))
-            .await
-            .unwrap(),
-    )
-    .problem(500);
-    proxy.heal();
-    let reply: Reply = dispatch::handle(&flaky, request("acme", &payload, Some("busy")))
+    request(&flaky, "acme", &payload, Some("busy"))
         .await
-        .unwrap()
-        .into();
+        .problem(500);
+    proxy.heal();
+    let reply: Reply = request(&flaky, "acme", &payload, Some("busy")).await;
     assert!(
         reply.problem(409)["detail"]
             .as_str()
@@ -308,19 +267,20 @@ async fn a_key_still_leased_by_an_unfinished_attempt_is_a_409() {
             .contains("in progress")
     );
     // A different body under the held key is a misuse, not a wait.
-    send(&store, "acme", &body("spring", 1), Some("busy"))
+    send(&app, "acme", &body("spring", 1), Some("busy"))
         .await
         .problem(422);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_requests_with_one_key_make_one_dispatch() {
-    let store = fresh_store().await;
-    setup(&store).await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
+    setup(&app).await;
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..50 {
-        let store = store.clone();
-        tasks.spawn(async move { send(&store, "acme", &body("spring", 5), Some("same")).await });
+        let app = app.clone();
+        tasks.spawn(async move { send(&app, "acme", &body("spring", 5), Some("same")).await });
     }
     let mut dispatch_ids = BTreeSet::new();
     let mut accepted = 0;
@@ -341,16 +301,17 @@ async fn fifty_concurrent_requests_with_one_key_make_one_dispatch() {
     assert_eq!(rows.len(), 5);
     assert!(rows.iter().all(|(d, _, _)| dispatch_ids.contains(d)));
     // Once settled, the key replays.
-    let replay = send(&store, "acme", &body("spring", 5), Some("same")).await;
+    let replay = send(&app, "acme", &body("spring", 5), Some("same")).await;
     assert_eq!(replay.header("idempotent-replayed"), Some("true"));
 }
 
 #[tokio::test]
 async fn a_dispatch_cut_off_mid_write_completes_exactly_once_on_retry() {
-    let store = fresh_store().await;
-    setup(&store).await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
+    setup(&app).await;
     let proxy = FaultProxy::start(&endpoint()).await;
-    let flaky = Store::new(client_for(&proxy.endpoint).await, store.table());
+    let flaky = app.with_store(Store::new(client_for(&proxy.endpoint).await, store.table()));
     let settings = dispatch::Settings::default();
     let payload = body("spring", 100);
     let started = Utc::now();
@@ -358,15 +319,9 @@ async fn a_dispatch_cut_off_mid_write_completes_exactly_once_on_retry() {
     // The request count and the schedule read, the claim, the quota
     // transaction, one of the four batch writes: then the store is gone.
     proxy.cut_after(5);
-    let failed: Reply = dispatch::handle_at(
-        &flaky,
-        settings,
-        request("acme", &payload, Some("retry-me")),
-        started,
-    )
-    .await
-    .unwrap()
-    .into();
+    let failed: Reply = request(&flaky, "acme", &payload, Some("retry-me"))
+        .at(started)
+        .await;
     failed.problem(500);
     let partial = stored(&store).await;
     assert!(partial.len() < 100, "the cut came before the last batch");
@@ -374,15 +329,9 @@ async fn a_dispatch_cut_off_mid_write_completes_exactly_once_on_retry() {
     proxy.heal();
     // Past the lease the dead attempt could not release.
     let after_lease = started + settings.idempotency.lease + chrono::Duration::seconds(1);
-    let retried: Reply = dispatch::handle_at(
-        &flaky,
-        settings,
-        request("acme", &payload, Some("retry-me")),
-        after_lease,
-    )
-    .await
-    .unwrap()
-    .into();
+    let retried: Reply = request(&flaky, "acme", &payload, Some("retry-me"))
+        .at(after_lease)
+        .await;
     assert_eq!(retried.status, 202, "{}", retried.body);
     let rows = stored(&store).await;
     assert_eq!(rows.len(), 100, "none lost, none twice");
@@ -397,15 +346,9 @@ async fn a_dispatch_cut_off_mid_write_completes_exactly_once_on_retry() {
         partial.iter().all(|row| rows.contains(row)),
         "what was written first is kept as is"
     );
-    let replay: Reply = dispatch::handle_at(
-        &flaky,
-        settings,
-        request("acme", &payload, Some("retry-me")),
-        Utc::now(),
-    )
-    .await
-    .unwrap()
-    .into();
+    let replay: Reply = request(&flaky, "acme", &payload, Some("retry-me"))
+        .at(Utc::now())
+        .await;
     assert_eq!(replay.json, retried.json);
 }
 
@@ -414,26 +357,24 @@ async fn a_dispatch_cut_off_mid_write_completes_exactly_once_on_retry() {
 /// answer 409 "in progress" while nothing runs) and dispatch exactly once.
 #[tokio::test]
 async fn a_claim_whose_reply_was_lost_proceeds_and_dispatches_once() {
-    let store = fresh_store().await;
-    setup(&store).await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
+    setup(&app).await;
     let proxy = FaultProxy::start(&endpoint()).await;
-    let flaky = Store::new(client_for(&proxy.endpoint).await, store.table());
+    let flaky = app.with_store(Store::new(client_for(&proxy.endpoint).await, store.table()));
     let payload = body("spring", 30);
 
     // Requests 1 and 2 count the request and read the schedule, request 3
     // writes the claim: lose that reply.
     proxy.lose_reply_to(3);
-    let reply: Reply = dispatch::handle(&flaky, request("acme", &payload, Some("lost-reply")))
-        .await
-        .unwrap()
-        .into();
+    let reply: Reply = request(&flaky, "acme", &payload, Some("lost-reply")).await;
     assert_eq!(reply.status, 202, "{}", reply.body);
     let rows = stored(&store).await;
     assert_eq!(rows.len(), 30, "every contact once");
     let dispatch_id = reply.json["dispatchId"].as_str().unwrap();
     assert!(rows.iter().all(|(d, _, _)| d == dispatch_id));
 
-    let replay = send(&store, "acme", &payload, Some("lost-reply")).await;
+    let replay = send(&app, "acme", &payload, Some("lost-reply")).await;
     assert_eq!(replay.header("idempotent-replayed"), Some("true"));
     assert_eq!(replay.json, reply.json);
     assert_eq!(stored(&store).await.len(), 30);
@@ -443,13 +384,14 @@ async fn a_claim_whose_reply_was_lost_proceeds_and_dispatches_once() {
 /// bidirectional overrides; variable values may hold tab and line feed.
 #[tokio::test]
 async fn dispatch_text_refuses_control_and_bidi_characters_but_values_keep_newlines() {
-    let store = fresh_store().await;
-    setup(&store).await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
+    setup(&app).await;
     for bad in ["a\u{0}b", "\u{202e}evil\r\nX-Injected: 1"] {
         let body = json!({"scheduleId": "spring", "reference": bad, "contacts": [
             {"phone": "+353861234567", "name": bad, "customerUid": bad, "variables": {"note": bad}}
         ]});
-        let reply = send(&store, "acme", &body.to_string(), None).await;
+        let reply = send(&app, "acme", &body.to_string(), None).await;
         assert_eq!(
             reply.pointers(400),
             [
@@ -465,17 +407,17 @@ async fn dispatch_text_refuses_control_and_bidi_characters_but_values_keep_newli
     let body = json!({"scheduleId": "spring", "contacts": [
         {"phone": "+353861234567", "variables": {"note": "line one\n\tline two"}}
     ]});
-    let reply = send(&store, "acme", &body.to_string(), None).await;
+    let reply = send(&app, "acme", &body.to_string(), None).await;
     assert_eq!(reply.status, 202, "{}", reply.body);
 }
 
 /// A wrong type is told in the API's terms with its pointer.
 #[tokio::test]
 async fn a_wrong_typed_contacts_field_is_told_without_rust_type_names() {
-    let store = fresh_store().await;
-    setup(&store).await;
+    let app = TestApp::spawn().await;
+    setup(&app).await;
     let body = json!({"scheduleId": "spring", "contacts": {"phone": "+353861234567"}});
-    let reply = send(&store, "acme", &body.to_string(), None).await;
+    let reply = send(&app, "acme", &body.to_string(), None).await;
     reply.problem(400);
     assert_eq!(reply.json["errors"][0]["pointer"], "/contacts");
     assert_eq!(reply.json["errors"][0]["detail"], "must be an array");
@@ -486,7 +428,7 @@ async fn a_wrong_typed_contacts_field_is_told_without_rust_type_names() {
     );
     // A contact given as an array of its fields is not a contact.
     let body = json!({"scheduleId": "spring", "contacts": [["+353861234567"]]});
-    let reply = send(&store, "acme", &body.to_string(), None).await;
+    let reply = send(&app, "acme", &body.to_string(), None).await;
     assert_eq!(reply.pointers(400), ["/contacts/0"]);
     assert_eq!(reply.json["errors"][0]["detail"], "must be an object");
 }

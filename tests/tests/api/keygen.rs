@@ -4,42 +4,22 @@ use chrono::{DateTime, Duration, Utc};
 use orgkeys_shared::Store;
 use orgkeys_shared::key_format::ApiKey;
 use orgkeys_shared::key_hash::KeyHash;
-use orgkeys_shared::routes::{Operation, route};
-use orgkeys_tests::{Reply, admin, dump_table, fresh_store, http_event};
+use orgkeys_tests::app::{Caller, TestApp};
+use orgkeys_tests::{admin, dump_table};
 use serde_json::{Value, json};
 
-const ORG: &str = route(Operation::PutOrganization).key;
-const GET_ORG: &str = route(Operation::GetOrganization).key;
-const KEYS: &str = route(Operation::CreateApiKey).key;
-const LIST: &str = route(Operation::ListApiKeys).key;
-const DELETE: &str = route(Operation::DeleteApiKey).key;
-const ROLL: &str = route(Operation::RollApiKey).key;
-
-async fn call(store: &Store, request: lambda_http::Request) -> Reply {
-    keygen::handle(store, request)
-        .await
-        .expect("handler never fails")
-        .into()
+async fn create_org(app: &TestApp, org: &str) {
+    app.put_organization(org, r#"{"name":"Acme"}"#)
+        .expect(201)
+        .await;
 }
 
-async fn create_org(store: &Store, org: &str) {
-    let reply = call(
-        store,
-        admin(ORG, &[("orgId", org)], Some(r#"{"name":"Acme"}"#)),
-    )
-    .await;
-    assert_eq!(reply.status, 201, "{}", reply.body);
+async fn create_key(app: &TestApp, org: &str, body: &str) -> Value {
+    app.create_key(org, body).expect(201).await.json
 }
 
-async fn create_key(store: &Store, org: &str, body: &str) -> Value {
-    let reply = call(store, admin(KEYS, &[("orgId", org)], Some(body))).await;
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    reply.json
-}
-
-async fn list(store: &Store, org: &str) -> Vec<Value> {
-    let reply = call(store, admin(LIST, &[("orgId", org)], None)).await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
+async fn list(app: &TestApp, org: &str) -> Vec<Value> {
+    let reply = app.list_keys(org).expect(200).await;
     reply.json["items"].as_array().expect("items").clone()
 }
 
@@ -59,86 +39,49 @@ async fn stored_key(store: &Store, plaintext: &str) -> Option<orgkeys_shared::ke
 
 #[tokio::test]
 async fn organization_is_created_then_updated_and_keeps_created_at() {
-    let store = fresh_store().await;
-    let first = call(
-        &store,
-        admin(ORG, &[("orgId", "acme")], Some(r#"{"name":"Acme"}"#)),
-    )
-    .await;
+    let app = TestApp::spawn().await;
+    let first = app.put_organization("acme", r#"{"name":"Acme"}"#).await;
     assert_eq!(first.status, 201);
     assert_eq!(first.json["organizationId"], "acme");
-    let second = call(
-        &store,
-        admin(ORG, &[("orgId", "acme")], Some(r#"{"name":"Acme Ltd"}"#)),
-    )
-    .await;
+    let second = app.put_organization("acme", r#"{"name":"Acme Ltd"}"#).await;
     assert_eq!(second.status, 200);
     assert_eq!(second.json["name"], "Acme Ltd");
     assert_eq!(second.json["createdAt"], first.json["createdAt"]);
-    let fetched = call(&store, admin(GET_ORG, &[("orgId", "acme")], None)).await;
+    let fetched = app.get_organization("acme").await;
     assert_eq!(fetched.status, 200);
     assert_eq!(fetched.json["name"], "Acme Ltd");
-    call(&store, admin(GET_ORG, &[("orgId", "nobody")], None))
-        .await
-        .problem(404);
+    app.get_organization("nobody").await.problem(404);
 }
 
 #[tokio::test]
 async fn parent_must_exist_and_must_not_make_a_cycle() {
-    let store = fresh_store().await;
-    create_org(&store, "root").await;
-    let missing = call(
-        &store,
-        admin(
-            ORG,
-            &[("orgId", "child")],
-            Some(r#"{"name":"C","parentId":"ghost"}"#),
-        ),
-    )
-    .await;
+    let app = TestApp::spawn().await;
+    create_org(&app, "root").await;
+    let missing = app
+        .put_organization("child", r#"{"name":"C","parentId":"ghost"}"#)
+        .await;
     assert_eq!(missing.problem(400)["errors"][0]["pointer"], "/parentId");
-    let child = call(
-        &store,
-        admin(
-            ORG,
-            &[("orgId", "child")],
-            Some(r#"{"name":"C","parentId":"root"}"#),
-        ),
-    )
-    .await;
+    let child = app
+        .put_organization("child", r#"{"name":"C","parentId":"root"}"#)
+        .await;
     assert_eq!(child.status, 201);
     assert_eq!(child.json["parentId"], "root");
-    let cycle = call(
-        &store,
-        admin(
-            ORG,
-            &[("orgId", "root")],
-            Some(r#"{"name":"R","parentId":"child"}"#),
-        ),
-    )
-    .await;
+    let cycle = app
+        .put_organization("root", r#"{"name":"R","parentId":"child"}"#)
+        .await;
     assert_eq!(cycle.problem(400)["errors"][0]["pointer"], "/parentId");
-    let own = call(
-        &store,
-        admin(
-            ORG,
-            &[("orgId", "root")],
-            Some(r#"{"name":"R","parentId":"root"}"#),
-        ),
-    )
-    .await;
+    let own = app
+        .put_organization("root", r#"{"name":"R","parentId":"root"}"#)
+        .await;
     own.problem(400);
 }
 
 #[tokio::test]
 async fn generated_key_is_shown_once_listed_by_hint_and_never_stored() {
-    let store = fresh_store().await;
-    create_org(&store, "acme").await;
-    let reply = call(
-        &store,
-        admin(KEYS, &[("orgId", "acme")], Some(r#"{"name":"ci"}"#)),
-    )
-    .await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
+    create_org(&app, "acme").await;
+    let reply = app.create_key("acme", r#"{"name":"ci"}"#).await;
     assert_eq!(reply.status, 201);
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     let created = reply.json;
@@ -159,7 +102,7 @@ async fn generated_key_is_shown_once_listed_by_hint_and_never_stored() {
     );
     assert_eq!(created["expiresAt"], Value::Null);
 
-    let listing = call(&store, admin(LIST, &[("orgId", "acme")], None)).await;
+    let listing = app.list_keys("acme").await;
     assert_eq!(listing.json["items"].as_array().unwrap().len(), 1);
     assert_eq!(listing.json["items"][0]["hint"], created["hint"]);
     assert_eq!(listing.json["items"][0]["keyId"], created["keyId"]);
@@ -182,79 +125,59 @@ async fn generated_key_is_shown_once_listed_by_hint_and_never_stored() {
 
 #[tokio::test]
 async fn each_organization_lists_only_its_own_keys() {
-    let store = fresh_store().await;
-    create_org(&store, "acme").await;
-    create_org(&store, "globex").await;
-    let a1 = create_key(&store, "acme", "{}").await;
-    let a2 = create_key(&store, "acme", r#"{"scopes":["schedules:read"]}"#).await;
-    let g1 = create_key(&store, "globex", "").await;
+    let app = TestApp::spawn().await;
+    create_org(&app, "acme").await;
+    create_org(&app, "globex").await;
+    let a1 = create_key(&app, "acme", "{}").await;
+    let a2 = create_key(&app, "acme", r#"{"scopes":["schedules:read"]}"#).await;
+    let g1 = create_key(&app, "globex", "").await;
     let ids =
         |items: Vec<Value>| -> Vec<Value> { items.iter().map(|i| i["keyId"].clone()).collect() };
-    let acme = ids(list(&store, "acme").await);
+    let acme = ids(list(&app, "acme").await);
     assert_eq!(acme.len(), 2);
     assert!(acme.contains(&a1["keyId"]) && acme.contains(&a2["keyId"]));
-    assert_eq!(ids(list(&store, "globex").await), vec![g1["keyId"].clone()]);
-    call(&store, admin(LIST, &[("orgId", "initech")], None))
-        .await
-        .problem(404);
+    assert_eq!(ids(list(&app, "globex").await), vec![g1["keyId"].clone()]);
+    app.list_keys("initech").await.problem(404);
 }
 
 #[tokio::test]
 async fn deleted_key_leaves_the_listing_and_the_lookup() {
-    let store = fresh_store().await;
-    create_org(&store, "acme").await;
-    create_org(&store, "globex").await;
-    let created = create_key(&store, "acme", "{}").await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
+    create_org(&app, "acme").await;
+    create_org(&app, "globex").await;
+    let created = create_key(&app, "acme", "{}").await;
     let key_id = created["keyId"].as_str().unwrap();
     let plaintext = created["apiKey"].as_str().unwrap();
     assert!(stored_key(&store, plaintext).await.is_some());
 
     // Another organization cannot delete it.
-    call(
-        &store,
-        admin(DELETE, &[("orgId", "globex"), ("keyId", key_id)], None),
-    )
-    .await
-    .problem(404);
+    app.delete_key("globex", key_id).await.problem(404);
     assert!(stored_key(&store, plaintext).await.is_some());
 
-    let deleted = call(
-        &store,
-        admin(DELETE, &[("orgId", "acme"), ("keyId", key_id)], None),
-    )
-    .await;
+    let deleted = app.delete_key("acme", key_id).await;
     assert_eq!(deleted.status, 204);
-    assert!(list(&store, "acme").await.is_empty());
+    assert!(list(&app, "acme").await.is_empty());
     assert!(stored_key(&store, plaintext).await.is_none());
-    call(
-        &store,
-        admin(DELETE, &[("orgId", "acme"), ("keyId", key_id)], None),
-    )
-    .await
-    .problem(404);
+    app.delete_key("acme", key_id).await.problem(404);
 }
 
 #[tokio::test]
 async fn roll_with_grace_keeps_the_old_key_until_the_grace_ends() {
-    let store = fresh_store().await;
-    create_org(&store, "acme").await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
+    create_org(&app, "acme").await;
     let old = create_key(
-        &store,
+        &app,
         "acme",
         r#"{"name":"prod","scopes":["conversations:write"]}"#,
     )
     .await;
     let key_id = old["keyId"].as_str().unwrap();
     let before = Utc::now();
-    let reply = call(
-        &store,
-        admin(
-            ROLL,
-            &[("orgId", "acme"), ("keyId", key_id)],
-            Some(r#"{"gracePeriodSeconds":600}"#),
-        ),
-    )
-    .await;
+    let reply = app
+        .roll_key("acme", key_id, r#"{"gracePeriodSeconds":600}"#)
+        .await;
     let after = Utc::now();
     assert_eq!(reply.status, 201, "{}", reply.body);
     assert_eq!(reply.header("cache-control"), Some("no-store"));
@@ -279,35 +202,29 @@ async fn roll_with_grace_keeps_the_old_key_until_the_grace_ends() {
             .is_some()
     );
 
-    let listing = list(&store, "acme").await;
+    let listing = list(&app, "acme").await;
     assert_eq!(listing.len(), 2);
     let listed_old = listing.iter().find(|k| k["keyId"] == old["keyId"]).unwrap();
     assert_eq!(time(&listed_old["expiresAt"]), expires);
     assert_eq!(listed_old["rolledTo"], successor["keyId"]);
 
     // A key rolls once.
-    call(
-        &store,
-        admin(ROLL, &[("orgId", "acme"), ("keyId", key_id)], None),
-    )
-    .await
-    .problem(409);
+    app.roll_key("acme", key_id, ()).await.problem(409);
 }
 
 #[tokio::test]
 async fn roll_with_zero_grace_expires_the_old_key_at_once_and_keeps_an_earlier_expiry() {
-    let store = fresh_store().await;
-    create_org(&store, "acme").await;
-    let old = create_key(&store, "acme", "{}").await;
-    let reply = call(
-        &store,
-        admin(
-            ROLL,
-            &[("orgId", "acme"), ("keyId", old["keyId"].as_str().unwrap())],
-            Some(r#"{"gracePeriodSeconds":0}"#),
-        ),
-    )
-    .await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
+    create_org(&app, "acme").await;
+    let old = create_key(&app, "acme", "{}").await;
+    let reply = app
+        .roll_key(
+            "acme",
+            old["keyId"].as_str().unwrap(),
+            r#"{"gracePeriodSeconds":0}"#,
+        )
+        .await;
     assert_eq!(reply.status, 201);
     let record = stored_key(&store, old["apiKey"].as_str().unwrap())
         .await
@@ -316,19 +233,10 @@ async fn roll_with_zero_grace_expires_the_old_key_at_once_and_keeps_an_earlier_e
 
     // A key expiring in a minute, rolled with an hour of grace, still expires in a minute.
     let soon = (Utc::now() + Duration::seconds(60)).to_rfc3339();
-    let short = create_key(&store, "acme", &json!({"expiresAt": soon}).to_string()).await;
-    let rolled = call(
-        &store,
-        admin(
-            ROLL,
-            &[
-                ("orgId", "acme"),
-                ("keyId", short["keyId"].as_str().unwrap()),
-            ],
-            None,
-        ),
-    )
-    .await;
+    let short = create_key(&app, "acme", &json!({"expiresAt": soon}).to_string()).await;
+    let rolled = app
+        .roll_key("acme", short["keyId"].as_str().unwrap(), ())
+        .await;
     assert_eq!(rolled.status, 201);
     assert_eq!(
         time(&rolled.json["expiresAt"]),
@@ -343,132 +251,85 @@ async fn roll_with_zero_grace_expires_the_old_key_at_once_and_keeps_an_earlier_e
 
 #[tokio::test]
 async fn bad_input_gets_a_problem_and_writes_nothing() {
-    let store = fresh_store().await;
-    create_org(&store, "acme").await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
+    create_org(&app, "acme").await;
     let past = (Utc::now() - Duration::seconds(5)).to_rfc3339();
-    let cases: Vec<(lambda_http::Request, u16, Option<&str>)> = vec![
+    let cases: Vec<(orgkeys_tests::app::Call<'_>, u16, Option<&str>)> = vec![
         (
-            admin(ORG, &[("orgId", "bad id!")], Some(r#"{"name":"x"}"#)),
+            app.put_organization("bad id!", r#"{"name":"x"}"#),
             400,
             None,
         ),
         (
-            admin(ORG, &[("orgId", &"a".repeat(65))], Some(r#"{"name":"x"}"#)),
+            app.put_organization(&"a".repeat(65), r#"{"name":"x"}"#),
             400,
             None,
         ),
+        (app.put_organization("new", "{}"), 400, Some("/name")),
         (
-            admin(ORG, &[("orgId", "new")], Some("{}")),
+            app.put_organization("new", r#"{"name":"   "}"#),
             400,
             Some("/name"),
         ),
         (
-            admin(ORG, &[("orgId", "new")], Some(r#"{"name":"   "}"#)),
+            app.put_organization("new", r#"{"name":7}"#),
             400,
             Some("/name"),
         ),
+        (app.put_organization("new", "{not json"), 400, None),
         (
-            admin(ORG, &[("orgId", "new")], Some(r#"{"name":7}"#)),
-            400,
-            Some("/name"),
-        ),
-        (
-            admin(ORG, &[("orgId", "new")], Some("{not json")),
+            app.put_organization("new", r#"{"name":"x","colour":"red"}"#),
             400,
             None,
         ),
         (
-            admin(
-                ORG,
-                &[("orgId", "new")],
-                Some(r#"{"name":"x","colour":"red"}"#),
-            ),
-            400,
-            None,
-        ),
-        (
-            admin(
-                KEYS,
-                &[("orgId", "acme")],
-                Some(r#"{"scopes":["admin:all"]}"#),
-            ),
+            app.create_key("acme", r#"{"scopes":["admin:all"]}"#),
             400,
             Some("/scopes/0"),
         ),
         (
-            admin(KEYS, &[("orgId", "acme")], Some(r#"{"scopes":[]}"#)),
+            app.create_key("acme", r#"{"scopes":[]}"#),
             400,
             Some("/scopes"),
         ),
         (
-            admin(
-                KEYS,
-                &[("orgId", "acme")],
-                Some(r#"{"scopes":"schedules:read"}"#),
-            ),
+            app.create_key("acme", r#"{"scopes":"schedules:read"}"#),
             400,
             Some("/scopes"),
         ),
         (
-            admin(
-                KEYS,
-                &[("orgId", "acme")],
-                Some(&json!({"expiresAt": past}).to_string()),
-            ),
+            app.create_key("acme", json!({"expiresAt": past})),
             400,
             Some("/expiresAt"),
         ),
         (
-            admin(
-                KEYS,
-                &[("orgId", "acme")],
-                Some(r#"{"expiresAt":"tomorrow"}"#),
-            ),
+            app.create_key("acme", r#"{"expiresAt":"tomorrow"}"#),
             400,
             Some("/expiresAt"),
         ),
-        (admin(KEYS, &[("orgId", "acme")], Some("[1,2]")), 400, None),
-        (admin(KEYS, &[("orgId", "ghost")], Some("{}")), 404, None),
+        (app.create_key("acme", "[1,2]"), 400, None),
+        (app.create_key("ghost", "{}"), 404, None),
+        (app.roll_key("acme", "key_nope", ()), 404, None),
         (
-            admin(ROLL, &[("orgId", "acme"), ("keyId", "key_nope")], None),
-            404,
-            None,
-        ),
-        (
-            admin(
-                ROLL,
-                &[("orgId", "acme"), ("keyId", "key_nope")],
-                Some(r#"{"gracePeriodSeconds":-1}"#),
-            ),
+            app.roll_key("acme", "key_nope", r#"{"gracePeriodSeconds":-1}"#),
             400,
             Some("/gracePeriodSeconds"),
         ),
         (
-            admin(
-                ROLL,
-                &[("orgId", "acme"), ("keyId", "key_nope")],
-                Some(r#"{"gracePeriodSeconds":604801}"#),
-            ),
+            app.roll_key("acme", "key_nope", r#"{"gracePeriodSeconds":604801}"#),
             400,
             Some("/gracePeriodSeconds"),
         ),
         (
-            admin(
-                ROLL,
-                &[("orgId", "acme"), ("keyId", "key_nope")],
-                Some(r#"{"gracePeriodSeconds":"10"}"#),
-            ),
+            app.roll_key("acme", "key_nope", r#"{"gracePeriodSeconds":"10"}"#),
             400,
             Some("/gracePeriodSeconds"),
         ),
-        (
-            admin(DELETE, &[("orgId", "acme"), ("keyId", "../x")], None),
-            404,
-            None,
-        ),
+        (app.delete_key("acme", "../x"), 404, None),
     ];
     for (request, status, pointer) in cases {
-        let reply = call(&store, request).await;
+        let reply = request.await;
         if let Some(pointer) = pointer {
             let pointers = reply.pointers(status);
             assert!(
@@ -481,10 +342,10 @@ async fn bad_input_gets_a_problem_and_writes_nothing() {
         }
     }
     let oversized = format!(r#"{{"name":"{}"}}"#, "x".repeat(70 * 1024));
-    call(&store, admin(ORG, &[("orgId", "big")], Some(&oversized)))
+    app.put_organization("big", oversized.as_str())
         .await
         .problem(413);
-    call(&store, admin(KEYS, &[("orgId", "acme")], Some(&oversized)))
+    app.create_key("acme", oversized.as_str())
         .await
         .problem(413);
 
@@ -497,36 +358,28 @@ async fn bad_input_gets_a_problem_and_writes_nothing() {
 
 #[tokio::test]
 async fn a_request_without_iam_context_is_refused() {
-    let store = fresh_store().await;
-    let unsigned = http_event(
-        ORG,
-        &[("orgId", "acme")],
-        Some(r#"{"name":"Acme"}"#),
-        Value::Null,
-    );
-    call(&store, unsigned).await.problem(401);
-    let lambda_only = http_event(
-        LIST,
-        &[("orgId", "acme")],
-        None,
-        json!({"lambda": {"organizationId": "acme"}}),
-    );
-    call(&store, lambda_only).await.problem(401);
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
+    app.put_organization("acme", r#"{"name":"Acme"}"#)
+        .by(&Caller::Anonymous)
+        .await
+        .problem(401);
+    let lambda_only = Caller::key_context(json!({"lambda": {"organizationId": "acme"}}));
+    app.list_keys("acme").by(&lambda_only).await.problem(401);
     assert!(dump_table(&store).await.is_empty());
 }
 
 #[tokio::test]
 async fn an_unknown_route_is_a_404_problem() {
-    let store = fresh_store().await;
-    let reply = call(
-        &store,
-        admin(
-            "PATCH /v1/admin/organizations/{orgId}/api-keys",
-            &[("orgId", "acme")],
-            None,
-        ),
-    )
-    .await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
+    // Not a route of the table, so no method of the app: the event by hand.
+    let request = admin(
+        "PATCH /v1/admin/organizations/{orgId}/api-keys",
+        &[("orgId", "acme")],
+        None,
+    );
+    let reply: orgkeys_tests::Reply = keygen::handle(&store, request).await.unwrap().into();
     reply.problem(404);
 }
 
@@ -534,8 +387,9 @@ async fn an_unknown_route_is_a_404_problem() {
 /// exports as sent: every free-text field refuses them, naming the field.
 #[tokio::test]
 async fn names_with_control_or_bidi_characters_are_refused_and_nothing_is_written() {
-    let store = fresh_store().await;
-    create_org(&store, "acme").await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
+    create_org(&app, "acme").await;
     let before = orgkeys_tests::scan_all(&store).await;
     for bad in [
         "a\u{0}b",
@@ -543,25 +397,9 @@ async fn names_with_control_or_bidi_characters_are_refused_and_nothing_is_writte
         "tab\there",
         "x\u{2067}",
     ] {
-        let org = call(
-            &store,
-            admin(
-                ORG,
-                &[("orgId", "acme")],
-                Some(&json!({"name": bad}).to_string()),
-            ),
-        )
-        .await;
+        let org = app.put_organization("acme", json!({"name": bad})).await;
         assert_eq!(org.pointers(400), ["/name"], "{bad:?}");
-        let key = call(
-            &store,
-            admin(
-                KEYS,
-                &[("orgId", "acme")],
-                Some(&json!({"name": bad}).to_string()),
-            ),
-        )
-        .await;
+        let key = app.create_key("acme", json!({"name": bad})).await;
         assert_eq!(key.pointers(400), ["/name"], "{bad:?}");
     }
     assert_eq!(orgkeys_tests::scan_all(&store).await, before);
@@ -571,19 +409,13 @@ async fn names_with_control_or_bidi_characters_are_refused_and_nothing_is_writte
 /// value is not echoed back.
 #[tokio::test]
 async fn a_wrong_type_is_told_without_rust_type_names() {
-    let store = fresh_store().await;
-    create_org(&store, "acme").await;
-    let key = create_key(&store, "acme", "{}").await;
+    let app = TestApp::spawn().await;
+    create_org(&app, "acme").await;
+    let key = create_key(&app, "acme", "{}").await;
     let key_id = key["keyId"].as_str().unwrap();
-    let reply = call(
-        &store,
-        admin(
-            ROLL,
-            &[("orgId", "acme"), ("keyId", key_id)],
-            Some(r#"{"gracePeriodSeconds":"60"}"#),
-        ),
-    )
-    .await;
+    let reply = app
+        .roll_key("acme", key_id, r#"{"gracePeriodSeconds":"60"}"#)
+        .await;
     assert_eq!(reply.pointers(400), ["/gracePeriodSeconds"]);
     assert_eq!(reply.json["errors"][0]["detail"], "must be an integer");
     assert!(

@@ -5,143 +5,30 @@
 use authorizer::{Authorizer, Decision, DenyReason, Settings};
 use chrono::Utc;
 use orgkeys_shared::Store;
-use orgkeys_shared::routes::{Operation, route};
+use orgkeys_tests::app::{Caller, TestApp};
+use orgkeys_tests::endpoint;
 use orgkeys_tests::fault_proxy::FaultProxy;
-use orgkeys_tests::{Reply, admin, client_for, endpoint, fresh_store, iam_authorizer};
+use orgkeys_tests::{Reply, client_for};
 use serde_json::{Value, json};
 use std::time::Duration;
 
-/// The admin API of one store, one method per request.
-struct AdminApi {
-    store: Store,
+/// Creates a key and returns `(keyId, apiKey)`.
+async fn create_key(app: &TestApp, org: &str, body: Value) -> (String, String) {
+    let reply = app.create_key(org, body).expect(201).await;
+    let id = reply.json["keyId"].as_str().unwrap().to_owned();
+    (id, reply.json["apiKey"].as_str().unwrap().to_owned())
 }
 
-impl AdminApi {
-    async fn keygen(
-        &self,
-        operation: Operation,
-        params: &[(&str, &str)],
-        body: Option<&str>,
-    ) -> Reply {
-        let request = admin(route(operation).key, params, body);
-        keygen::handle(&self.store, request)
-            .await
-            .expect("handler never fails")
-            .into()
-    }
-
-    async fn put_org(&self, org: &str, body: Value) -> Reply {
-        let body = body.to_string();
-        self.keygen(Operation::PutOrganization, &[("orgId", org)], Some(&body))
-            .await
-    }
-
-    async fn get_org(&self, org: &str) -> Reply {
-        self.keygen(Operation::GetOrganization, &[("orgId", org)], None)
-            .await
-    }
-
-    async fn patch_org(&self, org: &str, body: Value) -> Reply {
-        let body = body.to_string();
-        self.keygen(
-            Operation::UpdateOrganization,
-            &[("orgId", org)],
-            Some(&body),
-        )
-        .await
-    }
-
-    async fn delete_org(&self, org: &str) -> Reply {
-        self.keygen(Operation::DeleteOrganization, &[("orgId", org)], None)
-            .await
-    }
-
-    async fn list_orgs(&self, query: &[(&str, &str)]) -> Reply {
-        let event = orgkeys_tests::http_event_json(
-            route(Operation::ListOrganizations).key,
-            &[],
-            None,
-            iam_authorizer(),
-        );
-        let request = orgkeys_tests::to_request(orgkeys_tests::with_query(event, query));
-        keygen::handle(&self.store, request).await.unwrap().into()
-    }
-
-    /// Creates a key and returns `(keyId, apiKey)`.
-    async fn create_key(&self, org: &str, body: Value) -> (String, String) {
-        let body = body.to_string();
-        let reply = self
-            .keygen(Operation::CreateApiKey, &[("orgId", org)], Some(&body))
-            .await;
-        assert_eq!(reply.status, 201, "{}", reply.body);
-        let id = reply.json["keyId"].as_str().unwrap().to_owned();
-        (id, reply.json["apiKey"].as_str().unwrap().to_owned())
-    }
-
-    async fn get_key(&self, org: &str, key_id: &str) -> Reply {
-        self.keygen(
-            Operation::GetApiKey,
-            &[("orgId", org), ("keyId", key_id)],
-            None,
-        )
-        .await
-    }
-
-    async fn patch_key(&self, org: &str, key_id: &str, body: Value) -> Reply {
-        let body = body.to_string();
-        let params = [("orgId", org), ("keyId", key_id)];
-        self.keygen(Operation::UpdateApiKey, &params, Some(&body))
-            .await
-    }
-
-    async fn roll_key(&self, org: &str, key_id: &str) -> Reply {
-        let params = [("orgId", org), ("keyId", key_id)];
-        self.keygen(
-            Operation::RollApiKey,
-            &params,
-            Some(r#"{"gracePeriodSeconds":0}"#),
-        )
-        .await
-    }
-
-    async fn list_keys(&self, org: &str) -> Reply {
-        self.keygen(Operation::ListApiKeys, &[("orgId", org)], None)
-            .await
-    }
-
-    async fn actions(&self, org: &str) -> Vec<String> {
-        let reply = self
-            .keygen(Operation::ListAuditEvents, &[("orgId", org)], None)
-            .await;
-        assert_eq!(reply.status, 200, "{}", reply.body);
-        reply.json["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .rev()
-            .map(|event| event["action"].as_str().unwrap().to_owned())
-            .collect()
-    }
-
-    async fn list_schedules(&self, org: &str, query: &[(&str, &str)]) -> Reply {
-        let event = orgkeys_tests::http_event_json(
-            route(Operation::ListOrganizationSchedules).key,
-            &[("orgId", org)],
-            None,
-            iam_authorizer(),
-        );
-        let request = orgkeys_tests::to_request(orgkeys_tests::with_query(event, query));
-        schedules::handle(&self.store, request)
-            .await
-            .unwrap()
-            .into()
-    }
-}
-
-async fn app() -> AdminApi {
-    AdminApi {
-        store: fresh_store().await,
-    }
+/// The actions of `org`'s audit events, oldest first.
+async fn actions(app: &TestApp, org: &str) -> Vec<String> {
+    let reply = app.list_audit_events(org).expect(200).await;
+    reply.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|event| event["action"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// An authorizer that reads the table on every decision.
@@ -169,11 +56,14 @@ fn allowed_scopes(decision: &Decision) -> Vec<String> {
 
 #[tokio::test]
 async fn organizations_list_in_id_order_a_page_at_a_time() {
-    let app = app().await;
+    let app = TestApp::spawn().await;
     for org in ["delta", "alpha", "charlie", "bravo"] {
-        assert_eq!(app.put_org(org, json!({"name": org})).await.status, 201);
+        assert_eq!(
+            app.put_organization(org, json!({"name": org})).await.status,
+            201
+        );
     }
-    let first = app.list_orgs(&[("limit", "3")]).await;
+    let first = app.list_organizations().query(&[("limit", "3")]).await;
     assert_eq!(first.status, 200, "{}", first.body);
     let ids = |reply: &Reply| -> Vec<String> {
         reply.json["items"]
@@ -186,36 +76,45 @@ async fn organizations_list_in_id_order_a_page_at_a_time() {
     assert_eq!(ids(&first), ["alpha", "bravo", "charlie"]);
     assert_eq!(first.json["items"][0]["status"], "active");
     let cursor = first.json["nextCursor"].as_str().expect("more follow");
-    let second = app.list_orgs(&[("limit", "3"), ("cursor", cursor)]).await;
+    let second = app
+        .list_organizations()
+        .query(&[("limit", "3"), ("cursor", cursor)])
+        .await;
     assert_eq!(ids(&second), ["delta"]);
     assert_eq!(second.json["nextCursor"], Value::Null);
 
-    let bad = app.list_orgs(&[("limit", "0")]).await;
+    let bad = app.list_organizations().query(&[("limit", "0")]).await;
     assert_eq!(bad.problem(400)["errors"][0]["parameter"], "limit");
-    let bad = app.list_orgs(&[("cursor", "not-a-cursor")]).await;
+    let bad = app
+        .list_organizations()
+        .query(&[("cursor", "not-a-cursor")])
+        .await;
     assert_eq!(bad.problem(400)["errors"][0]["parameter"], "cursor");
 }
 
 #[tokio::test]
 async fn an_organization_patch_merges_and_records_what_it_changed() {
-    let app = app().await;
-    app.put_org("group", json!({"name": "Group"})).await;
-    app.put_org("acme", json!({"name": "Acme"})).await;
+    let app = TestApp::spawn().await;
+    app.put_organization("group", json!({"name": "Group"}))
+        .await;
+    app.put_organization("acme", json!({"name": "Acme"})).await;
 
     let renamed = app
-        .patch_org("acme", json!({"name": "Acme Ltd", "parentId": "group"}))
+        .update_organization("acme", json!({"name": "Acme Ltd", "parentId": "group"}))
         .await;
     assert_eq!(renamed.status, 200, "{}", renamed.body);
     assert_eq!(renamed.json["name"], "Acme Ltd");
     assert_eq!(renamed.json["parentId"], "group");
     assert_eq!(renamed.json["status"], "active");
-    let unparented = app.patch_org("acme", json!({"parentId": null})).await;
+    let unparented = app
+        .update_organization("acme", json!({"parentId": null}))
+        .await;
     assert_eq!(unparented.json["parentId"], Value::Null);
     assert_eq!(unparented.json["name"], "Acme Ltd", "left out: kept");
     // A patch that changes nothing records nothing.
-    assert_eq!(app.patch_org("acme", json!({})).await.status, 200);
+    assert_eq!(app.update_organization("acme", json!({})).await.status, 200);
     assert_eq!(
-        app.actions("acme").await,
+        actions(&app, "acme").await,
         [
             "organization.created",
             "organization.updated",
@@ -233,17 +132,17 @@ async fn an_organization_patch_merges_and_records_what_it_changed() {
         (json!({"colour": "red"}), "/colour"),
     ];
     for (body, pointer) in cases {
-        let reply = app.patch_org("acme", body.clone()).await;
+        let reply = app.update_organization("acme", body.clone()).await;
         assert_eq!(reply.pointers(400), [pointer], "{body}");
     }
     assert_eq!(
-        app.patch_org("ghost", json!({"name": "G"}))
+        app.update_organization("ghost", json!({"name": "G"}))
             .await
             .problem(404)["status"],
         404
     );
     assert_eq!(
-        app.actions("acme").await.len(),
+        actions(&app, "acme").await.len(),
         3,
         "refusals record nothing"
     );
@@ -251,26 +150,29 @@ async fn an_organization_patch_merges_and_records_what_it_changed() {
 
 #[tokio::test]
 async fn suspending_refuses_every_key_and_resuming_restores_them() {
-    let app = app().await;
-    app.put_org("acme", json!({"name": "Acme"})).await;
-    app.put_org("other", json!({"name": "Other"})).await;
+    let app = TestApp::spawn().await;
+    app.put_organization("acme", json!({"name": "Acme"})).await;
+    app.put_organization("other", json!({"name": "Other"}))
+        .await;
     let mut keys = Vec::new();
     for name in ["a", "b", "c"] {
-        keys.push(app.create_key("acme", json!({"name": name})).await.1);
+        keys.push(create_key(&app, "acme", json!({"name": name})).await.1);
     }
-    let (_, other_key) = app.create_key("other", json!({})).await;
+    let (_, other_key) = create_key(&app, "other", json!({})).await;
 
-    let suspended = app.patch_org("acme", json!({"status": "suspended"})).await;
+    let suspended = app
+        .update_organization("acme", json!({"status": "suspended"}))
+        .await;
     assert_eq!(suspended.status, 200, "{}", suspended.body);
     assert_eq!(suspended.json["status"], "suspended");
     for key in &keys {
         assert_eq!(
-            decide(&app.store, key).await,
+            decide(app.store(), key).await,
             Decision::Deny(DenyReason::Suspended)
         );
     }
     assert!(matches!(
-        decide(&app.store, &other_key).await,
+        decide(app.store(), &other_key).await,
         Decision::Allow(_)
     ));
     // Admin routes keep working, and a key made now is refused too.
@@ -281,19 +183,24 @@ async fn suspending_refuses_every_key_and_resuming_restores_them() {
             .len(),
         3
     );
-    let (_, late_key) = app.create_key("acme", json!({"name": "late"})).await;
+    let (_, late_key) = create_key(&app, "acme", json!({"name": "late"})).await;
     assert_eq!(
-        decide(&app.store, &late_key).await,
+        decide(app.store(), &late_key).await,
         Decision::Deny(DenyReason::Suspended)
     );
-    assert_eq!(app.get_org("acme").await.json["status"], "suspended");
+    assert_eq!(
+        app.get_organization("acme").await.json["status"],
+        "suspended"
+    );
 
-    let resumed = app.patch_org("acme", json!({"status": "active"})).await;
+    let resumed = app
+        .update_organization("acme", json!({"status": "active"}))
+        .await;
     assert_eq!(resumed.json["status"], "active");
     for key in keys.iter().chain([&late_key]) {
-        assert!(matches!(decide(&app.store, key).await, Decision::Allow(_)));
+        assert!(matches!(decide(app.store(), key).await, Decision::Allow(_)));
     }
-    let actions = app.actions("acme").await;
+    let actions = actions(&app, "acme").await;
     assert_eq!(
         actions
             .iter()
@@ -309,29 +216,29 @@ async fn suspending_refuses_every_key_and_resuming_restores_them() {
 
 #[tokio::test]
 async fn a_disabled_key_is_refused_until_enabled_and_scope_changes_reach_the_authorizer() {
-    let app = app().await;
-    app.put_org("acme", json!({"name": "Acme"})).await;
-    let (key_id, key) = app.create_key("acme", json!({"name": "crm"})).await;
-    let (_, neighbour) = app.create_key("acme", json!({})).await;
+    let app = TestApp::spawn().await;
+    app.put_organization("acme", json!({"name": "Acme"})).await;
+    let (key_id, key) = create_key(&app, "acme", json!({"name": "crm"})).await;
+    let (_, neighbour) = create_key(&app, "acme", json!({})).await;
 
     let disabled = app
-        .patch_key("acme", &key_id, json!({"enabled": false}))
+        .update_key("acme", &key_id, json!({"enabled": false}))
         .await;
     assert_eq!(disabled.status, 200, "{}", disabled.body);
     assert_eq!(disabled.json["enabled"], false);
     assert_eq!(disabled.json["name"], "crm");
     assert_eq!(
-        decide(&app.store, &key).await,
+        decide(app.store(), &key).await,
         Decision::Deny(DenyReason::Disabled)
     );
     assert!(matches!(
-        decide(&app.store, &neighbour).await,
+        decide(app.store(), &neighbour).await,
         Decision::Allow(_)
     ));
     assert_eq!(app.get_key("acme", &key_id).await.json["enabled"], false);
 
     let enabled = app
-        .patch_key(
+        .update_key(
             "acme",
             &key_id,
             json!({"enabled": true, "scopes": ["schedules:read"]}),
@@ -339,11 +246,11 @@ async fn a_disabled_key_is_refused_until_enabled_and_scope_changes_reach_the_aut
         .await;
     assert_eq!(enabled.json["enabled"], true);
     assert_eq!(
-        allowed_scopes(&decide(&app.store, &key).await),
+        allowed_scopes(&decide(app.store(), &key).await),
         ["schedules:read"]
     );
 
-    let events = app.actions("acme").await;
+    let events = actions(&app, "acme").await;
     assert_eq!(
         events.iter().filter(|a| *a == "api_key.updated").count(),
         2,
@@ -353,10 +260,11 @@ async fn a_disabled_key_is_refused_until_enabled_and_scope_changes_reach_the_aut
 
 #[tokio::test]
 async fn a_key_is_read_by_id_and_another_organizations_key_is_not_found() {
-    let app = app().await;
-    app.put_org("acme", json!({"name": "Acme"})).await;
-    app.put_org("other", json!({"name": "Other"})).await;
-    let (key_id, key) = app.create_key("acme", json!({"name": "crm"})).await;
+    let app = TestApp::spawn().await;
+    app.put_organization("acme", json!({"name": "Acme"})).await;
+    app.put_organization("other", json!({"name": "Other"}))
+        .await;
+    let (key_id, key) = create_key(&app, "acme", json!({"name": "crm"})).await;
     let reply = app.get_key("acme", &key_id).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.json["keyId"], key_id.as_str());
@@ -376,7 +284,7 @@ async fn a_key_is_read_by_id_and_another_organizations_key_is_not_found() {
         ("acme", "../x"),
     ] {
         app.get_key(org, id).await.problem(404);
-        app.patch_key(org, id, json!({"enabled": false}))
+        app.update_key(org, id, json!({"enabled": false}))
             .await
             .problem(404);
     }
@@ -385,14 +293,14 @@ async fn a_key_is_read_by_id_and_another_organizations_key_is_not_found() {
 
 #[tokio::test]
 async fn a_key_patch_validates_every_field_and_clears_with_null() {
-    let app = app().await;
-    app.put_org("acme", json!({"name": "Acme"})).await;
-    let (key_id, _) = app
-        .create_key(
-            "acme",
-            json!({"name": "crm", "expiresAt": "2099-01-01T00:00:00Z"}),
-        )
-        .await;
+    let app = TestApp::spawn().await;
+    app.put_organization("acme", json!({"name": "Acme"})).await;
+    let (key_id, _) = create_key(
+        &app,
+        "acme",
+        json!({"name": "crm", "expiresAt": "2099-01-01T00:00:00Z"}),
+    )
+    .await;
     let cases = [
         (json!({"scopes": []}), "/scopes"),
         (json!({"scopes": null}), "/scopes"),
@@ -405,11 +313,11 @@ async fn a_key_patch_validates_every_field_and_clears_with_null() {
         (json!({"keyHash": "x"}), "/keyHash"),
     ];
     for (body, pointer) in cases {
-        let reply = app.patch_key("acme", &key_id, body.clone()).await;
+        let reply = app.update_key("acme", &key_id, body.clone()).await;
         assert_eq!(reply.pointers(400), [pointer], "{body}");
     }
     let cleared = app
-        .patch_key("acme", &key_id, json!({"name": null, "expiresAt": null}))
+        .update_key("acme", &key_id, json!({"name": null, "expiresAt": null}))
         .await;
     assert_eq!(cleared.status, 200, "{}", cleared.body);
     assert_eq!(cleared.json["name"], Value::Null);
@@ -419,14 +327,21 @@ async fn a_key_patch_validates_every_field_and_clears_with_null() {
     assert_eq!(stored.json["expiresAt"], Value::Null);
 
     // A rolled key's expiry is its grace period; a disabled key does not roll.
-    assert_eq!(app.roll_key("acme", &key_id).await.status, 201);
-    app.patch_key("acme", &key_id, json!({"expiresAt": null}))
+    assert_eq!(
+        app.roll_key("acme", &key_id, json!({"gracePeriodSeconds": 0}))
+            .await
+            .status,
+        201
+    );
+    app.update_key("acme", &key_id, json!({"expiresAt": null}))
         .await
         .problem(409);
-    let (other_id, _) = app.create_key("acme", json!({})).await;
-    app.patch_key("acme", &other_id, json!({"enabled": false}))
+    let (other_id, _) = create_key(&app, "acme", json!({})).await;
+    app.update_key("acme", &other_id, json!({"enabled": false}))
         .await;
-    app.roll_key("acme", &other_id).await.problem(409);
+    app.roll_key("acme", &other_id, json!({"gracePeriodSeconds": 0}))
+        .await
+        .problem(409);
 }
 
 /// Disabling and rolling one key at the same time: either the roll came
@@ -435,18 +350,18 @@ async fn a_key_patch_validates_every_field_and_clears_with_null() {
 /// key's two copies always agree.
 #[tokio::test]
 async fn a_concurrent_disable_and_roll_leave_one_consistent_outcome() {
-    let app = app().await;
-    app.put_org("acme", json!({"name": "Acme"})).await;
+    let app = TestApp::spawn().await;
+    app.put_organization("acme", json!({"name": "Acme"})).await;
     for _ in 0..6 {
-        let (key_id, key) = app.create_key("acme", json!({})).await;
+        let (key_id, key) = create_key(&app, "acme", json!({})).await;
         let (patched, rolled) = tokio::join!(
-            app.patch_key("acme", &key_id, json!({"enabled": false})),
-            app.roll_key("acme", &key_id),
+            app.update_key("acme", &key_id, json!({"enabled": false})),
+            app.roll_key("acme", &key_id, json!({"gracePeriodSeconds": 0})),
         );
         assert_eq!(patched.status, 200, "{}", patched.body);
         let listing = app.get_key("acme", &key_id).await.json;
         assert_eq!(listing["enabled"], false);
-        let decision = decide(&app.store, &key).await;
+        let decision = decide(app.store(), &key).await;
         match rolled.status {
             201 => {
                 // A roll that won may have ended the old key at once (its
@@ -461,7 +376,7 @@ async fn a_concurrent_disable_and_roll_leave_one_consistent_outcome() {
                 assert_eq!(listing["rolledTo"], rolled.json["keyId"]);
                 let successor = rolled.json["apiKey"].as_str().unwrap();
                 assert!(matches!(
-                    decide(&app.store, successor).await,
+                    decide(app.store(), successor).await,
                     Decision::Allow(_)
                 ));
             }
@@ -480,67 +395,76 @@ async fn a_concurrent_disable_and_roll_leave_one_consistent_outcome() {
 
 #[tokio::test]
 async fn the_admin_schedule_list_is_the_organizations_list() {
-    let app = app().await;
-    app.put_org("acme", json!({"name": "Acme"})).await;
+    let app = TestApp::spawn().await;
+    app.put_organization("acme", json!({"name": "Acme"})).await;
     for id in ["b", "a", "c"] {
-        orgkeys_tests::seed_schedule(&app.store, "acme", id).await;
+        orgkeys_tests::seed_schedule(app.store(), "acme", id).await;
     }
-    let page = app.list_schedules("acme", &[("limit", "2")]).await;
+    let page = app
+        .list_organization_schedules("acme")
+        .query(&[("limit", "2")])
+        .await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert_eq!(page.json["items"][0]["scheduleId"], "a");
     assert_eq!(page.json["items"][1]["scheduleId"], "b");
     let cursor = page.json["nextCursor"].as_str().unwrap();
     let rest = app
-        .list_schedules("acme", &[("limit", "2"), ("cursor", cursor)])
+        .list_organization_schedules("acme")
+        .query(&[("limit", "2"), ("cursor", cursor)])
         .await;
     assert_eq!(rest.json["items"][0]["scheduleId"], "c");
     assert_eq!(
-        app.list_schedules("acme", &[("status", "paused")])
+        app.list_organization_schedules("acme")
+            .query(&[("status", "paused")])
             .await
             .json["items"],
         json!([])
     );
-    app.list_schedules("ghost", &[]).await.problem(404);
-    app.list_schedules("acme", &[("channel", "fax")])
+    app.list_organization_schedules("ghost")
+        .query(&[])
+        .await
+        .problem(404);
+    app.list_organization_schedules("acme")
+        .query(&[("channel", "fax")])
         .await
         .problem(400);
 }
 
-async fn populate(app: &AdminApi, org: &str, keys: usize, schedules: usize) -> Vec<String> {
-    app.put_org(org, json!({"name": org})).await;
+async fn populate(app: &TestApp, org: &str, keys: usize, schedules: usize) -> Vec<String> {
+    app.put_organization(org, json!({"name": org})).await;
     let mut plaintexts = Vec::new();
     for _ in 0..keys {
-        plaintexts.push(app.create_key(org, json!({})).await.1);
+        plaintexts.push(create_key(app, org, json!({})).await.1);
     }
     for i in 0..schedules {
-        orgkeys_tests::seed_schedule(&app.store, org, &format!("s{i}")).await;
+        orgkeys_tests::seed_schedule(app.store(), org, &format!("s{i}")).await;
     }
     plaintexts
 }
 
 #[tokio::test]
 async fn deleting_an_organization_removes_its_keys_and_schedules_and_a_new_one_starts_fresh() {
-    let app = app().await;
+    let app = TestApp::spawn().await;
     let keys = populate(&app, "acme", 3, 2).await;
     let other = populate(&app, "other", 1, 1).await;
 
-    assert_eq!(app.delete_org("acme").await.status, 204);
-    app.get_org("acme").await.problem(404);
-    app.delete_org("acme").await.problem(404);
+    assert_eq!(app.delete_organization("acme").await.status, 204);
+    app.get_organization("acme").await.problem(404);
+    app.delete_organization("acme").await.problem(404);
     for key in &keys {
         assert_eq!(
-            decide(&app.store, key).await,
+            decide(app.store(), key).await,
             Decision::Deny(DenyReason::Unknown)
         );
     }
-    let listed = app.list_orgs(&[]).await.json;
+    let listed = app.list_organizations().query(&[]).await.json;
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
     assert_eq!(listed["items"][0]["organizationId"], "other");
-    let table = orgkeys_tests::dump_table(&app.store).await;
+    let table = orgkeys_tests::dump_table(app.store()).await;
     for line in table.lines().filter(|line| line.contains("ORG#acme")) {
         assert!(line.contains("AUDIT_EVENT"), "left behind: {line}");
     }
-    let actions = app.actions("acme").await;
+    let actions = actions(&app, "acme").await;
     for (action, count) in [
         ("organization.suspended", 1),
         ("api_key.deleted", 3),
@@ -556,11 +480,14 @@ async fn deleting_an_organization_removes_its_keys_and_schedules_and_a_new_one_s
 
     // Untouched: the other organization.
     assert!(matches!(
-        decide(&app.store, &other[0]).await,
+        decide(app.store(), &other[0]).await,
         Decision::Allow(_)
     ));
     assert_eq!(
-        app.list_schedules("other", &[]).await.json["items"]
+        app.list_organization_schedules("other")
+            .query(&[])
+            .await
+            .json["items"]
             .as_array()
             .unwrap()
             .len(),
@@ -569,14 +496,16 @@ async fn deleting_an_organization_removes_its_keys_and_schedules_and_a_new_one_s
 
     // The same ID again is a new organization; the old keys stay dead.
     assert_eq!(
-        app.put_org("acme", json!({"name": "Acme"})).await.status,
+        app.put_organization("acme", json!({"name": "Acme"}))
+            .await
+            .status,
         201
     );
-    assert_eq!(app.get_org("acme").await.json["status"], "active");
+    assert_eq!(app.get_organization("acme").await.json["status"], "active");
     assert_eq!(app.list_keys("acme").await.json["items"], json!([]));
     for key in &keys {
         assert_eq!(
-            decide(&app.store, key).await,
+            decide(app.store(), key).await,
             Decision::Deny(DenyReason::Unknown)
         );
     }
@@ -587,37 +516,42 @@ async fn deleting_an_organization_removes_its_keys_and_schedules_and_a_new_one_s
 /// repeating it finishes it.
 #[tokio::test]
 async fn a_delete_cut_short_leaves_no_working_key_and_finishes_when_repeated() {
-    let app = app().await;
+    let app = TestApp::spawn().await;
     let proxy = FaultProxy::start(&endpoint()).await;
-    let flaky = AdminApi {
-        store: Store::new(client_for(&proxy.endpoint).await, app.store.table()),
-    };
+    let flaky = app.with_store(Store::new(
+        client_for(&proxy.endpoint).await,
+        app.store().table(),
+    ));
     for cut in [2, 5, 9, 14] {
         let org = format!("acme{cut}");
         let keys = populate(&app, &org, 4, 3).await;
         proxy.cut_after(cut);
-        let reply = flaky.delete_org(&org).await;
+        let reply = flaky.delete_organization(&org).await;
         proxy.heal();
         assert_eq!(reply.status, 500, "cut after {cut}: {}", reply.body);
         let keys_left = app.list_keys(&org).await.json["items"]
             .as_array()
             .unwrap()
             .len();
-        let schedules_left = app.list_schedules(&org, &[]).await.json["items"]
+        let schedules_left = app.list_organization_schedules(&org).query(&[]).await.json["items"]
             .as_array()
             .unwrap()
             .len();
         if (keys_left, schedules_left) != (4, 3) {
             for key in &keys {
                 assert!(
-                    matches!(decide(&app.store, key).await, Decision::Deny(_)),
+                    matches!(decide(app.store(), key).await, Decision::Deny(_)),
                     "cut after {cut}: half deleted, yet a key works"
                 );
             }
         }
-        assert_eq!(app.delete_org(&org).await.status, 204, "cut after {cut}");
-        app.get_org(&org).await.problem(404);
-        let table = orgkeys_tests::dump_table(&app.store).await;
+        assert_eq!(
+            app.delete_organization(&org).await.status,
+            204,
+            "cut after {cut}"
+        );
+        app.get_organization(&org).await.problem(404);
+        let table = orgkeys_tests::dump_table(app.store()).await;
         let owned = format!("ORG#{org}\"");
         for line in table.lines().filter(|line| line.contains(&owned)) {
             assert!(
@@ -625,7 +559,7 @@ async fn a_delete_cut_short_leaves_no_working_key_and_finishes_when_repeated() {
                 "cut after {cut}, left behind: {line}"
             );
         }
-        let actions = app.actions(&org).await;
+        let actions = actions(&app, &org).await;
         assert!(actions.contains(&"organization.deleted".to_owned()));
         assert_eq!(
             actions.iter().filter(|a| *a == "api_key.deleted").count(),
@@ -640,7 +574,7 @@ async fn a_delete_cut_short_leaves_no_working_key_and_finishes_when_repeated() {
 const JITTER_MS: u64 = 40;
 
 /// `request`, started after a random pause of up to [`JITTER_MS`].
-async fn jittered<F: std::future::Future>(request: F) -> F::Output {
+async fn jittered<F: std::future::IntoFuture>(request: F) -> F::Output {
     let mut byte = [0u8; 1];
     getrandom::fill(&mut byte).expect("OS random");
     tokio::time::sleep(Duration::from_millis(u64::from(byte[0]) % JITTER_MS)).await;
@@ -698,18 +632,18 @@ impl TermsRace {
     }
 
     /// Creates `org` with `keys` keys in the state the change starts from.
-    async fn set_up(self, app: &AdminApi, org: &str, keys: usize) -> Vec<String> {
+    async fn set_up(self, app: &TestApp, org: &str, keys: usize) -> Vec<String> {
         let created = populate(app, org, keys, 0).await;
         if !self.suspends() {
             let limits: Value = serde_json::from_str(RACE_LIMITS).unwrap();
             let body = json!({"status": "suspended", "limits": limits});
-            assert_eq!(app.patch_org(org, body).await.status, 200);
+            assert_eq!(app.update_organization(org, body).await.status, 200);
         }
         created
     }
 
     /// Runs the change and the two no-ops at once; every one answers 200.
-    async fn run(self, app: &AdminApi, org: &str) {
+    async fn run(self, app: &TestApp, org: &str) {
         let limits: Value = serde_json::from_str(RACE_LIMITS).unwrap();
         let change = if self.suspends() {
             json!({"status": "suspended", "limits": limits})
@@ -719,17 +653,17 @@ impl TermsRace {
         let noop = || async {
             match self {
                 TermsRace::SuspendVsPatches | TermsRace::ResumeVsPatches => {
-                    app.patch_org(org, json!({})).await
+                    app.update_organization(org, json!({})).await
                 }
-                TermsRace::SuspendVsPuts => app.put_org(org, json!({"name": org})).await,
+                TermsRace::SuspendVsPuts => app.put_organization(org, json!({"name": org})).await,
                 TermsRace::ResumeVsPuts => {
-                    app.put_org(org, json!({"name": org, "limits": limits}))
+                    app.put_organization(org, json!({"name": org, "limits": limits}))
                         .await
                 }
             }
         };
         let (changed, first, second) = tokio::join!(
-            jittered(app.patch_org(org, change)),
+            jittered(app.update_organization(org, change)),
             jittered(noop()),
             jittered(noop()),
         );
@@ -747,7 +681,7 @@ impl TermsRace {
 async fn no_interleaving_of_a_terms_change_and_no_ops_leaves_a_key_out_of_line() {
     const TRIALS_PER_RACE: usize = 15;
     const KEYS: usize = 6;
-    let app = app().await;
+    let app = TestApp::spawn().await;
     let mut failed = Vec::new();
     for race in TermsRace::ALL {
         let (mut trials_out, mut copies_out) = (0, 0);
@@ -755,7 +689,7 @@ async fn no_interleaving_of_a_terms_change_and_no_ops_leaves_a_key_out_of_line()
             let org = format!("race-{race:?}-{trial}").to_lowercase();
             let keys = race.set_up(&app, &org, KEYS).await;
             race.run(&app, &org).await;
-            let out = keys_out_of_line(&app.store, &org, &keys).await;
+            let out = keys_out_of_line(app.store(), &org, &keys).await;
             trials_out += usize::from(out > 0);
             copies_out += out;
         }
@@ -779,15 +713,15 @@ async fn no_interleaving_of_a_terms_change_and_no_ops_leaves_a_key_out_of_line()
 #[tokio::test]
 async fn concurrent_re_parentings_never_make_a_cycle() {
     const TRIALS: usize = 20;
-    let app = app().await;
+    let app = TestApp::spawn().await;
     let mut both = 0;
     for trial in 0..TRIALS {
         let (a, b) = (format!("a{trial}"), format!("b{trial}"));
-        app.put_org(&a, json!({"name": "A"})).await;
-        app.put_org(&b, json!({"name": "B"})).await;
+        app.put_organization(&a, json!({"name": "A"})).await;
+        app.put_organization(&b, json!({"name": "B"})).await;
         let (a_under_b, b_under_a) = tokio::join!(
-            jittered(app.patch_org(&a, json!({"parentId": b}))),
-            jittered(app.patch_org(&b, json!({"parentId": a}))),
+            jittered(app.update_organization(&a, json!({"parentId": b}))),
+            jittered(app.update_organization(&b, json!({"parentId": a}))),
         );
         match (a_under_b.status, b_under_a.status) {
             (200, 200) => both += 1,
@@ -798,7 +732,7 @@ async fn concurrent_re_parentings_never_make_a_cycle() {
         let parent = |org: &str| {
             let org = org.to_owned();
             let app = &app;
-            async move { app.get_org(&org).await.json["parentId"].clone() }
+            async move { app.get_organization(&org).await.json["parentId"].clone() }
         };
         let cycle = parent(&a).await == json!(b) && parent(&b).await == json!(a);
         assert_eq!(cycle, a_under_b.status == 200 && b_under_a.status == 200);
@@ -814,64 +748,36 @@ async fn concurrent_re_parentings_never_make_a_cycle() {
 #[tokio::test]
 async fn a_change_refused_after_losing_a_race_leaves_no_key_with_its_terms() {
     const TRIALS: usize = 20;
-    let app = app().await;
+    let app = TestApp::spawn().await;
     let (mut refused, mut out_of_line) = (0, 0);
     for trial in 0..TRIALS {
         let (a, b) = (format!("a{trial}"), format!("b{trial}"));
         let keys = populate(&app, &a, 4, 0).await;
-        app.put_org(&b, json!({"name": "B"})).await;
+        app.put_organization(&b, json!({"name": "B"})).await;
         let (suspension, b_under_a) = tokio::join!(
-            jittered(app.patch_org(&a, json!({"parentId": b, "status": "suspended"}))),
-            jittered(app.patch_org(&b, json!({"parentId": a}))),
+            jittered(app.update_organization(&a, json!({"parentId": b, "status": "suspended"}))),
+            jittered(app.update_organization(&b, json!({"parentId": a}))),
         );
         assert_ne!((suspension.status, b_under_a.status), (200, 200));
         refused += usize::from(suspension.status == 400);
-        out_of_line += keys_out_of_line(&app.store, &a, &keys).await;
+        out_of_line += keys_out_of_line(app.store(), &a, &keys).await;
     }
     eprintln!("{refused} of {TRIALS} suspensions refused; {out_of_line} key copies out of line");
     assert_eq!(out_of_line, 0);
-}
-
-/// A public request with the context the authorizer gives `key` (which must
-/// be allowed), served by the dispatch function.
-async fn as_key(
-    store: &Store,
-    key: &str,
-    operation: Operation,
-    params: &[(&str, &str)],
-    body: Option<&str>,
-    idempotency_key: Option<&str>,
-) -> Reply {
-    let Decision::Allow(caller) = decide(store, key).await else {
-        panic!("key refused")
-    };
-    let context = json!({"lambda": caller.to_context()});
-    let mut event = orgkeys_tests::http_event_json(route(operation).key, params, body, context);
-    if let Some(idempotency_key) = idempotency_key {
-        event = orgkeys_tests::with_header(event, "Idempotency-Key", idempotency_key);
-    }
-    dispatch::handle(store, orgkeys_tests::to_request(event))
-        .await
-        .unwrap()
-        .into()
 }
 
 /// Finding 2 of issue 21: an organization deleted and created again under
 /// the same ID shows the new tenant nothing of the old one.
 #[tokio::test]
 async fn an_organization_id_used_again_sees_nothing_of_the_deleted_tenant() {
-    let app = app().await;
-    let store = &app.store;
+    let app = TestApp::spawn().await;
+    let store = app.store();
     let dispatch_body = json!({"scheduleId": "s0", "contacts": [
         {"phone": "+353861234567", "name": "Ann", "variables": {"firstName": "Ann"}}
-    ]})
-    .to_string();
+    ]});
     let send = |key: String| {
-        let body = dispatch_body.clone();
-        async move {
-            let operation = Operation::DispatchOutbound;
-            as_key(store, &key, operation, &[], Some(&body), Some("batch-1")).await
-        }
+        let call = app.dispatch(dispatch_body.clone()).by(&Caller::key(&key));
+        call.header("Idempotency-Key", "batch-1")
     };
     let old_key = populate(&app, "acme", 1, 1).await.remove(0);
     let first = send(old_key).await;
@@ -881,23 +787,19 @@ async fn an_organization_id_used_again_sees_nothing_of_the_deleted_tenant() {
         .unwrap()
         .to_owned();
 
-    assert_eq!(app.delete_org("acme").await.status, 204);
+    assert_eq!(app.delete_organization("acme").await.status, 204);
     let table = orgkeys_tests::dump_table(store).await;
     for line in table.lines().filter(|line| line.contains("ORG#acme\"")) {
         assert!(line.contains("AUDIT_EVENT"), "left behind: {line}");
     }
-    let audit_page = |cursor: Option<String>| async move {
-        let event = orgkeys_tests::http_event_json(
-            route(Operation::ListAuditEvents).key,
-            &[("orgId", "acme")],
-            None,
-            iam_authorizer(),
-        );
-        let mut query = vec![("limit", "1".to_owned())];
-        query.extend(cursor.map(|cursor| ("cursor", cursor)));
-        let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let request = orgkeys_tests::to_request(orgkeys_tests::with_query(event, &query));
-        Reply::from(keygen::handle(store, request).await.unwrap())
+    let audit_page = |cursor: Option<String>| {
+        let app = &app;
+        async move {
+            let mut query = vec![("limit", "1".to_owned())];
+            query.extend(cursor.map(|cursor| ("cursor", cursor)));
+            let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.list_audit_events("acme").query(&query).await
+        }
     };
     let old_page = audit_page(None).await;
     assert_eq!(
@@ -915,28 +817,20 @@ async fn an_organization_id_used_again_sees_nothing_of_the_deleted_tenant() {
         "an old cursor finds nothing"
     );
 
-    let params = [("conversationId", conversation.as_str())];
-    let old = as_key(
-        store,
-        &new_key,
-        Operation::GetConversation,
-        &params,
-        None,
-        None,
-    )
-    .await;
+    let new_caller = Caller::key(&new_key);
+    let old = app.get_conversation(&conversation).by(&new_caller).await;
     old.problem(404);
-    let usage = as_key(store, &new_key, Operation::GetUsage, &[], None, None).await;
+    let usage = app.usage().by(&new_caller).await;
     assert_eq!(usage.json["contacts"]["used"], 0, "{}", usage.body);
     let second = send(new_key.clone()).await;
     assert_eq!(second.status, 202, "{}", second.body);
     assert_eq!(second.header("idempotent-replayed"), None, "not a replay");
     assert_ne!(second.json["dispatchId"], first.json["dispatchId"]);
-    let usage = as_key(store, &new_key, Operation::GetUsage, &[], None, None).await;
+    let usage = app.usage().by(&new_caller).await;
     assert_eq!(usage.json["contacts"]["used"], 1, "{}", usage.body);
 
     assert_eq!(
-        app.actions("acme").await,
+        actions(&app, "acme").await,
         [
             "organization.created",
             "api_key.created",
@@ -953,13 +847,13 @@ async fn an_organization_id_used_again_sees_nothing_of_the_deleted_tenant() {
 #[tokio::test]
 async fn a_creation_stamped_before_the_old_events_still_lists_only_its_own() {
     use orgkeys_shared::organizations::{Organization, OrganizationStatus};
-    let app = app().await;
+    let app = TestApp::spawn().await;
     populate(&app, "acme", 1, 0).await;
-    assert_eq!(app.delete_org("acme").await.status, 204);
+    assert_eq!(app.delete_organization("acme").await.status, 204);
     let mut draft = orgkeys_tests::seed_draft();
     draft.occurred_at -= chrono::Duration::hours(1);
     let (created, _) = app
-        .store
+        .store()
         .save_organization("acme", &draft, |_| {
             Ok::<_, orgkeys_shared::StoreError>(Organization {
                 organization_id: "acme".into(),
@@ -974,7 +868,7 @@ async fn a_creation_stamped_before_the_old_events_still_lists_only_its_own() {
         .await
         .unwrap();
     assert!(created.created_at > draft.occurred_at);
-    assert_eq!(app.actions("acme").await, ["organization.created"]);
+    assert_eq!(actions(&app, "acme").await, ["organization.created"]);
 }
 
 /// A delete cut while it sweeps the organization's conversations,
@@ -982,28 +876,29 @@ async fn a_creation_stamped_before_the_old_events_still_lists_only_its_own() {
 /// which removes them: only audit events stay.
 #[tokio::test]
 async fn a_delete_cut_in_its_sweep_finishes_the_sweep_when_repeated() {
-    let app = app().await;
+    let app = TestApp::spawn().await;
     let proxy = FaultProxy::start(&endpoint()).await;
-    let flaky = AdminApi {
-        store: Store::new(client_for(&proxy.endpoint).await, app.store.table()),
-    };
+    let flaky = app.with_store(Store::new(
+        client_for(&proxy.endpoint).await,
+        app.store().table(),
+    ));
     let contacts: Vec<Value> = (0..30)
         .map(|i| json!({"phone": format!("+3538612{i:05}")}))
         .collect();
-    let body = json!({"scheduleId": "s0", "contacts": contacts}).to_string();
+    let body = json!({"scheduleId": "s0", "contacts": contacts});
     let mut cut_short = 0;
     for cut in (12..=24).step_by(2) {
         let org = format!("sweep{cut}");
         let key = populate(&app, &org, 1, 1).await.remove(0);
-        let operation = Operation::DispatchOutbound;
-        let sent = as_key(&app.store, &key, operation, &[], Some(&body), Some("b-1")).await;
+        let sent = app.dispatch(body.clone()).by(&Caller::key(&key));
+        let sent = sent.header("Idempotency-Key", "b-1").await;
         assert_eq!(sent.status, 202, "{}", sent.body);
         proxy.cut_after(cut);
-        let reply = flaky.delete_org(&org).await;
+        let reply = flaky.delete_organization(&org).await;
         proxy.heal();
         if reply.status == 500 {
             cut_short += 1;
-            let table = orgkeys_tests::dump_table(&app.store).await;
+            let table = orgkeys_tests::dump_table(app.store()).await;
             let owned = format!("ORG#{org}\"");
             let left = |kind: &str| {
                 let lines = table.lines().filter(|line| line.contains(&owned));
@@ -1015,11 +910,15 @@ async fn a_delete_cut_in_its_sweep_finishes_the_sweep_when_repeated() {
                 left("IDEMPOTENCY"),
                 left("KEY#")
             );
-            assert_eq!(app.delete_org(&org).await.status, 204, "cut after {cut}");
+            assert_eq!(
+                app.delete_organization(&org).await.status,
+                204,
+                "cut after {cut}"
+            );
         } else {
             assert_eq!(reply.status, 204, "cut after {cut}: {}", reply.body);
         }
-        let table = orgkeys_tests::dump_table(&app.store).await;
+        let table = orgkeys_tests::dump_table(app.store()).await;
         let owned = format!("ORG#{org}\"");
         for line in table.lines().filter(|line| line.contains(&owned)) {
             assert!(

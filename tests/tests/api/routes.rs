@@ -179,3 +179,26 @@ async fn every_function_serves_its_routes_and_only_those() {
         }
     }
 }
+
+/// `TestApp::method_of` matches on `Operation` with no wildcard, so a route
+/// without a method does not compile; this checks each method builds its own
+/// route, with a value for each of the route's path parameters.
+#[test]
+fn every_route_has_its_test_app_method() {
+    let app = orgkeys_tests::app::TestApp::over_http("http://127.0.0.1:9", "unused");
+    for route in ROUTES {
+        let call = app.method_of(route.operation);
+        assert_eq!(call.operation(), route.operation, "{}", route.key);
+        let names: Vec<&str> = call
+            .params()
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect();
+        let template: Vec<&str> = route
+            .path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+            .collect();
+        assert_eq!(names, template, "{}", route.key);
+    }
+}

@@ -1,74 +1,42 @@
 //! Schedules through their handler: admin sync, public lookup, pagination and
 //! tenant isolation, against the DynamoDB server.
 
-use orgkeys_shared::Store;
-use orgkeys_shared::routes::{Operation, route};
-use orgkeys_tests::{
-    Reply, admin, fresh_store, http_event, http_event_json, key_authorizer, seed_org, to_request,
-    with_query,
-};
+use orgkeys_tests::app::{Caller, TestApp};
+use orgkeys_tests::{Reply, seed_org};
 use serde_json::{Value, json};
 
-const PUT: &str = route(Operation::PutSchedule).key;
-const DELETE: &str = route(Operation::DeleteSchedule).key;
-const LIST: &str = route(Operation::ListSchedules).key;
-const GET: &str = route(Operation::GetSchedule).key;
 const READ: &str = "schedules:read";
 
-async fn call(store: &Store, request: lambda_http::Request) -> Reply {
-    schedules::handle(store, request)
-        .await
-        .expect("handler never fails")
-        .into()
-}
-
-async fn put(store: &Store, org: &str, id: &str, body: Value) -> Reply {
-    call(
-        store,
-        admin(
-            PUT,
-            &[("orgId", org), ("scheduleId", id)],
-            Some(&body.to_string()),
-        ),
-    )
-    .await
+async fn put(app: &TestApp, org: &str, id: &str, body: Value) -> Reply {
+    app.put_schedule(org, id, body).await
 }
 
 fn schedule(channel: &str, status: &str) -> Value {
     json!({"name": "Spring renewals", "campaign": "Renewals 2026", "channel": channel, "status": status})
 }
 
-async fn list(store: &Store, org: &str, query: &[(&str, &str)]) -> Reply {
-    call(
-        store,
-        to_request(with_query(
-            http_event_json(LIST, &[], None, key_authorizer(org, READ)),
-            query,
-        )),
-    )
-    .await
+async fn list(app: &TestApp, org: &str, query: &[(&str, &str)]) -> Reply {
+    let reader = Caller::key_of(org, READ);
+    app.list_schedules().by(&reader).query(query).await
 }
 
-async fn get(store: &Store, org: &str, id: &str) -> Reply {
-    call(
-        store,
-        http_event(GET, &[("scheduleId", id)], None, key_authorizer(org, READ)),
-    )
-    .await
+async fn get(app: &TestApp, org: &str, id: &str) -> Reply {
+    app.get_schedule(id).by(&Caller::key_of(org, READ)).await
 }
 
 #[tokio::test]
 async fn admin_upserts_and_deletes_schedules() {
-    let store = fresh_store().await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
     seed_org(&store, "acme").await;
     let mut body = schedule("sms", "active");
     body["startsAt"] = json!("2026-12-01T09:00:00Z");
     body["endsAt"] = json!("2027-01-01T00:00:00+01:00");
-    let created = put(&store, "acme", "spring", body).await;
+    let created = put(&app, "acme", "spring", body).await;
     assert_eq!(created.status, 201, "{}", created.body);
     assert_eq!(created.json["scheduleId"], "spring");
     assert_eq!(created.json["endsAt"], "2026-12-31T23:00:00.000Z");
-    let updated = put(&store, "acme", "spring", schedule("sms", "paused")).await;
+    let updated = put(&app, "acme", "spring", schedule("sms", "paused")).await;
     assert_eq!(updated.status, 200);
     assert_eq!(updated.json["status"], "paused");
     assert_eq!(
@@ -77,41 +45,33 @@ async fn admin_upserts_and_deletes_schedules() {
         "an upsert replaces the schedule"
     );
     assert_eq!(updated.json["createdAt"], created.json["createdAt"]);
-    assert_eq!(get(&store, "acme", "spring").await.json["status"], "paused");
+    assert_eq!(get(&app, "acme", "spring").await.json["status"], "paused");
 
-    put(&store, "ghost", "spring", schedule("sms", "active"))
+    put(&app, "ghost", "spring", schedule("sms", "active"))
         .await
         .problem(404);
-    let deleted = call(
-        &store,
-        admin(DELETE, &[("orgId", "acme"), ("scheduleId", "spring")], None),
-    )
-    .await;
+    let deleted = app.delete_schedule("acme", "spring").await;
     assert_eq!(deleted.status, 204);
-    get(&store, "acme", "spring").await.problem(404);
-    call(
-        &store,
-        admin(DELETE, &[("orgId", "acme"), ("scheduleId", "spring")], None),
-    )
-    .await
-    .problem(404);
+    get(&app, "acme", "spring").await.problem(404);
+    app.delete_schedule("acme", "spring").await.problem(404);
 }
 
 #[tokio::test]
 async fn bad_schedules_are_refused_with_every_field_named() {
-    let store = fresh_store().await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
     seed_org(&store, "acme").await;
-    let reply = put(&store, "acme", "s1", json!({"channel": "fax", "status": "running", "startsAt": "2027-01-02T00:00:00Z", "endsAt": "2027-01-01T00:00:00Z"})).await;
+    let reply = put(&app, "acme", "s1", json!({"channel": "fax", "status": "running", "startsAt": "2027-01-02T00:00:00Z", "endsAt": "2027-01-01T00:00:00Z"})).await;
     let pointers = reply.pointers(400);
     assert_eq!(
         pointers,
         ["/name", "/campaign", "/channel", "/status", "/endsAt"]
     );
-    put(&store, "acme", "bad id", schedule("sms", "active"))
+    put(&app, "acme", "bad id", schedule("sms", "active"))
         .await
         .problem(400);
     put(
-        &store,
+        &app,
         "acme",
         "s1",
         json!({"name": "x", "campaign": "y", "channel": "sms", "status": "active", "extra": 1}),
@@ -119,30 +79,18 @@ async fn bad_schedules_are_refused_with_every_field_named() {
     .await
     .problem(400);
     // Without IAM context the admin routes refuse.
-    let unsigned = http_event(
-        PUT,
-        &[("orgId", "acme"), ("scheduleId", "s1")],
-        Some(&schedule("sms", "active").to_string()),
-        Value::Null,
-    );
-    call(&store, unsigned).await.problem(401);
-    assert_eq!(list(&store, "acme", &[]).await.json["items"], json!([]));
+    let unsigned = app.put_schedule("acme", "s1", schedule("sms", "active"));
+    unsigned.by(&Caller::Anonymous).await.problem(401);
+    assert_eq!(list(&app, "acme", &[]).await.json["items"], json!([]));
 }
 
 #[tokio::test]
 async fn public_routes_need_the_authorizer_context_and_the_scope() {
-    let store = fresh_store().await;
-    call(&store, http_event(LIST, &[], None, Value::Null))
-        .await
-        .problem(401);
-    call(
-        &store,
-        http_event(GET, &[("scheduleId", "x")], None, Value::Null),
-    )
-    .await
-    .problem(401);
-    let wrong_scope = key_authorizer("acme", "conversations:write conversations:read");
-    let reply = call(&store, http_event(LIST, &[], None, wrong_scope)).await;
+    let app = TestApp::spawn().await;
+    app.list_schedules().await.problem(401);
+    app.get_schedule("x").await.problem(401);
+    let wrong_scope = Caller::key_of("acme", "conversations:write conversations:read");
+    let reply = app.list_schedules().by(&wrong_scope).await;
     assert!(
         reply.problem(403)["detail"]
             .as_str()
@@ -153,20 +101,21 @@ async fn public_routes_need_the_authorizer_context_and_the_scope() {
 
 #[tokio::test]
 async fn organizations_see_only_their_own_schedules() {
-    let store = fresh_store().await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
     seed_org(&store, "acme").await;
     seed_org(&store, "globex").await;
-    put(&store, "acme", "a1", schedule("sms", "active")).await;
-    put(&store, "globex", "g1", schedule("sms", "active")).await;
-    let acme: Vec<Value> = list(&store, "acme", &[]).await.json["items"]
+    put(&app, "acme", "a1", schedule("sms", "active")).await;
+    put(&app, "globex", "g1", schedule("sms", "active")).await;
+    let acme: Vec<Value> = list(&app, "acme", &[]).await.json["items"]
         .as_array()
         .unwrap()
         .iter()
         .map(|s| s["scheduleId"].clone())
         .collect();
     assert_eq!(acme, [json!("a1")]);
-    let foreign = get(&store, "acme", "g1").await;
-    let missing = get(&store, "acme", "nope").await;
+    let foreign = get(&app, "acme", "g1").await;
+    let missing = get(&app, "acme", "nope").await;
     assert_eq!(
         foreign.problem(404),
         missing.problem(404),
@@ -177,28 +126,17 @@ async fn organizations_see_only_their_own_schedules() {
 
 #[tokio::test]
 async fn pages_filters_and_cursors() {
-    let store = fresh_store().await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
     seed_org(&store, "acme").await;
     seed_org(&store, "globex").await;
     for i in 0..7 {
         let channel = if i % 2 == 0 { "sms" } else { "email" };
-        put(
-            &store,
-            "acme",
-            &format!("s{i}"),
-            schedule(channel, "active"),
-        )
-        .await;
+        put(&app, "acme", &format!("s{i}"), schedule(channel, "active")).await;
     }
-    put(&store, "acme", "s9", schedule("sms", "ended")).await;
+    put(&app, "acme", "s9", schedule("sms", "ended")).await;
     for i in 0..3 {
-        put(
-            &store,
-            "globex",
-            &format!("s{i}"),
-            schedule("sms", "active"),
-        )
-        .await;
+        put(&app, "globex", &format!("s{i}"), schedule("sms", "active")).await;
     }
 
     // All of acme's in pages of 3, following the cursor.
@@ -209,7 +147,7 @@ async fn pages_filters_and_cursors() {
         if let Some(c) = &cursor {
             query.push(("cursor", c));
         }
-        let page = list(&store, "acme", &query).await;
+        let page = list(&app, "acme", &query).await;
         assert_eq!(page.status, 200, "{}", page.body);
         let items = page.json["items"].as_array().unwrap();
         assert!(items.len() <= 3);
@@ -227,7 +165,7 @@ async fn pages_filters_and_cursors() {
 
     // Filters combine, and still page.
     let sms = list(
-        &store,
+        &app,
         "acme",
         &[("channel", "sms"), ("status", "active"), ("limit", "2")],
     )
@@ -241,7 +179,7 @@ async fn pages_filters_and_cursors() {
     assert_eq!(ids, ["s0", "s2"]);
     let next = sms.json["nextCursor"].as_str().unwrap().to_owned();
     let rest = list(
-        &store,
+        &app,
         "acme",
         &[
             ("channel", "sms"),
@@ -263,18 +201,18 @@ async fn pages_filters_and_cursors() {
     let mut problems = Vec::new();
     problems.push(
         list(
-            &store,
+            &app,
             "globex",
             &[("channel", "sms"), ("status", "active"), ("cursor", &next)],
         )
         .await,
     );
-    problems.push(list(&store, "acme", &[("cursor", &next)]).await);
+    problems.push(list(&app, "acme", &[("cursor", &next)]).await);
     let mut altered = next.clone().into_bytes();
     altered[4] = if altered[4] == b'A' { b'B' } else { b'A' };
     problems.push(
         list(
-            &store,
+            &app,
             "acme",
             &[
                 ("channel", "sms"),
@@ -284,7 +222,7 @@ async fn pages_filters_and_cursors() {
         )
         .await,
     );
-    problems.push(list(&store, "acme", &[("cursor", "garbage")]).await);
+    problems.push(list(&app, "acme", &[("cursor", "garbage")]).await);
     for reply in &problems {
         assert_eq!(reply.problem(400)["errors"][0]["parameter"], "cursor");
         assert!(!reply.body.contains("s1") && !reply.body.contains("scheduleId"));
@@ -297,12 +235,12 @@ async fn pages_filters_and_cursors() {
         ("channel", "fax"),
     ] {
         assert_eq!(
-            list(&store, "acme", &[(name, value)]).await.problem(400)["errors"][0]["parameter"],
+            list(&app, "acme", &[(name, value)]).await.problem(400)["errors"][0]["parameter"],
             name
         );
     }
     assert_eq!(
-        list(&store, "acme", &[]).await.json["items"]
+        list(&app, "acme", &[]).await.json["items"]
             .as_array()
             .unwrap()
             .len(),
@@ -314,13 +252,14 @@ async fn pages_filters_and_cursors() {
 /// Names and campaigns refuse control characters and bidirectional overrides.
 #[tokio::test]
 async fn schedule_text_with_control_or_bidi_characters_is_refused() {
-    let store = fresh_store().await;
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
     orgkeys_tests::seed_org(&store, "acme").await;
     for bad in ["a\u{0}b", "\u{202e}evil\r\nX-Injected: 1"] {
         let mut body = schedule("sms", "active");
         body["name"] = json!(bad);
         body["campaign"] = json!(bad);
-        let reply = put(&store, "acme", "spring", body).await;
+        let reply = put(&app, "acme", "spring", body).await;
         assert_eq!(reply.pointers(400), ["/name", "/campaign"], "{bad:?}");
     }
     let table = orgkeys_tests::dump_table(&store).await;

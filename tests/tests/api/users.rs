@@ -5,24 +5,13 @@ use devserver::identity::LocalPool;
 use devserver::identity::cognito::Cognito;
 use keygen::user_directory::UserDirectory;
 use orgkeys_shared::Store;
-use orgkeys_shared::routes::{Operation, route};
-use orgkeys_tests::{Reply, admin, endpoint, fresh_store, http_event, seed_org};
+use orgkeys_tests::app::{Caller, HandlerSettings, TestApp};
+use orgkeys_tests::{Reply, endpoint, fresh_store, seed_org};
 use serde_json::{Value, json};
 
-const LIST: &str = route(Operation::ListUsers).key;
-const INVITE: &str = route(Operation::InviteUser).key;
-const UPDATE: &str = route(Operation::UpdateUser).key;
-const REMOVE: &str = route(Operation::RemoveUser).key;
-const DELETE_ORG: &str = route(Operation::DeleteOrganization).key;
-const EVENTS: &str = route(Operation::ListAuditEvents).key;
-const CONSOLE_INVITE: &str = route(Operation::InviteConsoleUser).key;
-const CONSOLE_UPDATE: &str = route(Operation::UpdateConsoleUser).key;
-const CONSOLE_REMOVE: &str = route(Operation::RemoveConsoleUser).key;
-const CONSOLE_LIST: &str = route(Operation::ListConsoleUsers).key;
-
-/// keygen with a fresh table and a fresh user pool, and the pool's directory.
+/// The app over a fresh table and a fresh user pool, and the pool's directory.
 struct Users {
-    keygen: keygen::Keygen,
+    app: TestApp,
     directory: UserDirectory,
     store: Store,
 }
@@ -41,65 +30,43 @@ async fn users() -> Users {
         .load()
         .await;
     let directory = UserDirectory::from_config(&config, &pool.pool_id);
-    let keygen = keygen::Keygen::new(store.clone(), keygen::Settings::default())
-        .with_user_directory(Some(directory.clone()));
+    let settings = HandlerSettings {
+        users: Some(directory.clone()),
+        ..HandlerSettings::default()
+    };
     Users {
-        keygen,
+        app: TestApp::with_settings(store.clone(), settings),
         directory,
         store,
     }
 }
 
 impl Users {
-    async fn call(&self, request: lambda_http::Request) -> Reply {
-        self.keygen
-            .handle(request)
-            .await
-            .expect("handler never fails")
-            .into()
-    }
-
     async fn invite(&self, org: &str, email: &str, role: &str) -> Reply {
-        let body = json!({"email": email, "role": role}).to_string();
-        self.call(admin(INVITE, &[("orgId", org)], Some(&body)))
-            .await
+        let body = json!({"email": email, "role": role});
+        self.app.invite_user(org, body).await
     }
 
     async fn list(&self, org: &str) -> Vec<Value> {
-        let reply = self.call(admin(LIST, &[("orgId", org)], None)).await;
-        assert_eq!(reply.status, 200, "{}", reply.body);
+        let reply = self.app.list_users(org).expect(200).await;
         reply.json["items"].as_array().unwrap().clone()
     }
 
     /// The organization's `user.*` events, newest first.
     async fn user_events(&self, org: &str) -> Vec<Value> {
-        let reply = self.call(admin(EVENTS, &[("orgId", org)], None)).await;
-        assert_eq!(reply.status, 200, "{}", reply.body);
+        let reply = self.app.list_audit_events(org).expect(200).await;
         let items = reply.json["items"].as_array().unwrap();
         let is_user = |e: &&Value| e["action"].as_str().unwrap().starts_with("user.");
         items.iter().filter(is_user).cloned().collect()
     }
 }
 
-/// A console request of the user `sub`, home `org`, in `group`.
-fn console(
-    route: &str,
-    params: &[(&str, &str)],
-    body: Option<&str>,
-    sub: &str,
-    org: &str,
-    group: &str,
-) -> lambda_http::Request {
-    let claims = json!({
+/// The console user `sub`, home `org`, in `group`.
+fn console_user(sub: &str, org: &str, group: &str) -> Caller {
+    Caller::user(json!({
         "sub": sub, "email": format!("{sub}@acme.example"),
         "custom:organizationId": org, "cognito:groups": format!("[{group}]"),
-    });
-    http_event(
-        route,
-        params,
-        body,
-        json!({"jwt": {"claims": claims, "scopes": null}}),
-    )
+    }))
 }
 
 #[tokio::test]
@@ -119,21 +86,22 @@ async fn a_user_is_invited_listed_promoted_and_removed_each_with_its_event() {
     assert_eq!(users.list("acme").await, vec![user.clone()]);
     assert!(users.list("globex").await.is_empty());
 
-    let params = [("orgId", "acme"), ("userId", user_id.as_str())];
     let promoted = users
-        .call(admin(UPDATE, &params, Some(r#"{"role":"org-admin"}"#)))
+        .app
+        .update_user("acme", &user_id, json!({"role": "org-admin"}))
         .await;
     assert_eq!(promoted.status, 200, "{}", promoted.body);
     assert_eq!(promoted.json["role"], "org-admin");
     let again = users
-        .call(admin(UPDATE, &params, Some(r#"{"role":"org-admin"}"#)))
+        .app
+        .update_user("acme", &user_id, json!({"role": "org-admin"}))
         .await;
     assert_eq!(again.status, 200, "the same role again changes nothing");
-    let removed = users.call(admin(REMOVE, &params, None)).await;
+    let removed = users.app.remove_user("acme", &user_id).await;
     assert_eq!(removed.status, 204, "{}", removed.body);
     assert!(users.list("acme").await.is_empty());
     assert_eq!(users.directory.find(&user_id).await.unwrap(), None);
-    users.call(admin(REMOVE, &params, None)).await.problem(404);
+    users.app.remove_user("acme", &user_id).await.problem(404);
 
     let events = users.user_events("acme").await;
     let actions: Vec<&str> = events
@@ -200,41 +168,27 @@ async fn an_email_already_a_user_here_or_elsewhere_is_a_409_that_records_nothing
 #[tokio::test]
 async fn bad_input_is_a_400_naming_the_field_and_creates_nobody() {
     let users = users().await;
-    let invite = |body: &'static str| admin(INVITE, &[("orgId", "acme")], Some(body));
-    let reply = users
-        .call(invite(r#"{"email":"not an email","role":"boss"}"#))
-        .await;
+    let invite = |body: &'static str| users.app.invite_user("acme", body);
+    let reply = invite(r#"{"email":"not an email","role":"boss"}"#).await;
     assert_eq!(reply.pointers(400), ["/email", "/role"]);
-    let reply = users
-        .call(invite(
-            r#"{"email":"a@acme.example","role":"org-admin","org":"x"}"#,
-        ))
-        .await;
+    let reply = invite(r#"{"email":"a@acme.example","role":"org-admin","org":"x"}"#).await;
     assert_eq!(reply.pointers(400), ["/org"]);
-    users.call(invite("")).await.problem(400);
-    users
-        .call(invite(r#"{"email":"a@acme.example"}"#))
-        .await
-        .problem(400);
+    invite("").await.problem(400);
+    invite(r#"{"email":"a@acme.example"}"#).await.problem(400);
     assert_eq!(users.directory.find("a@acme.example").await.unwrap(), None);
     let missing = users.invite("initech", "a@acme.example", "org-admin").await;
     missing.problem(404);
     assert_eq!(users.directory.find("a@acme.example").await.unwrap(), None);
 
-    let bad_id = [("orgId", "acme"), ("userId", "a b")];
     let reply = users
-        .call(admin(UPDATE, &bad_id, Some(r#"{"role":"org-admin"}"#)))
+        .app
+        .update_user("acme", "a b", json!({"role": "org-admin"}))
         .await;
     assert_eq!(reply.problem(400)["errors"][0]["parameter"], "userId");
-    let unknown = [("orgId", "acme"), ("userId", "no-such-user")];
-    let reply = users
-        .call(admin(UPDATE, &unknown, Some(r#"{"role":"superuser"}"#)))
-        .await;
+    let unknown = |body: Value| users.app.update_user("acme", "no-such-user", body);
+    let reply = unknown(json!({"role": "superuser"})).await;
     assert_eq!(reply.pointers(400), ["/role"]);
-    users
-        .call(admin(UPDATE, &unknown, Some(r#"{"role":"org-admin"}"#)))
-        .await
-        .problem(404);
+    unknown(json!({"role": "org-admin"})).await.problem(404);
     assert!(users.user_events("acme").await.is_empty());
 }
 
@@ -246,30 +200,24 @@ async fn a_console_admin_manages_others_but_cannot_remove_or_demote_themselves()
         .await
         .json;
     let me = me["userId"].as_str().unwrap().to_owned();
-    let as_me = |route, params: &[(&str, &str)], body| {
-        console(route, params, body, &me, "acme", "org-admin")
-    };
+    let as_me = console_user(&me, "acme", "org-admin");
     let invited = users
-        .call(as_me(
-            CONSOLE_INVITE,
-            &[("orgId", "acme")],
-            Some(r#"{"email":"dee@acme.example","role":"org-viewer"}"#),
-        ))
+        .app
+        .console_invite_user(
+            "acme",
+            json!({"email": "dee@acme.example", "role": "org-viewer"}),
+        )
+        .by(&as_me)
         .await;
     assert_eq!(invited.status, 201, "{}", invited.body);
     let dee = invited.json["userId"].as_str().unwrap().to_owned();
-    let listed = users
-        .call(as_me(CONSOLE_LIST, &[("orgId", "acme")], None))
-        .await;
+    let listed = users.app.console_list_users("acme").by(&as_me).await;
     assert_eq!(listed.json["items"].as_array().unwrap().len(), 2);
 
-    let mine = [("orgId", "acme"), ("userId", me.as_str())];
     let demoted = users
-        .call(as_me(
-            CONSOLE_UPDATE,
-            &mine,
-            Some(r#"{"role":"org-viewer"}"#),
-        ))
+        .app
+        .console_update_user("acme", &me, json!({"role": "org-viewer"}))
+        .by(&as_me)
         .await;
     assert!(
         demoted.problem(403)["detail"]
@@ -277,7 +225,7 @@ async fn a_console_admin_manages_others_but_cannot_remove_or_demote_themselves()
             .unwrap()
             .contains("demote yourself")
     );
-    let removed = users.call(as_me(CONSOLE_REMOVE, &mine, None)).await;
+    let removed = users.app.console_remove_user("acme", &me).by(&as_me).await;
     assert!(
         removed.problem(403)["detail"]
             .as_str()
@@ -290,18 +238,17 @@ async fn a_console_admin_manages_others_but_cannot_remove_or_demote_themselves()
             .any(|u| u["userId"] == me.as_str() && u["role"] == "org-admin")
     );
 
-    let theirs = [("orgId", "acme"), ("userId", dee.as_str())];
     let promoted = users
-        .call(as_me(
-            CONSOLE_UPDATE,
-            &theirs,
-            Some(r#"{"role":"org-admin"}"#),
-        ))
+        .app
+        .console_update_user("acme", &dee, json!({"role": "org-admin"}))
+        .by(&as_me)
         .await;
     assert_eq!(promoted.status, 200, "{}", promoted.body);
     assert_eq!(
         users
-            .call(as_me(CONSOLE_REMOVE, &theirs, None))
+            .app
+            .console_remove_user("acme", &dee)
+            .by(&as_me)
             .await
             .status,
         204
@@ -320,38 +267,22 @@ async fn a_console_admin_manages_others_but_cannot_remove_or_demote_themselves()
 #[tokio::test]
 async fn a_viewer_and_a_user_of_another_organization_change_nothing() {
     let users = users().await;
-    let body = Some(r#"{"email":"eve@acme.example","role":"org-admin"}"#);
-    let viewer = console(
-        CONSOLE_INVITE,
-        &[("orgId", "acme")],
-        body,
-        "v1",
-        "acme",
-        "org-viewer",
-    );
-    let refused = users.call(viewer).await;
+    let body = json!({"email": "eve@acme.example", "role": "org-admin"});
+    let invite = |caller: &Caller| {
+        users
+            .app
+            .console_invite_user("acme", body.clone())
+            .by(caller)
+    };
+    let refused = invite(&console_user("v1", "acme", "org-viewer")).await;
     assert_eq!(
         refused.problem(403)["type"],
         "urn:orgkeys:problem:forbidden"
     );
-    let outsider = console(
-        CONSOLE_INVITE,
-        &[("orgId", "acme")],
-        body,
-        "g1",
-        "globex",
-        "org-admin",
-    );
-    users.call(outsider).await.problem(404);
-    let outsider = console(
-        CONSOLE_LIST,
-        &[("orgId", "acme")],
-        None,
-        "g1",
-        "globex",
-        "org-admin",
-    );
-    users.call(outsider).await.problem(404);
+    let outsider = console_user("g1", "globex", "org-admin");
+    invite(&outsider).await.problem(404);
+    let listed = users.app.console_list_users("acme").by(&outsider).await;
+    listed.problem(404);
     assert_eq!(
         users.directory.find("eve@acme.example").await.unwrap(),
         None
@@ -367,9 +298,7 @@ async fn deleting_an_organization_deletes_its_users_in_cognito_and_their_records
         .await
         .json;
     let user_id = user["userId"].as_str().unwrap();
-    let deleted = users
-        .call(admin(DELETE_ORG, &[("orgId", "acme")], None))
-        .await;
+    let deleted = users.app.delete_organization("acme").await;
     assert_eq!(deleted.status, 204, "{}", deleted.body);
     assert_eq!(users.directory.find(user_id).await.unwrap(), None);
     assert_eq!(users.store.get_member("acme", user_id).await.unwrap(), None);
@@ -379,14 +308,11 @@ async fn deleting_an_organization_deletes_its_users_in_cognito_and_their_records
 
 #[tokio::test]
 async fn without_a_user_pool_the_users_routes_say_so_with_a_501() {
-    let store = fresh_store().await;
-    seed_org(&store, "acme").await;
-    let body = Some(r#"{"email":"gus@acme.example","role":"org-admin"}"#);
-    for request in [
-        admin(LIST, &[("orgId", "acme")], None),
-        admin(INVITE, &[("orgId", "acme")], body),
-    ] {
-        let reply: Reply = keygen::handle(&store, request).await.unwrap().into();
+    let app = TestApp::spawn().await;
+    seed_org(app.store(), "acme").await;
+    let body = json!({"email": "gus@acme.example", "role": "org-admin"});
+    for call in [app.list_users("acme"), app.invite_user("acme", body)] {
+        let reply = call.await;
         let detail = reply.problem(501)["detail"].as_str().unwrap().to_owned();
         assert!(detail.contains("CONSOLE_USER_POOL_ID"), "{detail}");
     }
@@ -401,16 +327,11 @@ async fn an_invitation_whose_transaction_is_cut_leaves_no_record_or_event_and_it
         orgkeys_tests::client_for(&proxy.endpoint).await,
         users.store.table(),
     );
-    let cut = keygen::Keygen::new(flaky, keygen::Settings::default())
-        .with_user_directory(Some(users.directory.clone()));
+    let cut = users.app.with_store(flaky);
     // The organization, the user's record, the organization again, then the transaction.
     proxy.cut_after(3);
-    let body = r#"{"email":"hal@acme.example","role":"org-admin"}"#;
-    let reply: Reply = cut
-        .handle(admin(INVITE, &[("orgId", "acme")], Some(body)))
-        .await
-        .unwrap()
-        .into();
+    let body = json!({"email": "hal@acme.example", "role": "org-admin"});
+    let reply = cut.invite_user("acme", body).await;
     reply.problem(500);
     proxy.heal();
     let after = orgkeys_tests::dump_table(&users.store).await;

@@ -2,7 +2,8 @@
 //! the admin token, once signing with SigV4 (`ORGKEYS_LOCAL_IAM` on the
 //! gateway, the matching key pair in the CLI's environment).
 
-use orgkeys_tests::local_gateway::{Devserver, ORG, workspace_binary};
+use orgkeys_tests::app::Caller;
+use orgkeys_tests::local_gateway::{Devserver, workspace_binary};
 use serde_json::Value;
 use std::process::Command;
 
@@ -88,9 +89,10 @@ fn ok(run: Run) -> Run {
 }
 
 async fn public_status(server: &Devserver, key: &str) -> u16 {
-    let bearer = format!("Bearer {key}");
     server
-        .call("GET", "/v1/schedules", Some(&bearer), None)
+        .app()
+        .list_schedules()
+        .by(&Caller::key(key))
         .await
         .status
 }
@@ -101,7 +103,7 @@ async fn the_admin_workflow(auth: Auth, principal: &str) {
     let run = |args: &[&str]| ok(orgkeys(&server, auth, args));
     run(&["org", "put", "acme", "--name", "Acme"]);
     let json = run(&["--output", "json", "org", "get", "acme"]).stdout;
-    let api = server.admin("GET", ORG, None).await;
+    let api = server.app().get_organization("acme").await;
     assert_eq!(json.trim_end(), api.body, "--output json is the API's JSON");
 
     let created = run(&[
@@ -513,7 +515,7 @@ async fn org_delete_asks_for_confirmation_unless_yes() {
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
     assert_eq!(
-        server.admin("GET", ORG, None).await.status,
+        server.app().get_organization("acme").await.status,
         200,
         "not deleted"
     );
@@ -522,7 +524,7 @@ async fn org_delete_asks_for_confirmation_unless_yes() {
         Auth::Token,
         &["org", "delete", "acme", "--yes"],
     ));
-    assert_eq!(server.admin("GET", ORG, None).await.status, 404);
+    assert_eq!(server.app().get_organization("acme").await.status, 404);
 }
 
 #[tokio::test]

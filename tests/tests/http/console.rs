@@ -6,6 +6,8 @@
 
 use devserver::identity::cognito::{Cognito, NewUser};
 use devserver::identity::oauth::pkce_challenge;
+use orgkeys_shared::routes::Operation;
+use orgkeys_tests::app::Caller;
 use orgkeys_tests::http_client::{HttpReply, http};
 use orgkeys_tests::local_gateway::Devserver;
 use serde_json::{Value, json};
@@ -150,14 +152,7 @@ pub(super) async fn exchange(
 }
 
 pub(super) async fn me(server: &Devserver, token: &str) -> HttpReply {
-    let auth = format!("Bearer {token}");
-    http(
-        "GET",
-        &format!("{}/v1/console/me", server.url),
-        &[("authorization", &auth)],
-        None,
-    )
-    .await
+    server.app().console_me().by(&Caller::id_token(token)).await
 }
 
 /// Signs `email` in with `password` through the forms; the code's tokens.
@@ -240,9 +235,7 @@ async fn the_demo_admin_signs_in_with_pkce_and_the_console_knows_them() {
     assert_eq!(again.json["organizationId"], "acme");
 
     // The demo's organizations exist, the sub-organization under its parent.
-    let emea = server
-        .admin("GET", "/v1/admin/organizations/acme-emea", None)
-        .await;
+    let emea = server.app().get_organization("acme-emea").await;
     assert_eq!(emea.json["parentId"], "acme", "{}", emea.body);
 }
 
@@ -386,42 +379,25 @@ async fn a_signed_in_admin_generates_a_working_key_in_a_sub_organization_and_oth
     let pool = banner_value(&server, "local pool ");
     let schedule =
         json!({"name": "Spring", "campaign": "Renewals", "channel": "sms", "status": "active"});
-    let synced = server
-        .admin(
-            "PUT",
-            "/v1/admin/organizations/acme-emea/schedules/spring-renewals",
-            Some(schedule),
-        )
+    let app = server.app();
+    let synced = app
+        .put_schedule("acme-emea", "spring-renewals", schedule)
         .await;
     assert_eq!(synced.status, 201, "{}", synced.body);
 
     let tokens = sign_in(&server, "admin@acme.example", PASSWORD).await;
-    let admin = format!("Bearer {}", tokens["id_token"].as_str().unwrap());
+    let admin = Caller::id_token(tokens["id_token"].as_str().unwrap());
     let sub = me(&server, tokens["id_token"].as_str().unwrap()).await.json["user"]["id"].clone();
-    let keys = "/v1/console/organizations/acme-emea/api-keys";
-    let created = server
-        .call("POST", keys, Some(&admin), Some(json!({"name": "crm"})))
+    let created = app
+        .console_create_key("acme-emea", json!({"name": "crm"}))
+        .by(&admin)
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
     let api_key = created.json["apiKey"].as_str().unwrap();
-    let listed = server
-        .call(
-            "GET",
-            "/v1/schedules",
-            Some(&format!("Bearer {api_key}")),
-            None,
-        )
-        .await;
+    let listed = app.list_schedules().by(&Caller::key(api_key)).await;
     assert_eq!(listed.status, 200, "{}", listed.body);
     assert_eq!(listed.json["items"][0]["scheduleId"], "spring-renewals");
-    let events = server
-        .call(
-            "GET",
-            "/v1/console/organizations/acme-emea/audit-events",
-            Some(&admin),
-            None,
-        )
-        .await;
+    let events = app.console_list_audit_events("acme-emea").by(&admin).await;
     assert_eq!(
         events.json["items"][0]["action"], "api_key.created",
         "{}",
@@ -433,12 +409,8 @@ async fn a_signed_in_admin_generates_a_working_key_in_a_sub_organization_and_oth
     );
 
     let cognito = Cognito::new(orgkeys_tests::endpoint());
-    let created_org = server
-        .admin(
-            "PUT",
-            "/v1/admin/organizations/globex",
-            Some(json!({"name": "Globex"})),
-        )
+    let created_org = app
+        .put_organization("globex", json!({"name": "Globex"}))
         .await;
     assert_eq!(created_org.status, 201, "{}", created_org.body);
     for (email, organization_id, group) in [
@@ -456,11 +428,12 @@ async fn a_signed_in_admin_generates_a_working_key_in_a_sub_organization_and_oth
             .unwrap();
     }
     let viewer = sign_in(&server, "viewer@acme.example", PASSWORD).await;
-    let viewer = format!("Bearer {}", viewer["id_token"].as_str().unwrap());
-    let read = server.call("GET", keys, Some(&viewer), None).await;
+    let viewer = Caller::id_token(viewer["id_token"].as_str().unwrap());
+    let read = app.console_list_keys("acme-emea").by(&viewer).await;
     assert_eq!(read.status, 200, "{}", read.body);
-    let refused = server
-        .call("POST", keys, Some(&viewer), Some(json!({})))
+    let refused = app
+        .console_create_key("acme-emea", json!({}))
+        .by(&viewer)
         .await;
     assert_eq!(
         (refused.status, &refused.json["type"]),
@@ -468,21 +441,18 @@ async fn a_signed_in_admin_generates_a_working_key_in_a_sub_organization_and_oth
     );
 
     let other = sign_in(&server, "admin@globex.example", PASSWORD).await;
-    let other = format!("Bearer {}", other["id_token"].as_str().unwrap());
-    for (method, path) in [
-        ("GET", "/v1/console/organizations/acme-emea"),
-        ("GET", keys),
-        ("POST", keys),
-        ("GET", "/v1/console/organizations/acme-emea/schedules"),
+    let other = Caller::id_token(other["id_token"].as_str().unwrap());
+    for operation in [
+        Operation::GetConsoleOrganization,
+        Operation::ListConsoleApiKeys,
+        Operation::CreateConsoleApiKey,
+        Operation::ListConsoleSchedules,
     ] {
-        let reply = server
-            .call(method, path, Some(&other), Some(json!({})))
-            .await;
-        assert_eq!(reply.status, 404, "{method} {path}: {}", reply.body);
+        let params = [("orgId", "acme-emea")];
+        let reply = app.request(operation, &params, json!({})).by(&other).await;
+        assert_eq!(reply.status, 404, "{operation:?}: {}", reply.body);
     }
-    let mine = server
-        .call("GET", "/v1/console/organizations", Some(&other), None)
-        .await;
+    let mine = app.console_list_organizations().by(&other).await;
     assert_eq!(
         mine.json["items"].as_array().unwrap().len(),
         1,
@@ -490,7 +460,7 @@ async fn a_signed_in_admin_generates_a_working_key_in_a_sub_organization_and_oth
         mine.body
     );
     assert_eq!(mine.json["items"][0]["organizationId"], "globex");
-    let after = server.call("GET", keys, Some(&admin), None).await;
+    let after = app.console_list_keys("acme-emea").by(&admin).await;
     assert_eq!(
         after.json["items"].as_array().unwrap().len(),
         1,

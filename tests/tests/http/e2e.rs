@@ -3,6 +3,7 @@
 //! unreachable for the 500 path.
 
 use devserver::gateway::Gateway;
+use orgkeys_tests::app::{Caller, TestApp};
 use orgkeys_tests::http_client::{HttpReply, http};
 use orgkeys_tests::local_gateway::{ADMIN, Devserver, ORG};
 use orgkeys_tests::unreachable_store;
@@ -18,45 +19,35 @@ fn gateway_message(reply: &HttpReply, status: u16, message: &str) {
 async fn quickstart_works_as_the_readme_tells_it() {
     let server = Devserver::start(&[("AUTH_CACHE_TTL_SECONDS", "0")]);
     let org = server
-        .admin(
-            "PUT",
-            "/v1/admin/organizations/acme",
-            Some(json!({"name": "Acme"})),
-        )
+        .app()
+        .put_organization("acme", json!({"name": "Acme"}))
         .await;
     assert_eq!(org.status, 201, "{}", org.body);
     let created = server
-        .admin(
-            "POST",
-            "/v1/admin/organizations/acme/api-keys",
-            Some(json!({"name": "quickstart"})),
-        )
+        .app()
+        .create_key("acme", json!({"name": "quickstart"}))
         .await;
     assert_eq!(created.status, 201);
     assert_eq!(created.header("cache-control"), Some("no-store"));
     let key = created.json["apiKey"].as_str().unwrap().to_owned();
     let bearer = format!("Bearer {key}");
+    let by_key = Caller::key(&key);
     let schedule = json!({"name": "Spring renewals", "campaign": "Renewals 2026", "channel": "sms", "status": "active"});
     let put = server
-        .admin(
-            "PUT",
-            "/v1/admin/organizations/acme/schedules/spring-renewals",
-            Some(schedule),
-        )
+        .app()
+        .put_schedule("acme", "spring-renewals", schedule)
         .await;
     assert_eq!(put.status, 201, "{}", put.body);
 
     let list = server
-        .call(
-            "GET",
-            "/v1/schedules?status=active&limit=10",
-            Some(&bearer),
-            None,
-        )
+        .app()
+        .list_schedules()
+        .query(&[("status", "active"), ("limit", "10")])
+        .by(&by_key)
         .await;
     assert_eq!(list.status, 200, "{}", list.body);
     assert_eq!(list.json["items"][0]["scheduleId"], "spring-renewals");
-    let usage = server.call("GET", "/v1/usage", Some(&bearer), None).await;
+    let usage = server.app().usage().by(&by_key).await;
     assert_eq!(usage.status, 200, "{}", usage.body);
     assert_eq!(usage.json["organizationId"], "acme");
 
@@ -88,19 +79,14 @@ async fn quickstart_works_as_the_readme_tells_it() {
         .as_str()
         .unwrap();
     let conversation = server
-        .call(
-            "GET",
-            &format!("/v1/conversations/{conversation_id}"),
-            Some(&bearer),
-            None,
-        )
+        .app()
+        .get_conversation(conversation_id)
+        .by(&by_key)
         .await;
     assert_eq!(conversation.status, 200);
     assert_eq!(conversation.json["contact"]["phone"], "+353861234567");
 
-    let listing = server
-        .admin("GET", "/v1/admin/organizations/acme/api-keys", None)
-        .await;
+    let listing = server.app().list_keys("acme").await;
     let key_id = listing.json["items"][0]["keyId"]
         .as_str()
         .unwrap()
@@ -109,18 +95,10 @@ async fn quickstart_works_as_the_readme_tells_it() {
         listing.json["items"][0]["lastUsedAt"].is_string()
             || listing.json["items"][0]["lastUsedAt"].is_null()
     );
-    let deleted = server
-        .admin(
-            "DELETE",
-            &format!("/v1/admin/organizations/acme/api-keys/{key_id}"),
-            None,
-        )
-        .await;
+    let deleted = server.app().delete_key("acme", &key_id).await;
     assert_eq!(deleted.status, 204);
     gateway_message(
-        &server
-            .call("GET", "/v1/schedules", Some(&bearer), None)
-            .await,
+        &server.app().list_schedules().by(&by_key).await,
         403,
         "Forbidden",
     );
@@ -144,7 +122,7 @@ async fn quickstart_works_as_the_readme_tells_it() {
 async fn gateway_answers_like_api_gateway() {
     let server = Devserver::start(&[]);
     gateway_message(
-        &server.call("GET", "/v1/schedules", None, None).await,
+        &server.app().list_schedules().by(&Caller::Anonymous).await,
         401,
         "Unauthorized",
     );
@@ -155,7 +133,9 @@ async fn gateway_answers_like_api_gateway() {
     );
     gateway_message(
         &server
-            .call("GET", "/v1/schedules", Some("Bearer orgk_made-up"), None)
+            .app()
+            .list_schedules()
+            .by(&Caller::key("orgk_made-up"))
             .await,
         403,
         "Forbidden",
@@ -172,28 +152,23 @@ async fn gateway_answers_like_api_gateway() {
     );
     gateway_message(
         &server
-            .call("GET", "/v1/admin/organizations/acme", None, None)
+            .app()
+            .get_organization("acme")
+            .by(&Caller::Anonymous)
             .await,
         403,
         "Forbidden",
     );
     gateway_message(
-        &server
-            .call(
-                "GET",
-                "/v1/admin/organizations/acme",
-                Some("Bearer wrong"),
-                None,
-            )
+        &TestApp::over_http(&server.url, "wrong")
+            .get_organization("acme")
             .await,
         403,
         "Forbidden",
     );
 
     // Our own handlers' problems pass through untouched.
-    let missing = server
-        .admin("GET", "/v1/admin/organizations/acme", None)
-        .await;
+    let missing = server.app().get_organization("acme").await;
     assert_eq!(missing.status, 404);
     assert_eq!(
         missing.header("content-type"),
@@ -224,9 +199,7 @@ async fn gateway_answers_like_api_gateway() {
     .await;
     gateway_message(&huge, 413, "Request Entity Too Large");
     let big_json = json!({"name": "x".repeat(100 * 1024)});
-    let too_big_for_keygen = server
-        .admin("PUT", "/v1/admin/organizations/acme", Some(big_json))
-        .await;
+    let too_big_for_keygen = server.app().put_organization("acme", big_json).await;
     assert_eq!(too_big_for_keygen.status, 413);
     assert_eq!(
         too_big_for_keygen.header("content-type"),
@@ -235,11 +208,8 @@ async fn gateway_answers_like_api_gateway() {
     // Still serving after all of that.
     assert_eq!(
         server
-            .admin(
-                "PUT",
-                "/v1/admin/organizations/acme",
-                Some(json!({"name": "A"}))
-            )
+            .app()
+            .put_organization("acme", json!({"name": "A"}))
             .await
             .status,
         201
@@ -255,13 +225,8 @@ async fn an_unreadable_store_is_a_500_never_an_allow() {
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(devserver::serve(listener, gateway, std::future::pending()));
     let key = orgkeys_shared::key_format::ApiKey::generate().unwrap();
-    let reply = http(
-        "GET",
-        &format!("{url}/v1/schedules"),
-        &[("authorization", &format!("Bearer {}", key.expose()))],
-        None,
-    )
-    .await;
+    let app = TestApp::over_http(&url, "t");
+    let reply = app.list_schedules().by(&Caller::key(key.expose())).await;
     gateway_message(&reply, 500, "Internal Server Error");
 }
 
@@ -276,22 +241,13 @@ async fn a_generated_admin_token_is_printed_and_works() {
         .expect("banner names the token")
         .to_owned();
     assert!(token.starts_with("adm_"), "{log}");
-    let auth = format!("Bearer {token}");
-    let reply = server
-        .call(
-            "PUT",
-            "/v1/admin/organizations/acme",
-            Some(&auth),
-            Some(json!({"name": "A"})),
-        )
+    let reply = TestApp::over_http(&server.url, &token)
+        .put_organization("acme", json!({"name": "A"}))
         .await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     let refused = server
-        .admin(
-            "PUT",
-            "/v1/admin/organizations/acme",
-            Some(json!({"name": "A"})),
-        )
+        .app()
+        .put_organization("acme", json!({"name": "A"}))
         .await;
     assert_eq!(refused.status, 403);
 }
@@ -342,9 +298,7 @@ async fn changes_over_http_are_audited_with_their_actor() {
         json!({"type": "admin", "id": "local-admin"})
     );
     let key_id = key.json["keyId"].as_str().unwrap();
-    let events = server
-        .admin("GET", "/v1/admin/organizations/acme/audit-events", None)
-        .await;
+    let events = server.app().list_audit_events("acme").await;
     assert_eq!(events.status, 200, "{}", events.body);
     let items = events.json["items"].as_array().unwrap();
     let actions: Vec<&str> = items
@@ -369,10 +323,11 @@ async fn a_key_and_its_organization_are_disabled_suspended_resumed_and_deleted_o
     assert_eq!(server.create_organization().await.status, 201);
     let created = server.create_key().await;
     let key_id = created.json["keyId"].as_str().unwrap().to_owned();
-    let bearer = format!("Bearer {}", created.json["apiKey"].as_str().unwrap());
+    let by_key = Caller::key(created.json["apiKey"].as_str().unwrap());
+    let app = server.app();
     assert_eq!(server.create_schedule("spring").await.status, 201);
     let key_path = format!("{}/api-keys/{key_id}", ORG);
-    let public = || server.call("GET", "/v1/schedules", Some(&bearer), None);
+    let public = || app.list_schedules().by(&by_key);
     let merge_patch = |path: String, body: serde_json::Value| {
         let url = format!("{}{path}", server.url);
         async move {
@@ -385,7 +340,7 @@ async fn a_key_and_its_organization_are_disabled_suspended_resumed_and_deleted_o
     };
     assert_eq!(public().await.status, 200);
 
-    let read = server.admin("GET", &key_path, None).await;
+    let read = server.app().get_key("acme", &key_id).await;
     assert_eq!(read.status, 200, "{}", read.body);
     assert_eq!(read.json["enabled"], true);
     let disabled = merge_patch(key_path.clone(), json!({"enabled": false})).await;
@@ -397,18 +352,16 @@ async fn a_key_and_its_organization_are_disabled_suspended_resumed_and_deleted_o
     let suspended = merge_patch(ORG.into(), json!({"status": "suspended"})).await;
     assert_eq!(suspended.json["status"], "suspended", "{}", suspended.body);
     gateway_message(&public().await, 403, "Forbidden");
-    let schedules = server
-        .admin("GET", &format!("{}/schedules", ORG), None)
-        .await;
+    let schedules = server.app().list_organization_schedules("acme").await;
     assert_eq!(schedules.status, 200, "admin routes keep working");
     assert_eq!(schedules.json["items"][0]["scheduleId"], "spring");
     merge_patch(ORG.into(), json!({"status": "active"})).await;
     assert_eq!(public().await.status, 200);
 
-    let listed = server.admin("GET", "/v1/admin/organizations", None).await;
+    let listed = server.app().list_organizations().await;
     assert_eq!(listed.json["items"][0]["organizationId"], "acme");
-    assert_eq!(server.admin("DELETE", ORG, None).await.status, 204);
-    assert_eq!(server.admin("GET", ORG, None).await.status, 404);
+    assert_eq!(server.app().delete_organization("acme").await.status, 204);
+    assert_eq!(server.app().get_organization("acme").await.status, 404);
     gateway_message(&public().await, 403, "Forbidden");
 }
 
@@ -424,10 +377,10 @@ async fn a_key_over_its_limits_is_refused_with_the_headers_over_http() {
     ]);
     assert_eq!(server.create_organization().await.status, 201);
     let created = server.create_key().await;
-    let bearer = format!("Bearer {}", created.json["apiKey"].as_str().unwrap());
+    let by_key = Caller::key(created.json["apiKey"].as_str().unwrap());
     assert_eq!(server.create_schedule("spring").await.status, 201);
 
-    let usage = server.call("GET", "/v1/usage", Some(&bearer), None).await;
+    let usage = server.app().usage().by(&by_key).await;
     assert_eq!(usage.status, 200, "{}", usage.body);
     assert_eq!(usage.json["requests"]["limit"], 4);
     assert_eq!(usage.json["requests"]["remaining"], 3);
@@ -443,14 +396,7 @@ async fn a_key_over_its_limits_is_refused_with_the_headers_over_http() {
             .collect();
         json!({"scheduleId": "spring", "contacts": contacts})
     };
-    let over_quota = server
-        .call(
-            "POST",
-            "/v1/conversations/outbound",
-            Some(&bearer),
-            Some(contacts(3)),
-        )
-        .await;
+    let over_quota = server.app().dispatch(contacts(3)).by(&by_key).await;
     assert_eq!(over_quota.status, 429, "{}", over_quota.body);
     assert_eq!(
         over_quota.json["type"],
@@ -464,22 +410,13 @@ async fn a_key_over_its_limits_is_refused_with_the_headers_over_http() {
             .contains("\"contacts\";r=2;")
     );
 
-    let fits = server
-        .call(
-            "POST",
-            "/v1/conversations/outbound",
-            Some(&bearer),
-            Some(contacts(2)),
-        )
-        .await;
+    let fits = server.app().dispatch(contacts(2)).by(&by_key).await;
     assert_eq!(fits.status, 202, "{}", fits.body);
     // Three requests made; the window may turn over meanwhile (the clock is
     // real here), so at most two windows' worth pass before the refusal.
     let mut refused = None;
     for _ in 0..9 {
-        let reply = server
-            .call("GET", "/v1/schedules", Some(&bearer), None)
-            .await;
+        let reply = server.app().list_schedules().by(&by_key).await;
         if reply.status != 200 {
             refused = Some(reply);
             break;

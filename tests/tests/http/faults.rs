@@ -5,30 +5,13 @@
 use devserver::gateway::Gateway;
 use orgkeys_shared::Store;
 use orgkeys_shared::dynamo::config::OPERATION_TIMEOUT;
+use orgkeys_tests::app::{Caller, TestApp};
 use orgkeys_tests::fault_proxy::FaultProxy;
-use orgkeys_tests::http_client::{HttpReply, http};
+use orgkeys_tests::http_client::http;
 use orgkeys_tests::{client_for, endpoint, fresh_store};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-const ADMIN: &str = "Bearer faults-admin";
-
-async fn call(
-    url: &str,
-    method: &str,
-    path: &str,
-    auth: &str,
-    body: Option<serde_json::Value>,
-) -> HttpReply {
-    http(
-        method,
-        &format!("{url}{path}"),
-        &[("authorization", auth)],
-        body.map(|b| b.to_string().into_bytes()),
-    )
-    .await
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_stalled_or_cut_store_never_lets_a_key_in_and_the_gateway_stays_up() {
@@ -49,33 +32,12 @@ async fn a_stalled_or_cut_store_never_lets_a_key_in_and_the_gateway_stays_up() {
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(devserver::serve(listener, gateway, std::future::pending()));
 
-    assert_eq!(
-        call(
-            &url,
-            "PUT",
-            "/v1/admin/organizations/acme",
-            ADMIN,
-            Some(json!({"name": "A"}))
-        )
-        .await
-        .status,
-        201
-    );
-    let created = call(
-        &url,
-        "POST",
-        "/v1/admin/organizations/acme/api-keys",
-        ADMIN,
-        Some(json!({})),
-    )
-    .await;
-    let bearer = format!("Bearer {}", created.json["apiKey"].as_str().unwrap());
-    assert_eq!(
-        call(&url, "GET", "/v1/schedules", &bearer, None)
-            .await
-            .status,
-        200
-    );
+    let app = TestApp::over_http(&url, "faults-admin");
+    let org = app.put_organization("acme", json!({"name": "A"})).await;
+    assert_eq!(org.status, 201);
+    let created = app.create_key("acme", json!({})).await;
+    let by_key = Caller::key(created.json["apiKey"].as_str().unwrap());
+    assert_eq!(app.list_schedules().by(&by_key).await.status, 200);
 
     for fault in ["stall", "cut"] {
         match fault {
@@ -84,13 +46,14 @@ async fn a_stalled_or_cut_store_never_lets_a_key_in_and_the_gateway_stays_up() {
         }
         let started = Instant::now();
         let pending = tokio::spawn({
-            let (url, bearer) = (url.clone(), bearer.clone());
-            async move { call(&url, "GET", "/v1/schedules", &bearer, None).await }
+            let (app, by_key) = (app.clone(), by_key.clone());
+            async move { app.list_schedules().by(&by_key).await }
         });
         // Meanwhile the gateway answers what needs no store, at once.
         for _ in 0..5 {
             let quick = Instant::now();
-            let reply = call(&url, "GET", "/v1/nowhere", "", None).await;
+            let nowhere = format!("{url}/v1/nowhere");
+            let reply = http("GET", &nowhere, &[("authorization", "")], None).await;
             assert_eq!(reply.status, 404);
             assert!(
                 quick.elapsed() < Duration::from_millis(500),
@@ -107,9 +70,7 @@ async fn a_stalled_or_cut_store_never_lets_a_key_in_and_the_gateway_stays_up() {
         );
         proxy.heal();
         assert_eq!(
-            call(&url, "GET", "/v1/schedules", &bearer, None)
-                .await
-                .status,
+            app.list_schedules().by(&by_key).await.status,
             200,
             "{fault}: back after healing"
         );

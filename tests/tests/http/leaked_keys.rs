@@ -3,14 +3,14 @@
 //! signed with a generated P-256 key pair) and an admin's revocation from the
 //! raw key. The authorizer's cache is off, so a revoked key is refused at once.
 
+use orgkeys_tests::app::Caller;
 use orgkeys_tests::github::{
     GitHubSigner, IDENTIFIER_HEADER, KeyDocumentServer, SIGNATURE_HEADER, key_document, token_hash,
 };
-use orgkeys_tests::http_client::{HttpReply, http};
-use orgkeys_tests::local_gateway::{Devserver, ORG};
+use orgkeys_tests::http_client::HttpReply;
+use orgkeys_tests::local_gateway::Devserver;
 use serde_json::{Value, json};
 
-const ROUTE: &str = "/v1/secret-scanning/github";
 const LEAKED_URL: &str = "https://github.com/octo/app/blob/9f1c/.env";
 
 /// GitHub's current key, published; a second key pair that is not.
@@ -53,10 +53,15 @@ fn alerts(tokens: &[&str]) -> Vec<u8> {
     serde_json::to_vec(&matches).unwrap()
 }
 
+/// GitHub's alert `body` with these (signature) headers, as it posts them.
 async fn post(server: &Devserver, headers: &[(&str, String)], body: Vec<u8>) -> HttpReply {
-    let mut all = vec![("content-type", "application/json")];
-    all.extend(headers.iter().map(|(name, value)| (*name, value.as_str())));
-    http("POST", &format!("{}{ROUTE}", server.url), &all, Some(body)).await
+    let app = server.app();
+    let body = String::from_utf8(body).expect("alerts are JSON text");
+    let mut call = app.report_leaked_keys(body);
+    for (name, value) in headers {
+        call = call.header(name, value);
+    }
+    call.await
 }
 
 async fn post_signed(server: &Devserver, github: &GitHub, body: Vec<u8>) -> HttpReply {
@@ -74,24 +79,19 @@ async fn new_key(server: &Devserver) -> (String, String) {
 
 /// The authorizer's answer to `key` on a route any key may call.
 async fn key_status(server: &Devserver, key: &str) -> u16 {
-    let bearer = format!("Bearer {key}");
-    server
-        .call("GET", "/v1/usage", Some(&bearer), None)
-        .await
-        .status
+    server.app().usage().by(&Caller::key(key)).await.status
 }
 
 async fn leaked_events(server: &Devserver) -> Vec<Value> {
-    let path = format!("{ORG}/audit-events?action=api_key.leaked");
-    let reply = server.admin("GET", &path, None).await;
+    let app = server.app();
+    let events = app.list_audit_events("acme");
+    let reply = events.query(&[("action", "api_key.leaked")]).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     reply.json["items"].as_array().unwrap().clone()
 }
 
 async fn key_view(server: &Devserver, key_id: &str) -> HttpReply {
-    server
-        .admin("GET", &format!("{ORG}/api-keys/{key_id}"), None)
-        .await
+    server.app().get_key("acme", key_id).await
 }
 
 /// The same key with its last character changed: the checksum fails.
@@ -110,13 +110,9 @@ async fn a_signed_batch_is_labelled_and_its_keys_revoked_once_however_often_it_c
     let (deleted_id, deleted) = new_key(&server).await;
     let (bystander_id, bystander) = new_key(&server).await;
     let off = json!({"enabled": false});
-    let patched = server
-        .admin("PATCH", &format!("{ORG}/api-keys/{disabled_id}"), Some(off))
-        .await;
+    let patched = server.app().update_key("acme", &disabled_id, off).await;
     assert_eq!(patched.status, 200, "{}", patched.body);
-    let gone = server
-        .admin("DELETE", &format!("{ORG}/api-keys/{deleted_id}"), None)
-        .await;
+    let gone = server.app().delete_key("acme", &deleted_id).await;
     assert_eq!(gone.status, 204);
     assert_eq!(key_status(&server, &live).await, 200);
     let typoed = typo(&bystander);
@@ -329,9 +325,10 @@ async fn a_batch_of_150_keys_each_twice_revokes_every_one_once() {
     for key in keys.iter().step_by(15) {
         assert_eq!(key_status(&server, key).await, 403);
     }
-    let path = format!("{ORG}/audit-events?action=api_key.leaked&limit=100");
+    let app = server.app();
+    let query = [("action", "api_key.leaked"), ("limit", "100")];
     let mut targets = std::collections::BTreeSet::new();
-    let mut page = server.admin("GET", &path, None).await.json;
+    let mut page = app.list_audit_events("acme").query(&query).await.json;
     loop {
         for event in page["items"].as_array().unwrap() {
             assert!(targets.insert(event["target"]["id"].as_str().unwrap().to_owned()));
@@ -339,10 +336,8 @@ async fn a_batch_of_150_keys_each_twice_revokes_every_one_once() {
         let Some(cursor) = page["nextCursor"].as_str() else {
             break;
         };
-        page = server
-            .admin("GET", &format!("{path}&cursor={cursor}"), None)
-            .await
-            .json;
+        let next = app.list_audit_events("acme").query(&query);
+        page = next.query(&[("cursor", cursor)]).await.json;
     }
     assert_eq!(targets.len(), 150, "one event per key");
 }
@@ -419,16 +414,16 @@ async fn an_admin_revokes_a_key_from_the_key_itself() {
     let server = github.devserver("disable");
     server.create_organization().await;
     let (key_id, key) = new_key(&server).await;
-    let path = "/v1/admin/api-keys/revoke";
+    let app = server.app();
     let body = json!({"apiKey": key, "reason": "pasted in ticket 4711"});
-    let revoked = server.admin("POST", path, Some(body.clone())).await;
+    let revoked = app.revoke_leaked_key(body.clone()).await;
     assert_eq!(revoked.status, 200, "{}", revoked.body);
     assert_eq!(
         revoked.json,
         json!({"organizationId": "acme", "keyId": key_id, "action": "disable"})
     );
     assert_eq!(key_status(&server, &key).await, 403);
-    let again = server.admin("POST", path, Some(body)).await;
+    let again = app.revoke_leaked_key(body).await;
     assert_eq!(again.json["action"], Value::Null, "{}", again.body);
     let events = leaked_events(&server).await;
     assert_eq!(events.len(), 1, "{events:#?}");
@@ -446,21 +441,17 @@ async fn an_admin_revokes_a_key_from_the_key_itself() {
     );
 
     let typoed = typo(&key);
-    let bad = server
-        .admin("POST", path, Some(json!({"apiKey": typoed, "reason": "r"})))
+    let bad = app
+        .revoke_leaked_key(json!({"apiKey": typoed, "reason": "r"}))
         .await;
     assert_eq!(bad.status, 400, "{}", bad.body);
     assert!(!bad.body.contains(&typoed));
     let unknown = orgkeys_shared::key_format::ApiKey::generate().unwrap();
     let missing = json!({"apiKey": unknown.expose(), "reason": "r"});
-    assert_eq!(server.admin("POST", path, Some(missing)).await.status, 404);
-    let unsigned = server
-        .call(
-            "POST",
-            path,
-            None,
-            Some(json!({"apiKey": key, "reason": "r"})),
-        )
+    assert_eq!(app.revoke_leaked_key(missing).await.status, 404);
+    let unsigned = app
+        .revoke_leaked_key(json!({"apiKey": key, "reason": "r"}))
+        .by(&Caller::Anonymous)
         .await;
     assert_eq!(unsigned.status, 403);
 }

@@ -13,4 +13,5 @@ mod secrets;
 mod sigv4;
 mod slow_clients;
 mod startup;
+mod test_app;
 mod users;

@@ -2,7 +2,7 @@
 //! others are deleted, concurrent rolls of one key, concurrent dispatches.
 //! Every loop is bounded in count and time, and talks only to loopback.
 
-use orgkeys_tests::http_client::http;
+use orgkeys_tests::app::Caller;
 use orgkeys_tests::local_gateway::Devserver;
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -33,7 +33,7 @@ async fn deleted_keys_are_refused_once_the_cache_ttl_has_passed() {
 
     let mut clients = tokio::task::JoinSet::new();
     for client in 0..6 {
-        let (server, keys) = (server.clone(), keys.clone());
+        let (app, keys) = (server.app(), keys.clone());
         clients.spawn(async move {
             let mut seen = Vec::new();
             for i in 0..2_000 {
@@ -42,9 +42,7 @@ async fn deleted_keys_are_refused_once_the_cache_ttl_has_passed() {
                 }
                 let (key_id, key) = &keys[(client + i) % keys.len()];
                 let at = started.elapsed();
-                let reply = server
-                    .call("GET", "/v1/schedules", Some(&format!("Bearer {key}")), None)
-                    .await;
+                let reply = app.list_schedules().by(&Caller::key(key)).await;
                 seen.push((key_id.clone(), at, reply.status));
             }
             seen
@@ -54,13 +52,7 @@ async fn deleted_keys_are_refused_once_the_cache_ttl_has_passed() {
     tokio::time::sleep(Duration::from_millis(800)).await;
     let mut deleted_at = std::collections::HashMap::new();
     for (key_id, _) in keys.iter().step_by(2) {
-        let reply = server
-            .admin(
-                "DELETE",
-                &format!("/v1/admin/organizations/acme/api-keys/{key_id}"),
-                None,
-            )
-            .await;
+        let reply = server.app().delete_key("acme", key_id).await;
         assert_eq!(reply.status, 204);
         deleted_at.insert(key_id.clone(), started.elapsed());
     }
@@ -102,15 +94,7 @@ async fn concurrent_rolls_of_one_key_leave_exactly_one_successor() {
     let mut rolls = tokio::task::JoinSet::new();
     for _ in 0..12 {
         let (server, key_id) = (server.clone(), key_id.clone());
-        rolls.spawn(async move {
-            server
-                .admin(
-                    "POST",
-                    &format!("/v1/admin/organizations/acme/api-keys/{key_id}/roll"),
-                    Some(json!({})),
-                )
-                .await
-        });
+        rolls.spawn(async move { server.app().roll_key("acme", &key_id, json!({})).await });
     }
     let mut successors = Vec::new();
     while let Some(reply) = rolls.join_next().await {
@@ -122,9 +106,7 @@ async fn concurrent_rolls_of_one_key_leave_exactly_one_successor() {
         }
     }
     assert_eq!(successors.len(), 1, "exactly one roll wins");
-    let listing = server
-        .admin("GET", "/v1/admin/organizations/acme/api-keys", None)
-        .await;
+    let listing = server.app().list_keys("acme").await;
     let items = listing.json["items"].as_array().unwrap();
     assert_eq!(
         items.len(),
@@ -143,25 +125,17 @@ async fn concurrent_rolls_of_one_key_leave_exactly_one_successor() {
 async fn concurrent_dispatches_under_distinct_keys_all_succeed() {
     let server = Arc::new(Devserver::start(&[]));
     let keys = setup(&server, 1).await;
-    let bearer = format!("Bearer {}", keys[0].1);
+    let by_key = Caller::key(&keys[0].1);
     let mut sends = tokio::task::JoinSet::new();
     for i in 0..24 {
-        let (url, bearer) = (server.url.clone(), bearer.clone());
+        let (app, by_key) = (server.app(), by_key.clone());
         sends.spawn(async move {
             let body = json!({"scheduleId": "s1", "contacts": [
                 {"phone": format!("+35386{i:07}")}, {"phone": format!("+35387{i:07}")}
             ]});
             let key = format!("race-{i}");
-            http(
-                "POST",
-                &format!("{url}/v1/conversations/outbound"),
-                &[
-                    ("authorization", bearer.as_str()),
-                    ("idempotency-key", key.as_str()),
-                ],
-                Some(body.to_string().into_bytes()),
-            )
-            .await
+            let call = app.dispatch(body).by(&by_key);
+            call.header("idempotency-key", &key).await
         });
     }
     let mut dispatches = BTreeSet::new();

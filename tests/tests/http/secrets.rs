@@ -3,7 +3,7 @@
 //! appears in any log line or response body except the one 201 that creates
 //! it, no admin token anywhere, and neither in the table.
 
-use orgkeys_tests::http_client::http;
+use orgkeys_tests::app::Caller;
 use orgkeys_tests::local_gateway::{ADMIN, Devserver};
 use serde_json::json;
 
@@ -21,76 +21,41 @@ async fn keys_and_admin_tokens_appear_only_where_they_must() {
     let created = server.create_key().await;
     let key = created.json["apiKey"].as_str().unwrap().to_owned();
     let key_id = created.json["keyId"].as_str().unwrap().to_owned();
-    let bearer = format!("Bearer {key}");
+    let by_key = Caller::key(&key);
     record("schedule", &server.create_schedule("s1").await);
-    record(
-        "list",
-        &server
-            .call("GET", "/v1/schedules", Some(&bearer), None)
-            .await,
-    );
+    record("list", &server.app().list_schedules().by(&by_key).await);
     let dispatch = json!({"scheduleId": "s1", "contacts": [{"phone": "+353861234567"}]});
-    let sent = http(
-        "POST",
-        &format!("{}/v1/conversations/outbound", server.url),
-        &[("authorization", &bearer), ("idempotency-key", "leak-test")],
-        Some(dispatch.to_string().into_bytes()),
-    )
-    .await;
+    let app = server.app();
+    let sent = app.dispatch(dispatch).by(&by_key);
+    let sent = sent.header("idempotency-key", "leak-test").await;
     assert_eq!(sent.status, 202);
     record("dispatch", &sent);
     record(
         "bad dispatch",
-        &server
-            .call(
-                "POST",
-                "/v1/conversations/outbound",
-                Some(&bearer),
-                Some(json!({"x": 1})),
-            )
-            .await,
+        &server.app().dispatch(json!({"x": 1})).by(&by_key).await,
     );
-    record(
-        "keys",
-        &server
-            .admin("GET", "/v1/admin/organizations/acme/api-keys", None)
-            .await,
-    );
+    record("keys", &server.app().list_keys("acme").await);
     let rolled = server
-        .admin(
-            "POST",
-            &format!("/v1/admin/organizations/acme/api-keys/{key_id}/roll"),
-            Some(json!({"gracePeriodSeconds": 0})),
-        )
+        .app()
+        .roll_key("acme", &key_id, json!({"gracePeriodSeconds": 0}))
         .await;
     assert_eq!(rolled.status, 201);
     let successor = rolled.json["apiKey"].as_str().unwrap().to_owned();
     record(
         "old key after roll",
-        &server
-            .call("GET", "/v1/schedules", Some(&bearer), None)
-            .await,
+        &server.app().list_schedules().by(&by_key).await,
     );
     let successor_id = rolled.json["keyId"].as_str().unwrap();
     record(
         "delete",
-        &server
-            .admin(
-                "DELETE",
-                &format!("/v1/admin/organizations/acme/api-keys/{successor_id}"),
-                None,
-            )
-            .await,
+        &server.app().delete_key("acme", successor_id).await,
     );
     record(
         "deleted key",
         &server
-            .call(
-                "GET",
-                "/v1/schedules",
-                Some(&format!("Bearer {successor}")),
-                None,
-            )
+            .app()
+            .list_schedules()
+            .by(&Caller::key(&successor))
             .await,
     );
     record(

@@ -2,7 +2,8 @@
 //! against requests signed by an independent implementation: botocore's
 //! `SigV4Auth`, from the Python tools `scripts/venv` installs.
 
-use orgkeys_tests::local_gateway::{ADMIN, Devserver, ORG};
+use orgkeys_tests::app::Caller;
+use orgkeys_tests::local_gateway::Devserver;
 use serde_json::{Value, json};
 
 const ACCESS_KEY: &str = "AKIDLOCALADMIN";
@@ -46,15 +47,21 @@ async fn a_request_signed_by_botocore_is_accepted_and_runs_as_the_local_iam_user
     let (status, listed) = botocore(&server, "GET", "/v1/admin/organizations?limit=1", json!({}));
     assert_eq!(status, 200, "{listed}");
     assert_eq!(listed["items"][0]["organizationId"], "acme");
-    let events = server
-        .admin("GET", "/v1/admin/organizations/acme/audit-events", None)
-        .await;
+    let events = server.app().list_audit_events("acme").await;
     assert_eq!(
         events.json["items"][0]["actor"],
         json!({"type": "admin", "id": "arn:aws:iam::000000000000:user/local-admin"})
     );
     // The admin token keeps working beside it.
-    assert_eq!(server.call("GET", ORG, Some(ADMIN), None).await.status, 200);
+    assert_eq!(
+        server
+            .app()
+            .get_organization("acme")
+            .by(&Caller::Operator)
+            .await
+            .status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -98,10 +105,13 @@ async fn tampered_wrongly_keyed_stale_or_missing_signatures_are_refused_with_403
         );
     }
     let unsigned = server
-        .call("PUT", path, None, Some(json!({"name": "Acme"})))
+        .app()
+        .put_organization("acme", json!({"name": "Acme"}))
+        .by(&Caller::Anonymous)
         .await;
     assert_eq!(unsigned.status, 403);
     assert_eq!(unsigned.json, json!({"message": "Forbidden"}));
     // Nothing above got through.
-    assert_eq!(server.admin("GET", path, None).await.status, 404);
+    let organization = server.app().get_organization("acme").await;
+    assert_eq!(organization.status, 404);
 }

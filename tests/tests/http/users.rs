@@ -8,10 +8,9 @@ use super::console::{
     PASSWORD, authorize_page, client_id, code_of, exchange, me, pkce, sign_in, start, submit,
 };
 use devserver::identity::DEMO_ADMIN;
+use orgkeys_tests::app::Caller;
 use orgkeys_tests::local_gateway::Devserver;
 use serde_json::{Value, json};
-
-const USERS: &str = "/v1/console/organizations/acme/users";
 
 async fn outbox(server: &Devserver) -> Vec<Value> {
     let reply = server.call("GET", "/local/outbox", None, None).await;
@@ -46,9 +45,10 @@ async fn an_invited_user_finds_the_invitation_in_the_outbox_and_signs_in() {
     let server = start();
     assert!(outbox(&server).await.is_empty());
     let admin_tokens = sign_in(&server, DEMO_ADMIN, PASSWORD).await;
-    let admin = format!("Bearer {}", admin_tokens["id_token"].as_str().unwrap());
+    let admin = Caller::id_token(admin_tokens["id_token"].as_str().unwrap());
+    let app = server.app();
     let body = json!({"email": "new.viewer@acme.example", "role": "org-viewer"});
-    let invited = server.call("POST", USERS, Some(&admin), Some(body)).await;
+    let invited = app.console_invite_user("acme", body).by(&admin).await;
     assert_eq!(invited.status, 201, "{}", invited.body);
     let user_id = invited.json["userId"].as_str().unwrap().to_owned();
 
@@ -77,7 +77,7 @@ async fn an_invited_user_finds_the_invitation_in_the_outbox_and_signs_in() {
         (who.json["role"].clone(), who.json["organizationId"].clone()),
         (json!("org-viewer"), json!("acme"))
     );
-    let listed = server.call("GET", USERS, Some(&admin), None).await;
+    let listed = app.console_list_users("acme").by(&admin).await;
     let entry = &listed.json["items"][0];
     assert_eq!(
         (entry["userId"].as_str(), entry["status"].as_str()),
@@ -85,23 +85,18 @@ async fn an_invited_user_finds_the_invitation_in_the_outbox_and_signs_in() {
     );
 
     // A viewer may read the list but not invite.
-    let viewer = format!("Bearer {}", tokens["id_token"].as_str().unwrap());
-    assert_eq!(
-        server.call("GET", USERS, Some(&viewer), None).await.status,
-        200
-    );
+    let viewer = Caller::id_token(tokens["id_token"].as_str().unwrap());
+    assert_eq!(app.console_list_users("acme").by(&viewer).await.status, 200);
     let body = json!({"email": "x@acme.example", "role": "org-admin"});
     assert_eq!(
-        server
-            .call("POST", USERS, Some(&viewer), Some(body))
+        app.console_invite_user("acme", body)
+            .by(&viewer)
             .await
             .status,
         403
     );
 
-    let removed = server
-        .call("DELETE", &format!("{USERS}/{user_id}"), Some(&admin), None)
-        .await;
+    let removed = app.console_remove_user("acme", &user_id).by(&admin).await;
     assert_eq!(removed.status, 204, "{}", removed.body);
     let client = client_id(&server);
     let pkce = pkce();
@@ -176,9 +171,7 @@ async fn the_cli_invites_lists_changes_and_removes_users() {
         "{table}"
     );
     let listed = orgkeys(&server, &["--output", "json", "user", "list", "acme"]);
-    let api = server
-        .admin("GET", "/v1/admin/organizations/acme/users", None)
-        .await;
+    let api = server.app().list_users("acme").await;
     assert_eq!(
         listed.trim_end(),
         api.body,
@@ -191,9 +184,7 @@ async fn the_cli_invites_lists_changes_and_removes_users() {
     );
     assert!(updated.contains("org-admin"), "{updated}");
     orgkeys(&server, &["user", "remove", "acme", &user_id]);
-    let after = server
-        .admin("GET", "/v1/admin/organizations/acme/users", None)
-        .await;
+    let after = server.app().list_users("acme").await;
     assert_eq!(after.json["items"], json!([]));
     let events = orgkeys(&server, &["audit", "acme"]);
     for action in ["user.invited", "user.updated", "user.removed"] {
