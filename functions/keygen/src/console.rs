@@ -10,7 +10,7 @@
 //! or a role learns why the rest is refused. The users routes call
 //! `crate::users` with the organization decided here and the member acting.
 
-use crate::{Keygen, api_keys, audit_events, organizations, users};
+use crate::{Keygen, api_keys, audit_events, organizations, usage, users};
 use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -95,9 +95,7 @@ pub async fn route(
         Operation::DeleteConsoleApiKey => {
             api_keys::delete(store, org_id, &key_id()?, &draft()?).await
         }
-        Operation::GetConsoleUsage => {
-            organizations::usage(keygen, request, org_id, Some(&org), now).await
-        }
+        Operation::GetConsoleUsage => usage::get(keygen, request, org_id, Some(&org), now).await,
         Operation::ListConsoleAuditEvents => audit_events::list(store, request, org_id).await,
         Operation::ListConsoleUsers => users::list(keygen, org_id).await,
         Operation::InviteConsoleUser => users::invite(keygen, request, org_id, &draft()?).await,

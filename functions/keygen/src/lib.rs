@@ -14,10 +14,12 @@ mod audit_events;
 mod console;
 pub mod document;
 pub mod github_keys;
+mod key_input;
 mod organizations;
 mod revoke;
 pub mod secret_scanning;
 pub mod signature;
+mod usage;
 pub mod user_directory;
 pub mod users;
 
@@ -222,7 +224,7 @@ async fn route(
         Operation::ListAuditEvents => audit_events::list(store, request, org_id).await,
         Operation::GetOrganizationUsage => {
             let org = store.get_organization(org_id).await?;
-            organizations::usage(keygen, request, org_id, org.as_ref(), now).await
+            usage::get(keygen, request, org_id, org.as_ref(), now).await
         }
         Operation::ListUsers => users::list(keygen, org_id).await,
         Operation::InviteUser => users::invite(keygen, request, org_id, &draft()?).await,
