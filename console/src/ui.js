@@ -1,0 +1,99 @@
+// Small shared pieces of the screens: the problem message, a labelled field
+// with its error, dialogs on the native <dialog>, dates, and a hook that loads
+// from the API with its error.
+import { useEffect, useRef, useState, useCallback } from 'preact/hooks';
+import { html } from './html.js';
+
+/** An API error's title and detail, announced where it happened. */
+export function Problem({ error }) {
+  if (!error) return null;
+  return html`<div class="problem" role="alert">
+    <strong>${error.title || 'Something went wrong'}</strong>
+    ${error.detail || (!error.title && error.message) ? html` <span>${error.detail || error.message}</span>` : null}
+  </div>`;
+}
+
+let fieldCount = 0;
+/** A stable, unique element ID for a component's label and error. */
+export function useId(prefix) {
+  const ref = useRef(null);
+  if (ref.current === null) ref.current = `${prefix}-${++fieldCount}`;
+  return ref.current;
+}
+
+/** A labelled input; its error (from the API's field errors) sits under it. */
+export function Field({ label, error, children, hint }) {
+  const id = useId('field');
+  const describedBy = [hint ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(' ') || undefined;
+  return html`<div class="field">
+    <label for=${id}>${label}</label>
+    ${hint ? html`<p class="hint" id=${`${id}-hint`}>${hint}</p>` : null}
+    ${children({ id, 'aria-describedby': describedBy, 'aria-invalid': error ? 'true' : undefined })}
+    ${error ? html`<p class="field-error" id=${`${id}-error`}>${error}</p>` : null}
+  </div>`;
+}
+
+/**
+ * A modal dialog on the native <dialog>: it takes focus (the first element
+ * marked autofocus, else the first control), keeps it inside (showModal makes
+ * the rest of the page inert), gives it back to what had it on close, and
+ * Escape does what "Cancel" does (`onCancel`).
+ */
+export function Dialog({ title, onCancel, children, wide }) {
+  const ref = useRef(null);
+  const titleId = useId('dialog-title');
+  useEffect(() => {
+    const dialog = ref.current;
+    const opener = document.activeElement;
+    dialog.showModal();
+    const first = dialog.querySelector('[autofocus]') || dialog.querySelector('input, select, textarea, button');
+    if (first) first.focus();
+    return () => {
+      if (dialog.open) dialog.close();
+      if (opener && opener.isConnected) opener.focus();
+    };
+  }, []);
+  const cancel = (event) => {
+    event.preventDefault();
+    onCancel();
+  };
+  return html`<dialog ref=${ref} aria-labelledby=${titleId} onCancel=${cancel} class=${wide ? 'wide' : ''}>
+    <h2 id=${titleId}>${title}</h2>
+    ${children}
+  </dialog>`;
+}
+
+const dateTime = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+/** A timestamp in UTC, or an em dash for none. */
+export const when = (timestamp) => (timestamp ? `${dateTime.format(new Date(timestamp))} UTC` : '—');
+
+/** Who did something, from an actor or createdBy object. */
+export const who = (actor) => {
+  if (!actor) return '—';
+  if (actor.email) return actor.email;
+  if (actor.type === 'admin') return 'Platform operator';
+  return actor.id || actor.type;
+};
+
+/**
+ * Loads `load()` on mount and whenever `deps` change. Returns
+ * [data, error, reload]; data is undefined while loading.
+ */
+export function useLoad(load, deps) {
+  const [state, setState] = useState({ data: undefined, error: null });
+  const reload = useCallback(() => {
+    let live = true;
+    load().then(
+      (data) => live && setState({ data, error: null }),
+      (error) => live && setState({ data: null, error }),
+    );
+    return () => { live = false; };
+  }, deps);
+  useEffect(reload, [reload]);
+  return [state.data, state.error, reload];
+}
+
+/** A loading line or the load's problem, for lists. */
+export function Loading({ error }) {
+  return error ? html`<${Problem} error=${error} />` : html`<p role="status">Loading…</p>`;
+}

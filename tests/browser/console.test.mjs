@@ -1,0 +1,380 @@
+// The web console on the local gateway in headless Chromium, walking the help
+// article's journey with role-and-name locators, as a screen reader finds
+// things: sign in, Settings → Organizations → Edit (a sub-organization) →
+// Integrations → Generate → the warning → Generate → Copy (read back from
+// the clipboard) → Cancel; the copied key then answers 200 on
+// GET /v1/schedules and Reporting shows the schedule IDs. Then the other
+// paths: "Close anyway", Roll, Disable, Delete, a new sub-organization, a
+// name that is markup, keyboard-only generation and a viewer. axe-core runs
+// on every screen (0 violations) and each screen is saved as a screenshot
+// to target/console-screenshots/. Run by scripts/browser-test.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { env, launch } from './support.mjs';
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+const CONSOLE = env('CONSOLE_URL');
+const API = new URL(CONSOLE).origin;
+const SHOTS = env('CONSOLE_SCREENSHOTS');
+const ADMIN = { email: 'admin@acme.example', password: env('DEMO_PASSWORD') };
+const SUB_ORG = 'acme-emea';
+const SCHEDULE = 'console-spring-renewals';
+const MARKUP = '<img src=x onerror=alert(1)>';
+
+/** The admin API, as a platform operator (the local admin token). */
+async function admin(method, path, body) {
+  const response = await fetch(`${API}/v1/admin${path}`, {
+    method,
+    headers: { authorization: `Bearer ${env('ADMIN_TOKEN')}`, 'content-type': 'application/json' },
+    body: body && JSON.stringify(body),
+  });
+  assert.ok(response.ok, `${method} ${path}: ${response.status} ${await response.text()}`);
+}
+
+/** moto's Cognito API, as the local pool's administrator. */
+async function cognito(operation, body) {
+  const response = await fetch(env('COGNITO_ENDPOINT'), {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': `AWSCognitoIdentityProviderService.${operation}`,
+      authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/cognito-idp/aws4_request, SignedHeaders=host, Signature=0',
+    },
+    body: JSON.stringify(body),
+  });
+  assert.ok(response.ok, `${operation}: ${response.status} ${await response.text()}`);
+}
+
+/** A viewer of `organizationId` whose first sign-in must set a password. */
+async function createViewer(email, temporaryPassword, organizationId) {
+  const pool = env('COGNITO_POOL_ID');
+  await cognito('AdminCreateUser', {
+    UserPoolId: pool,
+    Username: email,
+    TemporaryPassword: temporaryPassword,
+    MessageAction: 'SUPPRESS',
+    UserAttributes: [
+      { Name: 'email', Value: email },
+      { Name: 'email_verified', Value: 'true' },
+      { Name: 'custom:organizationId', Value: organizationId },
+    ],
+  });
+  await cognito('AdminAddUserToGroup', { UserPoolId: pool, Username: email, GroupName: 'org-viewer' });
+}
+
+/** The screen's axe-core violations (none expected), and its screenshot. */
+async function check(page, name) {
+  await page.waitForLoadState('networkidle');
+  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+  // Evaluated through the DevTools protocol: the page's CSP forbids inline
+  // scripts, which is the point, so axe is not added as a <script>.
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const results = await window.axe.run(document, { resultTypes: ['violations'] });
+    return results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  assert.deepEqual(violations, [], `axe on ${name}`);
+}
+
+async function signIn(page, { email, password }) {
+  await page.goto(CONSOLE);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('textbox', { name: 'Email' }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+async function openIntegrations(page, orgId) {
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('link', { name: 'Organizations' }).click();
+  await page.getByRole('row').filter({ hasText: orgId }).getByRole('button', { name: 'Edit' }).click();
+  await page.getByRole('tab', { name: 'Integrations' }).click();
+  await page.getByRole('heading', { name: 'Public API' }).waitFor();
+}
+
+const keyRow = (page, name) => page.getByRole('row').filter({ has: page.getByRole('rowheader', { name, exact: true }) });
+
+test('the console walks the help article and its other paths', async (t) => {
+  mkdirSync(SHOTS, { recursive: true });
+  await admin('PUT', `/organizations/${SUB_ORG}/schedules/${SCHEDULE}`,
+    { name: 'Spring renewals', campaign: 'Renewals 2026', channel: 'sms', status: 'active' });
+  await admin('PUT', '/organizations/markup-in-name', { name: MARKUP, parentId: 'acme' });
+
+  const browser = await launch();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: API });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (message) => { if (message.type() === 'error') problems.push(message.text()); });
+  page.on('pageerror', (error) => problems.push(error.message));
+  page.on('dialog', (dialog) => { problems.push(`a ${dialog.type()} dialog: ${dialog.message()}`); dialog.dismiss(); });
+  page.setDefaultTimeout(10000);
+  const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
+  let copiedKey;
+  // The steps build on each other: after a failure the rest are skipped.
+  let failed = false;
+  const step = (name, body) => t.test(name, { skip: failed && 'an earlier step failed' }, async () => {
+    try {
+      await body();
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+  });
+
+  try {
+    await step('sign in through the managed login with PKCE', async () => {
+      await page.goto(CONSOLE);
+      await check(page, '01-welcome');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('textbox', { name: 'Email' }).waitFor();
+      await check(page, '02-sign-in');
+      await page.getByRole('textbox', { name: 'Email' }).fill(ADMIN.email);
+      await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      assert.equal(new URL(page.url()).search, '', 'the code leaves the address');
+      assert.equal(await page.evaluate(() => localStorage.length), 0, 'nothing in localStorage');
+      await check(page, '03-home');
+    });
+
+    await step('Settings → Organizations lists the tree, sub-organizations indented', async () => {
+      await page.getByRole('link', { name: 'Settings' }).click();
+      await check(page, '04-settings');
+      await page.getByRole('link', { name: 'Organizations' }).click();
+      const row = page.getByRole('row').filter({ hasText: SUB_ORG });
+      await row.waitFor();
+      assert.match(await row.getByRole('rowheader').getAttribute('class'), /depth-1/);
+      await page.getByRole('button', { name: 'New sub-organization' }).waitFor();
+      await check(page, '05-organizations');
+    });
+
+    await step('a name that is markup shows as those characters', async () => {
+      const cell = page.getByRole('rowheader', { name: MARKUP });
+      await cell.waitFor();
+      assert.equal(await page.locator('table img').count(), 0, 'no image element was made');
+    });
+
+    await step('Edit → Details, then Integrations → Public API', async () => {
+      await page.getByRole('row').filter({ hasText: SUB_ORG }).getByRole('button', { name: 'Edit' }).click();
+      assert.equal(await page.getByRole('tab', { name: 'Details' }).getAttribute('aria-selected'), 'true');
+      await page.getByRole('textbox', { name: 'Name' }).waitFor();
+      await check(page, '06-details');
+      await page.getByRole('tab', { name: 'Integrations' }).click();
+      await page.getByRole('heading', { name: 'Public API' }).waitFor();
+      await check(page, '07-integrations');
+    });
+
+    await step('Generate → warning → Generate → Copy → Cancel', async () => {
+      await page.getByRole('button', { name: 'Generate' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByText('note down in a safe place').waitFor();
+      await dialog.getByRole('textbox', { name: 'Key name' }).fill('browser-test');
+      await check(page, '08-generate-warning');
+      await dialog.getByRole('button', { name: 'Generate' }).click();
+      const key = dialog.getByRole('textbox', { name: 'API key' });
+      await key.waitFor();
+      assert.equal(await key.getAttribute('readonly'), '');
+      await dialog.getByText('It will remain valid for your organization until it is deleted').waitFor();
+      await dialog.getByRole('button', { name: 'Copy' }).click();
+      await dialog.getByText('Copied to the clipboard.').waitFor();
+      copiedKey = await clipboard();
+      assert.equal(copiedKey, await key.inputValue());
+      await check(page, '09-key-shown');
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      assert.equal(await page.getByRole('textbox', { name: 'API key' }).count(), 0, 'the key left the page');
+      for (const column of ['Name', 'Key', 'Created', 'Created by', 'Last used', 'Expires', 'Status']) {
+        await page.getByRole('columnheader', { name: column, exact: true }).waitFor();
+      }
+      await keyRow(page, 'browser-test').waitFor();
+    });
+
+    await step('the copied key answers 200 on GET /v1/schedules', async () => {
+      const response = await fetch(`${API}/v1/schedules`, { headers: { authorization: `Bearer ${copiedKey}` } });
+      assert.equal(response.status, 200, await response.text());
+      const body = await response.json();
+      assert.ok(body.items.some((s) => s.scheduleId === SCHEDULE), JSON.stringify(body));
+    });
+
+    await step('Reporting → Campaign summary shows the schedule IDs', async () => {
+      await page.getByRole('link', { name: 'Reporting' }).click();
+      await page.getByRole('link', { name: 'Campaign summary' }).click();
+      await page.getByRole('combobox', { name: 'Organization' }).selectOption(SUB_ORG);
+      const row = page.getByRole('row').filter({ hasText: SCHEDULE });
+      await row.waitFor();
+      for (const column of ['Schedule ID', 'Name', 'Campaign', 'Channel', 'Status']) {
+        await page.getByRole('columnheader', { name: column, exact: true }).waitFor();
+      }
+      await row.getByRole('button', { name: 'Copy schedule ID' }).click();
+      await row.getByText('Copied.').waitFor();
+      assert.equal(await clipboard(), SCHEDULE);
+      await check(page, '10-campaign-summary');
+    });
+
+    await step('Insights: requests against the key limit, contacts against the quota, the chart', async () => {
+      await page.getByRole('link', { name: 'Insights' }).click();
+      await page.getByRole('combobox', { name: 'Organization' }).selectOption(SUB_ORG);
+      await page.getByRole('heading', { name: 'Requests this minute' }).waitFor();
+      await page.getByText(/browser-test: \d+ of \d+ requests/).waitFor();
+      await page.getByText(/Contacts today: \d+ of \d+ contacts/).waitFor();
+      await page.getByRole('img', { name: /Contacts per day over the last 30 days/ }).waitFor();
+      assert.equal(await page.getByRole('table', { name: 'Contacts per day' }).getByRole('row').count(), 31);
+      await check(page, '11-insights');
+    });
+
+    await step('not copied: Cancel says so and offers "Close anyway"', async () => {
+      await openIntegrations(page, SUB_ORG);
+      await page.getByRole('button', { name: 'Generate' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByRole('button', { name: 'Generate' }).click();
+      await dialog.getByRole('textbox', { name: 'API key' }).waitFor();
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.getByText('cannot be shown again').waitFor();
+      assert.equal(await dialog.isVisible(), true, 'the first Cancel keeps the dialog');
+      await check(page, '12-close-anyway');
+      await dialog.getByRole('button', { name: 'Close anyway' }).click();
+      await dialog.waitFor({ state: 'detached' });
+    });
+
+    await step('Roll asks for the grace period, then shows the new key', async () => {
+      await keyRow(page, 'browser-test').getByRole('button', { name: 'Roll' }).click();
+      const dialog = page.getByRole('dialog');
+      for (const period of ['Immediately', '1 hour', '24 hours']) {
+        await dialog.getByRole('radio', { name: period }).waitFor();
+      }
+      await dialog.getByRole('radio', { name: 'Immediately' }).check();
+      await check(page, '13-roll');
+      await dialog.getByRole('button', { name: 'Roll' }).click();
+      const key = dialog.getByRole('textbox', { name: 'API key' });
+      await key.waitFor();
+      const rolled = await key.inputValue();
+      assert.notEqual(rolled, copiedKey);
+      await dialog.getByRole('button', { name: 'Copy' }).click();
+      await dialog.getByText('Copied to the clipboard.').waitFor();
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      const response = await fetch(`${API}/v1/schedules`, { headers: { authorization: `Bearer ${rolled}` } });
+      assert.equal(response.status, 200);
+    });
+
+    await step('Disable, then Enable', async () => {
+      const row = keyRow(page, 'browser-test').last();
+      await row.getByRole('button', { name: 'Disable' }).click();
+      await row.getByRole('button', { name: 'Enable' }).waitFor();
+      await row.getByText('disabled', { exact: true }).waitFor();
+      await row.getByRole('button', { name: 'Enable' }).click();
+      await row.getByRole('button', { name: 'Disable' }).waitFor();
+    });
+
+    await step('Delete confirms in a dialog', async () => {
+      const rows = keyRow(page, 'browser-test');
+      const before = await rows.count();
+      await rows.first().getByRole('button', { name: 'Delete' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByRole('button', { name: 'Delete' }).waitFor();
+      await check(page, '14-delete');
+      await dialog.getByRole('button', { name: 'Delete' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await page.waitForFunction((n) => document.querySelectorAll('tbody tr').length < n, before + 10);
+      assert.equal(await rows.count(), before - 1);
+    });
+
+    await step('keyboard alone: Generate, the dialog keeps focus, Escape cancels, focus returns', async () => {
+      const generate = page.getByRole('button', { name: 'Generate' });
+      await generate.focus();
+      await page.keyboard.press('Enter');
+      const dialog = page.getByRole('dialog');
+      const name = dialog.getByRole('textbox', { name: 'Key name' });
+      await name.waitFor();
+      assert.ok(await name.evaluate((el) => el === document.activeElement), 'focus is in the dialog');
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached' });
+      assert.ok(await generate.evaluate((el) => el === document.activeElement), 'focus is back on Generate');
+
+      await page.keyboard.press('Enter');
+      await name.waitFor();
+      await page.keyboard.type('keyboard-only');
+      for (let i = 0; i < 8; i += 1) {
+        await page.keyboard.press('Tab');
+        assert.ok(await dialog.evaluate((el) => el.contains(document.activeElement)), 'Tab stays in the dialog');
+      }
+      await name.focus();
+      await page.keyboard.press('Enter');
+      const key = dialog.getByRole('textbox', { name: 'API key' });
+      await key.waitFor();
+      assert.ok(await key.evaluate((el) => el === document.activeElement), 'the key has focus');
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Copy');
+      await page.keyboard.press('Enter');
+      await dialog.getByText('Copied to the clipboard.').waitFor();
+      assert.equal(await clipboard(), await key.inputValue());
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached' });
+      await keyRow(page, 'keyboard-only').waitFor();
+    });
+
+    await step('Users and Activity', async () => {
+      await page.getByRole('tab', { name: 'Integrations' }).focus();
+      await page.keyboard.press('ArrowRight');
+      assert.equal(await page.getByRole('tab', { name: 'Users' }).getAttribute('aria-selected'), 'true');
+      await page.getByRole('heading', { name: 'Users', level: 2 }).waitFor();
+      await check(page, '15-users');
+      await page.keyboard.press('ArrowRight');
+      await page.getByRole('heading', { name: 'Activity', level: 2 }).waitFor();
+      await page.getByRole('cell', { name: /admin@acme\.example/ }).first().waitFor();
+      await check(page, '16-activity');
+    });
+
+    await step('New sub-organization: a field error sits by its field, then it is created', async () => {
+      await page.getByRole('link', { name: 'Settings' }).click();
+      await page.getByRole('link', { name: 'Organizations' }).click();
+      await page.getByRole('button', { name: 'New sub-organization' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByRole('textbox', { name: 'Organization ID' }).fill('Not An ID!');
+      await dialog.getByRole('textbox', { name: 'Name' }).fill('Acme Nordics');
+      await dialog.getByRole('combobox', { name: 'Parent' }).selectOption(SUB_ORG);
+      await dialog.getByRole('button', { name: 'Create' }).click();
+      await dialog.getByRole('alert').waitFor();
+      const field = dialog.getByRole('textbox', { name: 'Organization ID' });
+      assert.equal(await field.getAttribute('aria-invalid'), 'true', 'the field error is by its field');
+      await check(page, '17-new-sub-organization');
+      await field.fill('acme-nordics');
+      await dialog.getByRole('button', { name: 'Create' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      const row = page.getByRole('row').filter({ hasText: 'acme-nordics' });
+      assert.match(await row.getByRole('rowheader').getAttribute('class'), /depth-2/);
+    });
+
+    await step('a viewer sets a password on first sign-in and sees no change buttons', async () => {
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('button', { name: 'Sign in' }).waitFor();
+      const viewer = { email: `viewer-${Date.now()}@acme.example`, password: 'Temporary-pass1' };
+      await createViewer(viewer.email, viewer.password, SUB_ORG);
+      await signIn(page, viewer);
+      await page.getByLabel('New password').fill('Chosen-pass-2');
+      await check(page, '18-new-password');
+      await page.getByRole('button', { name: 'Set password' }).click();
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      await openIntegrations(page, SUB_ORG);
+      await keyRow(page, 'keyboard-only').waitFor();
+      await check(page, '19-viewer-integrations');
+      for (const name of ['Generate', 'Disable', 'Enable', 'Roll', 'Delete']) {
+        assert.equal(await page.getByRole('button', { name }).count(), 0, `a viewer has no ${name}`);
+      }
+      await page.getByRole('link', { name: 'Organizations' }).click();
+      await page.getByRole('button', { name: 'Edit' }).first().waitFor();
+      assert.equal(await page.getByRole('button', { name: 'New sub-organization' }).count(), 0);
+      await page.getByRole('button', { name: 'Edit' }).first().click();
+      assert.equal(await page.getByRole('button', { name: 'Save' }).count(), 0);
+    });
+
+    assert.deepEqual(problems, [], 'no console errors, no alert() ever ran');
+  } finally {
+    await browser.close();
+  }
+});
