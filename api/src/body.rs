@@ -107,6 +107,19 @@ pub struct OrganizationInput {
     pub limits: Option<Object<LimitsInput>>,
 }
 
+/// Body of `POST /v1/console/organizations`: a sub-organization of one the
+/// signed-in user may act on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubOrganizationInput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+}
+
 /// `limits` of an organization body; a limit left out or `null` takes the default.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -106,6 +106,19 @@ routes! {
     GetConversation "getConversation": "GET" "/v1/conversations/{conversationId}" => Dispatch, Access::Key(Scope::ConversationsRead);
     GetUsage "getUsage": "GET" "/v1/usage" => Dispatch, Access::AnyKey;
     GetConsoleMe "getConsoleMe": "GET" "/v1/console/me" => Keygen, Access::AnyUser;
+    ListConsoleOrganizations "listConsoleOrganizations": "GET" "/v1/console/organizations" => Keygen, Access::User;
+    CreateConsoleOrganization "createConsoleOrganization": "POST" "/v1/console/organizations" => Keygen, Access::User;
+    GetConsoleOrganization "getConsoleOrganization": "GET" "/v1/console/organizations/{orgId}" => Keygen, Access::User;
+    UpdateConsoleOrganization "updateConsoleOrganization": "PATCH" "/v1/console/organizations/{orgId}" => Keygen, Access::User;
+    CreateConsoleApiKey "createConsoleApiKey": "POST" "/v1/console/organizations/{orgId}/api-keys" => Keygen, Access::User;
+    ListConsoleApiKeys "listConsoleApiKeys": "GET" "/v1/console/organizations/{orgId}/api-keys" => Keygen, Access::User;
+    GetConsoleApiKey "getConsoleApiKey": "GET" "/v1/console/organizations/{orgId}/api-keys/{keyId}" => Keygen, Access::User;
+    UpdateConsoleApiKey "updateConsoleApiKey": "PATCH" "/v1/console/organizations/{orgId}/api-keys/{keyId}" => Keygen, Access::User;
+    DeleteConsoleApiKey "deleteConsoleApiKey": "DELETE" "/v1/console/organizations/{orgId}/api-keys/{keyId}" => Keygen, Access::User;
+    RollConsoleApiKey "rollConsoleApiKey": "POST" "/v1/console/organizations/{orgId}/api-keys/{keyId}/roll" => Keygen, Access::User;
+    ListConsoleSchedules "listConsoleSchedules": "GET" "/v1/console/organizations/{orgId}/schedules" => Schedules, Access::User;
+    GetConsoleUsage "getConsoleUsage": "GET" "/v1/console/organizations/{orgId}/usage" => Keygen, Access::User;
+    ListConsoleAuditEvents "listConsoleAuditEvents": "GET" "/v1/console/organizations/{orgId}/audit-events" => Keygen, Access::User;
     ReportLeakedKeys "reportLeakedKeys": "POST" "/v1/secret-scanning/github" => Keygen, Access::GitHubSignature;
 }
 

@@ -278,7 +278,7 @@ impl Gateway {
         let request: LambdaRequest = serde_json::from_value(event)?;
         let lambda_event = LambdaEvent::new(request, Context::default());
         let store = &self.store;
-        let (schedules, dispatch) = (self.schedules, self.dispatch);
+        let (schedules, dispatch) = (&self.schedules, self.dispatch);
         let now = chrono::Utc::now;
         let response = match function {
             Function::Keygen => {

@@ -31,8 +31,11 @@ use serde_json::{Map, Value};
 
 const EVENT_ID: &str = "eventId";
 const ACTION: &str = "action";
-const ACTOR_TYPE: &str = "actorType";
-const ACTOR_ID: &str = "actorId";
+const ACTOR: ActorAttributes = ActorAttributes {
+    kind: "actorType",
+    id: "actorId",
+    email: "actorEmail",
+};
 const TARGET_TYPE: &str = "targetType";
 const TARGET_ID: &str = "targetId";
 const REQUEST_ID: &str = "requestId";
@@ -104,12 +107,16 @@ names!(
 );
 
 /// Who made a change: the IAM principal ARN (`local-admin` on the local
-/// gateway), the keyId, or a system actor's name.
+/// gateway), the keyId, a console user's `sub` (with their email), or a
+/// system actor's name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Actor {
     #[serde(rename = "type")]
     pub kind: ActorType,
     pub id: String,
+    /// A console user's email as their token gave it; no other actor has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 impl Actor {
@@ -118,6 +125,7 @@ impl Actor {
         Actor {
             kind: ActorType::Admin,
             id: principal.into(),
+            email: None,
         }
     }
 
@@ -126,15 +134,47 @@ impl Actor {
         Actor {
             kind: ActorType::ApiKey,
             id: key_id.into(),
+            email: None,
         }
     }
 
-    /// A console user, by the `sub` of their token.
-    pub fn user(id: impl Into<String>) -> Actor {
+    /// A console user, by the `sub` of their token, with its email.
+    pub fn user(id: impl Into<String>, email: Option<String>) -> Actor {
         Actor {
             kind: ActorType::User,
             id: id.into(),
+            email,
         }
+    }
+
+    /// The attributes an item that records this actor stores, named by `names`.
+    pub(crate) fn attributes(&self, names: ActorAttributes) -> Item {
+        let mut item = Item::from([
+            (names.kind.to_owned(), s(self.kind.as_str())),
+            (names.id.to_owned(), s(&self.id)),
+        ]);
+        if let Some(email) = &self.email {
+            item.insert(names.email.to_owned(), s(email));
+        }
+        item
+    }
+
+    /// The actor [`attributes`](Self::attributes) stored; `default_kind`
+    /// for an item that stored no type (written before there was one).
+    pub(crate) fn of_item(
+        item: &Item,
+        names: ActorAttributes,
+        default_kind: Option<ActorType>,
+    ) -> Result<Actor, CorruptItem> {
+        let kind = match (item.get(names.kind), default_kind) {
+            (None, Some(kind)) => kind,
+            _ => parsed(item, names.kind)?,
+        };
+        Ok(Actor {
+            kind,
+            id: string(item, names.id)?,
+            email: optional_string(item, names.email)?,
+        })
     }
 
     /// The system acting on its own, named for what made it act
@@ -143,8 +183,17 @@ impl Actor {
         Actor {
             kind: ActorType::System,
             id: name.into(),
+            email: None,
         }
     }
+}
+
+/// The names of the attributes an item records an [`Actor`] in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ActorAttributes {
+    pub kind: &'static str,
+    pub id: &'static str,
+    pub email: &'static str,
 }
 
 /// What a change was made to.
@@ -319,8 +368,6 @@ fn to_item(event: &AuditEvent) -> Item {
         (EVENT_ID.to_owned(), s(&event.event_id)),
         (ACTION.to_owned(), s(event.action.as_str())),
         (CREATED_AT.to_owned(), time(event.occurred_at)),
-        (ACTOR_TYPE.to_owned(), s(event.actor.kind.as_str())),
-        (ACTOR_ID.to_owned(), s(&event.actor.id)),
         (TARGET_TYPE.to_owned(), s(event.target.kind.as_str())),
         (TARGET_ID.to_owned(), s(&event.target.id)),
         (
@@ -329,6 +376,7 @@ fn to_item(event: &AuditEvent) -> Item {
         ),
         (TTL.to_owned(), n(event.expires_at.timestamp())),
     ]);
+    item.extend(event.actor.attributes(ACTOR));
     let origin = [
         (REQUEST_ID, &event.request_id),
         (SOURCE_IP, &event.source_ip),
@@ -352,10 +400,7 @@ fn from_item(item: &Item) -> Result<AuditEvent, CorruptItem> {
         organization_id: string(item, ORG_ID)?,
         action: parsed(item, ACTION)?,
         occurred_at: required_time(item, CREATED_AT)?,
-        actor: Actor {
-            kind: parsed(item, ACTOR_TYPE)?,
-            id: string(item, ACTOR_ID)?,
-        },
+        actor: Actor::of_item(item, ACTOR, None)?,
         target: Target {
             kind: parsed(item, TARGET_TYPE)?,
             id: string(item, TARGET_ID)?,
@@ -456,10 +501,7 @@ mod tests {
         let at = crate::wire_time::parse("2026-11-26T10:00:00.000Z").unwrap();
         let draft = Draft {
             event_id: "evt_1".into(),
-            actor: Actor {
-                kind: ActorType::Admin,
-                id: "arn:aws:iam::1:user/ops".into(),
-            },
+            actor: Actor::user("sub-1", Some("ann@acme.example".into())),
             origin: Origin {
                 request_id: Some("req-1".into()),
                 source_ip: Some("192.0.2.1".into()),
@@ -481,7 +523,7 @@ mod tests {
         let json = serde_json::to_value(&event).unwrap();
         assert_eq!(
             json["actor"],
-            serde_json::json!({"type": "admin", "id": "arn:aws:iam::1:user/ops"})
+            serde_json::json!({"type": "user", "id": "sub-1", "email": "ann@acme.example"})
         );
         assert_eq!(json["action"], "api_key.rolled");
         assert_eq!(json["occurredAt"], "2026-11-26T10:00:00.000Z");

@@ -20,7 +20,7 @@
 //! twice. Counters leave by TTL: request windows an hour after they end,
 //! days after [`USAGE_RETENTION_DAYS`].
 
-use crate::dynamo::attributes::{Item, TTL, item_address, n, optional_number, s, string};
+use crate::dynamo::attributes::{Item, PK, TTL, item_address, n, optional_number, s, string};
 use crate::dynamo::update::{Condition, Update};
 use crate::dynamo::{Store, StoreError, conditional};
 use crate::tenancy;
@@ -159,8 +159,12 @@ pub fn next_midnight(now: DateTime<Utc>) -> DateTime<Utc> {
         .and_utc()
 }
 
+fn window_partition(key_id: &str) -> String {
+    format!("RATE#{key_id}")
+}
+
 fn window_address(key_id: &str, start: i64) -> Item {
-    item_address(format!("RATE#{key_id}"), start.to_string())
+    item_address(window_partition(key_id), start.to_string())
 }
 
 fn day_address(org_id: &str, date: NaiveDate) -> Item {
@@ -302,6 +306,25 @@ impl Store {
         let partition = tenancy::partition(org_id);
         let days = self.delete_prefix(partition.clone(), USAGE_PREFIX).await?;
         Ok(days + self.delete_prefix(partition, RECEIPT_PREFIX).await?)
+    }
+
+    /// Each of `key_ids`'s requests in the window of `now`, in their order
+    /// (zero for a key that made none).
+    pub async fn requests_this_minute(
+        &self,
+        key_ids: &[&str],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<u32>, StoreError> {
+        let start = window_start(now);
+        let mut counts = std::collections::HashMap::new();
+        for chunk in key_ids.chunks(crate::dynamo::BATCH_GET_LIMIT) {
+            let addresses = chunk.iter().map(|id| window_address(id, start)).collect();
+            for item in self.batch_get(addresses).await? {
+                counts.insert(string(&item, PK)?, count_of(Some(&item), COUNT)?);
+            }
+        }
+        let count = |id: &&str| counts.get(&window_partition(id)).copied().unwrap_or(0);
+        Ok(key_ids.iter().map(count).collect())
     }
 
     /// The organization's daily usage of the last `days` days up to `now`'s,

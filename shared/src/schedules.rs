@@ -128,7 +128,7 @@ impl Store {
     ) -> Result<(Schedule, bool), StoreError> {
         let (org_id, schedule_id) = (&schedule.organization_id, &schedule.schedule_id);
         for _ in 0..3 {
-            let (_, version) = self
+            let (_, version, _) = self
                 .read_organization(org_id)
                 .await?
                 .ok_or(StoreError::NotFound)?;

@@ -311,7 +311,7 @@ pub fn key_record(
         hint: key.hint(),
         scopes: orgkeys_shared::keys::Scope::ALL.to_vec(),
         created_at: chrono::Utc::now(),
-        created_by: ADMIN_ARN.into(),
+        created_by: orgkeys_shared::audit::Actor::admin(ADMIN_ARN),
         expires_at: None,
         last_used_at: None,
         rolled_to: None,

@@ -8,7 +8,6 @@ use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use orgkeys_api::body::{CreateKeyInput, Field, KeyPatchInput, RollInput};
 use orgkeys_shared::audit::{Actor, Draft};
-use orgkeys_shared::edge::caller::Admin;
 use orgkeys_shared::edge::problem::{FieldError, Problem};
 use orgkeys_shared::edge::request::{json_body, json_response, no_content, required_json_body};
 use orgkeys_shared::key_format::ApiKey;
@@ -75,8 +74,7 @@ impl From<KeyRecord> for KeyView {
             hint: record.hint,
             scopes: record.scopes,
             created_at: timestamp(record.created_at),
-            // Keys are created (and rolled) by administrators only.
-            created_by: Actor::admin(&record.created_by),
+            created_by: record.created_by,
             expires_at: record.expires_at.map(timestamp),
             last_used_at: record.last_used_at.map(timestamp),
             rolled_to: record.rolled_to,
@@ -91,23 +89,48 @@ impl From<KeyRecord> for KeyView {
     }
 }
 
-pub async fn create(
-    store: &Store,
-    request: &Request,
-    org_id: &str,
-    admin: &Admin,
-    draft: &Draft,
-) -> Result<Response<Body>, Problem> {
+/// A request on an organization's keys, by whoever may make it there.
+pub struct KeyRequest<'a> {
+    pub store: &'a Store,
+    pub request: &'a Request,
+    pub org_id: &'a str,
+    /// The most requests per minute a key may be given: the API's maximum
+    /// for a platform operator, the organization's limit for its own users.
+    pub requests_per_minute_ceiling: u32,
+}
+
+impl KeyRequest<'_> {
+    /// A key's own limit may not exceed the ceiling: 422, pointing at it.
+    fn check_ceiling(&self, requests_per_minute: Option<u32>) -> Result<(), Problem> {
+        match requests_per_minute {
+            Some(limit) if limit > self.requests_per_minute_ceiling => {
+                Err(Problem::above_organization_limit(
+                    "/requestsPerMinute",
+                    format!(
+                        "must be at most {}, the organization's limit",
+                        self.requests_per_minute_ceiling
+                    ),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The key created by `draft`'s actor.
+pub async fn create(keys: &KeyRequest<'_>, draft: &Draft) -> Result<Response<Body>, Problem> {
+    let (store, org_id) = (keys.store, keys.org_id);
     let now = draft.occurred_at;
-    let input: CreateKeyInput = json_body(request, BODY_LIMIT)?;
+    let input: CreateKeyInput = json_body(keys.request, BODY_LIMIT)?;
     let valid = validate_key_input(&input, now).map_err(Problem::validation)?;
+    keys.check_ceiling(valid.requests_per_minute)?;
     let (key, record) = new_key(KeyTemplate {
         organization_id: org_id,
         name: input.name.map(|name| name.trim().to_owned()),
         scopes: valid.scopes,
         expires_at: valid.expires_at,
         requests_per_minute: valid.requests_per_minute,
-        created_by: &admin.principal,
+        created_by: &draft.actor,
         now,
     })?;
     let hash = KeyHash::of(&key);
@@ -209,7 +232,7 @@ struct KeyTemplate<'a> {
     scopes: Vec<Scope>,
     expires_at: Option<DateTime<Utc>>,
     requests_per_minute: Option<u32>,
-    created_by: &'a str,
+    created_by: &'a Actor,
     now: DateTime<Utc>,
 }
 
@@ -222,7 +245,7 @@ fn new_key(template: KeyTemplate<'_>) -> Result<(ApiKey, KeyRecord), Problem> {
         hint: key.hint(),
         scopes: template.scopes,
         created_at: template.now,
-        created_by: template.created_by.to_owned(),
+        created_by: template.created_by.clone(),
         expires_at: template.expires_at,
         last_used_at: None,
         rolled_to: None,
@@ -244,8 +267,7 @@ fn created_key_response(key: &ApiKey, record: &KeyRecord) -> Response<Body> {
         hint: &record.hint,
         scopes: &record.scopes,
         created_at: timestamp(record.created_at),
-        // Keys are created (and rolled) by administrators only.
-        created_by: Actor::admin(&record.created_by),
+        created_by: record.created_by.clone(),
         expires_at: record.expires_at.map(timestamp),
         enabled: record.enabled,
         requests_per_minute: record.requests_per_minute,
@@ -262,6 +284,11 @@ pub async fn list(store: &Store, org_id: &str) -> Result<Response<Body>, Problem
     if store.get_organization(org_id).await?.is_none() {
         return Err(Problem::not_found("no organization with this ID"));
     }
+    list_of_known(store, org_id).await
+}
+
+/// The keys of an organization the caller already read.
+pub async fn list_of_known(store: &Store, org_id: &str) -> Result<Response<Body>, Problem> {
     let items: Vec<KeyView> = store
         .list_keys(org_id)
         .await?
@@ -294,16 +321,15 @@ pub async fn delete(
     Ok(no_content())
 }
 
+/// The successor of `key_id`, created by `draft`'s actor.
 pub async fn roll(
-    store: &Store,
-    request: &Request,
-    org_id: &str,
+    keys: &KeyRequest<'_>,
     key_id: &str,
-    admin: &Admin,
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
+    let (store, org_id) = (keys.store, keys.org_id);
     let now = draft.occurred_at;
-    let input: RollInput = json_body(request, BODY_LIMIT)?;
+    let input: RollInput = json_body(keys.request, BODY_LIMIT)?;
     let grace = input.grace_period_seconds.unwrap_or(DEFAULT_GRACE_SECONDS);
     if !(0..=MAX_GRACE_SECONDS).contains(&grace) {
         return Err(Problem::validation(vec![FieldError::body(
@@ -331,7 +357,7 @@ pub async fn roll(
         scopes: old.scopes.clone(),
         expires_at: old.expires_at,
         requests_per_minute: old.requests_per_minute,
-        created_by: &admin.principal,
+        created_by: &draft.actor,
         now,
     })?;
     let hash = KeyHash::of(&key);
@@ -375,14 +401,14 @@ pub async fn get(store: &Store, org_id: &str, key_id: &str) -> Result<Response<B
 }
 
 pub async fn patch(
-    store: &Store,
-    request: &Request,
-    org_id: &str,
+    keys: &KeyRequest<'_>,
     key_id: &str,
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
-    let input: KeyPatchInput = required_json_body(request, BODY_LIMIT)?;
+    let (store, org_id) = (keys.store, keys.org_id);
+    let input: KeyPatchInput = required_json_body(keys.request, BODY_LIMIT)?;
     let patch = validate_patch(input, draft.occurred_at).map_err(Problem::validation)?;
+    keys.check_ceiling(patch.requests_per_minute.flatten())?;
     let (old, hash) = read_key(store, org_id, key_id).await?;
     if patch.expires_at.is_some() && old.rolled_to.is_some() {
         return Err(Problem::conflict(

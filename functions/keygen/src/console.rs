@@ -1,16 +1,26 @@
 //! The console API (`/v1/console/...`) for organization admins and viewers,
-//! signed in with OpenID Connect. `GET /v1/console/me` tells a signed-in user
-//! who the console takes them for: any valid token may ask, so a user whose
-//! token lacks an organization or a role learns why the rest is refused.
+//! signed in with OpenID Connect. The same handlers as the admin routes,
+//! behind one access decision ([`Member`]): a user acts on their home
+//! organization and those below it (anything else is 404, as if it did not
+//! exist), a viewer only reads (403), and a platform operator's powers
+//! (status, limits, parent, deletion, the schedule sync) stay out of reach.
+//!
+//! `GET /v1/console/me` tells a signed-in user who the console takes them
+//! for: any valid token may ask, so a user whose token lacks an organization
+//! or a role learns why the rest is refused.
 
-use crate::Keygen;
+use crate::{Keygen, api_keys, audit_events, organizations};
+use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Response};
+use lambda_http::{Body, Request, Response};
 use orgkeys_api::Role;
+use orgkeys_api::body::SubOrganizationInput;
 use orgkeys_api::routes::{Operation, Route};
-use orgkeys_shared::edge::problem::Problem;
-use orgkeys_shared::edge::request::json_response;
-use orgkeys_shared::edge::user::User;
+use orgkeys_shared::edge::caller::Caller;
+use orgkeys_shared::edge::problem::{FieldError, Problem};
+use orgkeys_shared::edge::request::{audit_draft, json_body, json_response, path_param};
+use orgkeys_shared::edge::user::{Member, SignedIn, User};
+use orgkeys_shared::organizations::{Organization, OrganizationStatus};
 use serde::Serialize;
 
 /// `GET /v1/console/me`.
@@ -29,12 +39,61 @@ struct UserView<'a> {
 }
 
 pub async fn route(
-    _keygen: &Keygen,
+    keygen: &Keygen,
+    request: &Request,
     route: &Route,
-    user: &User,
+    signed_in: &SignedIn,
+    now: DateTime<Utc>,
 ) -> Result<Response<Body>, Problem> {
+    if route.operation == Operation::GetConsoleMe {
+        return Ok(me(&signed_in.user(&keygen.claims)));
+    }
+    let member = Member::of(signed_in, &keygen.claims, route)?;
+    let caller = Caller::User(signed_in.clone());
+    let draft = || audit_draft(request, &caller, now, keygen.audit_retention);
     match route.operation {
-        Operation::GetConsoleMe => Ok(me(user)),
+        Operation::ListConsoleOrganizations => {
+            return organizations::list_within(keygen, request, member.home.as_str()).await;
+        }
+        Operation::CreateConsoleOrganization => {
+            let input: SubOrganizationInput = json_body(request, crate::BODY_LIMIT)?;
+            let parent = parent_of_new(keygen, &member, input.parent_id.as_deref()).await?;
+            return organizations::create_under(keygen, input, &parent, &draft()?).await;
+        }
+        _ => {}
+    }
+    let org_id = path_param(request, "orgId");
+    let org = member.organization(&keygen.store, &org_id).await?;
+    let store = &keygen.store;
+    let org_id = org.organization_id.as_str();
+    let key_id = path_param(request, "keyId");
+    let keys = api_keys::KeyRequest {
+        store,
+        request,
+        org_id,
+        requests_per_minute_ceiling: effective_requests_per_minute(keygen, &org),
+    };
+    match route.operation {
+        Operation::GetConsoleOrganization => Ok(organizations::show(keygen, org)),
+        Operation::UpdateConsoleOrganization => {
+            organizations::rename(keygen, request, org_id, &draft()?).await
+        }
+        Operation::ListConsoleApiKeys => api_keys::list_of_known(store, org_id).await,
+        Operation::GetConsoleApiKey => api_keys::get(store, org_id, &key_id).await,
+        Operation::CreateConsoleApiKey => {
+            refuse_if_suspended(&org)?;
+            api_keys::create(&keys, &draft()?).await
+        }
+        Operation::RollConsoleApiKey => {
+            refuse_if_suspended(&org)?;
+            api_keys::roll(&keys, &key_id, &draft()?).await
+        }
+        Operation::UpdateConsoleApiKey => api_keys::patch(&keys, &key_id, &draft()?).await,
+        Operation::DeleteConsoleApiKey => api_keys::delete(store, org_id, &key_id, &draft()?).await,
+        Operation::GetConsoleUsage => {
+            organizations::usage(keygen, request, org_id, Some(&org), now).await
+        }
+        Operation::ListConsoleAuditEvents => audit_events::list(store, request, org_id).await,
         _ => Err(Problem::not_found(format!("no route {}", route.key))),
     }
 }
@@ -49,4 +108,36 @@ fn me(user: &User) -> Response<Body> {
         organization_id: user.organization_id.as_ref().map(|id| id.as_str()),
     };
     json_response(StatusCode::OK, &body)
+}
+
+/// The parent a new sub-organization names: required, and one the member
+/// may act on (404 otherwise, as if it did not exist).
+async fn parent_of_new(
+    keygen: &Keygen,
+    member: &Member,
+    parent_id: Option<&str>,
+) -> Result<Organization, Problem> {
+    let Some(parent_id) = parent_id else {
+        return Err(Problem::validation(vec![FieldError::body(
+            "/parentId",
+            "is required: a new organization sits under one of yours",
+        )]));
+    };
+    member.organization(&keygen.store, parent_id).await
+}
+
+/// A suspended organization's users may read its keys, not add to them.
+fn refuse_if_suspended(org: &Organization) -> Result<(), Problem> {
+    match org.status {
+        OrganizationStatus::Suspended => Err(Problem::organization_suspended()),
+        OrganizationStatus::Active => Ok(()),
+    }
+}
+
+/// The request limit in force for the organization's keys: the most a key
+/// of its own users may be given.
+fn effective_requests_per_minute(keygen: &Keygen, org: &Organization) -> u32 {
+    org.limits
+        .effective(keygen.default_limits)
+        .requests_per_minute
 }

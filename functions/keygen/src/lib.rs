@@ -30,7 +30,7 @@ use orgkeys_shared::edge::request::{
 };
 use orgkeys_shared::edge::user::ClaimNames;
 use orgkeys_shared::keys::LeakedKeyAction;
-use orgkeys_shared::limits::Defaults;
+use orgkeys_shared::limits::{Defaults, MAX_REQUESTS_PER_MINUTE};
 use orgkeys_shared::routes::{Access, Function, Operation};
 
 /// Admin bodies are small; anything larger is a mistake or an attack.
@@ -158,9 +158,9 @@ async fn route(
     let store = &keygen.store;
     let (route, caller) = authorize(request, Function::Keygen)?;
     if let Caller::User(signed_in) = &caller {
-        return console::route(keygen, route, &signed_in.user(&keygen.claims)).await;
+        return console::route(keygen, request, route, signed_in, now).await;
     }
-    let Caller::Admin(admin) = &caller else {
+    let Caller::Admin(_) = &caller else {
         return Err(Problem::not_found(format!("no route {}", route.key)));
     };
     match route.operation {
@@ -176,6 +176,12 @@ async fn route(
     let key_id = path_param(request, "keyId");
     let key_id = key_id.as_str();
     let draft = || audit_draft(request, &caller, now, keygen.audit_retention);
+    let keys = api_keys::KeyRequest {
+        store,
+        request,
+        org_id,
+        requests_per_minute_ceiling: MAX_REQUESTS_PER_MINUTE,
+    };
     match route.operation {
         Operation::PutOrganization => organizations::put(keygen, request, org_id, &draft()?).await,
         Operation::GetOrganization => organizations::get(keygen, org_id).await,
@@ -183,16 +189,17 @@ async fn route(
             organizations::patch(keygen, request, org_id, &draft()?).await
         }
         Operation::DeleteOrganization => organizations::delete(store, org_id, &draft()?).await,
-        Operation::CreateApiKey => api_keys::create(store, request, org_id, admin, &draft()?).await,
+        Operation::CreateApiKey => api_keys::create(&keys, &draft()?).await,
         Operation::ListApiKeys => api_keys::list(store, org_id).await,
         Operation::GetApiKey => api_keys::get(store, org_id, key_id).await,
-        Operation::UpdateApiKey => api_keys::patch(store, request, org_id, key_id, &draft()?).await,
+        Operation::UpdateApiKey => api_keys::patch(&keys, key_id, &draft()?).await,
         Operation::DeleteApiKey => api_keys::delete(store, org_id, key_id, &draft()?).await,
-        Operation::RollApiKey => {
-            api_keys::roll(store, request, org_id, key_id, admin, &draft()?).await
-        }
+        Operation::RollApiKey => api_keys::roll(&keys, key_id, &draft()?).await,
         Operation::ListAuditEvents => audit_events::list(store, request, org_id).await,
-        Operation::GetOrganizationUsage => organizations::usage(store, request, org_id, now).await,
+        Operation::GetOrganizationUsage => {
+            let org = store.get_organization(org_id).await?;
+            organizations::usage(keygen, request, org_id, org.as_ref(), now).await
+        }
         _ => Err(Problem::not_found(format!("no route {}", route.key))),
     }
 }

@@ -6,7 +6,9 @@ use crate::{BODY_LIMIT, Keygen, MAX_NAME_CHARS, limit_in_range};
 use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
-use orgkeys_api::body::{Field, LimitsInput, OrganizationInput, OrganizationPatch};
+use orgkeys_api::body::{
+    Field, LimitsInput, OrganizationInput, OrganizationPatch, SubOrganizationInput,
+};
 use orgkeys_shared::Store;
 use orgkeys_shared::StoreError;
 use orgkeys_shared::audit::Draft;
@@ -77,15 +79,41 @@ struct OrganizationPage {
 const LISTING_SCOPE: &str = "";
 
 pub async fn list(keygen: &Keygen, request: &Request) -> Result<Response<Body>, Problem> {
+    list_page(keygen, request, None).await
+}
+
+/// The console's list: the organization `home` and those below it.
+pub async fn list_within(
+    keygen: &Keygen,
+    request: &Request,
+    home: &str,
+) -> Result<Response<Body>, Problem> {
+    list_page(keygen, request, Some(home)).await
+}
+
+/// A page of every organization, or of `home` and those below it; a
+/// cursor of one listing is refused by another.
+async fn list_page(
+    keygen: &Keygen,
+    request: &Request,
+    home: Option<&str>,
+) -> Result<Response<Body>, Problem> {
     let store = &keygen.store;
     let mut errors = Vec::new();
-    let page = Page::of(request, LISTING_SCOPE, "organizations".into(), &mut errors);
+    let scope = home.unwrap_or(LISTING_SCOPE);
+    let page = Page::of(request, scope, "organizations".into(), &mut errors);
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
-    let (found, next) = store
-        .list_organizations(page.limit, page.after.as_deref())
-        .await?;
+    let after = page.after.as_deref();
+    let (found, next) = match home {
+        None => store.list_organizations(page.limit, after).await?,
+        Some(home) => {
+            store
+                .list_organizations_within(home, page.limit, after)
+                .await?
+        }
+    };
     let body = OrganizationPage {
         items: found
             .into_iter()
@@ -207,8 +235,56 @@ pub async fn get(keygen: &Keygen, org_id: &str) -> Result<Response<Body>, Proble
         .get_organization(org_id)
         .await?
         .ok_or_else(not_found)?;
+    Ok(show(keygen, organization))
+}
+
+/// 200 with the organization as the API shows it.
+pub fn show(keygen: &Keygen, organization: Organization) -> Response<Body> {
     let view = OrganizationView::new(organization, keygen.default_limits);
-    Ok(json_response(StatusCode::OK, &view))
+    json_response(StatusCode::OK, &view)
+}
+
+/// `POST /v1/console/organizations`: a new organization under `parent`, one
+/// the user may act on (the caller checked); 409 if the ID is taken by any
+/// organization at all.
+pub async fn create_under(
+    keygen: &Keygen,
+    input: SubOrganizationInput,
+    parent: &Organization,
+    draft: &Draft,
+) -> Result<Response<Body>, Problem> {
+    let mut violations = Violations::new();
+    let org_id = match input.organization_id.as_deref() {
+        None => {
+            violations.body("/organizationId", "is required");
+            ""
+        }
+        Some(id) if !is_valid_id(id) => {
+            violations.body("/organizationId", ID_RULE);
+            ""
+        }
+        Some(id) => id,
+    };
+    match &input.name {
+        None => violations.body("/name", "is required"),
+        Some(name) => violations.text("/name", Some(name), MAX_NAME_CHARS),
+    }
+    violations.finish().map_err(Problem::validation)?;
+    let name = input.name.as_deref().unwrap_or_default().trim();
+    let (organization, _) = keygen
+        .store
+        .save_organization(org_id, draft, |existing| match existing {
+            Some(_) => Err(Problem::conflict("an organization with this ID exists")),
+            None => Ok(Organization {
+                name: name.to_owned(),
+                parent_id: Some(parent.organization_id.clone()),
+                ..blank(org_id, draft)
+            }),
+        })
+        .await?;
+    tracing::info!(org_id, parent = %parent.organization_id, "sub-organization created");
+    let view = OrganizationView::new(organization, keygen.default_limits);
+    Ok(json_response(StatusCode::CREATED, &view))
 }
 
 pub async fn patch(
@@ -217,8 +293,42 @@ pub async fn patch(
     org_id: &str,
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
-    let store = &keygen.store;
     let input: OrganizationPatch = required_json_body(request, BODY_LIMIT)?;
+    change(keygen, org_id, input, draft).await
+}
+
+/// The console's `PATCH`: an organization's own users may rename it;
+/// its parent, status and limits are the platform operator's (403, pointing
+/// at the field).
+pub async fn rename(
+    keygen: &Keygen,
+    request: &Request,
+    org_id: &str,
+    draft: &Draft,
+) -> Result<Response<Body>, Problem> {
+    let input: OrganizationPatch = required_json_body(request, BODY_LIMIT)?;
+    let operator_fields = [
+        ("/parentId", input.parent_id.is_absent()),
+        ("/status", input.status.is_absent()),
+        ("/limits", input.limits.is_absent()),
+    ];
+    if let Some((pointer, _)) = operator_fields.iter().find(|(_, absent)| !absent) {
+        return Err(Problem::not_permitted(
+            "only the platform operator changes an organization's parent, status and limits",
+            Some(pointer),
+        ));
+    }
+    change(keygen, org_id, input, draft).await
+}
+
+/// Applies a merge patch to the organization.
+async fn change(
+    keygen: &Keygen,
+    org_id: &str,
+    input: OrganizationPatch,
+    draft: &Draft,
+) -> Result<Response<Body>, Problem> {
+    let store = &keygen.store;
     let mut violations = Violations::new();
     match &input.name {
         Field::Null => violations.body("/name", "cannot be removed"),
@@ -301,16 +411,41 @@ struct DayView {
     dispatches: u64,
 }
 
-/// `GET .../usage?days=`: contacts and dispatches per UTC day, newest first.
-/// Counters go with their organization's delete: an unknown organization
-/// has an empty history rather than a 404.
+/// A key's requests this minute against its limit.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct KeyMinuteView {
+    key_id: String,
+    name: Option<String>,
+    requests_this_minute: u32,
+    requests_per_minute: u32,
+}
+
+/// `GET .../usage`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UsageView {
+    /// Newest first; days without dispatches left out.
+    items: Vec<DayView>,
+    /// The organization's limits in force.
+    limits: LimitsView,
+    /// Each live key this minute.
+    keys: Vec<KeyMinuteView>,
+}
+
+/// `GET .../usage?days=`: contacts and dispatches per UTC day, newest first,
+/// the limits in force and each live key's requests this minute. Counters
+/// go with their organization's delete: an unknown organization (`org`
+/// `None`) has an empty history and no keys rather than a 404.
 pub async fn usage(
-    store: &Store,
+    keygen: &Keygen,
     request: &Request,
     org_id: &str,
+    org: Option<&Organization>,
     now: DateTime<Utc>,
 ) -> Result<Response<Body>, Problem> {
     const DEFAULT_DAYS: u32 = 30;
+    let store = &keygen.store;
     let days = match request.query_string_parameters().first("days") {
         None => DEFAULT_DAYS,
         Some(text) => match text.parse::<u32>() {
@@ -333,8 +468,48 @@ pub async fn usage(
             dispatches: day.dispatches,
         })
         .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &serde_json::json!({ "items": items }),
-    ))
+    let limits = org
+        .map_or(Limits::default(), |org| org.limits)
+        .effective(keygen.default_limits);
+    let keys = match org {
+        None => Vec::new(),
+        Some(_) => keys_this_minute(store, org_id, limits.requests_per_minute, now).await?,
+    };
+    let body = UsageView {
+        items,
+        limits: LimitsView {
+            requests_per_minute: limits.requests_per_minute,
+            contacts_per_day: limits.contacts_per_day,
+        },
+        keys,
+    };
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+/// The organization's live keys and their requests this minute; a key
+/// without its own limit has the organization's, `requests_per_minute`.
+async fn keys_this_minute(
+    store: &Store,
+    org_id: &str,
+    requests_per_minute: u32,
+    now: DateTime<Utc>,
+) -> Result<Vec<KeyMinuteView>, Problem> {
+    let live: Vec<_> = store
+        .list_keys(org_id)
+        .await?
+        .into_iter()
+        .filter(|key| key.enabled && !key.is_expired(now))
+        .collect();
+    let ids: Vec<&str> = live.iter().map(|key| key.key_id.as_str()).collect();
+    let counts = store.requests_this_minute(&ids, now).await?;
+    Ok(live
+        .iter()
+        .zip(counts)
+        .map(|(key, count)| KeyMinuteView {
+            key_id: key.key_id.clone(),
+            name: key.name.clone(),
+            requests_this_minute: count,
+            requests_per_minute: key.requests_per_minute.unwrap_or(requests_per_minute),
+        })
+        .collect())
 }

@@ -3,7 +3,8 @@
 //! organization key with `schedules:read` lists and reads its own (each such
 //! request counted against the key's request limit, concurrently with its
 //! read). Another organization's schedule is answered exactly like one that
-//! does not exist.
+//! does not exist. An organization's console users read its schedules (the
+//! IDs their campaigns need) within their own tree.
 
 use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
@@ -18,6 +19,7 @@ use orgkeys_shared::edge::request::{
     Page, audit_draft, authorize, json_body, json_response, no_content, path_id, path_param,
     respond,
 };
+use orgkeys_shared::edge::user::{ClaimNames, Member};
 use orgkeys_shared::limits::Defaults;
 use orgkeys_shared::routes::{Function, Operation};
 use orgkeys_shared::schedules::{Channel, Schedule, ScheduleFilter, ScheduleStatus};
@@ -30,13 +32,16 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 const MAX_TEXT_CHARS: usize = 200;
 
 /// What the schedules function reads from its environment, once, in `main`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Settings {
     /// `AUDIT_RETENTION_DAYS`: how long the events of schedule changes are kept.
     pub audit_retention: audit::Retention,
     /// `DEFAULT_REQUESTS_PER_MINUTE` (and `DEFAULT_CONTACTS_PER_DAY`): the
     /// limits of keys and organizations that set none.
     pub default_limits: Defaults,
+    /// `CONSOLE_ORG_CLAIM`, `CONSOLE_ROLE_CLAIM`: where a console user's
+    /// organization and role are in their token.
+    pub claims: ClaimNames,
 }
 
 impl Settings {
@@ -44,6 +49,7 @@ impl Settings {
         Ok(Settings {
             audit_retention: audit::Retention::from_env()?,
             default_limits: Defaults::from_env()?,
+            claims: ClaimNames::from_env(),
         })
     }
 }
@@ -51,14 +57,14 @@ impl Settings {
 /// Serves one request with the default settings; every error reaches the
 /// client as problem+json.
 pub async fn handle(store: &Store, request: Request) -> Result<Response<Body>, Error> {
-    handle_at(store, Settings::default(), request, Utc::now()).await
+    handle_at(store, &Settings::default(), request, Utc::now()).await
 }
 
 /// [`handle`] with explicit settings at the given time: tests step the clock
 /// across request windows.
 pub async fn handle_at(
     store: &Store,
-    settings: Settings,
+    settings: &Settings,
     request: Request,
     now: DateTime<Utc>,
 ) -> Result<Response<Body>, Error> {
@@ -67,7 +73,7 @@ pub async fn handle_at(
 
 async fn route(
     store: &Store,
-    settings: Settings,
+    settings: &Settings,
     request: &Request,
     now: DateTime<Utc>,
 ) -> Result<Response<Body>, Problem> {
@@ -97,6 +103,13 @@ async fn route(
                 return Err(Problem::not_found("no organization with this ID"));
             }
             list_schedules(store, request, org_id.as_str()).await
+        }
+        (Operation::ListConsoleSchedules, Caller::User(signed_in)) => {
+            let member = Member::of(signed_in, &settings.claims, route)?;
+            let org = member
+                .organization(store, &path_param(request, "orgId"))
+                .await?;
+            list_schedules(store, request, &org.organization_id).await
         }
         (Operation::ListSchedules, Caller::Key(key)) => {
             let list = list_schedules(store, request, &key.organization_id);

@@ -8,7 +8,7 @@ async fn main() -> Result<(), Error> {
     orgkeys_shared::logging::init();
     let settings = schedules::Settings::from_env()?;
     let store = orgkeys_shared::dynamo::config::store_from_env().await?;
-    let store = &store;
+    let (store, settings) = (&store, &settings);
     run(service_fn(move |request| {
         schedules::handle_at(store, settings, request, chrono::Utc::now())
     }))

@@ -17,7 +17,7 @@ use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    ConditionCheck, Delete, DeleteRequest, Put, TransactWriteItem, WriteRequest,
+    Delete, DeleteRequest, KeysAndAttributes, Put, TransactWriteItem, WriteRequest,
 };
 use std::fmt;
 use update::Condition;
@@ -234,23 +234,43 @@ impl Store {
         Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
-    /// A transaction write that changes nothing but holds the transaction
-    /// to `condition` on the item at `key`.
-    pub(crate) fn check(
-        &self,
-        key: Item,
-        condition: Condition,
-    ) -> Result<TransactWriteItem, StoreError> {
-        let (expression, names, values) = condition.into_parts();
-        let check = ConditionCheck::builder()
-            .table_name(&self.table)
-            .set_key(Some(key))
-            .condition_expression(expression)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
+    /// The items at `addresses` (at most [`BATCH_GET_LIMIT`]) that exist,
+    /// consistently read.
+    pub(crate) async fn batch_get(&self, addresses: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::with_capacity(addresses.len());
+        let mut wanted = KeysAndAttributes::builder()
+            .set_keys(Some(addresses))
+            .consistent_read(true)
             .build()
             .map_err(StoreError::from_build)?;
-        Ok(TransactWriteItem::builder().condition_check(check).build())
+        for attempt in 0..BATCH_GET_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(BATCH_GET_RETRY_PAUSE * 2u32.pow(attempt - 1)).await;
+            }
+            let output = self
+                .client()
+                .batch_get_item()
+                .request_items(self.table(), wanted)
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+            items.extend(
+                output
+                    .responses
+                    .and_then(|mut tables| tables.remove(self.table()))
+                    .unwrap_or_default(),
+            );
+            match output
+                .unprocessed_keys
+                .and_then(|mut tables| tables.remove(self.table()))
+            {
+                Some(rest) if !rest.keys().is_empty() => wanted = rest,
+                _ => return Ok(items),
+            }
+        }
+        Err(StoreError::Unavailable(
+            "BatchGetItem left keys unprocessed after every retry".into(),
+        ))
     }
 
     /// Runs a transaction. `Ok(None)` when it committed; `Ok(Some(i))` when it
@@ -284,6 +304,12 @@ impl Store {
     }
 }
 
+/// The most items one `BatchGetItem` call takes.
+pub(crate) const BATCH_GET_LIMIT: usize = 100;
+/// How often unprocessed keys of a batch read are asked for again, with a
+/// doubling pause from [`BATCH_GET_RETRY_PAUSE`], before the read fails.
+const BATCH_GET_ATTEMPTS: u32 = 6;
+const BATCH_GET_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
 /// DynamoDB's limit of writes in one `BatchWriteItem` call.
 pub(crate) const BATCH_SIZE: usize = 25;
 /// Unprocessed-item retries of one `BatchWriteItem` call before giving up.

@@ -83,7 +83,7 @@ impl Caller {
         match self {
             Caller::Admin(admin) => admin.actor(),
             Caller::Key(key) => key.actor(),
-            Caller::User(user) => Actor::user(&user.claims["sub"]),
+            Caller::User(signed_in) => signed_in.actor(),
         }
     }
 }

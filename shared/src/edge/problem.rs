@@ -132,6 +132,22 @@ impl Problem {
         Problem::new(StatusCode::FORBIDDEN, "about:blank", "Forbidden", detail)
     }
 
+    /// 403 for a console user whose role or organization does not allow
+    /// the request; `pointer` names the field of the body they may not set.
+    pub fn not_permitted(detail: impl Into<String>, pointer: Option<&str>) -> Problem {
+        let detail = detail.into();
+        let mut problem = Problem::new(
+            StatusCode::FORBIDDEN,
+            "urn:orgkeys:problem:forbidden",
+            "Forbidden",
+            detail.clone(),
+        );
+        if let Some(pointer) = pointer {
+            problem.errors = vec![FieldError::body(pointer, detail)];
+        }
+        problem
+    }
+
     pub fn not_found(detail: impl Into<String>) -> Problem {
         Problem::new(StatusCode::NOT_FOUND, "about:blank", "Not Found", detail)
     }
@@ -142,6 +158,33 @@ impl Problem {
             "urn:orgkeys:problem:conflict",
             "Conflict",
             detail,
+        )
+    }
+
+    /// 422: a limit set above the organization's, which its own users
+    /// cannot exceed.
+    pub fn above_organization_limit(
+        pointer: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Problem {
+        let detail = detail.into();
+        let mut problem = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "urn:orgkeys:problem:above-organization-limit",
+            "Above the organization's limit",
+            detail.clone(),
+        );
+        problem.errors = vec![FieldError::body(pointer, detail)];
+        problem
+    }
+
+    /// 409: the organization is suspended; its users may read, not add keys.
+    pub fn organization_suspended() -> Problem {
+        Problem::new(
+            StatusCode::CONFLICT,
+            "urn:orgkeys:problem:organization-suspended",
+            "Organization suspended",
+            "this organization is suspended: its keys can be read, not created or rolled",
         )
     }
 

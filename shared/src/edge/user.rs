@@ -8,7 +8,11 @@
 //! the organization comes only from the verified token, never from a header
 //! or a body.
 
+use crate::audit::Actor;
+use crate::dynamo::Store;
 use crate::edge::problem::Problem;
+use crate::organizations::Organization;
+use crate::routes::Route;
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 use orgkeys_api::{OrgId, Role};
@@ -79,6 +83,15 @@ impl SignedIn {
             .ok_or_else(|| Problem::unauthorized("this route needs a signed-in user"))
     }
 
+    /// The user as an audit event's actor: their `sub` and email.
+    pub fn actor(&self) -> Actor {
+        Actor::user(&self.claims["sub"], self.email())
+    }
+
+    fn email(&self) -> Option<String> {
+        self.claims.get("email").filter(|v| !v.is_empty()).cloned()
+    }
+
     /// The user these claims describe, read with `names`.
     pub fn user(&self, names: &ClaimNames) -> User {
         let claim = |name: &str| self.claims.get(name).filter(|v| !v.is_empty());
@@ -90,11 +103,54 @@ impl SignedIn {
             .find(|role| groups.contains(&role.as_str()));
         User {
             id: self.claims["sub"].clone(),
-            email: claim("email").cloned(),
+            email: self.email(),
             organization_id: claim(&names.organization)
                 .and_then(|id| OrgId::parse(id.as_str()).ok()),
             role,
         }
+    }
+}
+
+/// A console user who may use the console's organization routes: their
+/// token names a home organization and a role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub user: User,
+    pub home: OrgId,
+    pub role: Role,
+}
+
+impl Member {
+    /// The member behind a request for `route`: 403 for a token without an
+    /// organization or a role, and for a viewer's request that is not a `GET`.
+    pub fn of(signed_in: &SignedIn, names: &ClaimNames, route: &Route) -> Result<Member, Problem> {
+        let user = signed_in.user(names);
+        let (Some(home), Some(role)) = (user.organization_id.clone(), user.role) else {
+            return Err(Problem::not_permitted(
+                format!(
+                    "your token names no organization ({}) or no role ({}: org-admin or \
+                     org-viewer); ask an admin of your organization",
+                    names.organization, names.role
+                ),
+                None,
+            ));
+        };
+        if !role.may(route.method) {
+            return Err(Problem::not_permitted(
+                format!("an {} may only read", role.as_str()),
+                None,
+            ));
+        }
+        Ok(Member { user, home, role })
+    }
+
+    /// The organization `org_id` if this member may act on it (their home
+    /// or one below it); 404 as if it did not exist otherwise. One read.
+    pub async fn organization(&self, store: &Store, org_id: &str) -> Result<Organization, Problem> {
+        store
+            .organization_within(self.home.as_str(), org_id)
+            .await?
+            .ok_or_else(|| Problem::not_found("no organization with this ID"))
     }
 }
 

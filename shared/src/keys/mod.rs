@@ -19,7 +19,7 @@
 //! enabled successor unless the roll committed first, while it was enabled;
 //! a key's successor is a key of its own, disabled separately.
 
-use crate::audit::{Action, Draft, Target, TargetType, details};
+use crate::audit::{Action, Actor, ActorAttributes, ActorType, Draft, Target, TargetType, details};
 use crate::dynamo::attributes::{
     CREATED_AT, CorruptItem, Item, ORG_ID, TTL, item_address, n, optional_bool, optional_number,
     optional_string, optional_time, parsed_list, required_time, s, string, strings, time,
@@ -44,7 +44,13 @@ const KEY_HASH: &str = "keyHash";
 const NAME: &str = "name";
 const HINT: &str = "hint";
 const SCOPES: &str = "scopes";
-const CREATED_BY: &str = "createdBy";
+/// Who created the key; a key written before console users existed stored
+/// only the administrator's principal (`createdBy`).
+const CREATED_BY: ActorAttributes = ActorAttributes {
+    kind: "createdByType",
+    id: "createdBy",
+    email: "createdByEmail",
+};
 const EXPIRES_AT: &str = "expiresAt";
 const LAST_USED_AT: &str = "lastUsedAt";
 const ROLLED_TO: &str = "rolledTo";
@@ -71,7 +77,7 @@ pub struct KeyRecord {
     pub hint: String,
     pub scopes: Vec<Scope>,
     pub created_at: DateTime<Utc>,
-    pub created_by: String,
+    pub created_by: Actor,
     pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
     /// Set once the key has been rolled: the keyId of its successor.
@@ -255,9 +261,9 @@ fn shared_attributes(record: &KeyRecord) -> Item {
             strings(record.scopes.iter().map(|scope| scope.as_str())),
         ),
         (CREATED_AT.to_owned(), time(record.created_at)),
-        (CREATED_BY.to_owned(), s(&record.created_by)),
         (ENABLED.to_owned(), AttributeValue::Bool(record.enabled)),
     ]);
+    item.extend(record.created_by.attributes(CREATED_BY));
     item.extend(record.terms.attributes());
     if let Some(limit) = record.requests_per_minute {
         item.insert(REQUESTS_PER_MINUTE.to_owned(), n(limit.into()));
@@ -283,7 +289,7 @@ fn record_from_item(item: &Item) -> Result<KeyRecord, CorruptItem> {
         hint: string(item, HINT)?,
         scopes: parsed_list(item, SCOPES)?,
         created_at: required_time(item, CREATED_AT)?,
-        created_by: string(item, CREATED_BY)?,
+        created_by: Actor::of_item(item, CREATED_BY, Some(ActorType::Admin))?,
         expires_at: optional_time(item, EXPIRES_AT)?,
         last_used_at: optional_time(item, LAST_USED_AT)?,
         rolled_to: optional_string(item, ROLLED_TO)?,
@@ -361,7 +367,7 @@ mod tests {
             hint: "orgk_...abcd".into(),
             scopes: vec![Scope::SchedulesRead, Scope::ConversationsRead],
             created_at: now,
-            created_by: "arn:aws:iam::1:user/admin".into(),
+            created_by: Actor::admin("arn:aws:iam::1:user/admin"),
             expires_at: Some(now + chrono::Duration::days(1)),
             last_used_at: None,
             rolled_to: None,

@@ -3,14 +3,7 @@
 //! `lastUsedAt`, and the organization-wide sync of terms and delete.
 
 use super::*;
-use aws_sdk_dynamodb::types::KeysAndAttributes;
-
-/// The most keys one `BatchGetItem` takes.
-const BATCH_GET_LIMIT: usize = 100;
-/// How often unprocessed keys of a batch are asked for again, with a
-/// doubling pause from [`BATCH_RETRY_PAUSE`], before the read fails.
-const BATCH_ATTEMPTS: u32 = 6;
-const BATCH_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+use crate::dynamo::BATCH_GET_LIMIT;
 
 impl Store {
     /// Writes both items of a new key, with its organization's terms, and
@@ -362,7 +355,7 @@ impl Store {
     /// consistently with `BatchGetItem` (up to 100 hashes per call, the
     /// calls in turn); a hash with no key is absent from the answer. Keys
     /// DynamoDB leaves unprocessed are asked for again; still unprocessed
-    /// after [`BATCH_ATTEMPTS`], the read is [`StoreError::Unavailable`].
+    /// after `BatchGetItem`'s retries, the read is [`StoreError::Unavailable`].
     pub async fn find_keys(
         &self,
         hashes: &[KeyHash],
@@ -388,44 +381,6 @@ impl Store {
             }
         }
         Ok(found)
-    }
-
-    /// The items at `addresses` (at most 100) that exist, consistently read.
-    async fn batch_get(&self, addresses: Vec<Item>) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::with_capacity(addresses.len());
-        let mut wanted = KeysAndAttributes::builder()
-            .set_keys(Some(addresses))
-            .consistent_read(true)
-            .build()
-            .map_err(StoreError::from_build)?;
-        for attempt in 0..BATCH_ATTEMPTS {
-            if attempt > 0 {
-                tokio::time::sleep(BATCH_RETRY_PAUSE * 2u32.pow(attempt - 1)).await;
-            }
-            let output = self
-                .client()
-                .batch_get_item()
-                .request_items(self.table(), wanted)
-                .send()
-                .await
-                .map_err(StoreError::from_sdk)?;
-            items.extend(
-                output
-                    .responses
-                    .and_then(|mut tables| tables.remove(self.table()))
-                    .unwrap_or_default(),
-            );
-            match output
-                .unprocessed_keys
-                .and_then(|mut tables| tables.remove(self.table()))
-            {
-                Some(rest) if !rest.keys().is_empty() => wanted = rest,
-                _ => return Ok(items),
-            }
-        }
-        Err(StoreError::Unavailable(
-            "BatchGetItem left keys unprocessed after every retry".into(),
-        ))
     }
 
     /// Stamps `lastUsedAt` on the listing copy of a key; a key deleted

@@ -45,6 +45,9 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
 
 mod store;
+mod tree;
+
+use tree::{Ancestry, Descendant, write_ancestry};
 
 const NAME: &str = "name";
 const PARENT_ID: &str = "parentId";
@@ -357,9 +360,46 @@ fn attributes(org: &Organization) -> Item {
     item
 }
 
-/// A transaction check that organization `org_id` still has the parent
-/// `parent` read, for a write that set a descendant of it.
-fn ancestor_unchanged(
+/// Where a saved organization sits: its ancestors (root first), the chain
+/// of a new parent as read (nearest first, each with its parent), and the
+/// organizations below it whose ancestry a move rewrites.
+#[derive(Debug, Default)]
+struct Placement {
+    ancestors: Vec<String>,
+    chain: Vec<(String, Option<String>)>,
+    descendants: Vec<Descendant>,
+}
+
+impl Placement {
+    /// Under the parent whose chain (nearest first) is `chain`.
+    fn under(chain: Vec<(String, Option<String>)>) -> Placement {
+        Placement {
+            ancestors: chain.iter().rev().map(|(id, _)| id.clone()).collect(),
+            chain,
+            descendants: Vec::new(),
+        }
+    }
+
+    /// Where it was: nothing below it changes.
+    fn unmoved(ancestors: Vec<String>) -> Placement {
+        Placement {
+            ancestors,
+            ..Placement::default()
+        }
+    }
+
+    /// The writes of a save at this place besides the descendants': the
+    /// organization, its directory entry, its event and one per ancestor.
+    fn writes(&self) -> usize {
+        3 + self.chain.len()
+    }
+}
+
+/// The transaction write, for a write that places a descendant under
+/// organization `org_id`, that holds only while `org_id` still has the
+/// parent `parent` read, and counts the descendant in its generation: a move
+/// of `org_id` (conditional on its generation) then cannot miss it.
+fn ancestor_gains_descendant(
     store: &Store,
     org_id: &str,
     parent: Option<&str>,
@@ -368,7 +408,9 @@ fn ancestor_unchanged(
         Some(parent) => Condition::new("#parent = :parent").value(":parent", s(parent)),
         None => Condition::new("attribute_exists(PK) AND attribute_not_exists(#parent)"),
     };
-    store.check(address(org_id), condition.name("#parent", PARENT_ID))
+    Update::at(address(org_id), condition.name("#parent", PARENT_ID))
+        .add(GENERATION, n(1))
+        .transaction_write(store)
 }
 
 /// A condition that the organization item still has `version` (a counter

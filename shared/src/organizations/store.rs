@@ -5,18 +5,23 @@ use super::*;
 
 impl Store {
     pub async fn get_organization(&self, org_id: &str) -> Result<Option<Organization>, StoreError> {
-        Ok(self.read_organization(org_id).await?.map(|(org, _)| org))
+        Ok(self.read_organization(org_id).await?.map(|(org, ..)| org))
     }
 
-    /// The organization and the version a conditional write on it checks.
+    /// The organization, the version a conditional write on it checks, and
+    /// its ancestry.
     pub(crate) async fn read_organization(
         &self,
         org_id: &str,
-    ) -> Result<Option<(Organization, Version)>, StoreError> {
+    ) -> Result<Option<(Organization, Version, Ancestry)>, StoreError> {
         let Some(item) = self.get(address(org_id)).await? else {
             return Ok(None);
         };
-        Ok(Some((from_item(&item)?, version_of(&item)?)))
+        Ok(Some((
+            from_item(&item)?,
+            version_of(&item)?,
+            Ancestry::of_item(&item)?,
+        )))
     }
 
     /// The organization's terms as stored and the version a conditional
@@ -26,7 +31,7 @@ impl Store {
         org_id: &str,
     ) -> Result<Option<(Stamped, Version)>, StoreError> {
         let found = self.read_organization(org_id).await?;
-        Ok(found.map(|(org, version)| (stamped(&org, version), version)))
+        Ok(found.map(|(org, version, _)| (stamped(&org, version), version)))
     }
 
     /// Creates or changes an organization: `change` gets what is stored (if
@@ -67,12 +72,12 @@ impl Store {
     ) -> Result<(Organization, Saved), E> {
         for _ in 0..ATTEMPTS {
             let existing = self.read_organization(org_id).await?;
-            let mut wanted = change(existing.as_ref().map(|(org, _)| org))?;
+            let mut wanted = change(existing.as_ref().map(|(org, ..)| org))?;
             wanted.organization_id = org_id.to_owned();
             let saved = match existing {
                 None => self.create_organization(wanted, draft).await?,
-                Some((old, version)) => {
-                    self.update_organization(wanted, old, version, draft)
+                Some((old, version, ancestry)) => {
+                    self.update_organization(wanted, (old, version, ancestry), draft)
                         .await?
                 }
             };
@@ -101,29 +106,24 @@ impl Store {
             occurred_at: created_at,
             ..draft.clone()
         };
-        let ancestors = match &wanted.parent_id {
+        let chain = match &wanted.parent_id {
             Some(parent) => self.ancestors(&wanted.organization_id, parent).await?,
             None => Vec::new(),
         };
+        let place = Placement::under(chain);
         let committed = self
-            .commit_organization(
-                &wanted,
-                None,
-                &ancestors,
-                Action::OrganizationCreated,
-                &draft,
-            )
+            .commit_organization(&wanted, None, &place, Action::OrganizationCreated, &draft)
             .await?;
         Ok(committed.then_some((wanted, Saved::Created)))
     }
 
-    /// Changes `old` (read at `version`) to `wanted`, unless the organization
-    /// changed meanwhile (`None`).
+    /// Changes `old` (read at `version`, with `ancestry`) to `wanted`, unless
+    /// the organization changed meanwhile (`None`). A new parent rewrites
+    /// the ancestry of every organization below it in the same transaction.
     async fn update_organization(
         &self,
         mut wanted: Organization,
-        old: Organization,
-        version: Version,
+        (old, version, ancestry): (Organization, Version, Ancestry),
         draft: &Draft,
     ) -> Result<Option<(Organization, Saved)>, StoreError> {
         let org_id = old.organization_id.clone();
@@ -142,11 +142,18 @@ impl Store {
                 pending: true,
             }
         };
-        let ancestors = match &wanted.parent_id {
-            Some(parent) if wanted.parent_id != old.parent_id => {
-                self.ancestors(&org_id, parent).await?
-            }
-            _ => Vec::new(),
+        let place = if wanted.parent_id == old.parent_id {
+            Placement::unmoved(self.ancestry_or_chain(&old, ancestry).await?)
+        } else {
+            let chain = match &wanted.parent_id {
+                Some(parent) => self.ancestors(&org_id, parent).await?,
+                None => Vec::new(),
+            };
+            let mut place = Placement::under(chain);
+            place.descendants = self
+                .descendants_moved(&org_id, &place.ancestors, place.writes())
+                .await?;
+            place
         };
         self.sync_key_terms(&org_id, terms).await?;
         wanted.updated_at = draft.occurred_at;
@@ -161,7 +168,7 @@ impl Store {
         };
         let version = Some((version, terms.pending));
         if !self
-            .commit_organization(&wanted, version, &ancestors, action, draft)
+            .commit_organization(&wanted, version, &place, action, draft)
             .await?
         {
             return Ok(None);
@@ -176,15 +183,17 @@ impl Store {
         Ok(Some((wanted, Saved::Updated)))
     }
 
-    /// Writes `org`, its directory entry and its event in one transaction,
-    /// conditional on `version` (none: a new organization) and on each of
-    /// `ancestors` still having the parent read; `false` when a condition
+    /// Writes `org` (at `place`), its directory entry and its event in one
+    /// transaction, conditional on `version` (none: a new organization) and
+    /// on each ancestor of a new parent still having the parent read (each
+    /// counts a new descendant in its generation), with the new ancestry of
+    /// every organization below a moved one; `false` when a condition
     /// failed. The bool of `version` says the terms changed.
     async fn commit_organization(
         &self,
         org: &Organization,
         version: Option<(Version, bool)>,
-        ancestors: &[(String, Option<String>)],
+        place: &Placement,
         action: Action,
         draft: &Draft,
     ) -> Result<bool, StoreError> {
@@ -202,20 +211,25 @@ impl Store {
             ]),
         );
         let mut writes = vec![
-            self.organization_write(org, version)?,
-            self.directory_put(org)?,
+            self.organization_write(org, version, &place.ancestors)?,
+            self.directory_put(org, &place.ancestors)?,
             self.record(&event)?,
         ];
-        for (ancestor, parent) in ancestors {
-            writes.push(ancestor_unchanged(self, ancestor, parent.as_deref())?);
+        for (ancestor, parent) in &place.chain {
+            writes.push(ancestor_gains_descendant(
+                self,
+                ancestor,
+                parent.as_deref(),
+            )?);
         }
+        writes.extend(self.descendant_writes(&place.descendants)?);
         Ok(self.transact(writes).await?.is_none())
     }
 
     /// The ancestors `org_id` would have under `parent`, nearest first, each
     /// with the parent it has as read; refused if one is missing, if
     /// `org_id` is among them, or if there are more than [`MAX_DEPTH`].
-    async fn ancestors(
+    pub(super) async fn ancestors(
         &self,
         org_id: &str,
         parent: &str,
@@ -245,13 +259,16 @@ impl Store {
         &self,
         org: &Organization,
         version: Option<(Version, bool)>,
+        ancestors: &[String],
     ) -> Result<TransactWriteItem, StoreError> {
         let condition = match version {
             None => Condition::new("attribute_not_exists(PK)"),
             Some((version, _)) => version_condition(version),
         };
+        let mut item = attributes(org);
+        write_ancestry(&mut item, ancestors);
         let mut update = Update::at(address(&org.organization_id), condition)
-            .set_all(attributes(org))
+            .set_all(item)
             .add(REVISION, n(1));
         if version.is_some_and(|(_, terms_changed)| terms_changed) {
             update = update.add(TERMS_REVISION, n(1));
@@ -270,8 +287,13 @@ impl Store {
             .transaction_write(self)
     }
 
-    fn directory_put(&self, org: &Organization) -> Result<TransactWriteItem, StoreError> {
+    fn directory_put(
+        &self,
+        org: &Organization,
+        ancestors: &[String],
+    ) -> Result<TransactWriteItem, StoreError> {
         let mut item = attributes(org);
+        write_ancestry(&mut item, ancestors);
         item.extend(directory_address(&org.organization_id));
         let put = Put::builder()
             .table_name(self.table())
@@ -332,7 +354,7 @@ impl Store {
     ) -> Result<Deleted, StoreError> {
         let mut deleted = Deleted::default();
         for _ in 0..ATTEMPTS {
-            let (org, version) = self
+            let (org, version, _) = self
                 .read_organization(org_id)
                 .await?
                 .ok_or(StoreError::NotFound)?;

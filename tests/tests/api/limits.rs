@@ -105,7 +105,7 @@ impl App {
         );
         schedules::handle_at(
             &self.store,
-            schedules::Settings::default(),
+            &schedules::Settings::default(),
             to_request(event),
             now,
         )

@@ -3,6 +3,7 @@
 
 mod audit;
 mod authorizer;
+mod console;
 mod dispatch;
 mod documents;
 mod github_keys;

@@ -59,7 +59,7 @@ async fn keygen_and_schedules_keep_the_events_they_record_for_their_audit_retent
         &[("orgId", "acme"), ("scheduleId", "spring")],
         Some(r#"{"name": "n", "campaign": "c", "channel": "sms", "status": "active"}"#),
     );
-    let reply = schedules::handle_at(&store, schedules, put_schedule, Utc::now()).await;
+    let reply = schedules::handle_at(&store, &schedules, put_schedule, Utc::now()).await;
     let reply = Reply::from(reply.unwrap());
     assert_eq!(reply.status, 201, "{}", reply.body);
     assert_eq!(kept_days(&store, "itemType", "AUDIT_EVENT").await, [7, 3]);
@@ -118,12 +118,12 @@ async fn keys_and_organizations_without_limits_are_held_to_the_functions_default
         )
     };
     let first = Reply::from(
-        schedules::handle_at(&store, schedules, list(), now)
+        schedules::handle_at(&store, &schedules, list(), now)
             .await
             .unwrap(),
     );
     let second = Reply::from(
-        schedules::handle_at(&store, schedules, list(), now)
+        schedules::handle_at(&store, &schedules, list(), now)
             .await
             .unwrap(),
     );

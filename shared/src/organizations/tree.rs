@@ -1,0 +1,249 @@
+//! The hierarchy of organizations as the console's access decision needs it:
+//! each organization item (and its directory entry) stores its ancestors,
+//! root first, as one string `ancestry` = `/root/…/parent/` (`/` for a root;
+//! IDs never contain `/`). So "may a user of `home` act on `org`?" is one
+//! read of `org`, and "everything below `home`" is one filtered Query of the
+//! directory (`contains(ancestry, "/home/")`).
+//!
+//! Ancestry is derived: a re-parenting rewrites it on every organization
+//! below, in the same transaction as the move, each write conditional on the
+//! ancestry read; a sub-organization created meanwhile bumps the
+//! `generation` of each of its ancestors in its own transaction, so the
+//! move (conditional on the generation it read) cannot miss it. An item
+//! written before ancestry existed has none; its chain is then walked.
+
+use super::*;
+use crate::dynamo::attributes::optional_string;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+const ANCESTRY: &str = "ancestry";
+/// DynamoDB's limit of writes in one transaction.
+const TRANSACTION_LIMIT: usize = 100;
+
+/// An organization's ancestors, root first; `None` on an item written
+/// before ancestry was stored.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Ancestry(pub Option<Vec<String>>);
+
+impl Ancestry {
+    pub(crate) fn of_item(item: &Item) -> Result<Ancestry, CorruptItem> {
+        Ok(Ancestry(optional_string(item, ANCESTRY)?.map(|text| {
+            text.split('/')
+                .filter(|id| !id.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })))
+    }
+
+    /// Whether `home` is one of these ancestors (known only when stored).
+    fn includes(&self, home: &str) -> Option<bool> {
+        self.0.as_ref().map(|ids| ids.iter().any(|id| id == home))
+    }
+}
+
+/// The stored form of a list of ancestors.
+pub(crate) fn ancestry_value(ancestors: &[String]) -> AttributeValue {
+    let mut text = String::from("/");
+    for id in ancestors {
+        text.push_str(id);
+        text.push('/');
+    }
+    s(text)
+}
+
+/// Writes `ancestors` on `item`.
+pub(crate) fn write_ancestry(item: &mut Item, ancestors: &[String]) {
+    item.insert(ANCESTRY.to_owned(), ancestry_value(ancestors));
+}
+
+/// An organization below one being moved, and the ancestry it gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Descendant {
+    organization_id: String,
+    old: Vec<String>,
+    new: Vec<String>,
+}
+
+impl Store {
+    /// The organization `org_id` if a user whose home is `home` may act on
+    /// it: it is `home` or below it. `None` for one that does not exist and
+    /// for one outside the tree alike. One read, unless the item predates
+    /// stored ancestry.
+    pub async fn organization_within(
+        &self,
+        home: &str,
+        org_id: &str,
+    ) -> Result<Option<Organization>, StoreError> {
+        let Some((org, _, ancestry)) = self.read_organization(org_id).await? else {
+            return Ok(None);
+        };
+        let within = match ancestry.includes(home) {
+            _ if org_id == home => true,
+            Some(known) => known,
+            None => self
+                .chain_of(&org)
+                .await?
+                .iter()
+                .any(|ancestor| ancestor == home),
+        };
+        Ok(within.then_some(org))
+    }
+
+    /// The ancestors of `org` (root first), walked from its parents; for an
+    /// item that predates stored ancestry.
+    pub(crate) async fn chain_of(&self, org: &Organization) -> Result<Vec<String>, StoreError> {
+        let Some(parent) = &org.parent_id else {
+            return Ok(Vec::new());
+        };
+        let chain = self.ancestors(&org.organization_id, parent).await?;
+        Ok(chain.into_iter().rev().map(|(id, _)| id).collect())
+    }
+
+    /// The ancestry `org` has as stored, walked when it predates storing.
+    pub(crate) async fn ancestry_or_chain(
+        &self,
+        org: &Organization,
+        ancestry: Ancestry,
+    ) -> Result<Vec<String>, StoreError> {
+        match ancestry.0 {
+            Some(ids) => Ok(ids),
+            None => self.chain_of(org).await,
+        }
+    }
+
+    /// One page of the organizations `home` and below, in ID order (the
+    /// console's list): the directory, filtered on ancestry.
+    pub async fn list_organizations_within(
+        &self,
+        home: &str,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<(Vec<Organization>, Option<String>), StoreError> {
+        let query = || {
+            self.client()
+                .query()
+                .table_name(self.table())
+                .consistent_read(true)
+                .key_condition_expression("PK = :pk")
+                .filter_expression("#id = :home OR contains(#ancestry, :needle)")
+                .expression_attribute_names("#id", ORG_ID)
+                .expression_attribute_names("#ancestry", ANCESTRY)
+                .expression_attribute_values(":pk", s(DIRECTORY_PK))
+                .expression_attribute_values(":home", s(home))
+                .expression_attribute_values(":needle", s(format!("/{home}/")))
+        };
+        let after = after.map(directory_address);
+        self.query_page(query, true, limit, after, from_item).await
+    }
+
+    /// Every organization below `org_id`, with the ancestry each gets when
+    /// `org_id`'s own ancestors become `moved_to`. Refused when one would
+    /// nest deeper than [`MAX_DEPTH`], or when there are more than one
+    /// transaction can rewrite beside `other_writes` writes.
+    pub(crate) async fn descendants_moved(
+        &self,
+        org_id: &str,
+        moved_to: &[String],
+        other_writes: usize,
+    ) -> Result<Vec<Descendant>, StoreError> {
+        let below = || {
+            self.client()
+                .query()
+                .table_name(self.table())
+                .consistent_read(true)
+                .key_condition_expression("PK = :pk")
+                .filter_expression("contains(#ancestry, :needle)")
+                .expression_attribute_names("#ancestry", ANCESTRY)
+                .expression_attribute_values(":pk", s(DIRECTORY_PK))
+                .expression_attribute_values(":needle", s(format!("/{org_id}/")))
+        };
+        let (items, _) = self
+            .query_page(below, true, usize::MAX, None, |item| Ok(item.clone()))
+            .await?;
+        let mut descendants = Vec::new();
+        for item in &items {
+            let old = Ancestry::of_item(item)?.0.unwrap_or_default();
+            let Some(at) = old.iter().position(|id| id == org_id) else {
+                continue;
+            };
+            let organization_id = string(item, ORG_ID)?;
+            // Placed below the moved organization since its new parent's
+            // chain was read: the move would now make a cycle.
+            if moved_to.contains(&organization_id) {
+                return Err(ParentRefusal::Cycle.into());
+            }
+            let mut new = moved_to.to_vec();
+            new.extend(old[at..].iter().cloned());
+            if new.len() > MAX_DEPTH {
+                return Err(ParentRefusal::TooDeep.into());
+            }
+            descendants.push(Descendant {
+                organization_id,
+                old,
+                new,
+            });
+        }
+        // Each descendant is two writes: its item and its directory entry.
+        let room = TRANSACTION_LIMIT.saturating_sub(other_writes) / 2;
+        if descendants.len() > room {
+            return Err(StoreError::Invalid {
+                pointer: "/parentId",
+                detail: format!(
+                    "an organization with more than {room} organizations below it cannot be \
+                     moved in one step; move some of them first"
+                ),
+            });
+        }
+        Ok(descendants)
+    }
+
+    /// The writes that give each of `descendants` its new ancestry, each
+    /// conditional on the ancestry read.
+    pub(crate) fn descendant_writes(
+        &self,
+        descendants: &[Descendant],
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let mut writes = Vec::new();
+        for descendant in descendants {
+            let id = &descendant.organization_id;
+            for at in [address(id), directory_address(id)] {
+                let unchanged = Condition::new("#ancestry = :old")
+                    .name("#ancestry", ANCESTRY)
+                    .value(":old", ancestry_value(&descendant.old));
+                let write = Update::at(at, unchanged)
+                    .set(ANCESTRY, ancestry_value(&descendant.new))
+                    .transaction_write(self)?;
+                writes.push(write);
+            }
+        }
+        Ok(writes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ancestry_round_trips_and_a_root_has_none() {
+        for ancestors in [vec![], vec!["acme".to_owned(), "acme-emea".to_owned()]] {
+            let mut item = Item::new();
+            write_ancestry(&mut item, &ancestors);
+            assert_eq!(Ancestry::of_item(&item).unwrap(), Ancestry(Some(ancestors)));
+        }
+        assert_eq!(Ancestry::of_item(&Item::new()).unwrap(), Ancestry(None));
+    }
+
+    #[test]
+    fn only_a_whole_id_is_an_ancestor() {
+        let ancestry = Ancestry(Some(vec!["acme-emea".to_owned()]));
+        assert_eq!(ancestry.includes("acme"), Some(false));
+        assert_eq!(ancestry.includes("acme-emea"), Some(true));
+        assert_eq!(Ancestry(None).includes("acme"), None);
+        // The filter's needle is delimited, so "acme" does not match "acme-emea".
+        assert_eq!(
+            ancestry_value(&["acme-emea".to_owned()]).as_s().unwrap(),
+            "/acme-emea/"
+        );
+    }
+}

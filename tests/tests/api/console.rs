@@ -1,0 +1,699 @@
+//! The console API through the keygen and schedules handlers, as API
+//! Gateway's JWT authorizer hands requests over (`jwt.claims`): the access
+//! decision (home organization and below; 404 outside, 403 for a viewer's
+//! change), the routes, the user as actor, and the ancestry a re-parenting
+//! keeps right.
+
+use orgkeys_shared::Store;
+use orgkeys_shared::routes::{Operation, route};
+use orgkeys_tests::{Reply, admin, fresh_store, http_event, scan_all, with_query};
+use serde_json::{Value, json};
+
+/// A console user as their verified token describes them.
+#[derive(Clone)]
+struct User {
+    sub: &'static str,
+    email: &'static str,
+    home: Option<&'static str>,
+    groups: &'static str,
+}
+
+const ADMIN_OF_ACME: User = User {
+    sub: "sub-ann",
+    email: "ann@acme.example",
+    home: Some("acme"),
+    groups: "[org-admin]",
+};
+const ADMIN_OF_EMEA: User = User {
+    sub: "sub-eve",
+    email: "eve@acme.example",
+    home: Some("acme-emea"),
+    groups: "[org-admin]",
+};
+const VIEWER_OF_ACME: User = User {
+    sub: "sub-vic",
+    email: "vic@acme.example",
+    home: Some("acme"),
+    groups: "[org-viewer]",
+};
+
+impl User {
+    fn authorizer(&self) -> Value {
+        let mut claims = json!({
+            "sub": self.sub,
+            "email": self.email,
+            "cognito:groups": self.groups,
+            "iss": "https://cognito-idp.eu-west-1.amazonaws.com/pool",
+        });
+        if let Some(home) = self.home {
+            claims["custom:organizationId"] = json!(home);
+        }
+        json!({"jwt": {"claims": claims, "scopes": null}})
+    }
+}
+
+/// The store with `acme` → `acme-emea` → `emea-fr`, and `globex` apart;
+/// one typed method per console route used here.
+struct Console {
+    store: Store,
+}
+
+impl Console {
+    async fn start() -> Console {
+        let console = Console {
+            store: fresh_store().await,
+        };
+        console.put_org("acme", None).await;
+        console.put_org("acme-emea", Some("acme")).await;
+        console.put_org("emea-fr", Some("acme-emea")).await;
+        console.put_org("globex", None).await;
+        console
+    }
+
+    async fn operator(&self, operation: Operation, params: &[(&str, &str)], body: Value) -> Reply {
+        let body = (!body.is_null()).then(|| body.to_string());
+        let request = admin(route(operation).key, params, body.as_deref());
+        keygen::handle(&self.store, request).await.unwrap().into()
+    }
+
+    async fn put_org(&self, org: &str, parent: Option<&str>) {
+        let body = json!({"name": format!("{org} <b>"), "parentId": parent});
+        let reply = self
+            .operator(Operation::PutOrganization, &[("orgId", org)], body)
+            .await;
+        assert!(matches!(reply.status, 200 | 201), "{}", reply.body);
+    }
+
+    async fn call(
+        &self,
+        user: &User,
+        operation: Operation,
+        params: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Reply {
+        self.call_with_query(user, operation, params, body, &[])
+            .await
+    }
+
+    async fn call_with_query(
+        &self,
+        user: &User,
+        operation: Operation,
+        params: &[(&str, &str)],
+        body: Option<Value>,
+        query: &[(&str, &str)],
+    ) -> Reply {
+        let body = body.map(|body| body.to_string());
+        let mut event = orgkeys_tests::http_event_json(
+            route(operation).key,
+            params,
+            body.as_deref(),
+            user.authorizer(),
+        );
+        if !query.is_empty() {
+            event = with_query(event, query);
+        }
+        let request = orgkeys_tests::to_request(event);
+        let response = match route(operation).function {
+            orgkeys_shared::routes::Function::Schedules => {
+                schedules::handle(&self.store, request).await
+            }
+            _ => keygen::handle(&self.store, request).await,
+        };
+        response.unwrap().into()
+    }
+
+    async fn create_key(&self, user: &User, org: &str, body: Value) -> Reply {
+        self.call(
+            user,
+            Operation::CreateConsoleApiKey,
+            &[("orgId", org)],
+            Some(body),
+        )
+        .await
+    }
+
+    async fn organizations(&self, user: &User) -> Vec<String> {
+        let reply = self
+            .call(user, Operation::ListConsoleOrganizations, &[], None)
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        ids(&reply.json["items"], "organizationId")
+    }
+
+    async fn audit_events(&self, org: &str) -> Vec<Value> {
+        let reply = self
+            .operator(Operation::ListAuditEvents, &[("orgId", org)], Value::Null)
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.json["items"].as_array().unwrap().clone()
+    }
+}
+
+/// A request a user makes: the route, its path parameters and its body.
+type Attempt<'a> = (Operation, &'a [(&'a str, &'a str)], Option<Value>);
+
+fn ids(items: &Value, field: &str) -> Vec<String> {
+    let items = items.as_array().expect("items");
+    items
+        .iter()
+        .map(|item| item[field].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_admin_generates_a_key_in_a_sub_organization_and_is_its_creator_and_actor() {
+    let console = Console::start().await;
+    let created = console
+        .create_key(&ADMIN_OF_ACME, "acme-emea", json!({"name": "crm"}))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let key_id = created.json["keyId"].as_str().unwrap();
+    assert!(
+        created.json["apiKey"]
+            .as_str()
+            .unwrap()
+            .starts_with("orgk_")
+    );
+    let user_actor = json!({"type": "user", "id": "sub-ann", "email": "ann@acme.example"});
+    assert_eq!(created.json["createdBy"], user_actor);
+
+    let listed = console
+        .call(
+            &ADMIN_OF_ACME,
+            Operation::ListConsoleApiKeys,
+            &[("orgId", "acme-emea")],
+            None,
+        )
+        .await;
+    assert_eq!(ids(&listed.json["items"], "keyId"), [key_id]);
+    assert_eq!(listed.json["items"][0]["createdBy"], user_actor);
+
+    let events = console.audit_events("acme-emea").await;
+    assert_eq!(events[0]["action"], "api_key.created");
+    assert_eq!(events[0]["actor"], user_actor);
+    // The operator's listing shows the same creator.
+    let listed = console
+        .operator(
+            Operation::ListApiKeys,
+            &[("orgId", "acme-emea")],
+            Value::Null,
+        )
+        .await;
+    assert_eq!(listed.json["items"][0]["createdBy"], user_actor);
+}
+
+#[tokio::test]
+async fn an_organization_outside_the_users_tree_is_not_found_and_nothing_is_touched() {
+    let console = Console::start().await;
+    let globex_key = console
+        .operator(Operation::CreateApiKey, &[("orgId", "globex")], json!({}))
+        .await;
+    let globex_key = globex_key.json["keyId"].as_str().unwrap().to_owned();
+    let before = scan_all(&console.store).await;
+    let user = &ADMIN_OF_EMEA;
+    let attempts: &[Attempt] = &[
+        (
+            Operation::GetConsoleOrganization,
+            &[("orgId", "acme")],
+            None,
+        ),
+        (
+            Operation::GetConsoleOrganization,
+            &[("orgId", "globex")],
+            None,
+        ),
+        (
+            Operation::GetConsoleOrganization,
+            &[("orgId", "nowhere")],
+            None,
+        ),
+        (
+            Operation::UpdateConsoleOrganization,
+            &[("orgId", "acme")],
+            Some(json!({"name": "mine"})),
+        ),
+        (Operation::ListConsoleApiKeys, &[("orgId", "globex")], None),
+        (
+            Operation::CreateConsoleApiKey,
+            &[("orgId", "globex")],
+            Some(json!({})),
+        ),
+        (
+            Operation::DeleteConsoleApiKey,
+            &[("orgId", "globex"), ("keyId", &globex_key)],
+            None,
+        ),
+        (
+            Operation::RollConsoleApiKey,
+            &[("orgId", "globex"), ("keyId", &globex_key)],
+            Some(json!({})),
+        ),
+        // A key of another organization named under one of the user's own.
+        (
+            Operation::DeleteConsoleApiKey,
+            &[("orgId", "acme-emea"), ("keyId", &globex_key)],
+            None,
+        ),
+        (
+            Operation::ListConsoleSchedules,
+            &[("orgId", "globex")],
+            None,
+        ),
+        (Operation::GetConsoleUsage, &[("orgId", "acme")], None),
+        (
+            Operation::ListConsoleAuditEvents,
+            &[("orgId", "globex")],
+            None,
+        ),
+        (
+            Operation::CreateConsoleOrganization,
+            &[],
+            Some(json!({"organizationId": "globex-fr", "name": "x", "parentId": "globex"})),
+        ),
+        (
+            Operation::CreateConsoleOrganization,
+            &[],
+            Some(json!({"organizationId": "acme-de", "name": "x", "parentId": "acme"})),
+        ),
+    ];
+    for (operation, params, body) in attempts {
+        let reply = console.call(user, *operation, params, body.clone()).await;
+        assert_eq!(
+            reply.status, 404,
+            "{operation:?} {params:?}: {}",
+            reply.body
+        );
+        assert!(!reply.body.contains("globex <b>") && !reply.body.contains("acme <b>"));
+    }
+    assert!(scan_all(&console.store).await == before, "nothing written");
+}
+
+#[tokio::test]
+async fn the_console_lists_the_home_organization_and_those_below_only() {
+    let console = Console::start().await;
+    // An ID that merely starts like the home's is not below it.
+    console.put_org("acme-emeax", Some("globex")).await;
+    assert_eq!(
+        console.organizations(&ADMIN_OF_ACME).await,
+        ["acme", "acme-emea", "emea-fr"]
+    );
+    assert_eq!(
+        console.organizations(&ADMIN_OF_EMEA).await,
+        ["acme-emea", "emea-fr"]
+    );
+    // A page at a time; another user's cursor is refused.
+    let first = console
+        .call_with_query(
+            &ADMIN_OF_ACME,
+            Operation::ListConsoleOrganizations,
+            &[],
+            None,
+            &[("limit", "2")],
+        )
+        .await;
+    assert_eq!(
+        ids(&first.json["items"], "organizationId"),
+        ["acme", "acme-emea"]
+    );
+    let cursor = first.json["nextCursor"].as_str().unwrap().to_owned();
+    let rest = console
+        .call_with_query(
+            &ADMIN_OF_ACME,
+            Operation::ListConsoleOrganizations,
+            &[],
+            None,
+            &[("cursor", &cursor)],
+        )
+        .await;
+    assert_eq!(ids(&rest.json["items"], "organizationId"), ["emea-fr"]);
+    let foreign = console
+        .call_with_query(
+            &ADMIN_OF_EMEA,
+            Operation::ListConsoleOrganizations,
+            &[],
+            None,
+            &[("cursor", &cursor)],
+        )
+        .await;
+    assert_eq!(foreign.pointers(400), Vec::<&str>::new());
+    assert_eq!(foreign.json["errors"][0]["parameter"], "cursor");
+}
+
+#[tokio::test]
+async fn a_move_by_the_operator_moves_access_with_the_subtree() {
+    let console = Console::start().await;
+    let moved = console
+        .operator(
+            Operation::UpdateOrganization,
+            &[("orgId", "acme-emea")],
+            json!({"parentId": "globex"}),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    assert_eq!(console.organizations(&ADMIN_OF_ACME).await, ["acme"]);
+    let globex_admin = User {
+        home: Some("globex"),
+        ..ADMIN_OF_ACME
+    };
+    assert_eq!(
+        console.organizations(&globex_admin).await,
+        ["acme-emea", "emea-fr", "globex"]
+    );
+    let grandchild = console
+        .call(
+            &ADMIN_OF_ACME,
+            Operation::GetConsoleOrganization,
+            &[("orgId", "emea-fr")],
+            None,
+        )
+        .await;
+    assert_eq!(grandchild.status, 404, "{}", grandchild.body);
+    let grandchild = console
+        .call(
+            &globex_admin,
+            Operation::GetConsoleOrganization,
+            &[("orgId", "emea-fr")],
+            None,
+        )
+        .await;
+    assert_eq!(grandchild.status, 200, "{}", grandchild.body);
+    // Moving it under its own descendant stays a cycle.
+    let cycle = console
+        .operator(
+            Operation::UpdateOrganization,
+            &[("orgId", "acme-emea")],
+            json!({"parentId": "emea-fr"}),
+        )
+        .await;
+    assert_eq!(cycle.pointers(400), ["/parentId"]);
+}
+
+#[tokio::test]
+async fn a_viewer_reads_and_is_refused_every_change_with_no_event() {
+    let console = Console::start().await;
+    let key = console
+        .create_key(&ADMIN_OF_ACME, "acme", json!({"name": "k"}))
+        .await;
+    let key_id = key.json["keyId"].as_str().unwrap().to_owned();
+    let events_before = console.audit_events("acme").await.len();
+    for (operation, params) in [
+        (Operation::ListConsoleOrganizations, &[][..]),
+        (
+            Operation::GetConsoleOrganization,
+            &[("orgId", "acme-emea")][..],
+        ),
+        (Operation::ListConsoleApiKeys, &[("orgId", "acme")][..]),
+        (Operation::ListConsoleSchedules, &[("orgId", "acme")][..]),
+        (Operation::GetConsoleUsage, &[("orgId", "acme")][..]),
+        (Operation::ListConsoleAuditEvents, &[("orgId", "acme")][..]),
+    ] {
+        let reply = console.call(&VIEWER_OF_ACME, operation, params, None).await;
+        assert_eq!(reply.status, 200, "{operation:?}: {}", reply.body);
+    }
+    let key_params = [("orgId", "acme"), ("keyId", key_id.as_str())];
+    for (operation, params, body) in [
+        (Operation::CreateConsoleApiKey, &key_params[..1], json!({})),
+        (
+            Operation::UpdateConsoleApiKey,
+            &key_params[..],
+            json!({"enabled": false}),
+        ),
+        (Operation::DeleteConsoleApiKey, &key_params[..], Value::Null),
+        (Operation::RollConsoleApiKey, &key_params[..], json!({})),
+        (
+            Operation::UpdateConsoleOrganization,
+            &key_params[..1],
+            json!({"name": "n"}),
+        ),
+        (
+            Operation::CreateConsoleOrganization,
+            &[][..],
+            json!({"organizationId": "acme-x", "name": "x", "parentId": "acme"}),
+        ),
+    ] {
+        let body = (!body.is_null()).then_some(body);
+        let reply = console.call(&VIEWER_OF_ACME, operation, params, body).await;
+        let problem = reply.problem(403);
+        assert_eq!(
+            problem["type"], "urn:orgkeys:problem:forbidden",
+            "{operation:?}"
+        );
+    }
+    assert_eq!(console.audit_events("acme").await.len(), events_before);
+}
+
+#[tokio::test]
+async fn a_token_without_an_organization_or_a_role_may_only_ask_who_it_is() {
+    let console = Console::start().await;
+    let no_org = User {
+        home: None,
+        ..ADMIN_OF_ACME
+    };
+    let no_role = User {
+        groups: "[staff]",
+        ..ADMIN_OF_ACME
+    };
+    for user in [&no_org, &no_role] {
+        let me = console.call(user, Operation::GetConsoleMe, &[], None).await;
+        assert_eq!(me.status, 200, "{}", me.body);
+        for (operation, params) in [
+            (Operation::ListConsoleOrganizations, &[][..]),
+            (Operation::GetConsoleOrganization, &[("orgId", "acme")][..]),
+            (Operation::ListConsoleSchedules, &[("orgId", "acme")][..]),
+        ] {
+            let reply = console.call(user, operation, params, None).await;
+            assert_eq!(reply.problem(403)["type"], "urn:orgkeys:problem:forbidden");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_admin_creates_and_renames_sub_organizations_but_not_what_the_operator_owns() {
+    let console = Console::start().await;
+    let body = json!({"organizationId": "emea-de", "name": "Acme DE", "parentId": "acme-emea"});
+    let created = console
+        .call(
+            &ADMIN_OF_EMEA,
+            Operation::CreateConsoleOrganization,
+            &[],
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.json["parentId"], "acme-emea");
+    let again = console
+        .call(
+            &ADMIN_OF_EMEA,
+            Operation::CreateConsoleOrganization,
+            &[],
+            Some(body),
+        )
+        .await;
+    assert_eq!(again.problem(409)["type"], "urn:orgkeys:problem:conflict");
+    // An ID taken anywhere, outside the user's tree included.
+    let taken = json!({"organizationId": "globex", "name": "G", "parentId": "acme-emea"});
+    let taken = console
+        .call(
+            &ADMIN_OF_EMEA,
+            Operation::CreateConsoleOrganization,
+            &[],
+            Some(taken),
+        )
+        .await;
+    taken.problem(409);
+    let event = &console.audit_events("emea-de").await[0];
+    assert_eq!(event["action"], "organization.created");
+    assert_eq!(event["actor"]["email"], "eve@acme.example");
+    assert_eq!(
+        console.organizations(&ADMIN_OF_EMEA).await,
+        ["acme-emea", "emea-de", "emea-fr"]
+    );
+
+    let org = [("orgId", "emea-de")];
+    let renamed = console
+        .call(
+            &ADMIN_OF_EMEA,
+            Operation::UpdateConsoleOrganization,
+            &org,
+            Some(json!({"name": "Acme Deutschland"})),
+        )
+        .await;
+    assert_eq!(renamed.json["name"], "Acme Deutschland", "{}", renamed.body);
+    for (field, value) in [
+        ("status", json!("suspended")),
+        ("limits", json!({"requestsPerMinute": 5})),
+        ("parentId", json!("acme")),
+    ] {
+        let reply = console
+            .call(
+                &ADMIN_OF_EMEA,
+                Operation::UpdateConsoleOrganization,
+                &org,
+                Some(json!({ field: value })),
+            )
+            .await;
+        assert_eq!(reply.pointers(403), [format!("/{field}").as_str()]);
+    }
+    let unchanged = console
+        .operator(Operation::GetOrganization, &org, Value::Null)
+        .await;
+    assert_eq!(unchanged.json["status"], "active");
+    assert_eq!(unchanged.json["parentId"], "acme-emea");
+}
+
+#[tokio::test]
+async fn a_keys_limit_stays_within_its_organizations_and_a_suspended_one_gets_no_new_key() {
+    let console = Console::start().await;
+    let limited = console
+        .operator(
+            Operation::UpdateOrganization,
+            &[("orgId", "acme-emea")],
+            json!({"limits": {"requestsPerMinute": 100}}),
+        )
+        .await;
+    assert_eq!(limited.status, 200, "{}", limited.body);
+    let over = console
+        .create_key(
+            &ADMIN_OF_ACME,
+            "acme-emea",
+            json!({"requestsPerMinute": 101}),
+        )
+        .await;
+    assert_eq!(over.pointers(422), ["/requestsPerMinute"]);
+    let within = console
+        .create_key(
+            &ADMIN_OF_ACME,
+            "acme-emea",
+            json!({"requestsPerMinute": 100}),
+        )
+        .await;
+    assert_eq!(within.status, 201, "{}", within.body);
+    let key_id = within.json["keyId"].as_str().unwrap().to_owned();
+    let key = [("orgId", "acme-emea"), ("keyId", key_id.as_str())];
+    let raised = console
+        .call(
+            &ADMIN_OF_ACME,
+            Operation::UpdateConsoleApiKey,
+            &key,
+            Some(json!({"requestsPerMinute": 500})),
+        )
+        .await;
+    assert_eq!(raised.pointers(422), ["/requestsPerMinute"]);
+    // The operator's own route keeps its wider bound.
+    let operator = console
+        .operator(
+            Operation::UpdateApiKey,
+            &key,
+            json!({"requestsPerMinute": 500}),
+        )
+        .await;
+    assert_eq!(operator.status, 200, "{}", operator.body);
+
+    let suspended = console
+        .operator(
+            Operation::UpdateOrganization,
+            &[("orgId", "acme-emea")],
+            json!({"status": "suspended"}),
+        )
+        .await;
+    assert_eq!(suspended.status, 200, "{}", suspended.body);
+    let refused = console
+        .create_key(&ADMIN_OF_ACME, "acme-emea", json!({}))
+        .await;
+    assert_eq!(
+        refused.problem(409)["type"],
+        "urn:orgkeys:problem:organization-suspended"
+    );
+    let roll = console
+        .call(
+            &ADMIN_OF_ACME,
+            Operation::RollConsoleApiKey,
+            &key,
+            Some(json!({})),
+        )
+        .await;
+    roll.problem(409);
+    let read = console
+        .call(&ADMIN_OF_ACME, Operation::GetConsoleApiKey, &key, None)
+        .await;
+    assert_eq!(read.status, 200, "{}", read.body);
+}
+
+#[tokio::test]
+async fn usage_shows_the_limits_in_force_and_each_live_keys_minute() {
+    let console = Console::start().await;
+    let key = console
+        .create_key(
+            &ADMIN_OF_ACME,
+            "acme",
+            json!({"name": "crm", "requestsPerMinute": 60}),
+        )
+        .await;
+    let key_id = key.json["keyId"].as_str().unwrap().to_owned();
+    for _ in 0..3 {
+        let (_, admitted) = console
+            .store
+            .count_request(&key_id, 60, chrono::Utc::now())
+            .await
+            .unwrap();
+        assert!(admitted);
+    }
+    let usage = console
+        .call_with_query(
+            &VIEWER_OF_ACME,
+            Operation::GetConsoleUsage,
+            &[("orgId", "acme")],
+            None,
+            &[("days", "7")],
+        )
+        .await;
+    assert_eq!(usage.status, 200, "{}", usage.body);
+    assert_eq!(usage.json["limits"]["requestsPerMinute"], 600);
+    assert_eq!(
+        usage.json["keys"],
+        json!([{"keyId": key_id, "name": "crm", "requestsThisMinute": 3, "requestsPerMinute": 60}])
+    );
+    let bad = console
+        .call_with_query(
+            &VIEWER_OF_ACME,
+            Operation::GetConsoleUsage,
+            &[("orgId", "acme")],
+            None,
+            &[("days", "91")],
+        )
+        .await;
+    bad.problem(400);
+}
+
+#[tokio::test]
+async fn a_user_reads_the_schedules_of_their_tree() {
+    let console = Console::start().await;
+    orgkeys_tests::seed_schedule(&console.store, "emea-fr", "spring-renewals").await;
+    let reply = console
+        .call(
+            &ADMIN_OF_EMEA,
+            Operation::ListConsoleSchedules,
+            &[("orgId", "emea-fr")],
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(ids(&reply.json["items"], "scheduleId"), ["spring-renewals"]);
+}
+
+#[tokio::test]
+async fn a_request_without_verified_claims_is_refused() {
+    let console = Console::start().await;
+    let request = http_event(
+        route(Operation::ListConsoleOrganizations).key,
+        &[],
+        None,
+        Value::Null,
+    );
+    let reply: Reply = keygen::handle(&console.store, request)
+        .await
+        .unwrap()
+        .into();
+    reply.problem(401);
+}
