@@ -57,10 +57,32 @@ export function Dialog({ title, onCancel, children, wide }) {
     event.preventDefault();
     onCancel();
   };
-  return html`<dialog ref=${ref} aria-labelledby=${titleId} onCancel=${cancel} class=${wide ? 'wide' : ''}>
+  return html`<dialog ref=${ref} aria-labelledby=${titleId} onCancel=${cancel} onKeyDown=${keepFocus}
+    class=${wide ? 'wide' : ''}>
     <h2 id=${titleId}>${title}</h2>
     ${children}
   </dialog>`;
+}
+
+const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+/**
+ * Tab past the last control comes back to the first, Shift+Tab past the
+ * first to the last: showModal makes the page inert, but the browser would
+ * otherwise let focus leave for its own toolbar.
+ */
+function keepFocus(event) {
+  if (event.key !== 'Tab') return;
+  const controls = [...event.currentTarget.querySelectorAll(FOCUSABLE)];
+  if (controls.length === 0) return;
+  const [first, last] = [controls[0], controls[controls.length - 1]];
+  if (!event.shiftKey && document.activeElement === last) {
+    event.preventDefault();
+    first.focus();
+  } else if (event.shiftKey && document.activeElement === first) {
+    event.preventDefault();
+    last.focus();
+  }
 }
 
 const dateTime = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
