@@ -8,7 +8,8 @@ export class ApiError extends Error {
   constructor(status, problem) {
     super(problem.detail || problem.title || `The API answered ${status}.`);
     this.status = status;
-    this.title = problem.title || `Request failed (${status})`;
+    // API Gateway's own refusals say only {"message"}.
+    this.title = problem.title || problem.message || `Request failed (${status})`;
     this.detail = problem.detail || '';
     this.fields = {};
     for (const error of problem.errors || []) {

@@ -85,7 +85,7 @@ function keepFocus(event) {
   }
 }
 
-const dateTime = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+const dateTime = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'UTC' });
 /** A timestamp in UTC, or an em dash for none. */
 export const when = (timestamp) => (timestamp ? `${dateTime.format(new Date(timestamp))} UTC` : '—');
 

@@ -25,7 +25,7 @@ export function Activity({ organization }) {
       <caption class="visually-hidden">Audit events, newest first</caption>
       <thead><tr><th scope="col">When</th><th scope="col">Action</th><th scope="col">By</th><th scope="col">Target</th></tr></thead>
       <tbody>${pages.items.map((event) => html`<tr key=${event.eventId}>
-        <td>${when(event.occurredAt)}</td>
+        <td class="when">${when(event.occurredAt)}</td>
         <th scope="row"><code>${event.action}</code></th>
         <td>${who(event.actor)}</td>
         <td>${event.target ? `${event.target.type} ${event.target.id}` : '—'}</td>

@@ -63,10 +63,10 @@ function KeyRow({ apiKey, keysPath, canChange, onDialog, onChanged }) {
   return html`<tr>
     <th scope="row">${apiKey.name || html`<span class="muted">(no name)</span>`}</th>
     <td><code>${apiKey.hint}</code></td>
-    <td>${when(apiKey.createdAt)}</td>
+    <td class="when">${when(apiKey.createdAt)}</td>
     <td>${who(apiKey.createdBy)}</td>
-    <td>${when(apiKey.lastUsedAt)}</td>
-    <td>${apiKey.expiresAt ? when(apiKey.expiresAt) : 'Never'}</td>
+    <td class="when">${when(apiKey.lastUsedAt)}</td>
+    <td class="when">${apiKey.expiresAt ? when(apiKey.expiresAt) : 'Never'}</td>
     <td><span class=${`status ${status(apiKey)}`}>${status(apiKey)}</span></td>
     ${canChange ? html`<td class="row-actions">
       <button type="button" disabled=${busy} onClick=${toggle}>${apiKey.enabled ? 'Disable' : 'Enable'}</button>
