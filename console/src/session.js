@@ -74,6 +74,11 @@ async function tokenRequest(fields) {
 export async function resume() {
   const params = new URLSearchParams(location.search);
   const pending = JSON.parse(sessionStorage.getItem(PENDING) || 'null');
+  if (params.has('error')) {
+    sessionStorage.removeItem(PENDING);
+    history.replaceState(null, '', `${location.pathname}${pending?.hash || ''}`);
+    throw new Error(`The sign-in was refused: ${params.get('error_description') || params.get('error')}.`);
+  }
   if (params.has('code') && pending) {
     sessionStorage.removeItem(PENDING);
     history.replaceState(null, '', `${location.pathname}${pending.hash || ''}`);

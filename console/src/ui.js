@@ -41,6 +41,7 @@ export function Field({ label, error, children, hint }) {
  */
 export function Dialog({ title, onCancel, children, wide }) {
   const ref = useRef(null);
+  const unmounting = useRef(false);
   const titleId = useId('dialog-title');
   useEffect(() => {
     const dialog = ref.current;
@@ -49,6 +50,7 @@ export function Dialog({ title, onCancel, children, wide }) {
     const first = dialog.querySelector('[autofocus]') || dialog.querySelector('input, select, textarea, button');
     if (first) first.focus();
     return () => {
+      unmounting.current = true;
       if (dialog.open) dialog.close();
       if (opener && opener.isConnected) opener.focus();
     };
@@ -57,7 +59,17 @@ export function Dialog({ title, onCancel, children, wide }) {
     event.preventDefault();
     onCancel();
   };
-  return html`<dialog ref=${ref} aria-labelledby=${titleId} onCancel=${cancel} onKeyDown=${keepFocus}
+  // The browser may close a modal itself (a second Escape with no other
+  // input in between ignores preventDefault): that is a Cancel too, and a
+  // dialog that stays (a key not yet copied) opens again.
+  const closed = () => {
+    if (unmounting.current) return;
+    onCancel();
+    requestAnimationFrame(() => {
+      if (!unmounting.current && ref.current && !ref.current.open) ref.current.showModal();
+    });
+  };
+  return html`<dialog ref=${ref} aria-labelledby=${titleId} onCancel=${cancel} onClose=${closed} onKeyDown=${keepFocus}
     class=${wide ? 'wide' : ''}>
     <h2 id=${titleId}>${title}</h2>
     ${children}

@@ -129,6 +129,13 @@ test('the console walks the help article and its other paths', async (t) => {
   page.on('dialog', (dialog) => { problems.push(`a ${dialog.type()} dialog: ${dialog.message()}`); dialog.dismiss(); });
   page.setDefaultTimeout(10000);
   const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
+  // Whether the page would ask before it is left (a beforeunload listener
+  // that cancels the event).
+  const leavingAsks = () => page.evaluate(() => {
+    const event = new Event('beforeunload', { cancelable: true });
+    window.dispatchEvent(event);
+    return event.defaultPrevented;
+  });
   let copiedKey;
   // The steps build on each other: after a failure the rest are skipped.
   let failed = false;
@@ -154,6 +161,10 @@ test('the console walks the help article and its other paths', async (t) => {
       await page.getByRole('button', { name: 'Sign out' }).waitFor();
       assert.equal(new URL(page.url()).search, '', 'the code leaves the address');
       assert.equal(await page.evaluate(() => localStorage.length), 0, 'nothing in localStorage');
+      assert.deepEqual(await page.evaluate(() => Object.keys(sessionStorage)), ['orgkeys.console.refresh'],
+        'only the refresh token is stored, for this tab');
+      await page.reload();
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
       await check(page, '03-home');
     });
 
@@ -177,7 +188,13 @@ test('the console walks the help article and its other paths', async (t) => {
     await step('Edit → Details, then Integrations → Public API', async () => {
       await orgRow(page, SUB_ORG_NAME).getByRole('button', { name: 'Edit' }).click();
       assert.equal(await page.getByRole('tab', { name: 'Details' }).getAttribute('aria-selected'), 'true');
-      await page.getByRole('textbox', { name: 'Name' }).waitFor();
+      const name = page.getByRole('textbox', { name: 'Name' });
+      await name.fill(`${SUB_ORG_NAME} (renamed)`);
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('heading', { name: `${SUB_ORG_NAME} (renamed)`, level: 1 }).waitFor();
+      await name.fill(SUB_ORG_NAME);
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('heading', { name: SUB_ORG_NAME, level: 1 }).waitFor();
       await check(page, '06-details');
       await page.getByRole('tab', { name: 'Integrations' }).click();
       await page.getByRole('heading', { name: 'Public API' }).waitFor();
@@ -249,12 +266,28 @@ test('the console walks the help article and its other paths', async (t) => {
       const dialog = page.getByRole('dialog');
       await dialog.getByRole('button', { name: 'Generate' }).click();
       await dialog.getByRole('textbox', { name: 'API key' }).waitFor();
+      assert.equal(await leavingAsks(), true, 'leaving the page asks while the key is shown');
       await dialog.getByRole('button', { name: 'Cancel' }).click();
       await dialog.getByText('cannot be shown again').waitFor();
       assert.equal(await dialog.isVisible(), true, 'the first Cancel keeps the dialog');
       await check(page, '12-close-anyway');
       await dialog.getByRole('button', { name: 'Close anyway' }).click();
       await dialog.waitFor({ state: 'detached' });
+      assert.equal(await leavingAsks(), false, 'once closed, leaving does not ask');
+    });
+
+    await step('not copied: Escape is Cancel, twice', async () => {
+      await page.getByRole('button', { name: 'Generate' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByRole('button', { name: 'Generate' }).click();
+      const key = dialog.getByRole('textbox', { name: 'API key' });
+      await key.waitFor();
+      await page.keyboard.press('Escape');
+      await dialog.getByText('cannot be shown again').waitFor();
+      assert.equal(await key.isVisible(), true, 'the first Escape keeps the key on screen');
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached' });
+      assert.equal(await page.getByRole('textbox', { name: 'API key' }).count(), 0, 'the key left the page');
     });
 
     await step('Roll asks for the grace period, then shows the new key', async () => {
@@ -337,7 +370,8 @@ test('the console walks the help article and its other paths', async (t) => {
     await step('Users and Activity', async () => {
       await page.getByRole('tab', { name: 'Integrations' }).focus();
       await page.keyboard.press('ArrowRight');
-      assert.equal(await page.getByRole('tab', { name: 'Users' }).getAttribute('aria-selected'), 'true');
+      await page.getByRole('tab', { name: 'Users', selected: true }).waitFor();
+      assert.ok(await page.getByRole('tab', { name: 'Users' }).evaluate((el) => el === document.activeElement), 'focus follows the tab');
       await page.getByRole('heading', { name: 'Users', level: 2 }).waitFor();
       await check(page, '15-users');
       await page.keyboard.press('ArrowRight');
