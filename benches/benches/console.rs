@@ -2,13 +2,18 @@
 //! an ID token of the local user pool with its JWKS cached, as the gateway
 //! does before every console route (signature, `kid`, `iss`, `aud`, `exp`).
 //! The token is a real one: moto's Cognito API signs it for a user the bench
-//! creates and signs in.
+//! creates and signs in. Then the console's list of an organization's keys
+//! against the admin's (the access decision's one read against the admin
+//! route's existence check), in alternation, through the keygen handler.
 
 use devserver::identity::LocalPool;
 use devserver::identity::cognito::{Cognito, NewUser, SignIn};
 use devserver::identity::fetch_over_http;
 use devserver::identity::jwt::Verifier;
-use orgkeys_benches::{Plan, TARGETS_HEADER, measure, table, within};
+use orgkeys_benches::{Plan, Sample, TARGETS_HEADER, measure, measure_pair, ratio, table, within};
+use orgkeys_shared::routes::{Operation, route};
+use orgkeys_tests::{admin, http_event};
+use serde_json::json;
 use std::time::Duration;
 
 const PASSWORD: &str = "Bench-pass-1234";
@@ -49,10 +54,21 @@ async fn main() {
     )
     .await;
 
-    let mut report = table("Console sign-in (local gateway)", &[&verification]);
+    let (console_list, admin_list) = key_lists(plan).await;
+
+    let mut report = table(
+        "Console sign-in (local gateway) and the console's key list",
+        &[&verification, &console_list, &admin_list],
+    );
     report.push('\n');
     report.push_str(TARGETS_HEADER);
     report.push_str(&within(&verification, Duration::from_micros(50)));
+    report.push_str(&ratio(
+        "console key list / admin key list",
+        &console_list,
+        &admin_list,
+        1.1,
+    ));
     println!(
         "{}{report}",
         if plan.is_smoke() {
@@ -61,4 +77,49 @@ async fn main() {
             ""
         }
     );
+}
+
+/// The keys of `acme-emea` (ten of them) listed by an org admin of its
+/// parent through the console route, and by the platform operator.
+async fn key_lists(plan: Plan) -> (Sample, Sample) {
+    let store = orgkeys_tests::fresh_store().await;
+    let keygen = keygen::Keygen::new(store.clone(), keygen::Settings::default());
+    for (org, parent) in [("acme", None), ("acme-emea", Some("acme"))] {
+        let body = json!({"name": org, "parentId": parent}).to_string();
+        let put = admin(
+            route(Operation::PutOrganization).key,
+            &[("orgId", org)],
+            Some(&body),
+        );
+        assert_eq!(keygen.handle(put).await.unwrap().status(), 201);
+    }
+    let org = [("orgId", "acme-emea")];
+    for _ in 0..10 {
+        let create = admin(route(Operation::CreateApiKey).key, &org, Some("{}"));
+        assert_eq!(keygen.handle(create).await.unwrap().status(), 201);
+    }
+    let user = json!({"jwt": {"claims": {
+        "sub": "bench-user",
+        "custom:organizationId": "acme",
+        "cognito:groups": "[org-admin]",
+    }, "scopes": null}});
+    let console = || {
+        http_event(
+            route(Operation::ListConsoleApiKeys).key,
+            &org,
+            None,
+            user.clone(),
+        )
+    };
+    let operator = || admin(route(Operation::ListApiKeys).key, &org, None);
+    measure_pair(
+        plan,
+        ("console: list a sub-organization's 10 keys", || async {
+            assert_eq!(keygen.handle(console()).await.unwrap().status(), 200);
+        }),
+        ("admin: list the same 10 keys", || async {
+            assert_eq!(keygen.handle(operator()).await.unwrap().status(), 200);
+        }),
+    )
+    .await
 }

@@ -2,7 +2,14 @@
 //! answer, binary size and peak RSS of each function's binary against a
 //! minimal Lambda Runtime API stub, beside a hello-world `lambda_runtime`
 //! binary built in the same run and profile; then requests per second through
-//! the local gateway. `cargo bench` uses the release binaries that
+//! the local gateway.
+//!
+//! A function's floor is what its first answer cannot do without: hello
+//! world's runtime plus its own DynamoDB calls. A recording proxy in front of
+//! the DynamoDB server notes which calls each function makes on its first
+//! event; `dynamodb_floor` (an example built beside hello world) makes the
+//! same calls, through the same SDK configuration, and answers. Floors and
+//! functions start round-robin in one run. `cargo bench` uses the release binaries that
 //! `scripts/bench` builds first; the smoke run under `cargo test` uses the
 //! debug ones, only to prove the harness works.
 
@@ -86,11 +93,104 @@ async fn runtime_stub(event: Value, events: usize) -> (String, mpsc::UnboundedRe
     (address, rx)
 }
 
+/// A proxy in front of the DynamoDB server at `upstream` that notes each
+/// call: its kind (`X-Amz-Target` without the service) and, for a batch or
+/// a transaction, how many items it carries (`TransactWriteItems:3`).
+async fn recording_proxy(upstream: String) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let calls = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let noted = calls.clone();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<Bytes>>();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (client, upstream, noted) = (client.clone(), upstream.clone(), noted.clone());
+            tokio::spawn(async move {
+                let service =
+                    hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
+                        let (client, upstream, noted) =
+                            (client.clone(), upstream.clone(), noted.clone());
+                        async move {
+                            let (parts, body) = request.into_parts();
+                            let body = body.collect().await.unwrap().to_bytes();
+                            noted.lock().unwrap().push(call_of(&parts.headers, &body));
+                            let mut forward = Request::builder()
+                                .method(parts.method)
+                                .uri(format!("{upstream}{}", parts.uri.path()));
+                            for (name, value) in &parts.headers {
+                                forward = forward.header(name, value);
+                            }
+                            let answer = client
+                                .request(forward.body(Full::new(body)).unwrap())
+                                .await
+                                .unwrap();
+                            let (parts, body) = answer.into_parts();
+                            let body = body.collect().await.unwrap().to_bytes();
+                            Ok::<_, Infallible>(Response::from_parts(parts, Full::new(body)))
+                        }
+                    });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    (url, calls)
+}
+
+/// One DynamoDB call as `dynamodb_floor` takes it.
+fn call_of(headers: &hyper::HeaderMap, body: &[u8]) -> String {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let kind = target.rsplit('.').next().unwrap_or_default().to_owned();
+    let json: Value = serde_json::from_slice(body).unwrap_or_default();
+    let per_table = |field: &str| -> usize {
+        let tables = json["RequestItems"].as_object().into_iter().flatten();
+        tables
+            .map(|(_, requests)| match field {
+                "" => requests.as_array().map_or(0, Vec::len),
+                keys => requests[keys].as_array().map_or(0, Vec::len),
+            })
+            .sum()
+    };
+    let items = match kind.as_str() {
+        "TransactWriteItems" => json["TransactItems"].as_array().map_or(1, Vec::len),
+        "BatchWriteItem" => per_table(""),
+        "BatchGetItem" => per_table("Keys"),
+        _ => 1,
+    };
+    if items > 1 {
+        format!("{kind}:{items}")
+    } else {
+        kind
+    }
+}
+
+/// The calls the function at `path` makes on its first `event`.
+async fn calls_of(path: &PathBuf, event: &Value, table: &str) -> String {
+    let upstream = orgkeys_tests::endpoint();
+    let (proxy, calls) = recording_proxy(upstream).await;
+    let (address, mut seen) = runtime_stub(event.clone(), 1).await;
+    let child = spawn(
+        path,
+        &address,
+        table,
+        &[("AWS_ENDPOINT_URL_DYNAMODB", &proxy)],
+    );
+    assert_eq!(seen.recv().await, Some(Seen::Next));
+    assert_eq!(seen.recv().await, Some(Seen::Answer));
+    stop(child);
+    calls.lock().unwrap().join(" ")
+}
+
 fn binary(profile: &str, name: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")));
-    let path = if name == "hello_lambda" {
+    let path = if matches!(name, "hello_lambda" | "dynamodb_floor") {
         target.join(profile).join("examples").join(name)
     } else {
         target.join(profile).join(name)
@@ -103,8 +203,9 @@ fn binary(profile: &str, name: &str) -> PathBuf {
     path
 }
 
-fn spawn(path: &PathBuf, runtime_api: &str, table: &str) -> Child {
+fn spawn(path: &PathBuf, runtime_api: &str, table: &str, env: &[(&str, &str)]) -> Child {
     Command::new(path)
+        .envs(env.iter().copied())
         .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
         .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
@@ -125,10 +226,15 @@ fn stop(mut child: Child) {
 }
 
 /// Spawn → first `next` (cold start), and spawn → first answer.
-async fn cold_start(path: &PathBuf, event: &Value, table: &str) -> (Duration, Duration) {
+async fn cold_start(
+    path: &PathBuf,
+    event: &Value,
+    table: &str,
+    env: &[(&str, &str)],
+) -> (Duration, Duration) {
     let (address, mut seen) = runtime_stub(event.clone(), 1).await;
     let started = Instant::now();
-    let child = spawn(path, &address, table);
+    let child = spawn(path, &address, table, env);
     assert_eq!(seen.recv().await, Some(Seen::Next));
     let ready = started.elapsed();
     assert_eq!(seen.recv().await, Some(Seen::Answer));
@@ -140,7 +246,7 @@ async fn cold_start(path: &PathBuf, event: &Value, table: &str) -> (Duration, Du
 /// Peak resident set (VmHWM) after `events` invocations.
 async fn peak_rss_kib(path: &PathBuf, event: &Value, table: &str, events: usize) -> u64 {
     let (address, mut seen) = runtime_stub(event.clone(), events).await;
-    let child = spawn(path, &address, table);
+    let child = spawn(path, &address, table, &[]);
     let mut answers = 0;
     while answers < events {
         if seen.recv().await == Some(Seen::Answer) {
@@ -266,17 +372,36 @@ fn main() {
         .iter()
         .map(|&(name, fixture)| (name, binary(profile, name), event_fixture(fixture)))
         .collect();
-    // Cold starts round-robin over the binaries, so a noisy moment on this
-    // shared machine lands on all of them rather than on one.
+    // Each function's floor: the calls it makes, made by `dynamodb_floor`.
+    let floor = binary(profile, "dynamodb_floor");
+    let floor_calls: Vec<String> = prepared[1..]
+        .iter()
+        .map(|(_, path, event)| runtime.block_on(calls_of(path, event, store.table())))
+        .collect();
+    // Cold starts round-robin over the binaries and the floors, so a noisy
+    // moment on this shared machine lands on all of them rather than on one.
     let mut ready = vec![Vec::new(); prepared.len()];
     let mut answered = vec![Vec::new(); prepared.len()];
+    let mut floor_answered = vec![Vec::new(); floor_calls.len()];
     for _ in 0..runs {
         for (i, (_, path, event)) in prepared.iter().enumerate() {
-            let (r, a) = runtime.block_on(cold_start(path, event, store.table()));
+            let (r, a) = runtime.block_on(cold_start(path, event, store.table(), &[]));
             ready[i].push(r);
             answered[i].push(a);
+            if i > 0 {
+                let env = [("FLOOR_CALLS", floor_calls[i - 1].as_str())];
+                let (_, a) = runtime.block_on(cold_start(&floor, event, store.table(), &env));
+                floor_answered[i - 1].push(a);
+            }
         }
     }
+    let floor_samples: Vec<_> = prepared[1..]
+        .iter()
+        .zip(floor_answered)
+        .map(|((name, ..), answered)| {
+            summarize(&format!("floor of {name}: spawn → first answer"), answered)
+        })
+        .collect();
     for ((name, path, event), (ready, answered)) in
         prepared.into_iter().zip(ready.into_iter().zip(answered))
     {
@@ -315,8 +440,15 @@ fn main() {
         &ready_samples
             .iter()
             .chain(&answer_samples)
+            .chain(&floor_samples)
             .collect::<Vec<_>>(),
     );
+    report.push_str(
+        "\nThe floors' DynamoDB calls, as recorded from each function's first event:\n\n",
+    );
+    for ((name, ..), calls) in functions[1..].iter().zip(&floor_calls) {
+        report.push_str(&format!("- {name}: `{calls}`\n"));
+    }
     report.push('\n');
     report.push_str(&sizes);
     report.push('\n');
@@ -327,6 +459,14 @@ fn main() {
             sample,
             &ready_samples[0],
             1.5,
+        ));
+    }
+    for (sample, floor) in answer_samples[1..].iter().zip(&floor_samples) {
+        report.push_str(&ratio(
+            &format!("{} / its floor", sample.name),
+            sample,
+            floor,
+            1.3,
         ));
     }
     report.push_str(&memory_targets);

@@ -10,7 +10,8 @@
 //! ancestry read; a sub-organization created meanwhile bumps the
 //! `generation` of each of its ancestors in its own transaction, so the
 //! move (conditional on the generation it read) cannot miss it. An item
-//! written before ancestry existed has none; its chain is then walked.
+//! written before ancestry existed has none; its chain is then walked (its
+//! next save stores it).
 
 use super::*;
 use crate::dynamo::attributes::optional_string;
@@ -112,7 +113,9 @@ impl Store {
     }
 
     /// One page of the organizations `home` and below, in ID order (the
-    /// console's list): the directory, filtered on ancestry.
+    /// console's list): the directory, filtered on ancestry. An entry
+    /// written before ancestry was stored is read too and kept if its walked
+    /// chain passes through `home` (such a page may hold fewer than `limit`).
     pub async fn list_organizations_within(
         &self,
         home: &str,
@@ -125,7 +128,9 @@ impl Store {
                 .table_name(self.table())
                 .consistent_read(true)
                 .key_condition_expression("PK = :pk")
-                .filter_expression("#id = :home OR contains(#ancestry, :needle)")
+                .filter_expression(
+                    "#id = :home OR contains(#ancestry, :needle) OR attribute_not_exists(#ancestry)",
+                )
                 .expression_attribute_names("#id", ORG_ID)
                 .expression_attribute_names("#ancestry", ANCESTRY)
                 .expression_attribute_values(":pk", s(DIRECTORY_PK))
@@ -133,7 +138,20 @@ impl Store {
                 .expression_attribute_values(":needle", s(format!("/{home}/")))
         };
         let after = after.map(directory_address);
-        self.query_page(query, true, limit, after, from_item).await
+        let parse = |item: &Item| Ok((from_item(item)?, Ancestry::of_item(item)?));
+        let (found, next) = self.query_page(query, true, limit, after, parse).await?;
+        let mut within = Vec::with_capacity(found.len());
+        for (org, ancestry) in found {
+            let keep = match ancestry.includes(home) {
+                _ if org.organization_id == home => true,
+                Some(known) => known,
+                None => self.chain_of(&org).await?.iter().any(|id| id == home),
+            };
+            if keep {
+                within.push(org);
+            }
+        }
+        Ok((within, next))
     }
 
     /// Every organization below `org_id`, with the ancestry each gets when

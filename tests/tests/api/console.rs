@@ -697,3 +697,130 @@ async fn a_request_without_verified_claims_is_refused() {
         .into();
     reply.problem(401);
 }
+
+#[tokio::test]
+async fn an_organization_stored_before_ancestry_is_decided_by_walking_its_parents() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let console = Console::start().await;
+    for (pk, sk) in [("ORG#emea-fr", "ORG"), ("ORGANIZATIONS", "emea-fr")] {
+        console
+            .store
+            .client()
+            .update_item()
+            .table_name(console.store.table())
+            .key("PK", AttributeValue::S(pk.into()))
+            .key("SK", AttributeValue::S(sk.into()))
+            .update_expression("REMOVE ancestry")
+            .send()
+            .await
+            .unwrap();
+    }
+    let get = |user: &'static User| {
+        let console = &console;
+        async move {
+            let params = [("orgId", "emea-fr")];
+            let reply = console
+                .call(user, Operation::GetConsoleOrganization, &params, None)
+                .await;
+            reply.status
+        }
+    };
+    assert_eq!(get(&ADMIN_OF_EMEA).await, 200);
+    let globex_admin: &'static User = Box::leak(Box::new(User {
+        home: Some("globex"),
+        ..ADMIN_OF_ACME
+    }));
+    assert_eq!(get(globex_admin).await, 404);
+    assert_eq!(
+        console.organizations(&ADMIN_OF_EMEA).await,
+        ["acme-emea", "emea-fr"]
+    );
+    assert_eq!(console.organizations(globex_admin).await, ["globex"]);
+}
+
+/// Every organization's stored ancestry, and the one its parents give it.
+async fn ancestry_drift(store: &Store) -> Vec<String> {
+    use std::collections::HashMap;
+    let items = scan_all(store).await;
+    let org_items: Vec<_> = items
+        .iter()
+        .filter(|item| item["SK"].as_s().is_ok_and(|sk| sk == "ORG"))
+        .collect();
+    let parents: HashMap<String, Option<String>> = org_items
+        .iter()
+        .map(|item| {
+            let id = item["orgId"].as_s().unwrap().clone();
+            let parent = item.get("parentId").map(|p| p.as_s().unwrap().clone());
+            (id, parent)
+        })
+        .collect();
+    let mut drift = Vec::new();
+    for item in org_items {
+        let id = item["orgId"].as_s().unwrap();
+        let mut chain = Vec::new();
+        let mut next = parents[id].clone();
+        while let Some(parent) = next {
+            chain.insert(0, parent.clone());
+            next = parents[&parent].clone();
+        }
+        let walked = format!(
+            "/{}",
+            chain.iter().map(|id| format!("{id}/")).collect::<String>()
+        );
+        let stored = item["ancestry"].as_s().unwrap();
+        if *stored != walked {
+            drift.push(format!("{id}: stored {stored}, walked {walked}"));
+        }
+    }
+    drift
+}
+
+/// A sub-organization created by a user while the operator moves its
+/// parent: whichever commits first, every stored ancestry ends as the
+/// parents say (the move reads again, or the creation does).
+#[tokio::test]
+async fn a_sub_organization_created_during_a_move_gets_the_ancestry_it_ends_with() {
+    const TRIALS: usize = 12;
+    let console = Console::start().await;
+    let (mut created, mut moved) = (0, 0);
+    for trial in 0..TRIALS {
+        let (region, target, child) = (
+            format!("r{trial}"),
+            format!("t{trial}"),
+            format!("c{trial}"),
+        );
+        console.put_org(&region, Some("acme")).await;
+        console.put_org(&target, Some("globex")).await;
+        let body = json!({"organizationId": child, "name": "c", "parentId": region});
+        let pause = |ms: u64| tokio::time::sleep(std::time::Duration::from_millis(ms));
+        let (create, moving) = tokio::join!(
+            async {
+                pause(trial as u64 % 4).await;
+                console
+                    .call(
+                        &ADMIN_OF_ACME,
+                        Operation::CreateConsoleOrganization,
+                        &[],
+                        Some(body),
+                    )
+                    .await
+            },
+            async {
+                pause(3 - trial as u64 % 4).await;
+                console
+                    .operator(
+                        Operation::UpdateOrganization,
+                        &[("orgId", &region)],
+                        json!({"parentId": target}),
+                    )
+                    .await
+            },
+        );
+        created += usize::from(create.status == 201);
+        moved += usize::from(moving.status == 200);
+        assert!(matches!(create.status, 201 | 404), "{}", create.body);
+        assert_eq!(moving.status, 200, "{}", moving.body);
+    }
+    eprintln!("{created} created, {moved} moved of {TRIALS}");
+    assert_eq!(ancestry_drift(&console.store).await, Vec::<String>::new());
+}

@@ -371,6 +371,128 @@ async fn a_first_sign_in_chooses_a_new_password() {
     assert!(again["id_token"].is_string());
 }
 
+/// The article's journey over HTTP: the demo admin signs in (PKCE),
+/// generates a key in the sub-organization, the key works on the public API
+/// and the audit log names the admin; a viewer may read, not change; a user
+/// of another organization finds nothing of this one.
+#[tokio::test]
+async fn a_signed_in_admin_generates_a_working_key_in_a_sub_organization_and_others_are_refused() {
+    let server = start();
+    let pool = banner_value(&server, "local pool ");
+    let schedule =
+        json!({"name": "Spring", "campaign": "Renewals", "channel": "sms", "status": "active"});
+    let synced = server
+        .admin(
+            "PUT",
+            "/v1/admin/organizations/acme-emea/schedules/spring-renewals",
+            Some(schedule),
+        )
+        .await;
+    assert_eq!(synced.status, 201, "{}", synced.body);
+
+    let tokens = sign_in(&server, "admin@acme.example", PASSWORD).await;
+    let admin = format!("Bearer {}", tokens["id_token"].as_str().unwrap());
+    let sub = me(&server, tokens["id_token"].as_str().unwrap()).await.json["user"]["id"].clone();
+    let keys = "/v1/console/organizations/acme-emea/api-keys";
+    let created = server
+        .call("POST", keys, Some(&admin), Some(json!({"name": "crm"})))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let api_key = created.json["apiKey"].as_str().unwrap();
+    let listed = server
+        .call(
+            "GET",
+            "/v1/schedules",
+            Some(&format!("Bearer {api_key}")),
+            None,
+        )
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    assert_eq!(listed.json["items"][0]["scheduleId"], "spring-renewals");
+    let events = server
+        .call(
+            "GET",
+            "/v1/console/organizations/acme-emea/audit-events",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        events.json["items"][0]["action"], "api_key.created",
+        "{}",
+        events.body
+    );
+    assert_eq!(
+        events.json["items"][0]["actor"],
+        json!({"type": "user", "id": sub, "email": "admin@acme.example"})
+    );
+
+    let cognito = Cognito::new(orgkeys_tests::endpoint());
+    let created_org = server
+        .admin(
+            "PUT",
+            "/v1/admin/organizations/globex",
+            Some(json!({"name": "Globex"})),
+        )
+        .await;
+    assert_eq!(created_org.status, 201, "{}", created_org.body);
+    for (email, organization_id, group) in [
+        ("viewer@acme.example", "acme-emea", "org-viewer"),
+        ("admin@globex.example", "globex", "org-admin"),
+    ] {
+        let user = NewUser {
+            email,
+            organization_id,
+            group,
+        };
+        cognito
+            .create_user(&pool, &user, PASSWORD, true)
+            .await
+            .unwrap();
+    }
+    let viewer = sign_in(&server, "viewer@acme.example", PASSWORD).await;
+    let viewer = format!("Bearer {}", viewer["id_token"].as_str().unwrap());
+    let read = server.call("GET", keys, Some(&viewer), None).await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    let refused = server
+        .call("POST", keys, Some(&viewer), Some(json!({})))
+        .await;
+    assert_eq!(
+        (refused.status, &refused.json["type"]),
+        (403, &json!("urn:orgkeys:problem:forbidden"))
+    );
+
+    let other = sign_in(&server, "admin@globex.example", PASSWORD).await;
+    let other = format!("Bearer {}", other["id_token"].as_str().unwrap());
+    for (method, path) in [
+        ("GET", "/v1/console/organizations/acme-emea"),
+        ("GET", keys),
+        ("POST", keys),
+        ("GET", "/v1/console/organizations/acme-emea/schedules"),
+    ] {
+        let reply = server
+            .call(method, path, Some(&other), Some(json!({})))
+            .await;
+        assert_eq!(reply.status, 404, "{method} {path}: {}", reply.body);
+    }
+    let mine = server
+        .call("GET", "/v1/console/organizations", Some(&other), None)
+        .await;
+    assert_eq!(
+        mine.json["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        mine.body
+    );
+    assert_eq!(mine.json["items"][0]["organizationId"], "globex");
+    let after = server.call("GET", keys, Some(&admin), None).await;
+    assert_eq!(
+        after.json["items"].as_array().unwrap().len(),
+        1,
+        "no key made by others"
+    );
+}
+
 /// A token from `jwt_forge.py` (joserfc; moto's key or another).
 fn forge(spec: Value) -> String {
     orgkeys_tests::python_support("jwt_forge.py", &spec.to_string())
