@@ -1,7 +1,7 @@
 // Small shared pieces of the screens: the problem message, a labelled field
 // with its error, dialogs on the native <dialog>, dates, and a hook that loads
 // from the API with its error.
-import { useEffect, useRef, useState, useCallback } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState, useCallback } from 'preact/hooks';
 import { html } from './html.js';
 
 /** An API error's title and detail, announced where it happened. */
@@ -43,7 +43,9 @@ export function Dialog({ title, onCancel, children, wide }) {
   const ref = useRef(null);
   const unmounting = useRef(false);
   const titleId = useId('dialog-title');
-  useEffect(() => {
+  // Layout effects, so the dialog opens and focus returns in the same commit
+  // as the dialog enters and leaves the page (passive cleanups wait a paint).
+  useLayoutEffect(() => {
     const dialog = ref.current;
     const opener = document.activeElement;
     dialog.showModal();

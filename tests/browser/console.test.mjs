@@ -105,6 +105,8 @@ async function openIntegrations(page, orgName) {
   await page.getByRole('heading', { name: 'Public API' }).waitFor();
 }
 
+/** No dialog element at all, open or closed: the one shown has left the page. */
+const dialogGone = (page) => page.locator('dialog').waitFor({ state: 'detached' });
 const orgRow = (page, name) => page.getByRole('row').filter({ has: page.getByRole('rowheader', { name, exact: true }) });
 const keyRow = (page, name) => page.getByRole('row').filter({ has: page.getByRole('rowheader', { name, exact: true }) });
 
@@ -218,8 +220,9 @@ test('the console walks the help article and its other paths', async (t) => {
       assert.equal(copiedKey, await key.inputValue());
       await check(page, '09-key-shown');
       await dialog.getByRole('button', { name: 'Cancel' }).click();
-      await dialog.waitFor({ state: 'detached' });
+      await dialogGone(page);
       assert.equal(await page.getByRole('textbox', { name: 'API key' }).count(), 0, 'the key left the page');
+      assert.equal(await leavingAsks(), false, 'once closed, leaving does not ask');
       for (const column of ['Name', 'Key', 'Created', 'Created by', 'Last used', 'Expires', 'Status']) {
         await page.getByRole('columnheader', { name: column, exact: true }).waitFor();
       }
@@ -272,7 +275,7 @@ test('the console walks the help article and its other paths', async (t) => {
       assert.equal(await dialog.isVisible(), true, 'the first Cancel keeps the dialog');
       await check(page, '12-close-anyway');
       await dialog.getByRole('button', { name: 'Close anyway' }).click();
-      await dialog.waitFor({ state: 'detached' });
+      await dialogGone(page);
       assert.equal(await leavingAsks(), false, 'once closed, leaving does not ask');
     });
 
@@ -286,7 +289,7 @@ test('the console walks the help article and its other paths', async (t) => {
       await dialog.getByText('cannot be shown again').waitFor();
       assert.equal(await key.isVisible(), true, 'the first Escape keeps the key on screen');
       await page.keyboard.press('Escape');
-      await dialog.waitFor({ state: 'detached' });
+      await dialogGone(page);
       assert.equal(await page.getByRole('textbox', { name: 'API key' }).count(), 0, 'the key left the page');
     });
 
@@ -306,7 +309,7 @@ test('the console walks the help article and its other paths', async (t) => {
       await dialog.getByRole('button', { name: 'Copy' }).click();
       await dialog.getByText('Copied to the clipboard.').waitFor();
       await dialog.getByRole('button', { name: 'Cancel' }).click();
-      await dialog.waitFor({ state: 'detached' });
+      await dialogGone(page);
       const response = await fetch(`${API}/v1/schedules`, { headers: { authorization: `Bearer ${rolled}` } });
       assert.equal(response.status, 200);
     });
@@ -328,7 +331,7 @@ test('the console walks the help article and its other paths', async (t) => {
       await dialog.getByRole('button', { name: 'Delete' }).waitFor();
       await check(page, '14-delete');
       await dialog.getByRole('button', { name: 'Delete' }).click();
-      await dialog.waitFor({ state: 'detached' });
+      await dialogGone(page);
       await rows.nth(before - 1).waitFor({ state: 'detached' });
       assert.equal(await rows.count(), before - 1);
     });
@@ -342,7 +345,7 @@ test('the console walks the help article and its other paths', async (t) => {
       await name.waitFor();
       assert.ok(await name.evaluate((el) => el === document.activeElement), 'focus is in the dialog');
       await page.keyboard.press('Escape');
-      await dialog.waitFor({ state: 'detached' });
+      await dialogGone(page);
       assert.ok(await generate.evaluate((el) => el === document.activeElement), 'focus is back on Generate');
 
       await page.keyboard.press('Enter');
@@ -363,7 +366,7 @@ test('the console walks the help article and its other paths', async (t) => {
       await dialog.getByText('Copied to the clipboard.').waitFor();
       assert.equal(await clipboard(), await key.inputValue());
       await page.keyboard.press('Escape');
-      await dialog.waitFor({ state: 'detached' });
+      await dialogGone(page);
       await keyRow(page, KEYBOARD_KEY).waitFor();
     });
 
@@ -395,7 +398,7 @@ test('the console walks the help article and its other paths', async (t) => {
       await check(page, '17-new-sub-organization');
       await field.fill(NEW_ORG);
       await dialog.getByRole('button', { name: 'Create' }).click();
-      await dialog.waitFor({ state: 'detached' });
+      await dialogGone(page);
       const row = page.getByRole('row').filter({ hasText: NEW_ORG });
       assert.match(await row.getByRole('rowheader').getAttribute('class'), /depth-2/);
     });

@@ -3,7 +3,7 @@
 // keeps working, then shows the new key the same way; "Delete" confirms.
 // The plaintext key lives only in the state of the dialog that shows it: it
 // is gone from the page when the dialog closes.
-import { useEffect, useState } from 'preact/hooks';
+import { useLayoutEffect, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { api, path } from '../api.js';
 import { Dialog, Field, Problem } from '../ui.js';
@@ -111,7 +111,9 @@ function KeyShown({ title, created, onClose }) {
   const [copied, setCopied] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const [copyError, setCopyError] = useState(null);
-  useEffect(() => {
+  // A layout effect: Preact runs passive effects' cleanups after the next
+  // paint, and leaving must stop asking the moment the key leaves the page.
+  useLayoutEffect(() => {
     const ask = (event) => { event.preventDefault(); event.returnValue = ''; };
     addEventListener('beforeunload', ask);
     return () => removeEventListener('beforeunload', ask);
