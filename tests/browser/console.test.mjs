@@ -383,6 +383,30 @@ test('the console walks the help article and its other paths', async (t) => {
       await check(page, '16-activity');
     });
 
+    // The users routes are another engineer's part of issue 22: until the
+    // gateway routes them, this step is skipped and says so.
+    const usersRouted = (await fetch(`${API}/v1/console/organizations/${SUB_ORG}/users`)).status !== 404;
+    await t.test('Users: Invite user, change the role, Remove', {
+      skip: (failed && 'an earlier step failed') || (!usersRouted && 'the users API is not routed by this gateway yet'),
+    }, async () => {
+      const invitee = `invitee-${RUN}@acme.example`;
+      await page.getByRole('tab', { name: 'Users' }).click();
+      await page.getByRole('textbox', { name: 'Email' }).fill(invitee);
+      await page.getByRole('combobox', { name: 'Role', exact: true }).selectOption('org-viewer');
+      await page.getByRole('button', { name: 'Invite user' }).click();
+      const row = orgRow(page, invitee);
+      await row.waitFor();
+      await row.getByRole('combobox', { name: `Role of ${invitee}` }).selectOption('org-admin');
+      await page.waitForLoadState('networkidle');
+      assert.equal(await row.getByRole('combobox', { name: `Role of ${invitee}` }).inputValue(), 'org-admin');
+      await row.getByRole('button', { name: 'Remove' }).click();
+      const dialog = page.getByRole('dialog');
+      await check(page, '16b-remove-user');
+      await dialog.getByRole('button', { name: 'Remove' }).click();
+      await dialogGone(page);
+      await row.waitFor({ state: 'detached' });
+    });
+
     await step('New sub-organization: a field error sits by its field, then it is created', async () => {
       await page.getByRole('link', { name: 'Settings' }).click();
       await page.getByRole('link', { name: 'Organizations' }).click();
