@@ -152,7 +152,12 @@ test('the console walks the help article and its other paths', async (t) => {
 
   try {
     await step('sign in through the managed login with PKCE', async () => {
-      await page.goto(CONSOLE);
+      const response = await page.goto(CONSOLE);
+      const csp = response.headers()['content-security-policy'];
+      assert.match(csp, /script-src 'self';/);
+      assert.match(csp, /frame-ancestors 'none'/);
+      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+      assert.equal(response.headers()['x-content-type-options'], 'nosniff');
       await check(page, '01-welcome');
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('textbox', { name: 'Email' }).waitFor();
@@ -446,8 +451,13 @@ test('the console walks the help article and its other paths', async (t) => {
       await page.getByRole('link', { name: 'Organizations' }).click();
       await page.getByRole('button', { name: 'Edit' }).first().waitFor();
       assert.equal(await page.getByRole('button', { name: 'New sub-organization' }).count(), 0);
-      await page.getByRole('button', { name: 'Edit' }).first().click();
+      await orgRow(page, SUB_ORG_NAME).getByRole('button', { name: 'Edit' }).click();
+      await page.getByRole('term').filter({ hasText: 'Name' }).waitFor();
       assert.equal(await page.getByRole('button', { name: 'Save' }).count(), 0);
+      await page.getByRole('tab', { name: 'Users' }).click();
+      await page.getByRole('heading', { name: 'Users', level: 2 }).waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Invite user' }).count(), 0);
+      assert.equal(await page.getByRole('button', { name: 'Remove' }).count(), 0);
     });
 
     assert.deepEqual(problems, [], 'no console errors, no alert() ever ran');
