@@ -2,10 +2,11 @@
 //! passes [`validate`] is a [`ValidDispatch`]: an existing ID, 1 to
 //! [`MAX_CONTACTS`] distinct E.164 phone numbers, texts within their bounds.
 
+use orgkeys_api::ScheduleId;
 use orgkeys_shared::conversations::Contact;
 use orgkeys_shared::edge::problem::FieldError;
 use orgkeys_shared::edge::request::Object;
-use orgkeys_shared::validation::{ID_RULE, Violations, is_valid_id};
+use orgkeys_shared::validation::{ID_RULE, Violations};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -36,7 +37,7 @@ struct ContactInput {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ValidDispatch {
-    pub schedule_id: String,
+    pub schedule_id: ScheduleId,
     pub reference: Option<String>,
     pub contacts: Vec<Contact>,
 }
@@ -44,11 +45,17 @@ pub struct ValidDispatch {
 /// Every violation of `input`, each with its JSON pointer, or the valid dispatch.
 pub fn validate(input: DispatchInput) -> Result<ValidDispatch, Vec<FieldError>> {
     let mut v = Violations::new();
-    match &input.schedule_id {
-        None => v.body("/scheduleId", "is required"),
-        Some(id) if !is_valid_id(id) => v.body("/scheduleId", ID_RULE),
-        Some(_) => {}
-    }
+    let schedule_id = match input.schedule_id.as_deref().map(ScheduleId::parse) {
+        None => {
+            v.body("/scheduleId", "is required");
+            None
+        }
+        Some(Err(_)) => {
+            v.body("/scheduleId", ID_RULE);
+            None
+        }
+        Some(Ok(id)) => Some(id),
+    };
     v.text("/reference", input.reference.as_deref(), MAX_TEXT_CHARS);
     let contacts: Vec<ContactInput> = input
         .contacts
@@ -67,8 +74,12 @@ pub fn validate(input: DispatchInput) -> Result<ValidDispatch, Vec<FieldError>> 
         check_contact(&mut v, i, contact, &mut seen);
     }
     v.finish()?;
+    // Always there once `finish` passed; said again rather than unwrapped.
+    let Some(schedule_id) = schedule_id else {
+        return Err(vec![FieldError::body("/scheduleId", "is required")]);
+    };
     Ok(ValidDispatch {
-        schedule_id: input.schedule_id.unwrap_or_default(),
+        schedule_id,
         reference: input.reference,
         contacts: contacts
             .into_iter()
@@ -234,7 +245,6 @@ mod properties {
             if let Ok(input) = serde_json::from_value::<DispatchInput>(body)
                 && let Ok(valid) = validate(input)
             {
-                prop_assert!(is_valid_id(&valid.schedule_id));
                 prop_assert!((1..=MAX_CONTACTS).contains(&valid.contacts.len()));
                 prop_assert!(valid.contacts.iter().all(|c| is_e164(&c.phone)));
             }

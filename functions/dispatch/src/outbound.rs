@@ -57,7 +57,7 @@ pub async fn dispatch(
         .and_then(|input| validate(input).map_err(Problem::validation));
     let schedule_read = async {
         match &valid {
-            Ok(valid) => store.get_schedule(org_id, &valid.schedule_id).await,
+            Ok(valid) => store.get_schedule(org_id, valid.schedule_id.as_str()).await,
             Err(_) => Ok(None),
         }
     };
@@ -249,7 +249,7 @@ async fn queue(
     );
     let body = Dispatched {
         dispatch_id,
-        schedule_id: &valid.schedule_id,
+        schedule_id: valid.schedule_id.as_str(),
         reference: valid.reference.as_deref(),
         conversations: conversations
             .iter()
@@ -280,7 +280,7 @@ fn created_event(order: &Order<'_>, attempt: &Attempt) -> AuditEvent {
         Action::DispatchCreated,
         Target::new(TargetType::Dispatch, dispatch_id),
         details([
-            ("scheduleId", order.valid.schedule_id.clone().into()),
+            ("scheduleId", order.valid.schedule_id.as_str().into()),
             ("contacts", order.valid.contacts.len().into()),
         ]),
     )
@@ -301,7 +301,7 @@ fn conversations(
             organization_id: org_id.to_owned(),
             conversation_id: conversation_id(dispatch_id, index),
             dispatch_id: dispatch_id.to_owned(),
-            schedule_id: valid.schedule_id.clone(),
+            schedule_id: valid.schedule_id.to_string(),
             channel: schedule.channel,
             contact: contact.clone(),
             reference: valid.reference.clone(),

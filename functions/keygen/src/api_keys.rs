@@ -6,16 +6,18 @@ use crate::{BODY_LIMIT, DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS, MAX_NAME_CHARS
 use chrono::{DateTime, Duration, Utc};
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
+use orgkeys_api::KeyId;
 use orgkeys_api::body::{CreateKeyInput, Field, KeyPatchInput, RollInput};
 use orgkeys_shared::audit::{Actor, Draft};
 use orgkeys_shared::edge::problem::{FieldError, Problem};
+use orgkeys_shared::edge::request::path_id;
 use orgkeys_shared::edge::request::{json_body, json_response, no_content, required_json_body};
 use orgkeys_shared::key_format::ApiKey;
 use orgkeys_shared::key_hash::KeyHash;
 use orgkeys_shared::keys::{KeyPatch, KeyRecord, Scope};
 use orgkeys_shared::limits::MAX_REQUESTS_PER_MINUTE;
 use orgkeys_shared::organizations::Terms;
-use orgkeys_shared::validation::{Violations, is_valid_id};
+use orgkeys_shared::validation::Violations;
 use orgkeys_shared::wire_time::{self, format as timestamp};
 use orgkeys_shared::{Store, StoreError};
 use serde::Serialize;
@@ -304,12 +306,10 @@ pub async fn list_of_known(store: &Store, org_id: &str) -> Result<Response<Body>
 pub async fn delete(
     store: &Store,
     org_id: &str,
-    key_id: &str,
+    key_id: &KeyId,
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
-    if !is_valid_id(key_id) {
-        return Err(key_not_found());
-    }
+    let key_id = key_id.as_str();
     store
         .delete_key(org_id, key_id, draft)
         .await
@@ -324,7 +324,7 @@ pub async fn delete(
 /// The successor of `key_id`, created by `draft`'s actor.
 pub async fn roll(
     keys: &KeyRequest<'_>,
-    key_id: &str,
+    key_id: &KeyId,
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
     let (store, org_id) = (keys.store, keys.org_id);
@@ -371,7 +371,7 @@ pub async fn roll(
             StoreError::NotFound => Problem::not_found("no organization with this ID"),
             other => other.into(),
         })?;
-    tracing::info!(org_id, key_id, successor = %successor.key_id, "api key rolled");
+    tracing::info!(org_id, %key_id, successor = %successor.key_id, "api key rolled");
     Ok(created_key_response(&key, &successor))
 }
 
@@ -379,30 +379,33 @@ fn key_not_found() -> Problem {
     Problem::not_found("no API key with this ID in this organization")
 }
 
+/// The `keyId` of the path, parsed once: a malformed one names no key, so it
+/// is answered as one that does not exist.
+pub fn key_id_of(request: &Request) -> Result<KeyId, Problem> {
+    path_id(request, "keyId").map_err(|_| key_not_found())
+}
+
 /// The key `key_id` of `org_id` and its hash; 404 for an ID that is not one
 /// of this organization's keys (another organization's included).
 async fn read_key(
     store: &Store,
     org_id: &str,
-    key_id: &str,
+    key_id: &KeyId,
 ) -> Result<(KeyRecord, KeyHash), Problem> {
-    if !is_valid_id(key_id) {
-        return Err(key_not_found());
-    }
     store
-        .get_key(org_id, key_id)
+        .get_key(org_id, key_id.as_str())
         .await?
         .ok_or_else(key_not_found)
 }
 
-pub async fn get(store: &Store, org_id: &str, key_id: &str) -> Result<Response<Body>, Problem> {
+pub async fn get(store: &Store, org_id: &str, key_id: &KeyId) -> Result<Response<Body>, Problem> {
     let (record, _) = read_key(store, org_id, key_id).await?;
     Ok(json_response(StatusCode::OK, &KeyView::from(record)))
 }
 
 pub async fn patch(
     keys: &KeyRequest<'_>,
-    key_id: &str,
+    key_id: &KeyId,
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
     let (store, org_id) = (keys.store, keys.org_id);
@@ -425,7 +428,7 @@ pub async fn patch(
             ),
             other => other.into(),
         })?;
-    tracing::info!(org_id, key_id, enabled = changed.enabled, "api key changed");
+    tracing::info!(org_id, %key_id, enabled = changed.enabled, "api key changed");
     Ok(json_response(StatusCode::OK, &KeyView::from(changed)))
 }
 

@@ -13,12 +13,14 @@ use crate::{Keygen, api_keys, audit_events, organizations};
 use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use orgkeys_api::OrgId;
 use orgkeys_api::Role;
 use orgkeys_api::body::SubOrganizationInput;
+use orgkeys_api::ids::ID_RULE;
 use orgkeys_api::routes::{Operation, Route};
 use orgkeys_shared::edge::caller::Caller;
 use orgkeys_shared::edge::problem::{FieldError, Problem};
-use orgkeys_shared::edge::request::{audit_draft, json_body, json_response, path_param};
+use orgkeys_shared::edge::request::{audit_draft, json_body, json_response, path_id};
 use orgkeys_shared::edge::user::{Member, SignedIn, User};
 use orgkeys_shared::organizations::{Organization, OrganizationStatus};
 use serde::Serialize;
@@ -62,11 +64,11 @@ pub async fn route(
         }
         _ => {}
     }
-    let org_id = path_param(request, "orgId");
-    let org = member.organization(&keygen.store, &org_id).await?;
+    let org_id: OrgId = path_id(request, "orgId").map_err(|e| Problem::validation(vec![e]))?;
+    let org = member.organization(&keygen.store, org_id.as_str()).await?;
     let store = &keygen.store;
     let org_id = org.organization_id.as_str();
-    let key_id = path_param(request, "keyId");
+    let key_id = || api_keys::key_id_of(request);
     let keys = api_keys::KeyRequest {
         store,
         request,
@@ -79,17 +81,19 @@ pub async fn route(
             organizations::rename(keygen, request, org_id, &draft()?).await
         }
         Operation::ListConsoleApiKeys => api_keys::list_of_known(store, org_id).await,
-        Operation::GetConsoleApiKey => api_keys::get(store, org_id, &key_id).await,
+        Operation::GetConsoleApiKey => api_keys::get(store, org_id, &key_id()?).await,
         Operation::CreateConsoleApiKey => {
             refuse_if_suspended(&org)?;
             api_keys::create(&keys, &draft()?).await
         }
         Operation::RollConsoleApiKey => {
             refuse_if_suspended(&org)?;
-            api_keys::roll(&keys, &key_id, &draft()?).await
+            api_keys::roll(&keys, &key_id()?, &draft()?).await
         }
-        Operation::UpdateConsoleApiKey => api_keys::patch(&keys, &key_id, &draft()?).await,
-        Operation::DeleteConsoleApiKey => api_keys::delete(store, org_id, &key_id, &draft()?).await,
+        Operation::UpdateConsoleApiKey => api_keys::patch(&keys, &key_id()?, &draft()?).await,
+        Operation::DeleteConsoleApiKey => {
+            api_keys::delete(store, org_id, &key_id()?, &draft()?).await
+        }
         Operation::GetConsoleUsage => {
             organizations::usage(keygen, request, org_id, Some(&org), now).await
         }
@@ -117,13 +121,15 @@ async fn parent_of_new(
     member: &Member,
     parent_id: Option<&str>,
 ) -> Result<Organization, Problem> {
-    let Some(parent_id) = parent_id else {
-        return Err(Problem::validation(vec![FieldError::body(
-            "/parentId",
-            "is required: a new organization sits under one of yours",
-        )]));
+    let parent_id = match parent_id.map(OrgId::parse) {
+        None => "is required: a new organization sits under one of yours",
+        Some(Err(_)) => ID_RULE,
+        Some(Ok(id)) => return member.organization(&keygen.store, id.as_str()).await,
     };
-    member.organization(&keygen.store, parent_id).await
+    Err(Problem::validation(vec![FieldError::body(
+        "/parentId",
+        parent_id,
+    )]))
 }
 
 /// A suspended organization's users may read its keys, not add to them.

@@ -25,9 +25,7 @@ use orgkeys_shared::Store;
 use orgkeys_shared::audit;
 use orgkeys_shared::edge::caller::Caller;
 use orgkeys_shared::edge::problem::Problem;
-use orgkeys_shared::edge::request::{
-    audit_draft, authorize, path_id, path_param, respond, served_route,
-};
+use orgkeys_shared::edge::request::{audit_draft, authorize, path_id, respond, served_route};
 use orgkeys_shared::edge::user::ClaimNames;
 use orgkeys_shared::keys::LeakedKeyAction;
 use orgkeys_shared::limits::{Defaults, MAX_REQUESTS_PER_MINUTE};
@@ -173,8 +171,7 @@ async fn route(
     }
     let org_id: OrgId = path_id(request, "orgId").map_err(|e| Problem::validation(vec![e]))?;
     let org_id = org_id.as_str();
-    let key_id = path_param(request, "keyId");
-    let key_id = key_id.as_str();
+    let key_id = || api_keys::key_id_of(request);
     let draft = || audit_draft(request, &caller, now, keygen.audit_retention);
     let keys = api_keys::KeyRequest {
         store,
@@ -191,10 +188,10 @@ async fn route(
         Operation::DeleteOrganization => organizations::delete(store, org_id, &draft()?).await,
         Operation::CreateApiKey => api_keys::create(&keys, &draft()?).await,
         Operation::ListApiKeys => api_keys::list(store, org_id).await,
-        Operation::GetApiKey => api_keys::get(store, org_id, key_id).await,
-        Operation::UpdateApiKey => api_keys::patch(&keys, key_id, &draft()?).await,
-        Operation::DeleteApiKey => api_keys::delete(store, org_id, key_id, &draft()?).await,
-        Operation::RollApiKey => api_keys::roll(&keys, key_id, &draft()?).await,
+        Operation::GetApiKey => api_keys::get(store, org_id, &key_id()?).await,
+        Operation::UpdateApiKey => api_keys::patch(&keys, &key_id()?, &draft()?).await,
+        Operation::DeleteApiKey => api_keys::delete(store, org_id, &key_id()?, &draft()?).await,
+        Operation::RollApiKey => api_keys::roll(&keys, &key_id()?, &draft()?).await,
         Operation::ListAuditEvents => audit_events::list(store, request, org_id).await,
         Operation::GetOrganizationUsage => {
             let org = store.get_organization(org_id).await?;

@@ -16,14 +16,13 @@ use orgkeys_shared::edge::caller::{Caller, OrganizationKey};
 use orgkeys_shared::edge::problem::{FieldError, Problem};
 use orgkeys_shared::edge::rate_limit::{Meter, metered};
 use orgkeys_shared::edge::request::{
-    Page, audit_draft, authorize, json_body, json_response, no_content, path_id, path_param,
-    respond,
+    Page, audit_draft, authorize, json_body, json_response, no_content, path_id, respond,
 };
 use orgkeys_shared::edge::user::{ClaimNames, Member};
 use orgkeys_shared::limits::Defaults;
 use orgkeys_shared::routes::{Function, Operation};
 use orgkeys_shared::schedules::{Channel, Schedule, ScheduleFilter, ScheduleStatus};
-use orgkeys_shared::validation::{Violations, is_valid_id};
+use orgkeys_shared::validation::Violations;
 use orgkeys_shared::wire_time::{self, format as timestamp};
 use orgkeys_shared::{Store, StoreError};
 use serde::Serialize;
@@ -106,9 +105,9 @@ async fn route(
         }
         (Operation::ListConsoleSchedules, Caller::User(signed_in)) => {
             let member = Member::of(signed_in, &settings.claims, route)?;
-            let org = member
-                .organization(store, &path_param(request, "orgId"))
-                .await?;
+            let org_id: OrgId =
+                path_id(request, "orgId").map_err(|e| Problem::validation(vec![e]))?;
+            let org = member.organization(store, org_id.as_str()).await?;
             list_schedules(store, request, &org.organization_id).await
         }
         (Operation::ListSchedules, Caller::Key(key)) => {
@@ -297,12 +296,10 @@ async fn get_schedule(
     request: &Request,
     caller: &OrganizationKey,
 ) -> Result<Response<Body>, Problem> {
-    let schedule_id = path_param(request, "scheduleId");
-    if !is_valid_id(&schedule_id) {
-        return Err(no_such_schedule());
-    }
+    // A malformed ID names no schedule: the same answer as a missing one.
+    let schedule_id: ScheduleId = path_id(request, "scheduleId").map_err(|_| no_such_schedule())?;
     let schedule = store
-        .get_schedule(&caller.organization_id, &schedule_id)
+        .get_schedule(&caller.organization_id, schedule_id.as_str())
         .await?
         .ok_or_else(no_such_schedule)?;
     Ok(json_response(StatusCode::OK, &ScheduleView::from(schedule)))
