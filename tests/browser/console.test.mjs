@@ -10,16 +10,10 @@
 // to target/console-screenshots/. Run by scripts/browser-test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import { env, launch } from './support.mjs';
+import { API, CONSOLE, SHOTS, admin, check, createViewer, dialogGone, rowOf } from './console-harness.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-const CONSOLE = env('CONSOLE_URL');
-const API = new URL(CONSOLE).origin;
-const SHOTS = env('CONSOLE_SCREENSHOTS');
 const ADMIN = { email: 'admin@acme.example', password: env('DEMO_PASSWORD') };
 const SUB_ORG = 'acme-emea';
 const SUB_ORG_NAME = 'Acme EMEA';
@@ -30,64 +24,6 @@ const RUN = Date.now().toString(36);
 const KEY = `browser-test-${RUN}`;
 const KEYBOARD_KEY = `keyboard-${RUN}`;
 const NEW_ORG = `nordics-${RUN}`;
-
-/** The admin API, as a platform operator (the local admin token). */
-async function admin(method, path, body) {
-  const response = await fetch(`${API}/v1/admin${path}`, {
-    method,
-    headers: { authorization: `Bearer ${env('ADMIN_TOKEN')}`, 'content-type': 'application/json' },
-    body: body && JSON.stringify(body),
-  });
-  assert.ok(response.ok, `${method} ${path}: ${response.status} ${await response.text()}`);
-}
-
-/** moto's Cognito API, as the local pool's administrator. */
-async function cognito(operation, body) {
-  const response = await fetch(env('COGNITO_ENDPOINT'), {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amz-target': `AWSCognitoIdentityProviderService.${operation}`,
-      authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/cognito-idp/aws4_request, SignedHeaders=host, Signature=0',
-    },
-    body: JSON.stringify(body),
-  });
-  assert.ok(response.ok, `${operation}: ${response.status} ${await response.text()}`);
-}
-
-/** A viewer of `organizationId` whose first sign-in must set a password. */
-async function createViewer(email, temporaryPassword, organizationId) {
-  const pool = env('COGNITO_POOL_ID');
-  await cognito('AdminCreateUser', {
-    UserPoolId: pool,
-    Username: email,
-    TemporaryPassword: temporaryPassword,
-    MessageAction: 'SUPPRESS',
-    UserAttributes: [
-      { Name: 'email', Value: email },
-      { Name: 'email_verified', Value: 'true' },
-      { Name: 'custom:organizationId', Value: organizationId },
-    ],
-  });
-  await cognito('AdminAddUserToGroup', { UserPoolId: pool, Username: email, GroupName: 'org-viewer' });
-}
-
-/** The screen's axe-core violations (none expected), and its screenshot. */
-async function check(page, name) {
-  await page.waitForLoadState('networkidle');
-  await page.getByText('Loading…').waitFor({ state: 'detached' });
-  // A modal's backdrop covers the viewport only: a dialog is shot as seen.
-  const dialogOpen = await page.getByRole('dialog').count() > 0;
-  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: !dialogOpen });
-  // Evaluated through the DevTools protocol: the page's CSP forbids inline
-  // scripts, which is the point, so axe is not added as a <script>.
-  await page.evaluate(AXE);
-  const violations = await page.evaluate(async () => {
-    const results = await window.axe.run(document, { resultTypes: ['violations'] });
-    return results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-  assert.deepEqual(violations, [], `axe on ${name}`);
-}
 
 async function signIn(page, { email, password }) {
   await page.goto(CONSOLE);
@@ -100,15 +36,10 @@ async function signIn(page, { email, password }) {
 async function openIntegrations(page, orgName) {
   await page.getByRole('link', { name: 'Settings' }).click();
   await page.getByRole('link', { name: 'Organizations' }).click();
-  await orgRow(page, orgName).getByRole('button', { name: 'Edit' }).click();
+  await rowOf(page, orgName).getByRole('button', { name: 'Edit' }).click();
   await page.getByRole('tab', { name: 'Integrations' }).click();
   await page.getByRole('heading', { name: 'Public API' }).waitFor();
 }
-
-/** No dialog element at all, open or closed: the one shown has left the page. */
-const dialogGone = (page) => page.locator('dialog').waitFor({ state: 'detached' });
-const orgRow = (page, name) => page.getByRole('row').filter({ has: page.getByRole('rowheader', { name, exact: true }) });
-const keyRow = (page, name) => page.getByRole('row').filter({ has: page.getByRole('rowheader', { name, exact: true }) });
 
 test('the console walks the help article and its other paths', async (t) => {
   mkdirSync(SHOTS, { recursive: true });
@@ -179,7 +110,7 @@ test('the console walks the help article and its other paths', async (t) => {
       await page.getByRole('link', { name: 'Settings' }).click();
       await check(page, '04-settings');
       await page.getByRole('link', { name: 'Organizations' }).click();
-      const row = orgRow(page, SUB_ORG_NAME);
+      const row = rowOf(page, SUB_ORG_NAME);
       await row.waitFor();
       assert.match(await row.getByRole('rowheader').getAttribute('class'), /depth-1/);
       await page.getByRole('button', { name: 'New sub-organization' }).waitFor();
@@ -193,7 +124,7 @@ test('the console walks the help article and its other paths', async (t) => {
     });
 
     await step('Edit → Details, then Integrations → Public API', async () => {
-      await orgRow(page, SUB_ORG_NAME).getByRole('button', { name: 'Edit' }).click();
+      await rowOf(page, SUB_ORG_NAME).getByRole('button', { name: 'Edit' }).click();
       assert.equal(await page.getByRole('tab', { name: 'Details' }).getAttribute('aria-selected'), 'true');
       const name = page.getByRole('textbox', { name: 'Name' });
       await name.fill(`${SUB_ORG_NAME} (renamed)`);
@@ -231,7 +162,7 @@ test('the console walks the help article and its other paths', async (t) => {
       for (const column of ['Name', 'Key', 'Created', 'Created by', 'Last used', 'Expires', 'Status']) {
         await page.getByRole('columnheader', { name: column, exact: true }).waitFor();
       }
-      await keyRow(page, KEY).waitFor();
+      await rowOf(page, KEY).waitFor();
     });
 
     await step('the copied key answers 200 on GET /v1/schedules', async () => {
@@ -299,7 +230,7 @@ test('the console walks the help article and its other paths', async (t) => {
     });
 
     await step('Roll asks for the grace period, then shows the new key', async () => {
-      await keyRow(page, KEY).getByRole('button', { name: 'Roll' }).click();
+      await rowOf(page, KEY).getByRole('button', { name: 'Roll' }).click();
       const dialog = page.getByRole('dialog');
       for (const period of ['Immediately', '1 hour', '24 hours']) {
         await dialog.getByRole('radio', { name: period }).waitFor();
@@ -320,7 +251,7 @@ test('the console walks the help article and its other paths', async (t) => {
     });
 
     await step('Disable, then Enable', async () => {
-      const row = keyRow(page, KEY).last();
+      const row = rowOf(page, KEY).last();
       await row.getByRole('button', { name: 'Disable' }).click();
       await row.getByRole('button', { name: 'Enable' }).waitFor();
       await row.getByText('disabled', { exact: true }).waitFor();
@@ -329,7 +260,7 @@ test('the console walks the help article and its other paths', async (t) => {
     });
 
     await step('Delete confirms in a dialog', async () => {
-      const rows = keyRow(page, KEY);
+      const rows = rowOf(page, KEY);
       const before = await rows.count();
       await rows.first().getByRole('button', { name: 'Delete' }).click();
       const dialog = page.getByRole('dialog');
@@ -372,7 +303,7 @@ test('the console walks the help article and its other paths', async (t) => {
       assert.equal(await clipboard(), await key.inputValue());
       await page.keyboard.press('Escape');
       await dialogGone(page);
-      await keyRow(page, KEYBOARD_KEY).waitFor();
+      await rowOf(page, KEYBOARD_KEY).waitFor();
     });
 
     await step('Users and Activity', async () => {
@@ -399,7 +330,7 @@ test('the console walks the help article and its other paths', async (t) => {
       await page.getByRole('textbox', { name: 'Email' }).fill(invitee);
       await page.getByRole('combobox', { name: 'Role', exact: true }).selectOption('org-viewer');
       await page.getByRole('button', { name: 'Invite user' }).click();
-      const row = orgRow(page, invitee);
+      const row = rowOf(page, invitee);
       await row.waitFor();
       await row.getByRole('combobox', { name: `Role of ${invitee}` }).selectOption('org-admin');
       await page.waitForLoadState('networkidle');
@@ -443,7 +374,7 @@ test('the console walks the help article and its other paths', async (t) => {
       await page.getByRole('button', { name: 'Set password' }).click();
       await page.getByRole('button', { name: 'Sign out' }).waitFor();
       await openIntegrations(page, SUB_ORG_NAME);
-      await keyRow(page, KEYBOARD_KEY).waitFor();
+      await rowOf(page, KEYBOARD_KEY).waitFor();
       await check(page, '19-viewer-integrations');
       for (const name of ['Generate', 'Disable', 'Enable', 'Roll', 'Delete']) {
         assert.equal(await page.getByRole('button', { name }).count(), 0, `a viewer has no ${name}`);
@@ -451,7 +382,7 @@ test('the console walks the help article and its other paths', async (t) => {
       await page.getByRole('link', { name: 'Organizations' }).click();
       await page.getByRole('button', { name: 'Edit' }).first().waitFor();
       assert.equal(await page.getByRole('button', { name: 'New sub-organization' }).count(), 0);
-      await orgRow(page, SUB_ORG_NAME).getByRole('button', { name: 'Edit' }).click();
+      await rowOf(page, SUB_ORG_NAME).getByRole('button', { name: 'Edit' }).click();
       await page.getByRole('term').filter({ hasText: 'Name' }).waitFor();
       assert.equal(await page.getByRole('button', { name: 'Save' }).count(), 0);
       await page.getByRole('tab', { name: 'Users' }).click();
