@@ -41,6 +41,29 @@ async function openIntegrations(page, orgName) {
   await page.getByRole('heading', { name: 'Public API' }).waitFor();
 }
 
+/**
+ * Presses Tab until the focused element is the `role` named `name` (in the
+ * row headed `row`, if given), as a keyboard user would; fails after 40.
+ */
+async function tabTo(page, role, name, row) {
+  for (let presses = 0; presses < 40; presses += 1) {
+    await page.keyboard.press('Tab');
+    const here = await page.evaluate(() => {
+      // Text as assistive technology reads it: without aria-hidden parts.
+      const text = (node) => {
+        const copy = node.cloneNode(true);
+        copy.querySelectorAll('[aria-hidden="true"]').forEach((hidden) => hidden.remove());
+        return copy.textContent.trim();
+      };
+      const el = document.activeElement;
+      const header = el.closest('tr')?.querySelector('th[scope="row"]');
+      return { role: el.getAttribute('role') || { A: 'link', BUTTON: 'button' }[el.tagName], name: text(el), row: header && text(header) };
+    });
+    if (here.role === role && here.name === name && (row === undefined || here.row === row)) return;
+  }
+  assert.fail(`Tab never reached the ${role} ${name}${row ? ` of ${row}` : ''}`);
+}
+
 test('the console walks the help article and its other paths', async (t) => {
   mkdirSync(SHOTS, { recursive: true });
   await admin('PUT', `/organizations/${SUB_ORG}/schedules/${SCHEDULE}`,
@@ -272,9 +295,22 @@ test('the console walks the help article and its other paths', async (t) => {
       assert.equal(await rows.count(), before - 1);
     });
 
-    await step('keyboard alone: Generate, the dialog keeps focus, Escape cancels, focus returns', async () => {
+    await step('keyboard alone: Settings → Organizations → Edit → Integrations → Generate, the dialog keeps focus, Escape cancels, focus returns', async () => {
+      await page.goto(`${CONSOLE}#/`);
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      await tabTo(page, 'link', 'Settings');
+      await page.keyboard.press('Enter');
+      await tabTo(page, 'link', 'Organizations');
+      await page.keyboard.press('Enter');
+      await page.getByRole('button', { name: 'New sub-organization' }).waitFor();
+      await tabTo(page, 'button', 'Edit', SUB_ORG_NAME);
+      await page.keyboard.press('Enter');
+      await tabTo(page, 'tab', 'Details');
+      await page.keyboard.press('ArrowRight');
+      await page.getByRole('tab', { name: 'Integrations', selected: true }).waitFor();
       const generate = page.getByRole('button', { name: 'Generate' });
-      await generate.focus();
+      await generate.waitFor();
+      await tabTo(page, 'button', 'Generate');
       await page.keyboard.press('Enter');
       const dialog = page.getByRole('dialog');
       const name = dialog.getByRole('textbox', { name: 'Key name' });
@@ -287,17 +323,17 @@ test('the console walks the help article and its other paths', async (t) => {
       await page.keyboard.press('Enter');
       await name.waitFor();
       await page.keyboard.type(KEYBOARD_KEY);
-      for (let i = 0; i < 8; i += 1) {
-        await page.keyboard.press('Tab');
-        assert.ok(await dialog.evaluate((el) => el.contains(document.activeElement)), 'Tab stays in the dialog');
-      }
-      await name.focus();
       await page.keyboard.press('Enter');
       const key = dialog.getByRole('textbox', { name: 'API key' });
       await key.waitFor();
       assert.ok(await key.evaluate((el) => el === document.activeElement), 'the key has focus');
-      await page.keyboard.press('Tab');
-      assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Copy');
+      for (const shift of [false, true]) {
+        for (let i = 0; i < 6; i += 1) {
+          await page.keyboard.press(shift ? 'Shift+Tab' : 'Tab');
+          assert.ok(await dialog.evaluate((el) => el.contains(document.activeElement)), 'Tab stays in the dialog');
+        }
+      }
+      await tabTo(page, 'button', 'Copy');
       await page.keyboard.press('Enter');
       await dialog.getByText('Copied to the clipboard.').waitFor();
       assert.equal(await clipboard(), await key.inputValue());
@@ -307,6 +343,7 @@ test('the console walks the help article and its other paths', async (t) => {
     });
 
     await step('Users and Activity', async () => {
+      await page.getByRole('tab', { name: 'Integrations', selected: true }).waitFor();
       await page.getByRole('tab', { name: 'Integrations' }).focus();
       await page.keyboard.press('ArrowRight');
       await page.getByRole('tab', { name: 'Users', selected: true }).waitFor();
