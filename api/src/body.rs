@@ -201,6 +201,22 @@ pub struct ScheduleInput {
     pub ends_at: Option<String>,
 }
 
+/// Body of `POST .../users`: an invitation. The role is `org-admin` or
+/// `org-viewer`; both are checked by the function, which names a bad one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserInput {
+    pub email: String,
+    pub role: String,
+}
+
+/// Body of `PATCH .../users/{userId}`: the new role.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserPatch {
+    pub role: String,
+}
+
 /// Body of `POST /v1/admin/api-keys/revoke`: a leaked key and why it is
 /// revoked. The key is left out when empty (a client fills it in last, from
 /// stdin), and never shown by `Debug`.

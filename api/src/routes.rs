@@ -97,6 +97,10 @@ routes! {
     RevokeLeakedApiKey "revokeLeakedApiKey": "POST" "/v1/admin/api-keys/revoke" => Keygen, Access::Admin;
     ListAuditEvents "listAuditEvents": "GET" "/v1/admin/organizations/{orgId}/audit-events" => Keygen, Access::Admin;
     GetOrganizationUsage "getOrganizationUsage": "GET" "/v1/admin/organizations/{orgId}/usage" => Keygen, Access::Admin;
+    ListUsers "listUsers": "GET" "/v1/admin/organizations/{orgId}/users" => Keygen, Access::Admin;
+    InviteUser "inviteUser": "POST" "/v1/admin/organizations/{orgId}/users" => Keygen, Access::Admin;
+    UpdateUser "updateUser": "PATCH" "/v1/admin/organizations/{orgId}/users/{userId}" => Keygen, Access::Admin;
+    RemoveUser "removeUser": "DELETE" "/v1/admin/organizations/{orgId}/users/{userId}" => Keygen, Access::Admin;
     ListOrganizationSchedules "listOrganizationSchedules": "GET" "/v1/admin/organizations/{orgId}/schedules" => Schedules, Access::Admin;
     PutSchedule "putSchedule": "PUT" "/v1/admin/organizations/{orgId}/schedules/{scheduleId}" => Schedules, Access::Admin;
     DeleteSchedule "deleteSchedule": "DELETE" "/v1/admin/organizations/{orgId}/schedules/{scheduleId}" => Schedules, Access::Admin;
@@ -120,6 +124,10 @@ routes! {
     GetConsoleUsage "getConsoleUsage": "GET" "/v1/console/organizations/{orgId}/usage" => Keygen, Access::User;
     ListConsoleAuditEvents "listConsoleAuditEvents": "GET" "/v1/console/organizations/{orgId}/audit-events" => Keygen, Access::User;
     ReportLeakedKeys "reportLeakedKeys": "POST" "/v1/secret-scanning/github" => Keygen, Access::GitHubSignature;
+    ListConsoleUsers "listConsoleUsers": "GET" "/v1/console/organizations/{orgId}/users" => Keygen, Access::User;
+    InviteConsoleUser "inviteConsoleUser": "POST" "/v1/console/organizations/{orgId}/users" => Keygen, Access::User;
+    UpdateConsoleUser "updateConsoleUser": "PATCH" "/v1/console/organizations/{orgId}/users/{userId}" => Keygen, Access::User;
+    RemoveConsoleUser "removeConsoleUser": "DELETE" "/v1/console/organizations/{orgId}/users/{userId}" => Keygen, Access::User;
 }
 
 /// The route of `operation`; usable in `const`s (`route(Operation::GetSchedule).key`).

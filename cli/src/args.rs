@@ -2,7 +2,8 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Administer orgkeys: organizations, API keys, schedules, audit events and usage.
+/// Administer orgkeys: organizations, API keys, console users, schedules,
+/// audit events and usage.
 ///
 /// Against the local gateway (`scripts/dev`) pass its admin token; against a
 /// deployed stack requests are signed with SigV4 (service execute-api) using
@@ -62,6 +63,9 @@ pub enum Command {
     /// Schedules: the platform's sync, and the organization's list.
     #[command(subcommand)]
     Schedule(ScheduleCommand),
+    /// Console users of an organization (Cognito): invite, list, change role, remove.
+    #[command(subcommand)]
+    User(UserCommand),
     /// An organization's audit events, newest first.
     Audit {
         org: String,
@@ -266,4 +270,30 @@ pub enum ScheduleCommand {
     },
     /// Delete a schedule.
     Delete { org: String, id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Invite a user: Cognito emails them a temporary password (on the
+    /// local gateway: GET /local/outbox).
+    Invite {
+        org: String,
+        email: String,
+        /// org-admin or org-viewer.
+        #[arg(long)]
+        role: String,
+    },
+    /// List an organization's users.
+    List { org: String },
+    /// Change a user's role.
+    Update {
+        org: String,
+        /// The userId the list shows.
+        user: String,
+        /// org-admin or org-viewer.
+        #[arg(long)]
+        role: String,
+    },
+    /// Remove a user: they can no longer sign in.
+    Remove { org: String, user: String },
 }

@@ -2,10 +2,12 @@
 //! come from the route table), the path parameters, the query, the body, and
 //! how a table shows the answer.
 
-use crate::args::{Command, KeyCommand, Limit, Limits, OrgCommand, Page, ScheduleCommand};
+use crate::args::{
+    Command, KeyCommand, Limit, Limits, OrgCommand, Page, ScheduleCommand, UserCommand,
+};
 use orgkeys_api::body::{
     CreateKeyInput, Field, KeyPatchInput, LimitsInput, Object, OrganizationInput,
-    OrganizationPatch, RevokeInput, RollInput, ScheduleInput,
+    OrganizationPatch, RevokeInput, RollInput, ScheduleInput, UserInput, UserPatch,
 };
 use orgkeys_api::routes::{Operation, Route, route};
 use serde::Serialize;
@@ -81,6 +83,13 @@ const SCHEDULES: &[(&str, Cell)] = &[
     ("STATUS", Cell::At("/status")),
     ("CAMPAIGN", Cell::At("/campaign")),
 ];
+const USERS: &[(&str, Cell)] = &[
+    ("USER", Cell::At("/userId")),
+    ("EMAIL", Cell::At("/email")),
+    ("ROLE", Cell::At("/role")),
+    ("STATUS", Cell::At("/status")),
+    ("CREATED", Cell::At("/createdAt")),
+];
 const EVENTS: &[(&str, Cell)] = &[
     ("WHEN", Cell::At("/occurredAt")),
     ("ACTION", Cell::At("/action")),
@@ -151,6 +160,7 @@ impl Call {
             Command::Org(command) => org(command),
             Command::Key(command) => key(command),
             Command::Schedule(command) => schedule(command),
+            Command::User(command) => user(command),
             Command::Audit { org, action, page } => Call::new(
                 Operation::ListAuditEvents,
                 &[("orgId", org)],
@@ -394,6 +404,28 @@ fn schedule(command: &ScheduleCommand) -> Call {
     }
 }
 
+fn user(command: &UserCommand) -> Call {
+    use Operation::*;
+    match command {
+        UserCommand::Invite { org, email, role } => {
+            Call::new(InviteUser, &[("orgId", org)], View::Object).body(&UserInput {
+                email: email.clone(),
+                role: role.clone(),
+            })
+        }
+        UserCommand::List { org } => Call::new(ListUsers, &[("orgId", org)], View::List(USERS)),
+        UserCommand::Update { org, user, role } => Call::new(
+            UpdateUser,
+            &[("orgId", org), ("userId", user)],
+            View::Object,
+        )
+        .patch(&UserPatch { role: role.clone() }),
+        UserCommand::Remove { org, user } => {
+            Call::new(RemoveUser, &[("orgId", org), ("userId", user)], View::Done)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -439,6 +471,17 @@ mod tests {
             &["schedule", "delete", "acme", "s"],
             &["audit", "acme"],
             &["usage", "acme"],
+            &[
+                "user",
+                "invite",
+                "acme",
+                "ann@acme.example",
+                "--role",
+                "org-viewer",
+            ],
+            &["user", "list", "acme"],
+            &["user", "update", "acme", "u-1", "--role", "org-admin"],
+            &["user", "remove", "acme", "u-1"],
         ];
         let covered: std::collections::BTreeSet<&str> =
             commands.iter().map(|args| call(args).route.key).collect();

@@ -10,6 +10,7 @@ use crate::event::{self, Incoming};
 use crate::identity::Identity;
 use crate::identity::jwt::as_context_claims;
 use crate::identity::oauth::ManagedLogin;
+use crate::identity::outbox::Outbox;
 use crate::sigv4::{LOCAL_IAM_ARN, LocalIam};
 use crate::{BODY_LIMIT, SIGNED_BODY_LIMIT};
 use authorizer::Authorizer;
@@ -23,6 +24,7 @@ use lambda_http::{Adapter, Context, LambdaEvent, Service, service_fn};
 use orgkeys_shared::Store;
 use orgkeys_shared::routes::{self, Access, Function};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// The principal a request with the admin token runs as locally (in AWS: the
 /// SigV4 signer's ARN); audit events name it as the actor.
@@ -44,6 +46,8 @@ pub struct Gateway {
     /// Console sign-in: whose tokens console routes accept (none: every
     /// console request is a 401) and the local managed login.
     identity: Option<Identity>,
+    /// What Cognito would email, kept locally (with the local pool only).
+    outbox: Option<Arc<Outbox>>,
 }
 
 /// The IAM context API Gateway attaches to an admin request of `principal`.
@@ -92,7 +96,25 @@ impl Gateway {
             admin_token: blake3::hash(admin_token.as_bytes()),
             local_iam: None,
             identity: None,
+            outbox: None,
         }
+    }
+
+    /// The same gateway, its keygen function managing console users in
+    /// `users`, and keeping what Cognito would email in `outbox`.
+    pub fn with_users(
+        mut self,
+        users: Option<keygen::user_directory::UserDirectory>,
+        outbox: Option<Arc<Outbox>>,
+    ) -> Gateway {
+        self.keygen = self.keygen.with_user_directory(users);
+        self.outbox = outbox;
+        self
+    }
+
+    /// The local outbox, when this gateway keeps one.
+    pub fn outbox(&self) -> Option<&Outbox> {
+        self.outbox.as_deref()
     }
 
     /// The same gateway, accepting on console routes the tokens `identity` verifies.
@@ -110,7 +132,8 @@ impl Gateway {
 
     /// The same gateway, its keygen function run with `settings`.
     pub fn with_keygen_settings(mut self, settings: keygen::Settings) -> Gateway {
-        self.keygen = keygen::Keygen::new(self.store.clone(), settings);
+        let users = self.keygen.users.take();
+        self.keygen = keygen::Keygen::new(self.store.clone(), settings).with_user_directory(users);
         self
     }
 

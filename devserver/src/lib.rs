@@ -7,7 +7,9 @@
 //! - [`moto`] runs the embedded DynamoDB-API server when no endpoint is given.
 //! - [`serve`] is the HTTP/1.1 server loop with one log line per request.
 //! - `GET /docs` serves the rendered API reference (`scripts/docs`) when it
-//!   has been built: a local-only route, outside the API's route table.
+//!   has been built: a local-only route, outside the API's route table;
+//!   so is `GET /local/outbox`, the invitations Cognito would have emailed
+//!   (`identity::outbox`).
 //! - [`console`] serves the web console at `/console/` the same way.
 
 pub mod console;
@@ -25,6 +27,7 @@ use hyper::server::conn::http1;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use identity::oauth::ManagedLogin;
+use identity::outbox::Outbox;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -149,6 +152,31 @@ async fn managed_login(
     response
 }
 
+/// The local outbox and the Cognito calls it stands between (`identity::outbox`).
+async fn local_outbox(
+    outbox: &Outbox,
+    request: Request<Incoming>,
+    started: Instant,
+) -> Response<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    let body = match read_body(body, SIGN_IN_BODY_LIMIT).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
+    };
+    let path = parts.uri.path();
+    let response = outbox
+        .answer(parts.method.as_str(), path, &parts.headers, &body)
+        .await;
+    // Never the body: it carries temporary passwords.
+    tracing::info!(
+        "{} {path} {} {}ms",
+        parts.method,
+        response.status().as_u16(),
+        started.elapsed().as_millis()
+    );
+    response
+}
+
 async fn answer(
     gateway: &Gateway,
     request: Request<Incoming>,
@@ -175,6 +203,11 @@ async fn answer(
         && ManagedLogin::serves(request.uri().path())
     {
         return managed_login(login, request, started).await;
+    }
+    if let Some(outbox) = gateway.outbox()
+        && Outbox::serves(request.uri().path())
+    {
+        return local_outbox(outbox, request, started).await;
     }
     let (parts, body) = request.into_parts();
     let read_body = |limit: usize| read_body(body, limit);

@@ -10,12 +10,16 @@
 //! Console sign-in: `CONSOLE_ISSUER`, `CONSOLE_AUDIENCE`, `CONSOLE_JWKS_URL`
 //! (another provider), else a local pool on `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`
 //! or the local moto; `ORGKEYS_DEMO=1` seeds the demo (`ORGKEYS_DEMO_PASSWORD`).
+//! Console users (the users routes): the local pool through the outbox at
+//! `/local/outbox`, or the pool `CONSOLE_USER_POOL_ID` names.
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use devserver::gateway::Gateway;
 use devserver::identity::cognito::Cognito;
+use devserver::identity::outbox::{self, Outbox};
 use devserver::identity::{DEMO_ADMIN, Identity, LocalPool, demo};
 use devserver::moto::{self, EmbeddedMoto};
+use keygen::user_directory::UserDirectory;
 use std::sync::Arc;
 
 #[tokio::main]
@@ -109,8 +113,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
         None => "off (set ORGKEYS_LOCAL_IAM=ACCESS_KEY_ID:SECRET_ACCESS_KEY)".to_owned(),
     };
-    let (identity, sign_in) =
+    let url = format!("http://{}", listener.local_addr()?);
+    let (identity, sign_in, local_pool) =
         console_sign_in(&store, &dynamo_endpoint, keygen_settings.audit_retention).await?;
+    let (users, outbox) =
+        console_users(local_pool, keygen_settings.user_pool_id.clone(), &url).await;
     let gateway = Arc::new(
         Gateway::new(
             store.clone(),
@@ -119,11 +126,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .with_local_iam(local_iam)
         .with_keygen_settings(keygen_settings)
+        .with_users(users, outbox)
         .with_identity(identity)
         .with_settings(schedules_settings, dispatch_settings),
     );
 
-    let url = format!("http://{}", listener.local_addr()?);
     let docs = if devserver::docs_file().exists() {
         format!("{url}/docs")
     } else {
@@ -153,18 +160,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// `CONSOLE_AUDIENCE` and `CONSOLE_JWKS_URL` say so; otherwise a local pool
 /// on moto's Cognito API (`AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`, or the
 /// local DynamoDB server's), with the demo when `ORGKEYS_DEMO=1`. Returns the
-/// identity and the banner's lines about it.
+/// identity, the banner's lines about it and, for the local pool, moto's
+/// Cognito endpoint and the pool's ID.
 async fn console_sign_in(
     store: &orgkeys_shared::Store,
     dynamo_endpoint: &str,
     retention: orgkeys_shared::audit::Retention,
-) -> Result<(Option<Identity>, String), Box<dyn std::error::Error>> {
+) -> Result<(Option<Identity>, String, Option<(String, String)>), Box<dyn std::error::Error>> {
     if let Some(issuer) = Identity::issuer_from_env()? {
         let lines = format!(
             "  console sign-in: tokens of {} (CONSOLE_ISSUER)\n",
             issuer.issuer
         );
-        return Ok((Some(Identity::external(issuer)), lines));
+        return Ok((Some(Identity::external(issuer)), lines, None));
     }
     let endpoint = std::env::var("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")
         .ok()
@@ -172,7 +180,7 @@ async fn console_sign_in(
     let Some(endpoint) = endpoint else {
         let lines =
             "  console sign-in: off (set CONSOLE_ISSUER, CONSOLE_AUDIENCE, CONSOLE_JWKS_URL)\n";
-        return Ok((None, lines.to_owned()));
+        return Ok((None, lines.to_owned(), None));
     };
     let cognito = Cognito::new(endpoint);
     let pool = LocalPool::create(&cognito).await?;
@@ -196,7 +204,47 @@ async fn console_sign_in(
             "  demo:         organization acme with acme-emea; sign in as {DEMO_ADMIN}, password {shown}\n"
         ));
     }
-    Ok((Some(Identity::local(&cognito, &pool)), lines))
+    let local = (cognito.endpoint().to_owned(), pool.pool_id.clone());
+    Ok((Some(Identity::local(&cognito, &pool)), lines, Some(local)))
+}
+
+/// Who manages console users for keygen's users routes: the local pool,
+/// called through this gateway's outbox (`identity::outbox`), so the
+/// invitations Cognito would email are kept at `/local/outbox`; else the
+/// pool `CONSOLE_USER_POOL_ID` names, at the standard endpoint; else none
+/// (the users routes answer 501).
+async fn console_users(
+    local_pool: Option<(String, String)>,
+    pool_id: Option<String>,
+    gateway_url: &str,
+) -> (Option<UserDirectory>, Option<Arc<Outbox>>) {
+    let loader = orgkeys_shared::dynamo::config::loader();
+    match (local_pool, pool_id) {
+        (Some((cognito_endpoint, pool_id)), _) => {
+            let config = loader
+                .endpoint_url(format!("{gateway_url}{}", outbox::PROXY_PATH))
+                .region(Region::new(devserver::identity::cognito::REGION))
+                .credentials_provider(Credentials::new(
+                    "local",
+                    "local",
+                    None,
+                    None,
+                    "orgkeys-local",
+                ))
+                .load()
+                .await;
+            let outbox = Arc::new(Outbox::new(cognito_endpoint, gateway_url));
+            (
+                Some(UserDirectory::from_config(&config, pool_id)),
+                Some(outbox),
+            )
+        }
+        (None, Some(pool_id)) => {
+            let config = loader.load().await;
+            (Some(UserDirectory::from_config(&config, pool_id)), None)
+        }
+        (None, None) => (None, None),
+    }
 }
 
 /// Whether `endpoint` is on this machine (a local moto, not AWS).

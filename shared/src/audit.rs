@@ -14,8 +14,10 @@
 //! A handler makes a [`Draft`] from the request (actor, origin, time, a fresh
 //! event ID); the store method that makes the change turns it into the event
 //! with the action it actually performed (created or updated) and writes both.
-//! Events never hold a secret or personal data: no key, no key hash, no admin
-//! token, no phone number or template variable.
+//! Events never hold a secret: no key, no key hash, no admin token, no
+//! password. Their only personal data is a console user's email, as the
+//! actor or as the user a `user.*` event is about (who did what to whom is
+//! what the log is for); never a phone number or a template variable.
 
 use crate::dynamo::attributes::{
     CREATED_AT, CorruptItem, ITEM_TYPE, Item, ORG_ID, PK, SK, TTL, item_address, n,
@@ -87,6 +89,9 @@ names!(
         ScheduleUpdated => "schedule.updated",
         ScheduleDeleted => "schedule.deleted",
         DispatchCreated => "dispatch.created",
+        UserInvited => "user.invited",
+        UserUpdated => "user.updated",
+        UserRemoved => "user.removed",
     }
 );
 
@@ -103,6 +108,7 @@ names!(
         ApiKey => "api-key",
         Schedule => "schedule",
         Dispatch => "dispatch",
+        User => "user",
     }
 );
 

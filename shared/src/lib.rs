@@ -10,6 +10,8 @@
 //! - [`audit`]: who changed what, written in the same transaction as the change.
 //! - [`limits`]: requests per key per minute, contacts per organization per
 //!   day: their counters and the usage they report.
+//! - [`users`]: console users' membership of an organization (the identity
+//!   itself is the identity provider's).
 //!
 //! Underneath them, [`tenancy`]: the partition `ORG#<orgId>` every item of an
 //! organization lives in; and [`dynamo`], plumbing that knows no domain: the
@@ -23,7 +25,7 @@
 //!
 //! No module imports one that imports it back (a test, `layering.rs`, reads
 //! the sources and fails on a cycle): from the bottom, `wire_time`, `ids`,
-//! `tenancy`, `dynamo`; then `audit`, `limits`, `schedules`; then
+//! `tenancy`, `dynamo`; then `audit`, `limits`, `schedules`, `users`; then
 //! `organizations`, `conversations`, `keys`; then `edge`; then `idempotency`
 //! and `validation`.
 //!
@@ -55,6 +57,7 @@ pub mod organizations;
 mod properties;
 pub mod schedules;
 pub mod tenancy;
+pub mod users;
 pub mod validation;
 
 pub use dynamo::{Store, StoreError};

@@ -5,6 +5,8 @@
 //!   claims context the console routes read.
 //! - [`cognito`] calls the user-pool API (moto's `cognito-idp` locally).
 //! - [`oauth`] plays the managed login's OAuth 2.0 endpoints against the pool.
+//! - [`outbox`] stands between keygen's users routes and the pool, keeping
+//!   the invitations Cognito would email (`GET /local/outbox`).
 //!
 //! With none of `CONSOLE_ISSUER`, `CONSOLE_AUDIENCE`, `CONSOLE_JWKS_URL` set,
 //! the gateway makes a local pool on moto ([`LocalPool::create`]) and seeds a
@@ -15,6 +17,7 @@ pub mod cognito;
 pub mod demo;
 pub mod jwt;
 pub mod oauth;
+pub mod outbox;
 
 use cognito::{Cognito, CognitoError, NewUser};
 use jwt::{FetchKeys, Issuer, Verifier};

@@ -7,9 +7,10 @@
 //!
 //! `GET /v1/console/me` tells a signed-in user who the console takes them
 //! for: any valid token may ask, so a user whose token lacks an organization
-//! or a role learns why the rest is refused.
+//! or a role learns why the rest is refused. The users routes call
+//! `crate::users` with the organization decided here and the member acting.
 
-use crate::{Keygen, api_keys, audit_events, organizations};
+use crate::{Keygen, api_keys, audit_events, organizations, users};
 use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -20,7 +21,7 @@ use orgkeys_api::ids::ID_RULE;
 use orgkeys_api::routes::{Operation, Route};
 use orgkeys_shared::edge::caller::Caller;
 use orgkeys_shared::edge::problem::{FieldError, Problem};
-use orgkeys_shared::edge::request::{audit_draft, json_body, json_response, path_id};
+use orgkeys_shared::edge::request::{audit_draft, json_body, json_response, path_id, path_param};
 use orgkeys_shared::edge::user::{Member, SignedIn, User};
 use orgkeys_shared::organizations::{Organization, OrganizationStatus};
 use serde::Serialize;
@@ -98,6 +99,17 @@ pub async fn route(
             organizations::usage(keygen, request, org_id, Some(&org), now).await
         }
         Operation::ListConsoleAuditEvents => audit_events::list(store, request, org_id).await,
+        Operation::ListConsoleUsers => users::list(keygen, org_id).await,
+        Operation::InviteConsoleUser => users::invite(keygen, request, org_id, &draft()?).await,
+        Operation::UpdateConsoleUser => {
+            let user_id = path_param(request, "userId");
+            let acting = Some(&member.user);
+            users::update(keygen, request, org_id, &user_id, acting, &draft()?).await
+        }
+        Operation::RemoveConsoleUser => {
+            let user_id = path_param(request, "userId");
+            users::remove(keygen, org_id, &user_id, Some(&member.user), &draft()?).await
+        }
         _ => Err(Problem::not_found(format!("no route {}", route.key))),
     }
 }

@@ -3,7 +3,8 @@
 //! [`organizations`]), their keys (generate, shown once; list, read, change,
 //! disable and enable, roll, delete; [`api_keys`]), their audit events
 //! ([`audit_events`]) and the revocation of a leaked key from the key itself
-//! ([`revoke`]). Beside it, the one route GitHub calls: its secret-scanning
+//! ([`revoke`]), their console users in Cognito ([`users`],
+//! [`user_directory`]). Beside it, the one route GitHub calls: its secret-scanning
 //! alerts ([`secret_scanning`]), signed ([`signature`]) by the keys of
 //! [`github_keys`]. Routing is on API Gateway's route key; every error is a
 //! problem+json body; the plaintext key appears only in the 201 that creates it.
@@ -17,6 +18,8 @@ mod organizations;
 mod revoke;
 pub mod secret_scanning;
 pub mod signature;
+pub mod user_directory;
+pub mod users;
 
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Error, Request, Response};
@@ -25,7 +28,9 @@ use orgkeys_shared::Store;
 use orgkeys_shared::audit;
 use orgkeys_shared::edge::caller::Caller;
 use orgkeys_shared::edge::problem::Problem;
-use orgkeys_shared::edge::request::{audit_draft, authorize, path_id, respond, served_route};
+use orgkeys_shared::edge::request::{
+    audit_draft, authorize, path_id, path_param, respond, served_route,
+};
 use orgkeys_shared::edge::user::ClaimNames;
 use orgkeys_shared::keys::LeakedKeyAction;
 use orgkeys_shared::limits::{Defaults, MAX_REQUESTS_PER_MINUTE};
@@ -71,6 +76,10 @@ pub struct Settings {
     /// `DEFAULT_REQUESTS_PER_MINUTE` and `DEFAULT_CONTACTS_PER_DAY`: the
     /// limits an organization that sets none is shown with.
     pub default_limits: Defaults,
+    /// `CONSOLE_USER_POOL_ID`: the Cognito user pool of console users; none
+    /// when another OpenID Connect provider manages them (the users routes
+    /// answer 501).
+    pub user_pool_id: Option<String>,
 }
 
 impl Default for Settings {
@@ -81,6 +90,7 @@ impl Default for Settings {
             claims: ClaimNames::default(),
             audit_retention: audit::Retention::default(),
             default_limits: Defaults::default(),
+            user_pool_id: None,
         }
     }
 }
@@ -101,6 +111,9 @@ impl Settings {
         settings.claims = ClaimNames::from_env();
         settings.audit_retention = audit::Retention::from_env()?;
         settings.default_limits = Defaults::from_env()?;
+        settings.user_pool_id = std::env::var("CONSOLE_USER_POOL_ID")
+            .ok()
+            .filter(|id| !id.is_empty());
         Ok(settings)
     }
 }
@@ -115,6 +128,8 @@ pub struct Keygen {
     pub claims: ClaimNames,
     pub audit_retention: audit::Retention,
     pub default_limits: Defaults,
+    /// The console users' Cognito pool; `None`: the users routes answer 501.
+    pub users: Option<user_directory::UserDirectory>,
 }
 
 impl Keygen {
@@ -126,7 +141,14 @@ impl Keygen {
             claims: settings.claims,
             audit_retention: settings.audit_retention,
             default_limits: settings.default_limits,
+            users: None,
         }
+    }
+
+    /// The same function, managing console users in `users`.
+    pub fn with_user_directory(mut self, users: Option<user_directory::UserDirectory>) -> Keygen {
+        self.users = users;
+        self
     }
 
     /// Serves one request; never fails at the Lambda level, so every error
@@ -172,6 +194,8 @@ async fn route(
     let org_id: OrgId = path_id(request, "orgId").map_err(|e| Problem::validation(vec![e]))?;
     let org_id = org_id.as_str();
     let key_id = || api_keys::key_id_of(request);
+    let user_id = path_param(request, "userId");
+    let user_id = user_id.as_str();
     let draft = || audit_draft(request, &caller, now, keygen.audit_retention);
     let keys = api_keys::KeyRequest {
         store,
@@ -185,7 +209,10 @@ async fn route(
         Operation::UpdateOrganization => {
             organizations::patch(keygen, request, org_id, &draft()?).await
         }
-        Operation::DeleteOrganization => organizations::delete(store, org_id, &draft()?).await,
+        Operation::DeleteOrganization => {
+            users::remove_all(keygen, org_id).await?;
+            organizations::delete(store, org_id, &draft()?).await
+        }
         Operation::CreateApiKey => api_keys::create(&keys, &draft()?).await,
         Operation::ListApiKeys => api_keys::list(store, org_id).await,
         Operation::GetApiKey => api_keys::get(store, org_id, &key_id()?).await,
@@ -197,6 +224,12 @@ async fn route(
             let org = store.get_organization(org_id).await?;
             organizations::usage(keygen, request, org_id, org.as_ref(), now).await
         }
+        Operation::ListUsers => users::list(keygen, org_id).await,
+        Operation::InviteUser => users::invite(keygen, request, org_id, &draft()?).await,
+        Operation::UpdateUser => {
+            users::update(keygen, request, org_id, user_id, None, &draft()?).await
+        }
+        Operation::RemoveUser => users::remove(keygen, org_id, user_id, None, &draft()?).await,
         _ => Err(Problem::not_found(format!("no route {}", route.key))),
     }
 }

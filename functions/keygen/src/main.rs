@@ -1,5 +1,7 @@
 //! The keygen Lambda: reads its settings and builds the store once, then
-//! serves the admin API and GitHub's secret-scanning alerts.
+//! serves the admin API and GitHub's secret-scanning alerts; with
+//! `CONSOLE_USER_POOL_ID`, the users routes' Cognito client on the same
+//! configuration.
 
 use lambda_http::{Error, run, service_fn};
 
@@ -7,7 +9,12 @@ use lambda_http::{Error, run, service_fn};
 async fn main() -> Result<(), Error> {
     orgkeys_shared::logging::init();
     let settings = keygen::Settings::from_env()?;
-    let store = orgkeys_shared::dynamo::config::store_from_env().await?;
-    let keygen = &keygen::Keygen::new(store, settings);
+    let config = orgkeys_shared::dynamo::config::aws_config().await;
+    let store = orgkeys_shared::dynamo::config::store_with(&config)?;
+    let users = settings
+        .user_pool_id
+        .as_ref()
+        .map(|pool_id| keygen::user_directory::UserDirectory::from_config(&config, pool_id));
+    let keygen = &keygen::Keygen::new(store, settings).with_user_directory(users);
     run(service_fn(move |request| keygen.handle(request))).await
 }

@@ -93,9 +93,14 @@ impl HttpClient for ConnectOnFirstUse {
 /// The store for the table named by `TABLE_NAME`. The domain's settings
 /// (retentions, default limits) are the functions' own, read by their `main`.
 pub async fn store_from_env() -> Result<Store, lambda_http::Error> {
+    store_with(&aws_config().await)
+}
+
+/// [`store_from_env`] with a configuration the caller loaded, for a
+/// function that builds other clients from it too (keygen's Cognito).
+pub fn store_with(config: &SdkConfig) -> Result<Store, lambda_http::Error> {
     let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
-    let config = aws_config().await;
-    Ok(Store::new(aws_sdk_dynamodb::Client::new(&config), table))
+    Ok(Store::new(aws_sdk_dynamodb::Client::new(config), table))
 }
 
 /// A TTL period from the environment variable `name`: whole days, 1 or

@@ -119,6 +119,17 @@ impl Problem {
         )
     }
 
+    /// 501: the platform is not set up for what the route does (console
+    /// users without a Cognito user pool).
+    pub fn not_implemented(detail: impl Into<String>) -> Problem {
+        Problem::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "about:blank",
+            "Not Implemented",
+            detail,
+        )
+    }
+
     pub fn unauthorized(detail: impl Into<String>) -> Problem {
         Problem::new(
             StatusCode::UNAUTHORIZED,

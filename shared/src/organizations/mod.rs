@@ -301,7 +301,8 @@ pub enum Saved {
 pub struct Deleted {
     pub keys: usize,
     pub schedules: usize,
-    /// Conversations, idempotency records and usage counters.
+    /// Conversations, idempotency records, usage counters and users'
+    /// membership records.
     pub records: usize,
 }
 

@@ -340,7 +340,8 @@ impl Store {
     /// `organization.suspended`) unless it already is, so that a delete cut
     /// short leaves an organization none of whose keys work; deletes its keys
     /// and schedules, each with its own event; its conversations,
-    /// idempotency records and usage counters, a page at a time; then deletes
+    /// idempotency records, usage counters and users' membership records
+    /// (`users.rs`), a page at a time; then deletes
     /// the organization and its directory entry and records
     /// `organization.deleted`, in one transaction conditional on no key or
     /// schedule having been added meanwhile (otherwise it goes round again).
@@ -377,6 +378,7 @@ impl Store {
             deleted.records += self.delete_all_conversations(org_id).await?;
             deleted.records += self.delete_all_idempotency(org_id).await?;
             deleted.records += self.delete_usage(org_id).await?;
+            deleted.records += self.delete_all_members(org_id).await?;
             let event = draft.later(1 + deleted.keys + deleted.schedules).event(
                 org_id,
                 Action::OrganizationDeleted,

@@ -16,3 +16,4 @@ mod routes;
 mod schedules;
 mod settings;
 mod template;
+mod users;

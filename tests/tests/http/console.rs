@@ -10,11 +10,11 @@ use orgkeys_tests::http_client::{HttpReply, http};
 use orgkeys_tests::local_gateway::Devserver;
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "Demo-pass-1234";
+pub(super) const PASSWORD: &str = "Demo-pass-1234";
 const REDIRECT: &str = "http://127.0.0.1:4000/console/";
 const FORM: &str = "application/x-www-form-urlencoded";
 
-fn start() -> Devserver {
+pub(super) fn start() -> Devserver {
     Devserver::start(&[("ORGKEYS_DEMO", "1"), ("ORGKEYS_DEMO_PASSWORD", PASSWORD)])
 }
 
@@ -29,7 +29,7 @@ fn banner_value(server: &Devserver, label: &str) -> String {
         .to_owned()
 }
 
-fn client_id(server: &Devserver) -> String {
+pub(super) fn client_id(server: &Devserver) -> String {
     banner_value(server, "app client ")
 }
 
@@ -58,12 +58,12 @@ fn hidden_fields(page: &str) -> Vec<(String, String)> {
 }
 
 /// One sign-in's PKCE pair.
-struct Pkce {
-    verifier: String,
+pub(super) struct Pkce {
+    pub(super) verifier: String,
     challenge: String,
 }
 
-fn pkce() -> Pkce {
+pub(super) fn pkce() -> Pkce {
     let verifier = format!("v{}", orgkeys_tests::random_hex(32));
     Pkce {
         challenge: pkce_challenge(&verifier),
@@ -71,7 +71,7 @@ fn pkce() -> Pkce {
     }
 }
 
-async fn authorize_page(server: &Devserver, client: &str, pkce: &Pkce) -> HttpReply {
+pub(super) async fn authorize_page(server: &Devserver, client: &str, pkce: &Pkce) -> HttpReply {
     let query = String::from_utf8(encode(&[
         ("response_type", "code"),
         ("client_id", client),
@@ -92,7 +92,7 @@ async fn authorize_page(server: &Devserver, client: &str, pkce: &Pkce) -> HttpRe
 }
 
 /// Posts the page's form with `fields` filled in.
-async fn submit(server: &Devserver, page: &str, fields: &[(&str, &str)]) -> HttpReply {
+pub(super) async fn submit(server: &Devserver, page: &str, fields: &[(&str, &str)]) -> HttpReply {
     let mut pairs = hidden_fields(page);
     pairs.extend(
         fields
@@ -113,7 +113,7 @@ async fn submit(server: &Devserver, page: &str, fields: &[(&str, &str)]) -> Http
 }
 
 /// The code of a redirect back to the console, checked for its state.
-fn code_of(reply: &HttpReply) -> String {
+pub(super) fn code_of(reply: &HttpReply) -> String {
     assert_eq!(reply.status, 302, "{}", reply.body);
     let location = reply.header("location").unwrap();
     assert!(location.starts_with(REDIRECT), "{location}");
@@ -130,7 +130,12 @@ async fn token(server: &Devserver, pairs: &[(&str, &str)]) -> HttpReply {
     http("POST", &url, &[("content-type", FORM)], Some(encode(pairs))).await
 }
 
-async fn exchange(server: &Devserver, client: &str, code: &str, verifier: &str) -> HttpReply {
+pub(super) async fn exchange(
+    server: &Devserver,
+    client: &str,
+    code: &str,
+    verifier: &str,
+) -> HttpReply {
     token(
         server,
         &[
@@ -144,7 +149,7 @@ async fn exchange(server: &Devserver, client: &str, code: &str, verifier: &str) 
     .await
 }
 
-async fn me(server: &Devserver, token: &str) -> HttpReply {
+pub(super) async fn me(server: &Devserver, token: &str) -> HttpReply {
     let auth = format!("Bearer {token}");
     http(
         "GET",
@@ -156,7 +161,7 @@ async fn me(server: &Devserver, token: &str) -> HttpReply {
 }
 
 /// Signs `email` in with `password` through the forms; the code's tokens.
-async fn sign_in(server: &Devserver, email: &str, password: &str) -> Value {
+pub(super) async fn sign_in(server: &Devserver, email: &str, password: &str) -> Value {
     let client = client_id(server);
     let pkce = pkce();
     let page = authorize_page(server, &client, &pkce).await;

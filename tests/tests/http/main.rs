@@ -13,3 +13,4 @@ mod secrets;
 mod sigv4;
 mod slow_clients;
 mod startup;
+mod users;

@@ -1,0 +1,244 @@
+//! The local outbox: what Cognito would email, kept on the machine.
+//!
+//! In AWS, Cognito emails an invited user their temporary password. Locally,
+//! keygen's Cognito client is pointed at the gateway's own
+//! [`PROXY_PATH`], which forwards every call to moto's Cognito API and,
+//! for an `AdminCreateUser` that asks for the email, picks the temporary
+//! password (keygen never handles one, as in AWS) and keeps the invitation
+//! it would send: served as JSON at `GET /local/outbox`, local only like
+//! `/docs`, so a developer can finish the invited user's first sign-in.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{HeaderMap, Response, StatusCode};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+use std::sync::Mutex;
+
+/// Where keygen's Cognito client calls locally (`AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`).
+pub const PROXY_PATH: &str = "/local/cognito-idp";
+/// The outbox, as JSON.
+pub const OUTBOX_PATH: &str = "/local/outbox";
+/// What Cognito's default invitation says, as its subject.
+const SUBJECT: &str = "Your temporary password";
+/// Messages kept; the oldest go first.
+const KEPT: usize = 200;
+
+/// One email Cognito would have sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub to: String,
+    pub subject: String,
+    pub temporary_password: String,
+    pub sign_in_url: String,
+    pub sent_at: String,
+}
+
+impl Message {
+    fn to_json(&self) -> Value {
+        json!({
+            "to": self.to,
+            "subject": self.subject,
+            "body": format!(
+                "Your username is {} and temporary password is {}. Sign in at {} and choose your own password.",
+                self.to, self.temporary_password, self.sign_in_url
+            ),
+            "temporaryPassword": self.temporary_password,
+            "signInUrl": self.sign_in_url,
+            "sentAt": self.sent_at,
+        })
+    }
+}
+
+/// The Cognito proxy and the messages it kept.
+pub struct Outbox {
+    /// moto's Cognito API.
+    cognito_endpoint: String,
+    /// The console's sign-in page on this gateway.
+    sign_in_url: String,
+    client: Client<HttpConnector, Full<Bytes>>,
+    messages: Mutex<Vec<Message>>,
+}
+
+impl Outbox {
+    pub fn new(cognito_endpoint: impl Into<String>, gateway_url: &str) -> Outbox {
+        Outbox {
+            cognito_endpoint: cognito_endpoint.into(),
+            sign_in_url: format!("{}/console/", gateway_url.trim_end_matches('/')),
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            messages: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Whether this outbox answers `path`.
+    pub fn serves(path: &str) -> bool {
+        path == OUTBOX_PATH || path.trim_end_matches('/') == PROXY_PATH
+    }
+
+    pub async fn answer(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Response<Full<Bytes>> {
+        match (method, path == OUTBOX_PATH) {
+            ("GET", true) => self.list(),
+            ("POST", false) => self.forward(headers, body).await,
+            _ => reply(
+                StatusCode::METHOD_NOT_ALLOWED,
+                json!({"message": "Method Not Allowed"}),
+            ),
+        }
+    }
+
+    /// The messages kept, newest last.
+    pub fn messages(&self) -> Vec<Message> {
+        self.messages.lock().expect("outbox lock").clone()
+    }
+
+    fn list(&self) -> Response<Full<Bytes>> {
+        let items: Vec<Value> = self.messages().iter().map(Message::to_json).collect();
+        reply(StatusCode::OK, json!({ "items": items }))
+    }
+
+    /// Forwards one Cognito call to moto; keeps the invitation an
+    /// `AdminCreateUser` makes.
+    async fn forward(&self, headers: &HeaderMap, body: &[u8]) -> Response<Full<Bytes>> {
+        let target = headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let mut invitation = None;
+        let mut body = Bytes::copy_from_slice(body);
+        if target.ends_with(".AdminCreateUser")
+            && let Ok(mut call) = serde_json::from_slice::<Value>(&body)
+            && call["MessageAction"] != "SUPPRESS"
+        {
+            let password = match call["TemporaryPassword"].as_str() {
+                Some(password) => password.to_owned(),
+                None => match super::demo::random_password() {
+                    Ok(password) => password,
+                    Err(_) => {
+                        return reply(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            json!({"message": "no randomness"}),
+                        );
+                    }
+                },
+            };
+            call["TemporaryPassword"] = json!(password);
+            invitation = Some((recipient(&call), password));
+            body = Bytes::from(call.to_string());
+        }
+        let (status, answer) = match self.call_moto(headers, body).await {
+            Ok(answered) => answered,
+            Err(err) => {
+                tracing::error!(error = %err, "moto's Cognito API unreachable");
+                return reply(StatusCode::BAD_GATEWAY, json!({"message": "Bad Gateway"}));
+            }
+        };
+        if let Some((to, temporary_password)) = invitation
+            && status.is_success()
+        {
+            self.keep(Message {
+                to,
+                subject: SUBJECT.to_owned(),
+                temporary_password,
+                sign_in_url: self.sign_in_url.clone(),
+                sent_at: orgkeys_shared::wire_time::format(chrono::Utc::now()),
+            });
+        }
+        Response::builder()
+            .status(status)
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(Full::new(answer))
+            .expect("static response parts are valid")
+    }
+
+    async fn call_moto(
+        &self,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) -> Result<(StatusCode, Bytes), String> {
+        let mut request = hyper::Request::post(&self.cognito_endpoint);
+        for name in [
+            "content-type",
+            "x-amz-target",
+            "authorization",
+            "x-amz-date",
+        ] {
+            if let Some(value) = headers.get(name) {
+                request = request.header(name, value);
+            }
+        }
+        let request = request.body(Full::new(body)).map_err(|e| e.to_string())?;
+        let response = self
+            .client
+            .request(request)
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok((status, bytes.to_bytes()))
+    }
+
+    fn keep(&self, message: Message) {
+        let mut messages = self.messages.lock().expect("outbox lock");
+        if messages.len() == KEPT {
+            messages.remove(0);
+        }
+        messages.push(message);
+    }
+}
+
+/// The invited user's email: the `email` attribute, else the username.
+fn recipient(call: &Value) -> String {
+    let attributes = call["UserAttributes"].as_array().into_iter().flatten();
+    attributes
+        .filter(|attribute| attribute["Name"] == "email")
+        .find_map(|attribute| attribute["Value"].as_str())
+        .or(call["Username"].as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn reply(status: StatusCode, body: Value) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .expect("static response parts are valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_recipient_is_the_email_attribute_or_the_username() {
+        let call = json!({"Username": "u", "UserAttributes": [
+            {"Name": "custom:organizationId", "Value": "acme"},
+            {"Name": "email", "Value": "ann@acme.example"}]});
+        assert_eq!(recipient(&call), "ann@acme.example");
+        assert_eq!(
+            recipient(&json!({"Username": "bob@acme.example"})),
+            "bob@acme.example"
+        );
+    }
+
+    #[test]
+    fn the_outbox_answers_its_two_paths_only() {
+        assert!(Outbox::serves("/local/outbox"));
+        assert!(Outbox::serves("/local/cognito-idp/"));
+        assert!(!Outbox::serves("/local/other"));
+        assert!(!Outbox::serves("/v1/console/me"));
+    }
+}
