@@ -1,5 +1,5 @@
-// What the console's browser test stands on: the admin and Cognito APIs it
-// seeds through, the per-screen check (axe-core, then a screenshot), and the
+// What the console's browser test stands on: the admin API it seeds
+// through, the per-screen check (axe-core, then a screenshot), and the
 // locators of rows by their row header.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -21,37 +21,6 @@ export async function admin(method, path, body) {
     body: body && JSON.stringify(body),
   });
   assert.ok(response.ok, `${method} ${path}: ${response.status} ${await response.text()}`);
-}
-
-/** moto's Cognito API, as the local pool's administrator. */
-async function cognito(operation, body) {
-  const response = await fetch(env('COGNITO_ENDPOINT'), {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amz-target': `AWSCognitoIdentityProviderService.${operation}`,
-      authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/cognito-idp/aws4_request, SignedHeaders=host, Signature=0',
-    },
-    body: JSON.stringify(body),
-  });
-  assert.ok(response.ok, `${operation}: ${response.status} ${await response.text()}`);
-}
-
-/** A viewer of `organizationId` whose first sign-in must set a password. */
-export async function createViewer(email, temporaryPassword, organizationId) {
-  const pool = env('COGNITO_POOL_ID');
-  await cognito('AdminCreateUser', {
-    UserPoolId: pool,
-    Username: email,
-    TemporaryPassword: temporaryPassword,
-    MessageAction: 'SUPPRESS',
-    UserAttributes: [
-      { Name: 'email', Value: email },
-      { Name: 'email_verified', Value: 'true' },
-      { Name: 'custom:organizationId', Value: organizationId },
-    ],
-  });
-  await cognito('AdminAddUserToGroup', { UserPoolId: pool, Username: email, GroupName: 'org-viewer' });
 }
 
 /** The screen's axe-core violations (none expected), and its screenshot. */

@@ -4,15 +4,17 @@
 // Integrations → Generate → the warning → Generate → Copy (read back from
 // the clipboard) → Cancel; the copied key then answers 200 on
 // GET /v1/schedules and Reporting shows the schedule IDs. Then the other
-// paths: "Close anyway", Roll, Disable, Delete, a new sub-organization, a
-// name that is markup, keyboard-only generation and a viewer. axe-core runs
+// paths: "Close anyway", Roll, Disable, Delete, Users (invite, role,
+// remove), a new sub-organization, a name that is markup, keyboard-only
+// generation and a viewer invited in the console (the temporary password
+// from the gateway's /local/outbox, a New password on first sign-in). axe-core runs
 // on every screen (0 violations) and each screen is saved as a screenshot
 // to target/console-screenshots/. Run by scripts/browser-test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { env, launch } from './support.mjs';
-import { API, CONSOLE, SHOTS, admin, check, createViewer, dialogGone, rowOf } from './console-harness.mjs';
+import { API, CONSOLE, SHOTS, admin, check, dialogGone, rowOf } from './console-harness.mjs';
 
 const ADMIN = { email: 'admin@acme.example', password: env('DEMO_PASSWORD') };
 const SUB_ORG = 'acme-emea';
@@ -395,12 +397,21 @@ test('the console walks the help article and its other paths', async (t) => {
       assert.match(await row.getByRole('rowheader').getAttribute('class'), /depth-2/);
     });
 
-    await step('a viewer sets a password on first sign-in and sees no change buttons', async () => {
+    await step('a viewer, invited in the console, sets a password on first sign-in and sees no change buttons', async () => {
+      const email = `viewer-${RUN}@acme.example`;
+      await rowOf(page, SUB_ORG_NAME).getByRole('button', { name: 'Edit' }).click();
+      await page.getByRole('tab', { name: 'Users' }).click();
+      await page.getByRole('textbox', { name: 'Email' }).fill(email);
+      await page.getByRole('combobox', { name: 'Role', exact: true }).selectOption('org-viewer');
+      await page.getByRole('button', { name: 'Invite user' }).click();
+      await rowOf(page, email).waitFor();
+      // What Cognito would have emailed, from the local gateway's outbox.
+      const outbox = await (await fetch(`${API}/local/outbox`)).json();
+      const invitation = outbox.items.find((message) => message.to === email);
+      assert.ok(invitation, `an invitation to ${email} in the outbox`);
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByRole('button', { name: 'Sign in' }).waitFor();
-      const viewer = { email: `viewer-${Date.now()}@acme.example`, password: 'Temporary-pass1' };
-      await createViewer(viewer.email, viewer.password, SUB_ORG);
-      await signIn(page, viewer);
+      await signIn(page, { email, password: invitation.temporaryPassword });
       await page.getByLabel('New password').fill('Chosen-pass-2');
       await check(page, '18-new-password');
       await page.getByRole('button', { name: 'Set password' }).click();
