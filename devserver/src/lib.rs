@@ -10,7 +10,9 @@
 //!   has been built: a local-only route, outside the API's route table;
 //!   so is `GET /local/outbox`, the invitations Cognito would have emailed
 //!   (`identity::outbox`).
+//! - [`console`] serves the web console at `/console/` the same way.
 
+pub mod console;
 pub mod event;
 pub mod gateway;
 pub mod identity;
@@ -185,6 +187,16 @@ async fn answer(
     {
         let response = docs_page();
         tracing::info!("GET /docs {}", response.status().as_u16());
+        return response;
+    }
+    if request.method() == hyper::Method::GET && console::serves(request.uri().path()) {
+        let client_id = gateway.managed_login().map(ManagedLogin::client_id);
+        let response = console::answer(request.uri().path(), request.headers(), client_id);
+        tracing::info!(
+            "GET {} {}",
+            request.uri().path(),
+            response.status().as_u16()
+        );
         return response;
     }
     if let Some(login) = gateway.managed_login()

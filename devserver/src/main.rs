@@ -136,8 +136,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         "not built (scripts/docs)".to_owned()
     };
+    let console = match (
+        devserver::console::console_dir()
+            .join("index.html")
+            .exists(),
+        gateway.managed_login(),
+    ) {
+        (true, Some(_)) => format!("{url}/console/"),
+        (true, None) => {
+            format!("{url}/console/ (sign-in is another provider's: no local config.json)")
+        }
+        (false, _) => "not built (scripts/console)".to_owned(),
+    };
     println!(
-        "orgkeys local gateway\n  url:          {url}\n  API reference: {docs}\n  admin token:  {shown_token}   (Authorization: Bearer <token> on /v1/admin/...)\n  admin IAM:    {iam}\n  data:         table {table}, {data}\n  authorizer cache: {cache} s, refusals of known keys {deny_cache} s\n{sign_in}"
+        "orgkeys local gateway\n  url:          {url}\n  API reference: {docs}\n  web console:  {console}\n  admin token:  {shown_token}   (Authorization: Bearer <token> on /v1/admin/...)\n  admin IAM:    {iam}\n  data:         table {table}, {data}\n  authorizer cache: {cache} s, refusals of known keys {deny_cache} s\n{sign_in}"
     );
     devserver::serve(listener, gateway, shutdown_signal()).await;
     println!("stopped");

@@ -9,16 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-const { chromium } = require('playwright-core');
-
-const env = (name) => {
-  const value = process.env[name];
-  assert.ok(value, `${name} is not set: run scripts/browser-test`);
-  return value;
-};
+import { env, launch } from './support.mjs';
 
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'];
 
@@ -28,13 +19,7 @@ test('the API reference renders every operation without console errors', async (
     METHODS.filter((m) => item[m]).map((m) => item[m].summary));
   assert.ok(summaries.length > 0, 'the document has operations');
 
-  // Flags as this machine's probe starts Chromium: the closed network refuses
-  // background connections, which would otherwise be logged.
-  const browser = await chromium.launch({
-    executablePath: env('CHROMIUM'),
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const external = [];

@@ -60,6 +60,11 @@ impl ManagedLogin {
         }
     }
 
+    /// The app client whose sign-ins this stands in for.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
     /// Whether `path` is one of these endpoints.
     pub fn serves(path: &str) -> bool {
         matches!(path, "/oauth2/authorize" | "/oauth2/token" | "/logout")

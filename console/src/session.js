@@ -1,0 +1,122 @@
+// The signed-in session, the console's only global state: config.json, the
+// OAuth 2.0 authorization-code grant with PKCE against the issuer's
+// /oauth2/authorize and /oauth2/token (Cognito's managed login in AWS, the
+// local gateway's stand-in locally), and the tokens. The ID and access tokens
+// live in memory only; the refresh token in sessionStorage, so a reload in
+// the same tab stays signed in and closing the tab forgets it.
+
+const REFRESH_TOKEN = 'orgkeys.console.refresh';
+const PENDING = 'orgkeys.console.pending';
+
+let config = null;
+let tokens = null;
+
+/** config.json beside index.html: apiUrl, loginUrl, clientId, scope. */
+export async function loadConfig() {
+  const response = await fetch('config.json', { cache: 'no-store' });
+  if (!response.ok) throw new Error(`config.json answered ${response.status}`);
+  config = await response.json();
+  return config;
+}
+
+export const apiUrl = () => config.apiUrl.replace(/\/$/, '');
+
+const redirectUri = () => `${location.origin}${location.pathname}`;
+
+function base64url(bytes) {
+  let text = '';
+  for (const byte of bytes) text += String.fromCharCode(byte);
+  return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+const randomText = (size) => base64url(crypto.getRandomValues(new Uint8Array(size)));
+
+async function challengeOf(verifier) {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
+  return base64url(new Uint8Array(digest));
+}
+
+/** Leaves for the issuer's sign-in page; it comes back with ?code=&state=. */
+export async function signIn() {
+  const verifier = randomText(32);
+  const state = randomText(16);
+  sessionStorage.setItem(PENDING, JSON.stringify({ verifier, state, hash: location.hash }));
+  const query = new URLSearchParams({
+    response_type: 'code',
+    client_id: config.clientId,
+    redirect_uri: redirectUri(),
+    scope: config.scope || 'openid email profile',
+    state,
+    code_challenge: await challengeOf(verifier),
+    code_challenge_method: 'S256',
+  });
+  location.assign(`${config.loginUrl.replace(/\/$/, '')}/oauth2/authorize?${query}`);
+}
+
+async function tokenRequest(fields) {
+  const response = await fetch(`${config.loginUrl.replace(/\/$/, '')}/oauth2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ client_id: config.clientId, ...fields }),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok || !body.id_token) {
+    throw new Error(`The sign-in could not be completed (${body.error || response.status}).`);
+  }
+  tokens = { idToken: body.id_token };
+  if (body.refresh_token) sessionStorage.setItem(REFRESH_TOKEN, body.refresh_token);
+}
+
+/**
+ * Restores or completes a session: the code of a sign-in that just came
+ * back, else the tab's refresh token. Returns whether one is signed in.
+ */
+export async function resume() {
+  const params = new URLSearchParams(location.search);
+  const pending = JSON.parse(sessionStorage.getItem(PENDING) || 'null');
+  if (params.has('error')) {
+    sessionStorage.removeItem(PENDING);
+    history.replaceState(null, '', `${location.pathname}${pending?.hash || ''}`);
+    throw new Error(`The sign-in was refused: ${params.get('error_description') || params.get('error')}.`);
+  }
+  if (params.has('code') && pending) {
+    sessionStorage.removeItem(PENDING);
+    history.replaceState(null, '', `${location.pathname}${pending.hash || ''}`);
+    if (params.get('state') !== pending.state) throw new Error('The sign-in answer did not match its request.');
+    await tokenRequest({
+      grant_type: 'authorization_code',
+      code: params.get('code'),
+      redirect_uri: redirectUri(),
+      code_verifier: pending.verifier,
+    });
+    return true;
+  }
+  return refresh();
+}
+
+/** New tokens from the refresh token; false (and forgotten) when refused. */
+export async function refresh() {
+  const refreshToken = sessionStorage.getItem(REFRESH_TOKEN);
+  if (!refreshToken) return false;
+  try {
+    await tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken });
+    return true;
+  } catch {
+    forget();
+    return false;
+  }
+}
+
+function forget() {
+  tokens = null;
+  sessionStorage.removeItem(REFRESH_TOKEN);
+}
+
+/** Forgets the tokens and ends the issuer's session too. */
+export function signOut() {
+  forget();
+  const query = new URLSearchParams({ client_id: config.clientId, logout_uri: redirectUri() });
+  location.assign(`${config.loginUrl.replace(/\/$/, '')}/logout?${query}`);
+}
+
+export const idToken = () => tokens && tokens.idToken;

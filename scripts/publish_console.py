@@ -1,0 +1,70 @@
+"""Uploads the built console and its config.json to a stack's console bucket
+(scripts/publish-console). config.json comes from the stack's outputs, so the
+console built once works with any stack."""
+
+import argparse
+import json
+import mimetypes
+import pathlib
+import time
+
+import boto3
+
+# Revalidated on every load (ETag), so a publish shows at once.
+CACHE_CONTROL = "no-cache"
+TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+         ".html": "text/html; charset=utf-8", ".svg": "image/svg+xml", ".json": "application/json"}
+
+
+def stack_settings(cloudformation, stack_name):
+    """The stack's outputs and parameters, by key."""
+    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+    return outputs, parameters
+
+
+def console_config(outputs, parameters):
+    """config.json: where the console finds the API and the managed login."""
+    missing = [k for k in ("ApiUrl", "ConsoleClientId", "ConsoleBucketName", "ConsoleDistributionId") if not outputs.get(k)]
+    if missing:
+        raise SystemExit(f"the stack has no {', '.join(missing)} output: is ConsoleHosting true?")
+    login_url = outputs.get("ConsoleLoginDomain") or parameters.get("ConsoleLoginUrl")
+    if not login_url:
+        raise SystemExit("no ConsoleLoginDomain output and no ConsoleLoginUrl parameter: where do users sign in?")
+    return {"apiUrl": outputs["ApiUrl"], "loginUrl": login_url,
+            "clientId": outputs["ConsoleClientId"], "scope": "openid email profile"}
+
+
+def upload(s3, bucket, console_dir, config):
+    """Every built file but the gzip copies (CloudFront compresses), then config.json."""
+    for path in sorted(pathlib.Path(console_dir).iterdir()):
+        if path.suffix == ".gz" or not path.is_file():
+            continue
+        content_type = TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        s3.put_object(Bucket=bucket, Key=path.name, Body=path.read_bytes(),
+                      ContentType=content_type, CacheControl=CACHE_CONTROL)
+        print(f"uploaded {path.name}")
+    s3.put_object(Bucket=bucket, Key="config.json", Body=json.dumps(config, indent=2).encode(),
+                  ContentType="application/json", CacheControl=CACHE_CONTROL)
+    print("uploaded config.json")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("console_dir")
+    parser.add_argument("stack_name")
+    parser.add_argument("--region")
+    args = parser.parse_args()
+    session = boto3.session.Session(region_name=args.region)
+    outputs, parameters = stack_settings(session.client("cloudformation"), args.stack_name)
+    config = console_config(outputs, parameters)
+    upload(session.client("s3"), outputs["ConsoleBucketName"], args.console_dir, config)
+    session.client("cloudfront").create_invalidation(
+        DistributionId=outputs["ConsoleDistributionId"],
+        InvalidationBatch={"Paths": {"Quantity": 1, "Items": ["/*"]}, "CallerReference": str(time.time())})
+    print(f"console: {outputs.get('ConsoleUrl', '(see the ConsoleUrl output)')}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+// What the console's browser test stands on: the admin API it seeds
+// through, the per-screen check (axe-core, then a screenshot), and the
+// locators of rows by their row header.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { env } from './support.mjs';
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+export const CONSOLE = env('CONSOLE_URL');
+export const API = new URL(CONSOLE).origin;
+export const SHOTS = env('CONSOLE_SCREENSHOTS');
+
+/** The admin API, as a platform operator (the local admin token). */
+export async function admin(method, path, body) {
+  const response = await fetch(`${API}/v1/admin${path}`, {
+    method,
+    headers: { authorization: `Bearer ${env('ADMIN_TOKEN')}`, 'content-type': 'application/json' },
+    body: body && JSON.stringify(body),
+  });
+  assert.ok(response.ok, `${method} ${path}: ${response.status} ${await response.text()}`);
+}
+
+/** The screen's axe-core violations (none expected), and its screenshot. */
+export async function check(page, name) {
+  await page.waitForLoadState('networkidle');
+  await page.getByText('Loading…').waitFor({ state: 'detached' });
+  // A modal's backdrop covers the viewport only: a dialog is shot as seen.
+  const dialogOpen = await page.getByRole('dialog').count() > 0;
+  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: !dialogOpen });
+  // Evaluated through the DevTools protocol: the page's CSP forbids inline
+  // scripts, which is the point, so axe is not added as a <script>.
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const results = await window.axe.run(document, { resultTypes: ['violations'] });
+    return results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  assert.deepEqual(violations, [], `axe on ${name}`);
+}
+
+/** No dialog element at all, open or closed: the one shown has left the page. */
+export const dialogGone = (page) => page.locator('dialog').waitFor({ state: 'detached' });
+/** The table row whose row header is `name` (an organization, a key, a user). */
+export const rowOf = (page, name) => page.getByRole('row').filter({ has: page.getByRole('rowheader', { name, exact: true }) });

@@ -1,0 +1,441 @@
+// The web console on the local gateway in headless Chromium, walking the help
+// article's journey with role-and-name locators, as a screen reader finds
+// things: sign in, Settings → Organizations → Edit (a sub-organization) →
+// Integrations → Generate → the warning → Generate → Copy (read back from
+// the clipboard) → Cancel; the copied key then answers 200 on
+// GET /v1/schedules and Reporting shows the schedule IDs. Then the other
+// paths: "Close anyway", Roll, Disable, Delete, Users (invite, role,
+// remove), a new sub-organization, a name that is markup, keyboard-only
+// generation and a viewer invited in the console (the temporary password
+// from the gateway's /local/outbox, a New password on first sign-in). axe-core runs
+// on every screen (0 violations) and each screen is saved as a screenshot
+// to target/console-screenshots/. Run by scripts/browser-test.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { env, launch } from './support.mjs';
+import { API, CONSOLE, SHOTS, admin, check, dialogGone, rowOf } from './console-harness.mjs';
+
+const ADMIN = { email: 'admin@acme.example', password: env('DEMO_PASSWORD') };
+const SUB_ORG = 'acme-emea';
+const SUB_ORG_NAME = 'Acme EMEA';
+const SCHEDULE = 'console-spring-renewals';
+const MARKUP = '<img src=x onerror=alert(1)>';
+// Names this run makes, unique so a rerun against the same gateway finds its own.
+const RUN = Date.now().toString(36);
+const KEY = `browser-test-${RUN}`;
+const KEYBOARD_KEY = `keyboard-${RUN}`;
+const NEW_ORG = `nordics-${RUN}`;
+
+async function signIn(page, { email, password }) {
+  await page.goto(CONSOLE);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('textbox', { name: 'Email' }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+async function openIntegrations(page, orgName) {
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('link', { name: 'Organizations' }).click();
+  await rowOf(page, orgName).getByRole('button', { name: 'Edit' }).click();
+  await page.getByRole('tab', { name: 'Integrations' }).click();
+  await page.getByRole('heading', { name: 'Public API' }).waitFor();
+}
+
+/**
+ * Presses Tab until the focused element is the `role` named `name` (in the
+ * row headed `row`, if given), as a keyboard user would; fails after 40.
+ */
+async function tabTo(page, role, name, row) {
+  for (let presses = 0; presses < 40; presses += 1) {
+    await page.keyboard.press('Tab');
+    const here = await page.evaluate(() => {
+      // Text as assistive technology reads it: without aria-hidden parts.
+      const text = (node) => {
+        const copy = node.cloneNode(true);
+        copy.querySelectorAll('[aria-hidden="true"]').forEach((hidden) => hidden.remove());
+        return copy.textContent.trim();
+      };
+      const el = document.activeElement;
+      const header = el.closest('tr')?.querySelector('th[scope="row"]');
+      return { role: el.getAttribute('role') || { A: 'link', BUTTON: 'button' }[el.tagName], name: text(el), row: header && text(header) };
+    });
+    if (here.role === role && here.name === name && (row === undefined || here.row === row)) return;
+  }
+  assert.fail(`Tab never reached the ${role} ${name}${row ? ` of ${row}` : ''}`);
+}
+
+test('the console walks the help article and its other paths', async (t) => {
+  mkdirSync(SHOTS, { recursive: true });
+  await admin('PUT', `/organizations/${SUB_ORG}/schedules/${SCHEDULE}`,
+    { name: 'Spring renewals', campaign: 'Renewals 2026', channel: 'sms', status: 'active' });
+  await admin('PUT', '/organizations/markup-in-name', { name: MARKUP, parentId: 'acme' });
+
+  const browser = await launch();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: API });
+  const page = await context.newPage();
+  const problems = [];
+  // A refused API call is logged by Chromium; the console shows it, so only
+  // other errors (a CSP violation, an exception) count.
+  const handled = /^Failed to load resource: the server responded with a status of 4\d\d/;
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !handled.test(message.text())) problems.push(message.text());
+  });
+  page.on('pageerror', (error) => problems.push(error.message));
+  page.on('dialog', (dialog) => { problems.push(`a ${dialog.type()} dialog: ${dialog.message()}`); dialog.dismiss(); });
+  page.setDefaultTimeout(10000);
+  const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
+  // Whether the page would ask before it is left (a beforeunload listener
+  // that cancels the event).
+  const leavingAsks = () => page.evaluate(() => {
+    const event = new Event('beforeunload', { cancelable: true });
+    window.dispatchEvent(event);
+    return event.defaultPrevented;
+  });
+  let copiedKey;
+  // The steps build on each other: after a failure the rest are skipped.
+  let failed = false;
+  const step = (name, body) => t.test(name, { skip: failed && 'an earlier step failed' }, async () => {
+    try {
+      await body();
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+  });
+
+  try {
+    await step('sign in through the managed login with PKCE', async () => {
+      const response = await page.goto(CONSOLE);
+      const csp = response.headers()['content-security-policy'];
+      assert.match(csp, /script-src 'self';/);
+      assert.match(csp, /frame-ancestors 'none'/);
+      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+      assert.equal(response.headers()['x-content-type-options'], 'nosniff');
+      await check(page, '01-welcome');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('textbox', { name: 'Email' }).waitFor();
+      await check(page, '02-sign-in');
+      await page.getByRole('textbox', { name: 'Email' }).fill(ADMIN.email);
+      await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      assert.equal(new URL(page.url()).search, '', 'the code leaves the address');
+      assert.equal(await page.evaluate(() => localStorage.length), 0, 'nothing in localStorage');
+      assert.deepEqual(await page.evaluate(() => Object.keys(sessionStorage)), ['orgkeys.console.refresh'],
+        'only the refresh token is stored, for this tab');
+      await page.reload();
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      await check(page, '03-home');
+    });
+
+    await step('Settings → Organizations lists the tree, sub-organizations indented', async () => {
+      await page.getByRole('link', { name: 'Settings' }).click();
+      await check(page, '04-settings');
+      await page.getByRole('link', { name: 'Organizations' }).click();
+      const row = rowOf(page, SUB_ORG_NAME);
+      await row.waitFor();
+      assert.match(await row.getByRole('rowheader').getAttribute('class'), /depth-1/);
+      await page.getByRole('button', { name: 'New sub-organization' }).waitFor();
+      await check(page, '05-organizations');
+    });
+
+    await step('a name that is markup shows as those characters', async () => {
+      const cell = page.getByRole('rowheader', { name: MARKUP });
+      await cell.waitFor();
+      assert.equal(await page.locator('table img').count(), 0, 'no image element was made');
+    });
+
+    await step('Edit → Details, then Integrations → Public API', async () => {
+      await rowOf(page, SUB_ORG_NAME).getByRole('button', { name: 'Edit' }).click();
+      assert.equal(await page.getByRole('tab', { name: 'Details' }).getAttribute('aria-selected'), 'true');
+      const name = page.getByRole('textbox', { name: 'Name' });
+      await name.fill(`${SUB_ORG_NAME} (renamed)`);
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('heading', { name: `${SUB_ORG_NAME} (renamed)`, level: 1 }).waitFor();
+      await name.fill(SUB_ORG_NAME);
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('heading', { name: SUB_ORG_NAME, level: 1 }).waitFor();
+      await check(page, '06-details');
+      await page.getByRole('tab', { name: 'Integrations' }).click();
+      await page.getByRole('heading', { name: 'Public API' }).waitFor();
+      await check(page, '07-integrations');
+    });
+
+    await step('Generate → warning → Generate → Copy → Cancel', async () => {
+      await page.getByRole('button', { name: 'Generate' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByText('note down in a safe place').waitFor();
+      await dialog.getByRole('textbox', { name: 'Key name' }).fill(KEY);
+      await check(page, '08-generate-warning');
+      await dialog.getByRole('button', { name: 'Generate' }).click();
+      const key = dialog.getByRole('textbox', { name: 'API key' });
+      await key.waitFor();
+      assert.equal(await key.evaluate((el) => el.readOnly), true, 'the key is read-only');
+      await dialog.getByText('It will remain valid for your organization until it is deleted').waitFor();
+      await dialog.getByRole('button', { name: 'Copy' }).click();
+      await dialog.getByText('Copied to the clipboard.').waitFor();
+      copiedKey = await clipboard();
+      assert.equal(copiedKey, await key.inputValue());
+      await check(page, '09-key-shown');
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialogGone(page);
+      assert.equal(await page.getByRole('textbox', { name: 'API key' }).count(), 0, 'the key left the page');
+      assert.equal(await leavingAsks(), false, 'once closed, leaving does not ask');
+      for (const column of ['Name', 'Key', 'Created', 'Created by', 'Last used', 'Expires', 'Status']) {
+        await page.getByRole('columnheader', { name: column, exact: true }).waitFor();
+      }
+      await rowOf(page, KEY).waitFor();
+    });
+
+    await step('the copied key answers 200 on GET /v1/schedules', async () => {
+      const response = await fetch(`${API}/v1/schedules`, { headers: { authorization: `Bearer ${copiedKey}` } });
+      const text = await response.text();
+      assert.equal(response.status, 200, text);
+      const body = JSON.parse(text);
+      assert.ok(body.items.some((s) => s.scheduleId === SCHEDULE), JSON.stringify(body));
+    });
+
+    await step('Reporting → Campaign summary shows the schedule IDs', async () => {
+      await page.getByRole('link', { name: 'Reporting' }).click();
+      await page.getByRole('link', { name: 'Campaign summary' }).click();
+      await page.getByRole('combobox', { name: 'Organization' }).selectOption(SUB_ORG);
+      const row = page.getByRole('row').filter({ hasText: SCHEDULE });
+      await row.waitFor();
+      for (const column of ['Schedule ID', 'Name', 'Campaign', 'Channel', 'Status']) {
+        await page.getByRole('columnheader', { name: column, exact: true }).waitFor();
+      }
+      await row.getByRole('button', { name: 'Copy schedule ID' }).click();
+      await row.getByText('Copied.').waitFor();
+      assert.equal(await clipboard(), SCHEDULE);
+      await check(page, '10-campaign-summary');
+    });
+
+    await step('Insights: requests against the key limit, contacts against the quota, the chart', async () => {
+      await page.getByRole('link', { name: 'Insights' }).click();
+      await page.getByRole('combobox', { name: 'Organization' }).selectOption(SUB_ORG);
+      await page.getByRole('heading', { name: 'Requests this minute' }).waitFor();
+      await page.getByText(new RegExp(`${KEY}: \\d+ of \\d+ requests`)).waitFor();
+      await page.getByText(/Contacts today: \d+ of \d+ contacts/).waitFor();
+      await page.getByRole('img', { name: /Contacts per day over the last 30 days/ }).waitFor();
+      assert.equal(await page.getByRole('table', { name: 'Contacts per day' }).getByRole('row').count(), 31);
+      await check(page, '11-insights');
+    });
+
+    await step('not copied: Cancel says so and offers "Close anyway"', async () => {
+      await openIntegrations(page, SUB_ORG_NAME);
+      await page.getByRole('button', { name: 'Generate' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByRole('button', { name: 'Generate' }).click();
+      await dialog.getByRole('textbox', { name: 'API key' }).waitFor();
+      assert.equal(await leavingAsks(), true, 'leaving the page asks while the key is shown');
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.getByText('cannot be shown again').waitFor();
+      assert.equal(await dialog.isVisible(), true, 'the first Cancel keeps the dialog');
+      await check(page, '12-close-anyway');
+      await dialog.getByRole('button', { name: 'Close anyway' }).click();
+      await dialogGone(page);
+      assert.equal(await leavingAsks(), false, 'once closed, leaving does not ask');
+    });
+
+    await step('not copied: Escape is Cancel, twice', async () => {
+      await page.getByRole('button', { name: 'Generate' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByRole('button', { name: 'Generate' }).click();
+      const key = dialog.getByRole('textbox', { name: 'API key' });
+      await key.waitFor();
+      await page.keyboard.press('Escape');
+      await dialog.getByText('cannot be shown again').waitFor();
+      assert.equal(await key.isVisible(), true, 'the first Escape keeps the key on screen');
+      await page.keyboard.press('Escape');
+      await dialogGone(page);
+      assert.equal(await page.getByRole('textbox', { name: 'API key' }).count(), 0, 'the key left the page');
+    });
+
+    await step('Roll asks for the grace period, then shows the new key', async () => {
+      await rowOf(page, KEY).getByRole('button', { name: 'Roll' }).click();
+      const dialog = page.getByRole('dialog');
+      for (const period of ['Immediately', '1 hour', '24 hours']) {
+        await dialog.getByRole('radio', { name: period }).waitFor();
+      }
+      await dialog.getByRole('radio', { name: 'Immediately' }).check();
+      await check(page, '13-roll');
+      await dialog.getByRole('button', { name: 'Roll' }).click();
+      const key = dialog.getByRole('textbox', { name: 'API key' });
+      await key.waitFor();
+      const rolled = await key.inputValue();
+      assert.notEqual(rolled, copiedKey);
+      await dialog.getByRole('button', { name: 'Copy' }).click();
+      await dialog.getByText('Copied to the clipboard.').waitFor();
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialogGone(page);
+      const response = await fetch(`${API}/v1/schedules`, { headers: { authorization: `Bearer ${rolled}` } });
+      assert.equal(response.status, 200);
+    });
+
+    await step('Disable, then Enable', async () => {
+      const row = rowOf(page, KEY).last();
+      await row.getByRole('button', { name: 'Disable' }).click();
+      await row.getByRole('button', { name: 'Enable' }).waitFor();
+      await row.getByText('disabled', { exact: true }).waitFor();
+      await row.getByRole('button', { name: 'Enable' }).click();
+      await row.getByRole('button', { name: 'Disable' }).waitFor();
+    });
+
+    await step('Delete confirms in a dialog', async () => {
+      const rows = rowOf(page, KEY);
+      const before = await rows.count();
+      await rows.first().getByRole('button', { name: 'Delete' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByRole('button', { name: 'Delete' }).waitFor();
+      await check(page, '14-delete');
+      await dialog.getByRole('button', { name: 'Delete' }).click();
+      await dialogGone(page);
+      await rows.nth(before - 1).waitFor({ state: 'detached' });
+      assert.equal(await rows.count(), before - 1);
+    });
+
+    await step('keyboard alone: Settings → Organizations → Edit → Integrations → Generate, the dialog keeps focus, Escape cancels, focus returns', async () => {
+      await page.goto(`${CONSOLE}#/`);
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      await tabTo(page, 'link', 'Settings');
+      await page.keyboard.press('Enter');
+      await tabTo(page, 'link', 'Organizations');
+      await page.keyboard.press('Enter');
+      await page.getByRole('button', { name: 'New sub-organization' }).waitFor();
+      await tabTo(page, 'button', 'Edit', SUB_ORG_NAME);
+      await page.keyboard.press('Enter');
+      await tabTo(page, 'tab', 'Details');
+      await page.keyboard.press('ArrowRight');
+      await page.getByRole('tab', { name: 'Integrations', selected: true }).waitFor();
+      const generate = page.getByRole('button', { name: 'Generate' });
+      await generate.waitFor();
+      await tabTo(page, 'button', 'Generate');
+      await page.keyboard.press('Enter');
+      const dialog = page.getByRole('dialog');
+      const name = dialog.getByRole('textbox', { name: 'Key name' });
+      await name.waitFor();
+      assert.ok(await name.evaluate((el) => el === document.activeElement), 'focus is in the dialog');
+      await page.keyboard.press('Escape');
+      await dialogGone(page);
+      assert.ok(await generate.evaluate((el) => el === document.activeElement), 'focus is back on Generate');
+
+      await page.keyboard.press('Enter');
+      await name.waitFor();
+      await page.keyboard.type(KEYBOARD_KEY);
+      await page.keyboard.press('Enter');
+      const key = dialog.getByRole('textbox', { name: 'API key' });
+      await key.waitFor();
+      assert.ok(await key.evaluate((el) => el === document.activeElement), 'the key has focus');
+      for (const shift of [false, true]) {
+        for (let i = 0; i < 6; i += 1) {
+          await page.keyboard.press(shift ? 'Shift+Tab' : 'Tab');
+          assert.ok(await dialog.evaluate((el) => el.contains(document.activeElement)), 'Tab stays in the dialog');
+        }
+      }
+      await tabTo(page, 'button', 'Copy');
+      await page.keyboard.press('Enter');
+      await dialog.getByText('Copied to the clipboard.').waitFor();
+      assert.equal(await clipboard(), await key.inputValue());
+      await page.keyboard.press('Escape');
+      await dialogGone(page);
+      await rowOf(page, KEYBOARD_KEY).waitFor();
+    });
+
+    await step('Users and Activity', async () => {
+      await page.getByRole('tab', { name: 'Integrations', selected: true }).waitFor();
+      await page.getByRole('tab', { name: 'Integrations' }).focus();
+      await page.keyboard.press('ArrowRight');
+      await page.getByRole('tab', { name: 'Users', selected: true }).waitFor();
+      assert.ok(await page.getByRole('tab', { name: 'Users' }).evaluate((el) => el === document.activeElement), 'focus follows the tab');
+      await page.getByRole('heading', { name: 'Users', level: 2 }).waitFor();
+      await check(page, '15-users');
+      await page.keyboard.press('ArrowRight');
+      await page.getByRole('heading', { name: 'Activity', level: 2 }).waitFor();
+      await page.getByRole('cell', { name: /admin@acme\.example/ }).first().waitFor();
+      await check(page, '16-activity');
+    });
+
+    await step('Users: Invite user, change the role, Remove', async () => {
+      const invitee = `invitee-${RUN}@acme.example`;
+      await page.getByRole('tab', { name: 'Users' }).click();
+      await page.getByRole('textbox', { name: 'Email' }).fill(invitee);
+      await page.getByRole('combobox', { name: 'Role', exact: true }).selectOption('org-viewer');
+      await page.getByRole('button', { name: 'Invite user' }).click();
+      const row = rowOf(page, invitee);
+      await row.waitFor();
+      await row.getByRole('combobox', { name: `Role of ${invitee}` }).selectOption('org-admin');
+      await page.waitForLoadState('networkidle');
+      assert.equal(await row.getByRole('combobox', { name: `Role of ${invitee}` }).inputValue(), 'org-admin');
+      await row.getByRole('button', { name: 'Remove' }).click();
+      const dialog = page.getByRole('dialog');
+      await check(page, '16b-remove-user');
+      await dialog.getByRole('button', { name: 'Remove' }).click();
+      await dialogGone(page);
+      await row.waitFor({ state: 'detached' });
+    });
+
+    await step('New sub-organization: a field error sits by its field, then it is created', async () => {
+      await page.getByRole('link', { name: 'Settings' }).click();
+      await page.getByRole('link', { name: 'Organizations' }).click();
+      await page.getByRole('button', { name: 'New sub-organization' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByRole('textbox', { name: 'Organization ID' }).fill('Not An ID!');
+      await dialog.getByRole('textbox', { name: 'Name' }).fill('Acme Nordics');
+      await dialog.getByRole('combobox', { name: 'Parent' }).selectOption(SUB_ORG);
+      await dialog.getByRole('button', { name: 'Create' }).click();
+      await dialog.getByRole('alert').waitFor();
+      const field = dialog.getByRole('textbox', { name: 'Organization ID' });
+      assert.equal(await field.getAttribute('aria-invalid'), 'true', 'the field error is by its field');
+      await check(page, '17-new-sub-organization');
+      await field.fill(NEW_ORG);
+      await dialog.getByRole('button', { name: 'Create' }).click();
+      await dialogGone(page);
+      const row = page.getByRole('row').filter({ hasText: NEW_ORG });
+      assert.match(await row.getByRole('rowheader').getAttribute('class'), /depth-2/);
+    });
+
+    await step('a viewer, invited in the console, sets a password on first sign-in and sees no change buttons', async () => {
+      const email = `viewer-${RUN}@acme.example`;
+      await rowOf(page, SUB_ORG_NAME).getByRole('button', { name: 'Edit' }).click();
+      await page.getByRole('tab', { name: 'Users' }).click();
+      await page.getByRole('textbox', { name: 'Email' }).fill(email);
+      await page.getByRole('combobox', { name: 'Role', exact: true }).selectOption('org-viewer');
+      await page.getByRole('button', { name: 'Invite user' }).click();
+      await rowOf(page, email).waitFor();
+      // What Cognito would have emailed, from the local gateway's outbox.
+      const outbox = await (await fetch(`${API}/local/outbox`)).json();
+      const invitation = outbox.items.find((message) => message.to === email);
+      assert.ok(invitation, `an invitation to ${email} in the outbox`);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('button', { name: 'Sign in' }).waitFor();
+      await signIn(page, { email, password: invitation.temporaryPassword });
+      await page.getByLabel('New password').fill('Chosen-pass-2');
+      await check(page, '18-new-password');
+      await page.getByRole('button', { name: 'Set password' }).click();
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      await openIntegrations(page, SUB_ORG_NAME);
+      await rowOf(page, KEYBOARD_KEY).waitFor();
+      await check(page, '19-viewer-integrations');
+      for (const name of ['Generate', 'Disable', 'Enable', 'Roll', 'Delete']) {
+        assert.equal(await page.getByRole('button', { name }).count(), 0, `a viewer has no ${name}`);
+      }
+      await page.getByRole('link', { name: 'Organizations' }).click();
+      await page.getByRole('button', { name: 'Edit' }).first().waitFor();
+      assert.equal(await page.getByRole('button', { name: 'New sub-organization' }).count(), 0);
+      await rowOf(page, SUB_ORG_NAME).getByRole('button', { name: 'Edit' }).click();
+      await page.getByRole('term').filter({ hasText: 'Name' }).waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Save' }).count(), 0);
+      await page.getByRole('tab', { name: 'Users' }).click();
+      await page.getByRole('heading', { name: 'Users', level: 2 }).waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Invite user' }).count(), 0);
+      assert.equal(await page.getByRole('button', { name: 'Remove' }).count(), 0);
+    });
+
+    assert.deepEqual(problems, [], 'no console errors, no alert() ever ran');
+  } finally {
+    await browser.close();
+  }
+});
