@@ -93,10 +93,17 @@ async fn runtime_stub(event: Value, events: usize) -> (String, mpsc::UnboundedRe
     (address, rx)
 }
 
+/// One call the proxy saw, and when it was in flight.
+struct Noted {
+    call: String,
+    started: Instant,
+    ended: Instant,
+}
+
 /// A proxy in front of the DynamoDB server at `upstream` that notes each
 /// call: its kind (`X-Amz-Target` without the service) and, for a batch or
 /// a transaction, how many items it carries (`TransactWriteItems:3`).
-async fn recording_proxy(upstream: String) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+async fn recording_proxy(upstream: String) -> (String, Arc<std::sync::Mutex<Vec<Noted>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let calls = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -113,8 +120,9 @@ async fn recording_proxy(upstream: String) -> (String, Arc<std::sync::Mutex<Vec<
                             (client.clone(), upstream.clone(), noted.clone());
                         async move {
                             let (parts, body) = request.into_parts();
+                            let started = Instant::now();
                             let body = body.collect().await.unwrap().to_bytes();
-                            noted.lock().unwrap().push(call_of(&parts.headers, &body));
+                            let call = call_of(&parts.headers, &body);
                             let mut forward = Request::builder()
                                 .method(parts.method)
                                 .uri(format!("{upstream}{}", parts.uri.path()));
@@ -127,6 +135,12 @@ async fn recording_proxy(upstream: String) -> (String, Arc<std::sync::Mutex<Vec<
                                 .unwrap();
                             let (parts, body) = answer.into_parts();
                             let body = body.collect().await.unwrap().to_bytes();
+                            let ended = Instant::now();
+                            noted.lock().unwrap().push(Noted {
+                                call,
+                                started,
+                                ended,
+                            });
                             Ok::<_, Infallible>(Response::from_parts(parts, Full::new(body)))
                         }
                     });
@@ -183,7 +197,26 @@ async fn calls_of(path: &PathBuf, event: &Value, table: &str) -> String {
     assert_eq!(seen.recv().await, Some(Seen::Next));
     assert_eq!(seen.recv().await, Some(Seen::Answer));
     stop(child);
-    calls.lock().unwrap().join(" ")
+    let mut calls = std::mem::take(&mut *calls.lock().unwrap());
+    calls.sort_by_key(|noted| noted.started);
+    in_flight_together(&calls)
+}
+
+/// The calls as `dynamodb_floor` takes them: one after the other, separated
+/// by spaces, except those that were in flight together, joined by `+`.
+fn in_flight_together(calls: &[Noted]) -> String {
+    let mut groups: Vec<(Vec<&str>, Instant)> = Vec::new();
+    for noted in calls {
+        match groups.last_mut() {
+            Some((group, until)) if noted.started < *until => {
+                group.push(&noted.call);
+                *until = (*until).max(noted.ended);
+            }
+            _ => groups.push((vec![&noted.call], noted.ended)),
+        }
+    }
+    let groups: Vec<String> = groups.iter().map(|(group, _)| group.join("+")).collect();
+    groups.join(" ")
 }
 
 fn binary(profile: &str, name: &str) -> PathBuf {

@@ -3,8 +3,9 @@
 //! through the same SDK configuration (`store_from_env`), nothing else. The
 //! runtime bench records which calls a function makes (their kind and how
 //! many items each carries) and hands them over in `FLOOR_CALLS`, e.g.
-//! `GetItem UpdateItem TransactWriteItems:3`; each is made on scratch items
-//! of its own partition, one after another.
+//! `GetItem UpdateItem+Query TransactWriteItems:3`: calls that were in flight
+//! together are joined by `+` and made together here too; each is made on
+//! scratch items of its own partition.
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
@@ -18,8 +19,15 @@ async fn main() -> Result<(), Error> {
     let calls = std::env::var("FLOOR_CALLS").unwrap_or_default();
     let (store, calls) = (&store, calls.as_str());
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        for call in calls.split_whitespace() {
-            make(store, call).await?;
+        for group in calls.split_whitespace() {
+            let mut together = tokio::task::JoinSet::new();
+            for call in group.split('+') {
+                let (store, call) = (store.clone(), call.to_owned());
+                together.spawn(async move { make(&store, &call).await });
+            }
+            while let Some(made) = together.join_next().await {
+                made??;
+            }
         }
         Ok::<Value, Error>(event.payload)
     }))
