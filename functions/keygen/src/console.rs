@@ -61,7 +61,8 @@ pub async fn route(
         Operation::CreateConsoleOrganization => {
             let input: SubOrganizationInput = json_body(request, crate::BODY_LIMIT)?;
             let parent = parent_of_new(keygen, &member, input.parent_id.as_deref()).await?;
-            return organizations::create_under(keygen, input, &parent, &draft()?).await;
+            let under = (member.home.as_str(), &parent);
+            return organizations::create_under(keygen, input, under, &draft()?).await;
         }
         _ => {}
     }

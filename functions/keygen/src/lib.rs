@@ -26,7 +26,6 @@ pub mod users;
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Error, Request, Response};
 use orgkeys_api::OrgId;
-use orgkeys_shared::Store;
 use orgkeys_shared::audit;
 use orgkeys_shared::edge::caller::Caller;
 use orgkeys_shared::edge::problem::Problem;
@@ -37,6 +36,7 @@ use orgkeys_shared::edge::user::ClaimNames;
 use orgkeys_shared::keys::LeakedKeyAction;
 use orgkeys_shared::limits::{Defaults, MAX_REQUESTS_PER_MINUTE};
 use orgkeys_shared::routes::{Access, Function, Operation};
+use orgkeys_shared::{Store, StoreError};
 
 /// Admin bodies are small; anything larger is a mistake or an attack.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -212,6 +212,10 @@ async fn route(
             organizations::patch(keygen, request, org_id, &draft()?).await
         }
         Operation::DeleteOrganization => {
+            // Refused before its users leave Cognito, not after.
+            if store.has_children(org_id).await? {
+                return Err(StoreError::HasChildren.into());
+            }
             users::remove_all(keygen, org_id).await?;
             organizations::delete(store, org_id, &draft()?).await
         }

@@ -242,12 +242,13 @@ pub fn show(keygen: &Keygen, organization: Organization) -> Response<Body> {
 }
 
 /// `POST /v1/console/organizations`: a new organization under `parent`, one
-/// the user may act on (the caller checked); 409 if the ID is taken by any
-/// organization at all.
+/// the user whose home is `home` may act on (the caller checked; the store
+/// checks again on the chain its commit is conditional on); 409 if the ID is
+/// taken by any organization at all, without reading or writing that one.
 pub async fn create_under(
     keygen: &Keygen,
     input: SubOrganizationInput,
-    parent: &Organization,
+    (home, parent): (&str, &Organization),
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
     let mut violations = Violations::new();
@@ -268,17 +269,20 @@ pub async fn create_under(
     }
     violations.finish().map_err(Problem::validation)?;
     let name = input.name.as_deref().unwrap_or_default().trim();
-    let (organization, _) = keygen
+    let wanted = Organization {
+        name: name.to_owned(),
+        parent_id: Some(parent.organization_id.clone()),
+        ..blank(org_id, draft)
+    };
+    let organization = keygen
         .store
-        .save_organization(org_id, draft, |existing| match existing {
-            Some(_) => Err(Problem::conflict("an organization with this ID exists")),
-            None => Ok(Organization {
-                name: name.to_owned(),
-                parent_id: Some(parent.organization_id.clone()),
-                ..blank(org_id, draft)
-            }),
-        })
-        .await?;
+        .create_organization_within(home, wanted, draft)
+        .await
+        .map_err(|err| match err {
+            StoreError::NotFound => not_found(),
+            other => other.into(),
+        })?
+        .ok_or_else(|| Problem::conflict("an organization with this ID exists"))?;
     tracing::info!(org_id, parent = %parent.organization_id, "sub-organization created");
     let view = OrganizationView::new(organization, keygen.default_limits);
     Ok(json_response(StatusCode::CREATED, &view))

@@ -29,6 +29,8 @@ pub enum StoreError {
     NotFound,
     /// A condition failed because of a concurrent or earlier change.
     Conflict,
+    /// An organization to delete still has organizations below it.
+    HasChildren,
     /// What is stored refuses the request in a way the client can fix: the
     /// field at `pointer` (a JSON pointer into the body), and why.
     Invalid {
@@ -67,6 +69,7 @@ impl fmt::Display for StoreError {
         match self {
             StoreError::NotFound => f.write_str("item not found"),
             StoreError::Conflict => f.write_str("conditional write conflict"),
+            StoreError::HasChildren => f.write_str("the organization has sub-organizations"),
             StoreError::Invalid { pointer, detail } => write!(f, "refused: {pointer} {detail}"),
             StoreError::Corrupt(why) => write!(f, "corrupt item: {why}"),
             StoreError::Unavailable(why) => write!(f, "DynamoDB unavailable: {why}"),

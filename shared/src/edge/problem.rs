@@ -268,6 +268,9 @@ impl From<StoreError> for Problem {
             StoreError::Conflict => {
                 Problem::conflict("the resource was changed by another request")
             }
+            StoreError::HasChildren => Problem::conflict(
+                "this organization has sub-organizations: delete or move them first",
+            ),
             StoreError::Invalid { pointer, detail } => {
                 Problem::validation(vec![FieldError::body(pointer, detail)])
             }

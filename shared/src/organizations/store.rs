@@ -94,7 +94,22 @@ impl Store {
     /// at its creation, shows none of them.
     async fn create_organization(
         &self,
+        wanted: Organization,
+        draft: &Draft,
+    ) -> Result<Option<(Organization, Saved)>, StoreError> {
+        let chain = match &wanted.parent_id {
+            Some(parent) => self.ancestors(&wanted.organization_id, parent).await?,
+            None => Vec::new(),
+        };
+        self.create_organization_at(wanted, chain, draft).await
+    }
+
+    /// Writes a new organization under the parent whose `chain` was read,
+    /// unless one was created meanwhile or the chain changed (`None`).
+    pub(super) async fn create_organization_at(
+        &self,
         mut wanted: Organization,
+        chain: Vec<(String, Option<String>)>,
         draft: &Draft,
     ) -> Result<Option<(Organization, Saved)>, StoreError> {
         let mut created_at = draft.occurred_at;
@@ -105,10 +120,6 @@ impl Store {
         let draft = Draft {
             occurred_at: created_at,
             ..draft.clone()
-        };
-        let chain = match &wanted.parent_id {
-            Some(parent) => self.ancestors(&wanted.organization_id, parent).await?,
-            None => Vec::new(),
         };
         let place = Placement::under(chain);
         let committed = self
@@ -143,7 +154,13 @@ impl Store {
             }
         };
         let place = if wanted.parent_id == old.parent_id {
-            Placement::unmoved(self.ancestry_or_chain(&old, ancestry).await?)
+            match (ancestry.0, &old.parent_id) {
+                (Some(ancestors), _) => Placement::unmoved(ancestors),
+                (None, None) => Placement::unmoved(Vec::new()),
+                // Walked, not stored: conditional on the chain as read, so
+                // a move above it meanwhile makes this save read again.
+                (None, Some(parent)) => Placement::under(self.ancestors(&org_id, parent).await?),
+            }
         } else {
             let chain = match &wanted.parent_id {
                 Some(parent) => self.ancestors(&org_id, parent).await?,
@@ -359,6 +376,13 @@ impl Store {
                 .read_organization(org_id)
                 .await?
                 .ok_or(StoreError::NotFound)?;
+            // Its children would keep its ID in their ancestry, and whoever
+            // created an organization with the ID again would reach them. A
+            // child created after this check bumps the generation the
+            // delete's commit is conditional on, so it goes round again.
+            if self.has_children(org_id).await? {
+                return Err(StoreError::HasChildren);
+            }
             if org.status == OrganizationStatus::Active {
                 let suspend = draft.derived("suspend");
                 self.save_organization(org_id, &suspend, |_| {

@@ -100,16 +100,52 @@ impl Store {
         Ok(chain.into_iter().rev().map(|(id, _)| id).collect())
     }
 
-    /// The ancestry `org` has as stored, walked when it predates storing.
-    pub(crate) async fn ancestry_or_chain(
+    /// Whether any organization names `org_id` as its parent.
+    pub async fn has_children(&self, org_id: &str) -> Result<bool, StoreError> {
+        let children = || {
+            self.client()
+                .query()
+                .table_name(self.table())
+                .consistent_read(true)
+                .key_condition_expression("PK = :pk")
+                .filter_expression("#parent = :org")
+                .expression_attribute_names("#parent", PARENT_ID)
+                .expression_attribute_values(":pk", s(DIRECTORY_PK))
+                .expression_attribute_values(":org", s(org_id))
+        };
+        let (found, _) = self.query_page(children, true, 1, None, |_| Ok(())).await?;
+        Ok(!found.is_empty())
+    }
+
+    /// Creates `wanted` (with a parent) for a console user whose home is
+    /// `home`: `None` when an organization has the ID. Refused as missing ([`StoreError::NotFound`]) unless the
+    /// parent's chain as read, on which the commit is conditional, passes
+    /// through `home`; nothing of an existing organization is read beyond
+    /// its existence, and nothing of it is written.
+    pub async fn create_organization_within(
         &self,
-        org: &Organization,
-        ancestry: Ancestry,
-    ) -> Result<Vec<String>, StoreError> {
-        match ancestry.0 {
-            Some(ids) => Ok(ids),
-            None => self.chain_of(org).await,
+        home: &str,
+        wanted: Organization,
+        draft: &Draft,
+    ) -> Result<Option<Organization>, StoreError> {
+        let parent = wanted.parent_id.clone().ok_or(StoreError::NotFound)?;
+        for _ in 0..ATTEMPTS {
+            if self.get(address(&wanted.organization_id)).await?.is_some() {
+                return Ok(None);
+            }
+            let chain = self.ancestors(&wanted.organization_id, &parent).await?;
+            if !chain.iter().any(|(id, _)| id == home) {
+                return Err(StoreError::NotFound);
+            }
+            // `None`: created meanwhile, or the chain moved; read again.
+            if let Some((org, _)) = self
+                .create_organization_at(wanted.clone(), chain, draft)
+                .await?
+            {
+                return Ok(Some(org));
+            }
         }
+        Err(StoreError::Conflict)
     }
 
     /// One page of the organizations `home` and below, in ID order (the
@@ -224,14 +260,19 @@ impl Store {
         let mut writes = Vec::new();
         for descendant in descendants {
             let id = &descendant.organization_id;
-            for at in [address(id), directory_address(id)] {
+            for (at, is_item) in [(address(id), true), (directory_address(id), false)] {
                 let unchanged = Condition::new("#ancestry = :old")
                     .name("#ancestry", ANCESTRY)
                     .value(":old", ancestry_value(&descendant.old));
-                let write = Update::at(at, unchanged)
-                    .set(ANCESTRY, ancestry_value(&descendant.new))
-                    .transaction_write(self)?;
-                writes.push(write);
+                let mut write =
+                    Update::at(at, unchanged).set(ANCESTRY, ancestry_value(&descendant.new));
+                // A save of the descendant that read it before the move is
+                // conditional on its revision: it reads again rather than
+                // write the old ancestry back.
+                if is_item {
+                    write = write.add(REVISION, n(1));
+                }
+                writes.push(write.transaction_write(self)?);
             }
         }
         Ok(writes)

@@ -655,3 +655,98 @@ async fn a_sub_organization_created_during_a_move_gets_the_ancestry_it_ends_with
     eprintln!("{created} created, {moved} moved of {TRIALS}");
     assert_eq!(ancestry_drift(console.store()).await, Vec::<String>::new());
 }
+
+/// A user's rename of an organization below one the operator moves: the
+/// rename that read it before the move reads it again, so it cannot write
+/// the old ancestry back (the move bumps every descendant's revision).
+#[tokio::test]
+async fn a_rename_during_a_move_above_it_keeps_the_new_ancestry() {
+    const TRIALS: usize = 10;
+    let console = start().await;
+    for trial in 0..TRIALS {
+        let (middle, leaf) = (format!("m{trial}"), format!("l{trial}"));
+        put_org(&console, &middle, Some("acme")).await;
+        put_org(&console, &leaf, Some(&middle)).await;
+        let pause = |ms: u64| tokio::time::sleep(std::time::Duration::from_millis(ms));
+        let (renamed, moved) = tokio::join!(
+            async {
+                pause(trial as u64 % 3).await;
+                console
+                    .console_update_organization(&leaf, json!({"name": format!("n{trial}")}))
+                    .by(&ADMIN_OF_ACME.caller())
+                    .await
+            },
+            async {
+                pause(2 - trial as u64 % 3).await;
+                console
+                    .update_organization(&middle, json!({"parentId": "globex"}))
+                    .await
+            },
+        );
+        assert!(matches!(renamed.status, 200 | 404), "{}", renamed.body);
+        assert_eq!(moved.status, 200, "{}", moved.body);
+    }
+    assert_eq!(ancestry_drift(console.store()).await, Vec::<String>::new());
+    assert_eq!(
+        organizations(&console, &ADMIN_OF_ACME).await,
+        ["acme", "acme-emea", "emea-fr"]
+    );
+}
+
+/// An organization with sub-organizations is not deleted: its children
+/// would keep its ID in their ancestry, and an organization created again
+/// with that ID would reach them.
+#[tokio::test]
+async fn an_organization_with_sub_organizations_is_not_deleted() {
+    let console = start().await;
+    let refused = console.delete_organization("acme-emea").await;
+    assert!(
+        refused.problem(409)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("sub-organizations")
+    );
+    console.get_organization("acme-emea").expect(200).await;
+    let events = audit_events(&console, "acme-emea").await;
+    assert!(
+        events
+            .iter()
+            .all(|e| e["action"] != "organization.suspended")
+    );
+    console.delete_organization("emea-fr").expect(204).await;
+    console.delete_organization("acme-emea").expect(204).await;
+}
+
+/// The store's own check of a console creation: the parent's chain as read
+/// must pass through the user's home, whatever the handler checked before.
+#[tokio::test]
+async fn a_creation_is_refused_when_the_parents_chain_does_not_pass_through_the_home() {
+    use orgkeys_shared::organizations::{Organization, OrganizationStatus};
+    let console = start().await;
+    let now = chrono::Utc::now();
+    let wanted = |id: &str| Organization {
+        organization_id: id.into(),
+        name: "x".into(),
+        parent_id: Some("emea-fr".into()),
+        status: OrganizationStatus::Active,
+        limits: Default::default(),
+        created_at: now,
+        updated_at: now,
+    };
+    let store = console.store();
+    let draft = orgkeys_tests::seed_draft();
+    let refused = store
+        .create_organization_within("globex", wanted("fr-x"), &draft)
+        .await;
+    assert_eq!(refused, Err(orgkeys_shared::StoreError::NotFound));
+    assert_eq!(store.get_organization("fr-x").await.unwrap(), None);
+    let created = store
+        .create_organization_within("acme", wanted("fr-y"), &draft)
+        .await
+        .unwrap();
+    assert_eq!(created.unwrap().parent_id.as_deref(), Some("emea-fr"));
+    let taken = store
+        .create_organization_within("acme", wanted("globex"), &draft)
+        .await;
+    assert_eq!(taken, Ok(None));
+}
