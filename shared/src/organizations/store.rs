@@ -2,6 +2,7 @@
 //! before and after), list, delete.
 
 use super::*;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 
 impl Store {
     pub async fn get_organization(&self, org_id: &str) -> Result<Option<Organization>, StoreError> {
@@ -333,6 +334,16 @@ impl Store {
             .transaction_write(self)
     }
 
+    /// A consistent Query of the directory of organizations, in ID order.
+    pub(super) fn directory_query(&self) -> QueryFluentBuilder {
+        self.client()
+            .query()
+            .table_name(self.table())
+            .consistent_read(true)
+            .key_condition_expression("PK = :pk")
+            .expression_attribute_values(":pk", s(DIRECTORY_PK))
+    }
+
     /// One page of organizations in ID order, at most `limit`, resuming after
     /// the organization ID `after`; with the ID to resume after when more may
     /// follow.
@@ -341,14 +352,7 @@ impl Store {
         limit: usize,
         after: Option<&str>,
     ) -> Result<(Vec<Organization>, Option<String>), StoreError> {
-        let query = || {
-            self.client()
-                .query()
-                .table_name(self.table())
-                .consistent_read(true)
-                .key_condition_expression("PK = :pk")
-                .expression_attribute_values(":pk", s(DIRECTORY_PK))
-        };
+        let query = || self.directory_query();
         let after = after.map(directory_address);
         self.query_page(query, false, limit, after, from_item).await
     }

@@ -103,14 +103,9 @@ impl Store {
     /// Whether any organization names `org_id` as its parent.
     pub async fn has_children(&self, org_id: &str) -> Result<bool, StoreError> {
         let children = || {
-            self.client()
-                .query()
-                .table_name(self.table())
-                .consistent_read(true)
-                .key_condition_expression("PK = :pk")
+            self.directory_query()
                 .filter_expression("#parent = :org")
                 .expression_attribute_names("#parent", PARENT_ID)
-                .expression_attribute_values(":pk", s(DIRECTORY_PK))
                 .expression_attribute_values(":org", s(org_id))
         };
         let (found, _) = self.query_page(children, true, 1, None, |_| Ok(())).await?;
@@ -159,17 +154,12 @@ impl Store {
         after: Option<&str>,
     ) -> Result<(Vec<Organization>, Option<String>), StoreError> {
         let query = || {
-            self.client()
-                .query()
-                .table_name(self.table())
-                .consistent_read(true)
-                .key_condition_expression("PK = :pk")
+            self.directory_query()
                 .filter_expression(
                     "#id = :home OR contains(#ancestry, :needle) OR attribute_not_exists(#ancestry)",
                 )
                 .expression_attribute_names("#id", ORG_ID)
                 .expression_attribute_names("#ancestry", ANCESTRY)
-                .expression_attribute_values(":pk", s(DIRECTORY_PK))
                 .expression_attribute_values(":home", s(home))
                 .expression_attribute_values(":needle", s(format!("/{home}/")))
         };
@@ -201,14 +191,9 @@ impl Store {
         other_writes: usize,
     ) -> Result<Vec<Descendant>, StoreError> {
         let below = || {
-            self.client()
-                .query()
-                .table_name(self.table())
-                .consistent_read(true)
-                .key_condition_expression("PK = :pk")
+            self.directory_query()
                 .filter_expression("contains(#ancestry, :needle)")
                 .expression_attribute_names("#ancestry", ANCESTRY)
-                .expression_attribute_values(":pk", s(DIRECTORY_PK))
                 .expression_attribute_values(":needle", s(format!("/{org_id}/")))
         };
         let (items, _) = self
