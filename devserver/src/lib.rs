@@ -122,34 +122,45 @@ async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, Response<Full<
 /// A sign-in form or a token request is small.
 const SIGN_IN_BODY_LIMIT: usize = 64 * 1024;
 
+/// A local-only route (the managed login's stand-in, the outbox): its
+/// small body read, then `answer`ed; logged without its query or body,
+/// which carry codes, passwords and tokens.
+async fn local_route<Fut>(
+    request: Request<Incoming>,
+    started: Instant,
+    answer: impl FnOnce(hyper::http::request::Parts, Bytes) -> Fut,
+) -> Response<Full<Bytes>>
+where
+    Fut: Future<Output = Response<Full<Bytes>>>,
+{
+    let (parts, body) = request.into_parts();
+    let body = match read_body(body, SIGN_IN_BODY_LIMIT).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
+    };
+    let (method, path) = (parts.method.clone(), parts.uri.path().to_owned());
+    let response = answer(parts, body).await;
+    tracing::info!(
+        "{method} {path} {} {}ms",
+        response.status().as_u16(),
+        started.elapsed().as_millis()
+    );
+    response
+}
+
 /// The local stand-in of Cognito's managed login (`identity::oauth`).
 async fn managed_login(
     login: &ManagedLogin,
     request: Request<Incoming>,
     started: Instant,
 ) -> Response<Full<Bytes>> {
-    let (parts, body) = request.into_parts();
-    let body = match read_body(body, SIGN_IN_BODY_LIMIT).await {
-        Ok(body) => body,
-        Err(refused) => return refused,
-    };
-    let path = parts.uri.path();
-    let response = login
-        .answer(
-            parts.method.as_str(),
-            path,
-            parts.uri.query().unwrap_or_default(),
-            &body,
-        )
-        .await;
-    // Never the query or the body: they carry codes, passwords and tokens.
-    tracing::info!(
-        "{} {path} {} {}ms",
-        parts.method,
-        response.status().as_u16(),
-        started.elapsed().as_millis()
-    );
-    response
+    local_route(request, started, |parts, body| async move {
+        let query = parts.uri.query().unwrap_or_default();
+        login
+            .answer(parts.method.as_str(), parts.uri.path(), query, &body)
+            .await
+    })
+    .await
 }
 
 /// The local outbox and the Cognito calls it stands between (`identity::outbox`).
@@ -158,23 +169,17 @@ async fn local_outbox(
     request: Request<Incoming>,
     started: Instant,
 ) -> Response<Full<Bytes>> {
-    let (parts, body) = request.into_parts();
-    let body = match read_body(body, SIGN_IN_BODY_LIMIT).await {
-        Ok(body) => body,
-        Err(refused) => return refused,
-    };
-    let path = parts.uri.path();
-    let response = outbox
-        .answer(parts.method.as_str(), path, &parts.headers, &body)
-        .await;
-    // Never the body: it carries temporary passwords.
-    tracing::info!(
-        "{} {path} {} {}ms",
-        parts.method,
-        response.status().as_u16(),
-        started.elapsed().as_millis()
-    );
-    response
+    local_route(request, started, |parts, body| async move {
+        outbox
+            .answer(
+                parts.method.as_str(),
+                parts.uri.path(),
+                &parts.headers,
+                &body,
+            )
+            .await
+    })
+    .await
 }
 
 async fn answer(

@@ -74,18 +74,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Err(_) => {
             let server = EmbeddedMoto::start(moto::default_python())?;
-            let config = orgkeys_shared::dynamo::config::loader()
-                .endpoint_url(&server.endpoint)
-                .region(Region::new("us-east-1"))
-                .credentials_provider(Credentials::new(
-                    "local",
-                    "local",
-                    None,
-                    None,
-                    "orgkeys-local",
-                ))
-                .load()
-                .await;
+            let config = local_config(&server.endpoint, "us-east-1").await;
             let data = format!(
                 "embedded moto at {} (in memory: gone when this stops)",
                 server.endpoint
@@ -218,21 +207,10 @@ async fn console_users(
     pool_id: Option<String>,
     gateway_url: &str,
 ) -> (Option<UserDirectory>, Option<Arc<Outbox>>) {
-    let loader = orgkeys_shared::dynamo::config::loader();
     match (local_pool, pool_id) {
         (Some((cognito_endpoint, pool_id)), _) => {
-            let config = loader
-                .endpoint_url(format!("{gateway_url}{}", outbox::PROXY_PATH))
-                .region(Region::new(devserver::identity::cognito::REGION))
-                .credentials_provider(Credentials::new(
-                    "local",
-                    "local",
-                    None,
-                    None,
-                    "orgkeys-local",
-                ))
-                .load()
-                .await;
+            let proxy = format!("{gateway_url}{}", outbox::PROXY_PATH);
+            let config = local_config(&proxy, devserver::identity::cognito::REGION).await;
             let outbox = Arc::new(Outbox::new(cognito_endpoint, gateway_url));
             (
                 Some(UserDirectory::from_config(&config, pool_id)),
@@ -240,7 +218,7 @@ async fn console_users(
             )
         }
         (None, Some(pool_id)) => {
-            let config = loader.load().await;
+            let config = orgkeys_shared::dynamo::config::loader().load().await;
             (Some(UserDirectory::from_config(&config, pool_id)), None)
         }
         (None, None) => (None, None),
@@ -248,6 +226,18 @@ async fn console_users(
 }
 
 /// Whether `endpoint` is on this machine (a local moto, not AWS).
+/// The SDK configuration for a local server at `endpoint` (moto, or the
+/// gateway's own Cognito proxy): orgkeys' timeouts, placeholder credentials.
+async fn local_config(endpoint: &str, region: &'static str) -> aws_config::SdkConfig {
+    let credentials = Credentials::new("local", "local", None, None, "orgkeys-local");
+    orgkeys_shared::dynamo::config::loader()
+        .endpoint_url(endpoint)
+        .region(Region::new(region))
+        .credentials_provider(credentials)
+        .load()
+        .await
+}
+
 fn is_loopback(endpoint: &str) -> bool {
     let host = endpoint
         .split("://")
