@@ -78,16 +78,31 @@ impl Store {
         let Some((org, _, ancestry)) = self.read_organization(org_id).await? else {
             return Ok(None);
         };
-        let within = match ancestry.includes(home) {
-            _ if org_id == home => true,
-            Some(known) => known,
-            None => self
-                .chain_of(&org)
-                .await?
-                .iter()
-                .any(|ancestor| ancestor == home),
-        };
+        let within = self.is_within(home, &org, &ancestry).await?;
         Ok(within.then_some(org))
+    }
+
+    /// Whether `org`, with `ancestry` as stored, is `home` or below it; an
+    /// item that predates stored ancestry has its parents walked.
+    async fn is_within(
+        &self,
+        home: &str,
+        org: &Organization,
+        ancestry: &Ancestry,
+    ) -> Result<bool, StoreError> {
+        if org.organization_id == home {
+            return Ok(true);
+        }
+        match ancestry.includes(home) {
+            Some(known) => Ok(known),
+            None => match self.chain_of(org).await {
+                Ok(chain) => Ok(chain.iter().any(|id| id == home)),
+                // A chain that cannot be walked (a parent deleted before
+                // deletes refused parents): within no one else's tree.
+                Err(StoreError::Invalid { .. }) => Ok(false),
+                Err(other) => Err(other),
+            },
+        }
     }
 
     /// The ancestors of `org` (root first), walked from its parents; for an
@@ -168,12 +183,7 @@ impl Store {
         let (found, next) = self.query_page(query, true, limit, after, parse).await?;
         let mut within = Vec::with_capacity(found.len());
         for (org, ancestry) in found {
-            let keep = match ancestry.includes(home) {
-                _ if org.organization_id == home => true,
-                Some(known) => known,
-                None => self.chain_of(&org).await?.iter().any(|id| id == home),
-            };
-            if keep {
+            if self.is_within(home, &org, &ancestry).await? {
                 within.push(org);
             }
         }

@@ -577,6 +577,43 @@ async fn an_organization_stored_before_ancestry_is_decided_by_walking_its_parent
     assert_eq!(organizations(&console, globex_admin).await, ["globex"]);
 }
 
+/// An organization stored before ancestry whose parent is gone (deleted
+/// before deletes refused parents): no one else reaches it, and the
+/// listings of others still answer.
+#[tokio::test]
+async fn an_orphan_stored_before_ancestry_is_within_no_one_elses_tree() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let console = start().await;
+    let (client, table) = (console.store().client(), console.store().table());
+    let key = |pk: &str, sk: &str| {
+        [("PK", pk), ("SK", sk)].map(|(k, v)| (k.to_owned(), AttributeValue::S(v.into())))
+    };
+    for (pk, sk) in [("ORG#emea-fr", "ORG"), ("ORGANIZATIONS", "emea-fr")] {
+        let update = client.update_item().table_name(table);
+        let update = key(pk, sk)
+            .into_iter()
+            .fold(update, |update, (k, v)| update.key(k, v));
+        update
+            .update_expression("REMOVE ancestry")
+            .send()
+            .await
+            .unwrap();
+    }
+    for (pk, sk) in [("ORG#acme-emea", "ORG"), ("ORGANIZATIONS", "acme-emea")] {
+        let delete = client.delete_item().table_name(table);
+        let delete = key(pk, sk)
+            .into_iter()
+            .fold(delete, |delete, (k, v)| delete.key(k, v));
+        delete.send().await.unwrap();
+    }
+    let get = console
+        .console_get_organization("emea-fr")
+        .by(&ADMIN_OF_ACME.caller())
+        .await;
+    assert_eq!(get.status, 404, "{}", get.body);
+    assert_eq!(organizations(&console, &ADMIN_OF_ACME).await, ["acme"]);
+}
+
 /// Every organization's stored ancestry, and the one its parents give it.
 async fn ancestry_drift(store: &Store) -> Vec<String> {
     use std::collections::HashMap;
