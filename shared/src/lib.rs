@@ -59,6 +59,7 @@ pub mod schedules;
 pub mod tenancy;
 pub mod users;
 pub mod validation;
+pub mod webhooks;
 
 pub use dynamo::{Store, StoreError};
 /// The route table lives in the API crate, which clients share.

@@ -1,0 +1,1 @@
+//! (skeleton: filled by the delivery engine's work)

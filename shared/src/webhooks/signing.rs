@@ -1,0 +1,2 @@
+//! An endpoint's signing secret: `whsec_` + base64 of 32 random bytes
+//! (Standard Webhooks 1.0).
