@@ -36,10 +36,11 @@ async function signIn(page, { email, password }) {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
-async function openIntegrations(page, orgName) {
+/** Settings → Organizations → Edit (`open`: "View" for a viewer) → Integrations. */
+async function openIntegrations(page, orgName, open = 'Edit') {
   await page.getByRole('link', { name: 'Settings' }).click();
   await page.getByRole('link', { name: 'Organizations' }).click();
-  await rowOf(page, orgName).getByRole('button', { name: 'Edit' }).click();
+  await rowOf(page, orgName).getByRole('button', { name: open }).click();
   await page.getByRole('tab', { name: 'Integrations' }).click();
   await page.getByRole('heading', { name: 'Public API' }).waitFor();
 }
@@ -108,6 +109,8 @@ test('the console walks the help article and its other paths', async (t) => {
       await body();
     } catch (error) {
       failed = true;
+      // What the page showed when the step failed, to see why.
+      await page.screenshot({ path: `${SHOTS}/failed-step.png`, fullPage: true }).catch(() => {});
       throw error;
     }
   });
@@ -528,7 +531,7 @@ test('the console walks the help article and its other paths', async (t) => {
       await check(page, '18-new-password');
       await page.getByRole('button', { name: 'Set password' }).click();
       await page.getByRole('button', { name: 'Sign out' }).waitFor();
-      await openIntegrations(page, SUB_ORG_NAME);
+      await openIntegrations(page, SUB_ORG_NAME, 'View');
       await rowOf(page, KEYBOARD_KEY).waitFor();
       await check(page, '19-viewer-integrations');
       for (const name of ['Generate', 'Disable', 'Enable', 'Roll', 'Delete']) {
