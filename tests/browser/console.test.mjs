@@ -241,8 +241,8 @@ test('the console walks the help article and its other paths', async (t) => {
       await page.getByRole('link', { name: 'Insights' }).click();
       await page.getByRole('combobox', { name: 'Organization' }).selectOption(SUB_ORG);
       await page.getByRole('heading', { name: 'Requests this minute' }).waitFor();
-      await page.getByText(new RegExp(`${KEY}: \\d+ of \\d+ requests`)).waitFor();
-      await page.getByText(/Contacts today: \d+ of \d+ contacts/).waitFor();
+      await page.getByText(new RegExp(`${KEY}: [\\d,]+ of [\\d,]+ requests`)).waitFor();
+      await page.getByText(/Contacts today: [\d,]+ of [\d,]+ contacts/).waitFor();
       await page.getByRole('img', { name: /Contacts per day over the last 30 days/ }).waitFor();
       assert.equal(await page.getByRole('table', { name: 'Contacts per day' }).getByRole('row').count(), 31);
       await page.getByRole('heading', { name: 'Schedules' }).waitFor();

@@ -100,6 +100,8 @@ export function sentence(event, names) {
     case 'user.invited': return `${by} invited ${details.email || 'a user'}${details.role ? ` as ${role(details.role)}` : ''}`;
     case 'user.updated': return `${by} made ${details.email || 'a user'} ${role(details.role) || 'something else'}`;
     case 'user.removed': return `${by} removed ${details.email || 'a user'}`;
+    case 'organization.updated':
+      return details.name ? `${by} renamed the organization to ${details.name}` : `${by} changed the organization ${target.id}`;
     case 'dispatch.created': return `${by} dispatched ${details.contacts ?? 'some'} conversations on schedule ${details.scheduleId || target.id}`;
     default: {
       const [noun, verb] = event.action.split('.');

@@ -54,10 +54,12 @@ function lastDays(items) {
   return days;
 }
 
+const count = (value) => value.toLocaleString('en');
+
 function Gauge({ label, value, max, unit }) {
   const share = max > 0 ? Math.min(1, value / max) : 0;
   return html`<div class="gauge">
-    <p><strong>${label}</strong>: ${value} of ${max} ${unit}</p>
+    <p><strong>${label}</strong>: ${count(value)} of ${count(max)} ${unit}</p>
     <svg viewBox="0 0 100 6" preserveAspectRatio="none" aria-hidden="true" class="bar">
       <rect width="100" height="6" class="track" />
       <rect width=${share * 100} height="6" class=${share >= 0.9 ? 'fill high' : 'fill'} />
@@ -84,8 +86,8 @@ function Chart({ days, quota }) {
   return html`<figure class="chart">
     <svg viewBox=${`0 0 ${width} ${height + 28}`} role="img" aria-labelledby="chart-title">
       <title id="chart-title">Contacts per day over the last ${days.length} days; the table below has the numbers.</title>
-      ${[0, top / 2, top].map((tick) => html`<line x1=${left} x2=${width} y1=${y(tick)} y2=${y(tick)} class="grid" />
-        <text x=${left - 6} y=${y(tick) + 4} text-anchor="end" class="axis">${tick}</text>`)}
+      ${(top % 2 === 0 ? [0, top / 2, top] : [0, top]).map((tick) => html`<line x1=${left} x2=${width} y1=${y(tick)} y2=${y(tick)} class="grid" />
+        <text x=${left - 6} y=${y(tick) + 4} text-anchor="end" class="axis">${count(tick)}</text>`)}
       ${quotaShown ? html`<line x1=${left} x2=${width} y1=${y(quota)} y2=${y(quota)} class="quota" />` : null}
       ${days.map((day, index) => {
         const barHeight = (day.contacts / top) * height;
@@ -94,9 +96,9 @@ function Chart({ days, quota }) {
       <text x=${left} y=${height + 24} class="axis">${days[0].date}</text>
       <text x=${width} y=${height + 24} text-anchor="end" class="axis">${days[days.length - 1].date}</text>
     </svg>
-    <figcaption>${quotaShown
-      ? `The dashed line marks the daily quota of ${quota} contacts.`
-      : `The daily quota is ${quota ?? 'not set'}${quota ? ' contacts, above this scale' : ''}.`}</figcaption>
+    <figcaption>${busiest === 0 ? 'No contacts in these 30 days. ' : ''}${quotaShown
+      ? `The dashed line marks the daily quota of ${count(quota)} contacts.`
+      : quota ? `The daily quota is ${count(quota)} contacts, above this scale.` : 'No daily quota is set.'}</figcaption>
     <div class="visually-hidden">
       <table>
         <caption>Contacts per day</caption>

@@ -1,5 +1,5 @@
 // A new key, shown once, and what to do next with it: the read-only
-// "API key" textbox in a monospace font, "Copy" (a copy by hand counts too),
+// "API key" textbox in a monospace font (two lines, so a phone shows it whole), "Copy" (a copy by hand counts too),
 // the API's base URL, a curl example with its own "Copy", and a link to the
 // API reference. The plaintext key lives only in this dialog's state: it is
 // gone from the page when the dialog closes.
@@ -48,7 +48,7 @@ export function KeyShown({ title, created, replaces, onClose }) {
   const cancel = () => (copied || confirming ? onClose() : setConfirming(true));
   const reference = apiReferenceUrl();
   return html`<${Dialog} title=${title} onCancel=${cancel} wide>
-    <${Field} label="API key">${(attrs) => html`<input ...${attrs} class="secret" readonly value=${created.apiKey}
+    <${Field} label="API key">${(attrs) => html`<textarea ...${attrs} class="secret" readonly rows="2" value=${created.apiKey}
       autofocus onFocus=${(e) => e.currentTarget.select()} onCopy=${markCopied} spellcheck="false" autocomplete="off" />`}<//>
     <p>${created.expiresAt
       ? `It works until ${when(created.expiresAt)}, unless it is disabled or deleted first.`
