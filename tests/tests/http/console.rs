@@ -264,14 +264,20 @@ async fn a_revoked_refresh_token_gets_invalid_grant_and_another_session_keeps_wo
     let signed_out = sign_in(&server, "admin@acme.example", PASSWORD).await;
     let other = sign_in(&server, "admin@acme.example", PASSWORD).await;
     let refresh_token = signed_out["refresh_token"].as_str().unwrap();
-    assert_eq!(refresh_with(&server, &client, refresh_token).await.status, 200);
+    assert_eq!(
+        refresh_with(&server, &client, refresh_token).await.status,
+        200
+    );
 
     let foreign = revoke(&server, &[("token", refresh_token), ("client_id", "other")]).await;
     assert_eq!(
         (foreign.status, &foreign.json["error"]),
         (400, &json!("invalid_client"))
     );
-    assert_eq!(refresh_with(&server, &client, refresh_token).await.status, 200);
+    assert_eq!(
+        refresh_with(&server, &client, refresh_token).await.status,
+        200
+    );
 
     let revoked = revoke(&server, &[("token", refresh_token), ("client_id", &client)]).await;
     assert_eq!(revoked.status, 200, "{}", revoked.body);
@@ -397,7 +403,10 @@ async fn a_first_sign_in_chooses_a_new_password() {
         challenge.body
     );
     assert!(challenge.body.contains(">Set password</button>"));
-    assert!(challenge.body.contains(PASSWORD_POLICY), "the page states the policy");
+    assert!(
+        challenge.body.contains(PASSWORD_POLICY),
+        "the page states the policy"
+    );
     let short = submit(&server, &challenge.body, &[("new_password", "Short-pass1")]).await;
     assert!(
         short.body.contains("does not meet the policy"),
