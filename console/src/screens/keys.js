@@ -59,7 +59,7 @@ function KeyList({ keys, keysPath, canChange, onDialog, onChanged }) {
         onInput=${(e) => setQuery(e.currentTarget.value)} />
     </div>
     <p role="status" class="muted">${needle ? `${shown.length} of ${keys.length} keys match.` : ''}</p>
-    <table class="cards">
+    <div class="scroll" role="region" aria-label="Public API keys" tabindex="0"><table class="cards keys">
       <caption class="visually-hidden">Public API keys</caption>
       <thead><tr>
         <th scope="col">Name</th><th scope="col">Key</th><th scope="col">Scopes</th><th scope="col">Created</th>
@@ -69,7 +69,7 @@ function KeyList({ keys, keysPath, canChange, onDialog, onChanged }) {
       <tbody>${shown.map((key) => html`<${KeyRow} key=${key.keyId} apiKey=${key} keysPath=${keysPath}
         successor=${byId.get(key.rolledTo)} predecessor=${predecessor.get(key.keyId)}
         canChange=${canChange} onDialog=${onDialog} onChanged=${onChanged} />`)}</tbody>
-    </table>`;
+    </table></div>`;
 }
 
 function KeyRow({ apiKey, keysPath, successor, predecessor, canChange, onDialog, onChanged }) {
