@@ -31,8 +31,15 @@ export const VIEWS = [
   { width: 390, height: 844, scheme: 'dark' },
 ];
 
+/** Further widths of the 360–1440 px range where the page must not scroll sideways either. */
+const WIDTHS = [360, 768, 1024, 1440];
+
+/** Whether the page is wider than the viewport (page-level horizontal scrolling), with both widths. */
+const sideways = (page) => page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: innerWidth }));
+
 /**
- * The screen in every view: no page-level horizontal scrolling, axe-core's
+ * The screen in every view: no page-level horizontal scrolling (nor at the
+ * further widths), axe-core's
  * violations (none expected) and a screenshot `name-WIDTH-SCHEME.png`. The
  * page is left at 1280×800, light, as the journey runs.
  */
@@ -47,7 +54,7 @@ export async function check(page, name) {
       await page.setViewportSize({ width: view.width, height: view.height });
       await page.emulateMedia({ colorScheme: view.scheme });
       const label = `${name} at ${view.width}px, ${view.scheme}`;
-      const widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: innerWidth }));
+      const widths = await sideways(page);
       assert.ok(widths.scroll <= widths.inner, `${label}: the page scrolls sideways (${widths.scroll} > ${widths.inner} px)`);
       // A modal's backdrop covers the viewport only: a dialog is shot as seen.
       const dialogOpen = await page.getByRole('dialog').count() > 0;
@@ -57,6 +64,11 @@ export async function check(page, name) {
         return results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
       });
       assert.deepEqual(violations, [], `axe on ${label}`);
+    }
+    for (const width of WIDTHS) {
+      await page.setViewportSize({ width, height: 800 });
+      const widths = await sideways(page);
+      assert.ok(widths.scroll <= widths.inner, `${name} at ${width}px: the page scrolls sideways (${widths.scroll} > ${widths.inner} px)`);
     }
   } finally {
     await page.setViewportSize({ width: 1280, height: 800 });

@@ -7,9 +7,12 @@
 // paths: "Close anyway", Roll, Disable, Delete, Users (invite, role,
 // remove), a new sub-organization, a name that is markup, keyboard-only
 // generation and a viewer invited in the console (the temporary password
-// from the gateway's /local/outbox, a New password on first sign-in). axe-core runs
-// on every screen (0 violations) and each screen is saved as a screenshot
-// to target/console-screenshots/. Run by scripts/browser-test.
+// from the gateway's /local/outbox, a New password on first sign-in), and what
+// issue 29 asked of a console for customers (choices when generating, what to
+// do next, search, Activity's sentences and pages, empty states, Retry, an
+// ended session, sign-out revoking). Every screen is checked at 1280×800 and
+// 390×844, light and dark (no sideways scrolling, axe-core 0 violations, a
+// screenshot in target/console-screenshots/). Run by scripts/browser-test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
