@@ -15,7 +15,7 @@
 // screenshot in target/console-screenshots/). Run by scripts/browser-test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { env, launch } from './support.mjs';
 import { API, CONSOLE, SHOTS, admin, check, dialogGone, rowOf } from './console-harness.mjs';
 
@@ -26,7 +26,8 @@ const SCHEDULE = 'console-spring-renewals';
 const MARKUP = '<img src=x onerror=alert(1)>';
 // Names this run makes, unique so a rerun against the same gateway finds its own.
 const RUN = Date.now().toString(36);
-const SCOPES = ['schedules:read', 'conversations:write', 'conversations:read'];
+// Every scope the API reference names gets its checkbox.
+const SCOPES = JSON.parse(readFileSync(env('OPENAPI_JSON'), 'utf8')).components.schemas.Scope.enum;
 const KEY = `browser-test-${RUN}`;
 const KEYBOARD_KEY = `keyboard-${RUN}`;
 const NEW_ORG = `nordics-${RUN}`;
@@ -185,6 +186,7 @@ test('the console walks the help article and its other paths', async (t) => {
       for (const scope of SCOPES) {
         assert.equal(await dialog.getByRole('checkbox', { name: scope, exact: true }).isChecked(), true, `${scope} by default`);
       }
+      assert.equal(await dialog.getByRole('checkbox').count(), SCOPES.length, 'one checkbox per scope, no other');
       await dialog.getByRole('checkbox', { name: 'conversations:write', exact: true }).uncheck();
       await dialog.getByRole('spinbutton', { name: 'Requests per minute' }).fill('50');
       await check(page, '08-generate-warning');
