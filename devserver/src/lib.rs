@@ -198,8 +198,11 @@ async fn answer(
         return response;
     }
     if request.method() == hyper::Method::GET && console::serves(request.uri().path()) {
-        let client_id = gateway.managed_login().map(ManagedLogin::client_id);
-        let response = console::answer(request.uri().path(), request.headers(), client_id);
+        let settings = console::Settings {
+            client_id: gateway.managed_login().map(ManagedLogin::client_id),
+            revocation: gateway.authorizer.cache_ttl(),
+        };
+        let response = console::answer(request.uri().path(), request.headers(), settings);
         tracing::info!(
             "GET {} {}",
             request.uri().path(),

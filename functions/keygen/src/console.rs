@@ -33,6 +33,8 @@ struct Me<'a> {
     user: UserView<'a>,
     role: Option<Role>,
     organization_id: Option<&'a str>,
+    /// The one rule for IDs, so the console's hint is the server's.
+    id_rule: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -124,6 +126,7 @@ fn me(user: &User) -> Response<Body> {
         },
         role: user.role,
         organization_id: user.organization_id.as_ref().map(|id| id.as_str()),
+        id_rule: ID_RULE,
     };
     json_response(StatusCode::OK, &body)
 }
