@@ -15,7 +15,7 @@ pub const DEFAULT_SCHEDULE: &str = "5,300,1800,7200,18000,36000,50400,72000,8640
 const JITTER: f64 = 0.2;
 
 /// The delays between attempts: a message gets one attempt more than there
-/// are delays.
+/// are delays, and is `failed` when [`RetrySchedule::next_delay`] says `None`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetrySchedule {
     delays: Vec<Duration>,
@@ -54,11 +54,6 @@ impl RetrySchedule {
         Ok(RetrySchedule { delays })
     }
 
-    /// Attempts a message gets in all before it is `failed`.
-    pub fn attempts(&self) -> usize {
-        self.delays.len() + 1
-    }
-
     /// How long after the last of `attempts_made` failed attempts the next
     /// is due, or `None` when that was the last. `jitter` in [-1, 1] (a
     /// uniform draw, by the caller, so this stays pure) moves the scheduled
@@ -94,7 +89,6 @@ mod tests {
     #[test]
     fn the_default_is_standard_webhooks_schedule_of_ten_attempts() {
         let schedule = RetrySchedule::default();
-        assert_eq!(schedule.attempts(), 10);
         assert_eq!(schedule.next_delay(1, None, 0.0), Some(5 * SECOND));
         assert_eq!(schedule.next_delay(2, None, 0.0), Some(300 * SECOND));
         assert_eq!(schedule.next_delay(9, None, 0.0), Some(86_400 * SECOND));
