@@ -171,6 +171,154 @@ impl TestApp {
         self.request(Operation::ReportLeakedKeys, &[], body)
     }
 
+    // The webhook routes (docs/webhooks.md).
+    pub fn create_webhook(&self, org: &str, body: impl Into<Body>) -> Call<'_> {
+        self.request(Operation::CreateWebhookEndpoint, &[("orgId", org)], body)
+    }
+    pub fn console_create_webhook(&self, org: &str, body: impl Into<Body>) -> Call<'_> {
+        self.request(
+            Operation::CreateConsoleWebhookEndpoint,
+            &[("orgId", org)],
+            body,
+        )
+    }
+    pub fn list_webhooks(&self, org: &str) -> Call<'_> {
+        self.request(Operation::ListWebhookEndpoints, &[("orgId", org)], ())
+    }
+    pub fn console_list_webhooks(&self, org: &str) -> Call<'_> {
+        self.request(
+            Operation::ListConsoleWebhookEndpoints,
+            &[("orgId", org)],
+            (),
+        )
+    }
+    pub fn get_webhook(&self, org: &str, endpoint: &str) -> Call<'_> {
+        self.request(
+            Operation::GetWebhookEndpoint,
+            &[("orgId", org), ("endpointId", endpoint)],
+            (),
+        )
+    }
+    pub fn console_get_webhook(&self, org: &str, endpoint: &str) -> Call<'_> {
+        self.request(
+            Operation::GetConsoleWebhookEndpoint,
+            &[("orgId", org), ("endpointId", endpoint)],
+            (),
+        )
+    }
+    pub fn update_webhook(&self, org: &str, endpoint: &str, body: impl Into<Body>) -> Call<'_> {
+        self.request(
+            Operation::UpdateWebhookEndpoint,
+            &[("orgId", org), ("endpointId", endpoint)],
+            body,
+        )
+    }
+    pub fn console_update_webhook(
+        &self,
+        org: &str,
+        endpoint: &str,
+        body: impl Into<Body>,
+    ) -> Call<'_> {
+        self.request(
+            Operation::UpdateConsoleWebhookEndpoint,
+            &[("orgId", org), ("endpointId", endpoint)],
+            body,
+        )
+    }
+    pub fn delete_webhook(&self, org: &str, endpoint: &str) -> Call<'_> {
+        self.request(
+            Operation::DeleteWebhookEndpoint,
+            &[("orgId", org), ("endpointId", endpoint)],
+            (),
+        )
+    }
+    pub fn console_delete_webhook(&self, org: &str, endpoint: &str) -> Call<'_> {
+        self.request(
+            Operation::DeleteConsoleWebhookEndpoint,
+            &[("orgId", org), ("endpointId", endpoint)],
+            (),
+        )
+    }
+    pub fn roll_webhook_secret(
+        &self,
+        org: &str,
+        endpoint: &str,
+        body: impl Into<Body>,
+    ) -> Call<'_> {
+        self.request(
+            Operation::RollWebhookSecret,
+            &[("orgId", org), ("endpointId", endpoint)],
+            body,
+        )
+    }
+    pub fn console_roll_webhook_secret(
+        &self,
+        org: &str,
+        endpoint: &str,
+        body: impl Into<Body>,
+    ) -> Call<'_> {
+        self.request(
+            Operation::RollConsoleWebhookSecret,
+            &[("orgId", org), ("endpointId", endpoint)],
+            body,
+        )
+    }
+    pub fn send_test_webhook(&self, org: &str, endpoint: &str) -> Call<'_> {
+        self.request(
+            Operation::SendTestWebhook,
+            &[("orgId", org), ("endpointId", endpoint)],
+            (),
+        )
+    }
+    pub fn console_send_test_webhook(&self, org: &str, endpoint: &str) -> Call<'_> {
+        self.request(
+            Operation::SendConsoleTestWebhook,
+            &[("orgId", org), ("endpointId", endpoint)],
+            (),
+        )
+    }
+    pub fn list_webhook_messages(&self, org: &str, endpoint: &str) -> Call<'_> {
+        self.request(
+            Operation::ListWebhookMessages,
+            &[("orgId", org), ("endpointId", endpoint)],
+            (),
+        )
+    }
+    pub fn console_list_webhook_messages(&self, org: &str, endpoint: &str) -> Call<'_> {
+        self.request(
+            Operation::ListConsoleWebhookMessages,
+            &[("orgId", org), ("endpointId", endpoint)],
+            (),
+        )
+    }
+    pub fn resend_webhook_message(&self, org: &str, endpoint: &str, message: &str) -> Call<'_> {
+        self.request(
+            Operation::ResendWebhookMessage,
+            &[
+                ("orgId", org),
+                ("endpointId", endpoint),
+                ("messageId", message),
+            ],
+            (),
+        )
+    }
+    pub fn console_resend_webhook_message(
+        &self,
+        org: &str,
+        endpoint: &str,
+        message: &str,
+    ) -> Call<'_> {
+        self.request(
+            Operation::ResendConsoleWebhookMessage,
+            &[
+                ("orgId", org),
+                ("endpointId", endpoint),
+                ("messageId", message),
+            ],
+            (),
+        )
+    }
+
     /// The typed method of `operation`, called with placeholder arguments.
     /// The `match` has no wildcard: a route added to the table without a
     /// method here does not compile, and `every_route_has_its_method`
@@ -223,6 +371,26 @@ impl TestApp {
             Operation::InviteConsoleUser => self.console_invite_user(org, body),
             Operation::UpdateConsoleUser => self.console_update_user(org, id, body),
             Operation::RemoveConsoleUser => self.console_remove_user(org, id),
+            Operation::CreateWebhookEndpoint => self.create_webhook(org, body),
+            Operation::CreateConsoleWebhookEndpoint => self.console_create_webhook(org, body),
+            Operation::ListWebhookEndpoints => self.list_webhooks(org),
+            Operation::ListConsoleWebhookEndpoints => self.console_list_webhooks(org),
+            Operation::GetWebhookEndpoint => self.get_webhook(org, id),
+            Operation::GetConsoleWebhookEndpoint => self.console_get_webhook(org, id),
+            Operation::UpdateWebhookEndpoint => self.update_webhook(org, id, body),
+            Operation::UpdateConsoleWebhookEndpoint => self.console_update_webhook(org, id, body),
+            Operation::DeleteWebhookEndpoint => self.delete_webhook(org, id),
+            Operation::DeleteConsoleWebhookEndpoint => self.console_delete_webhook(org, id),
+            Operation::RollWebhookSecret => self.roll_webhook_secret(org, id, body),
+            Operation::RollConsoleWebhookSecret => self.console_roll_webhook_secret(org, id, body),
+            Operation::SendTestWebhook => self.send_test_webhook(org, id),
+            Operation::SendConsoleTestWebhook => self.console_send_test_webhook(org, id),
+            Operation::ListWebhookMessages => self.list_webhook_messages(org, id),
+            Operation::ListConsoleWebhookMessages => self.console_list_webhook_messages(org, id),
+            Operation::ResendWebhookMessage => self.resend_webhook_message(org, id, id),
+            Operation::ResendConsoleWebhookMessage => {
+                self.console_resend_webhook_message(org, id, id)
+            }
         }
     }
 }
