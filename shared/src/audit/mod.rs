@@ -325,6 +325,12 @@ impl AuditEvent {
     pub fn from_item(item: &Item) -> Result<AuditEvent, CorruptItem> {
         from_item(item)
     }
+
+    /// The item of the event, as the stream carries it (benches and tests
+    /// of stream consumers).
+    pub fn to_item(&self) -> Item {
+        to_item(self)
+    }
 }
 
 fn from_item(item: &Item) -> Result<AuditEvent, CorruptItem> {
