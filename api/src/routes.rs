@@ -128,6 +128,7 @@ routes! {
     InviteConsoleUser "inviteConsoleUser": "POST" "/v1/console/organizations/{orgId}/users" => Keygen, Access::User;
     UpdateConsoleUser "updateConsoleUser": "PATCH" "/v1/console/organizations/{orgId}/users/{userId}" => Keygen, Access::User;
     RemoveConsoleUser "removeConsoleUser": "DELETE" "/v1/console/organizations/{orgId}/users/{userId}" => Keygen, Access::User;
+    ReportConversationStatus "reportConversationStatus": "POST" "/v1/admin/organizations/{orgId}/conversations/{conversationId}/status" => Dispatch, Access::Admin;
 }
 
 /// The route of `operation`; usable in `const`s (`route(Operation::GetSchedule).key`).

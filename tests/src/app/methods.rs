@@ -170,6 +170,16 @@ impl TestApp {
     pub fn report_leaked_keys(&self, body: impl Into<Body>) -> Call<'_> {
         self.request(Operation::ReportLeakedKeys, &[], body)
     }
+    /// The downstream sender's report on conversation `id` of `org`.
+    pub fn report_conversation_status(
+        &self,
+        org: &str,
+        id: &str,
+        body: impl Into<Body>,
+    ) -> Call<'_> {
+        let params = [("orgId", org), ("conversationId", id)];
+        self.request(Operation::ReportConversationStatus, &params, body)
+    }
 
     /// The typed method of `operation`, called with placeholder arguments.
     /// The `match` has no wildcard: a route added to the table without a
@@ -223,6 +233,7 @@ impl TestApp {
             Operation::InviteConsoleUser => self.console_invite_user(org, body),
             Operation::UpdateConsoleUser => self.console_update_user(org, id, body),
             Operation::RemoveConsoleUser => self.console_remove_user(org, id),
+            Operation::ReportConversationStatus => self.report_conversation_status(org, id, body),
         }
     }
 }
