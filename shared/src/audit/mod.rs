@@ -94,6 +94,9 @@ names!(
         ScheduleUpdated => "schedule.updated",
         ScheduleDeleted => "schedule.deleted",
         DispatchCreated => "dispatch.created",
+        ConversationSent => "conversation.sent",
+        ConversationDelivered => "conversation.delivered",
+        ConversationFailed => "conversation.failed",
         UserInvited => "user.invited",
         UserUpdated => "user.updated",
         UserRemoved => "user.removed",
@@ -118,6 +121,7 @@ names!(
         ApiKey => "api-key",
         Schedule => "schedule",
         Dispatch => "dispatch",
+        Conversation => "conversation",
         User => "user",
         Webhook => "webhook",
     }
