@@ -24,16 +24,27 @@ def stack_settings(cloudformation, stack_name):
     return outputs, parameters
 
 
-def console_config(outputs, parameters):
-    """config.json: where the console finds the API and the managed login."""
+def revocation_seconds(parameters):
+    """How long a disabled, deleted or rolled-out key may still be accepted:
+    each authorizer instance's cache plus API Gateway's (template.yaml's
+    AuthCacheTtlSeconds and ReauthorizeEverySeconds, their defaults when unset)."""
+    return int(parameters.get("AuthCacheTtlSeconds") or 30) + int(parameters.get("ReauthorizeEverySeconds") or 30)
+
+
+def console_config(outputs, parameters, api_reference_url=None):
+    """config.json: where the console finds the API, its reference and the
+    managed login, and how long a revoked key may still work."""
     missing = [k for k in ("ApiUrl", "ConsoleClientId", "ConsoleBucketName", "ConsoleDistributionId") if not outputs.get(k)]
     if missing:
         raise SystemExit(f"the stack has no {', '.join(missing)} output: is ConsoleHosting true?")
     login_url = outputs.get("ConsoleLoginDomain") or parameters.get("ConsoleLoginUrl")
     if not login_url:
         raise SystemExit("no ConsoleLoginDomain output and no ConsoleLoginUrl parameter: where do users sign in?")
-    return {"apiUrl": outputs["ApiUrl"], "loginUrl": login_url,
-            "clientId": outputs["ConsoleClientId"], "scope": "openid email profile"}
+    config = {"apiUrl": outputs["ApiUrl"], "loginUrl": login_url, "clientId": outputs["ConsoleClientId"],
+              "scope": "openid email profile", "revocationSeconds": revocation_seconds(parameters)}
+    if api_reference_url:
+        config["apiReferenceUrl"] = api_reference_url
+    return config
 
 
 def upload(s3, bucket, console_dir, config):
@@ -55,10 +66,11 @@ def main():
     parser.add_argument("console_dir")
     parser.add_argument("stack_name")
     parser.add_argument("--region")
+    parser.add_argument("--api-reference-url", help="where the console links for the API reference (scripts/docs builds it)")
     args = parser.parse_args()
     session = boto3.session.Session(region_name=args.region)
     outputs, parameters = stack_settings(session.client("cloudformation"), args.stack_name)
-    config = console_config(outputs, parameters)
+    config = console_config(outputs, parameters, args.api_reference_url)
     upload(session.client("s3"), outputs["ConsoleBucketName"], args.console_dir, config)
     session.client("cloudfront").create_invalidation(
         DistributionId=outputs["ConsoleDistributionId"],

@@ -217,6 +217,45 @@ pub struct UserPatch {
     pub role: String,
 }
 
+/// Body of `POST .../webhooks`: a new endpoint. `eventTypes` left out: all.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WebhookEndpointInput {
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_types: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub include_sub_organizations: Option<bool>,
+}
+
+/// Body of `PATCH .../webhooks/{endpointId}`: a merge patch (`eventTypes`
+/// `null`: all event types).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WebhookEndpointPatch {
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub url: Field<String>,
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub description: Field<String>,
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub event_types: Field<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub include_sub_organizations: Field<bool>,
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub enabled: Field<bool>,
+}
+
+/// Body of `POST .../webhooks/{endpointId}/roll-secret`: how long the old
+/// secret keeps signing, in seconds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RollSecretInput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<i64>,
+}
+
 /// Body of `POST /v1/admin/api-keys/revoke`: a leaked key and why it is
 /// revoked. The key is left out when empty (a client fills it in last, from
 /// stdin), and never shown by `Debug`.

@@ -128,6 +128,24 @@ routes! {
     InviteConsoleUser "inviteConsoleUser": "POST" "/v1/console/organizations/{orgId}/users" => Keygen, Access::User;
     UpdateConsoleUser "updateConsoleUser": "PATCH" "/v1/console/organizations/{orgId}/users/{userId}" => Keygen, Access::User;
     RemoveConsoleUser "removeConsoleUser": "DELETE" "/v1/console/organizations/{orgId}/users/{userId}" => Keygen, Access::User;
+    CreateWebhookEndpoint "createWebhookEndpoint": "POST" "/v1/admin/organizations/{orgId}/webhooks" => Keygen, Access::Admin;
+    ListWebhookEndpoints "listWebhookEndpoints": "GET" "/v1/admin/organizations/{orgId}/webhooks" => Keygen, Access::Admin;
+    GetWebhookEndpoint "getWebhookEndpoint": "GET" "/v1/admin/organizations/{orgId}/webhooks/{endpointId}" => Keygen, Access::Admin;
+    UpdateWebhookEndpoint "updateWebhookEndpoint": "PATCH" "/v1/admin/organizations/{orgId}/webhooks/{endpointId}" => Keygen, Access::Admin;
+    DeleteWebhookEndpoint "deleteWebhookEndpoint": "DELETE" "/v1/admin/organizations/{orgId}/webhooks/{endpointId}" => Keygen, Access::Admin;
+    RollWebhookSecret "rollWebhookSecret": "POST" "/v1/admin/organizations/{orgId}/webhooks/{endpointId}/roll-secret" => Keygen, Access::Admin;
+    SendTestWebhook "sendTestWebhook": "POST" "/v1/admin/organizations/{orgId}/webhooks/{endpointId}/test" => Keygen, Access::Admin;
+    ListWebhookMessages "listWebhookMessages": "GET" "/v1/admin/organizations/{orgId}/webhooks/{endpointId}/messages" => Keygen, Access::Admin;
+    ResendWebhookMessage "resendWebhookMessage": "POST" "/v1/admin/organizations/{orgId}/webhooks/{endpointId}/messages/{messageId}/resend" => Keygen, Access::Admin;
+    CreateConsoleWebhookEndpoint "createConsoleWebhookEndpoint": "POST" "/v1/console/organizations/{orgId}/webhooks" => Keygen, Access::User;
+    ListConsoleWebhookEndpoints "listConsoleWebhookEndpoints": "GET" "/v1/console/organizations/{orgId}/webhooks" => Keygen, Access::User;
+    GetConsoleWebhookEndpoint "getConsoleWebhookEndpoint": "GET" "/v1/console/organizations/{orgId}/webhooks/{endpointId}" => Keygen, Access::User;
+    UpdateConsoleWebhookEndpoint "updateConsoleWebhookEndpoint": "PATCH" "/v1/console/organizations/{orgId}/webhooks/{endpointId}" => Keygen, Access::User;
+    DeleteConsoleWebhookEndpoint "deleteConsoleWebhookEndpoint": "DELETE" "/v1/console/organizations/{orgId}/webhooks/{endpointId}" => Keygen, Access::User;
+    RollConsoleWebhookSecret "rollConsoleWebhookSecret": "POST" "/v1/console/organizations/{orgId}/webhooks/{endpointId}/roll-secret" => Keygen, Access::User;
+    SendConsoleTestWebhook "sendConsoleTestWebhook": "POST" "/v1/console/organizations/{orgId}/webhooks/{endpointId}/test" => Keygen, Access::User;
+    ListConsoleWebhookMessages "listConsoleWebhookMessages": "GET" "/v1/console/organizations/{orgId}/webhooks/{endpointId}/messages" => Keygen, Access::User;
+    ResendConsoleWebhookMessage "resendConsoleWebhookMessage": "POST" "/v1/console/organizations/{orgId}/webhooks/{endpointId}/messages/{messageId}/resend" => Keygen, Access::User;
 }
 
 /// The route of `operation`; usable in `const`s (`route(Operation::GetSchedule).key`).

@@ -1,7 +1,8 @@
 // The one way the console calls the API: sends the ID token as bearer, maps
 // an application/problem+json answer to an ApiError (title, detail, field
-// errors by JSON pointer), and refreshes the session once on a 401.
-import { apiUrl, idToken, refresh } from './session.js';
+// errors by JSON pointer), a failed connection to a NetworkError, and
+// refreshes the session once on a 401.
+import { apiUrl, idToken, refresh, SessionEnded } from './session.js';
 
 /** An API refusal, as its RFC 9457 problem says it. */
 export class ApiError extends Error {
@@ -13,35 +14,58 @@ export class ApiError extends Error {
     this.detail = problem.detail || '';
     this.fields = {};
     for (const error of problem.errors || []) {
-      const field = (error.pointer || error.parameter || '').replace(/^\//, '');
-      if (field) this.fields[field] = error.detail;
+      // By the top-level member the pointer names (/scopes/1 is scopes).
+      const field = (error.pointer || error.parameter || '').split('/').filter(Boolean)[0];
+      if (field && !this.fields[field]) this.fields[field] = error.detail;
     }
   }
 }
 
-/** Raised when the session cannot be renewed: the app shows the sign-in. */
-export class SignedOut extends Error {}
+/** The API could not be reached: the screen says so and offers "Retry". */
+export class NetworkError extends Error {
+  constructor() {
+    super('Check your connection, then retry.');
+    this.title = 'Could not reach the API';
+    this.detail = 'Check your connection, then retry.';
+    this.network = true;
+  }
+}
 
 let onSignedOut = () => {};
+/** `handler(error)` runs when the session has ended: the app shows the sign-in. */
 export const whenSignedOut = (handler) => { onSignedOut = handler; };
 
 async function send(method, path, body) {
   const headers = { authorization: `Bearer ${idToken()}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  return fetch(`${apiUrl()}/v1/console${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  try {
+    return await fetch(`${apiUrl()}/v1/console${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new NetworkError();
+  }
+}
+
+async function renewed() {
+  try {
+    return await refresh();
+  } catch (error) {
+    if (error instanceof SessionEnded) return false;
+    throw new NetworkError();
+  }
 }
 
 /** Calls `method path` under /v1/console; resolves to the JSON body (null for 204). */
 export async function api(path, { method = 'GET', body } = {}) {
   let response = await send(method, path, body);
-  if (response.status === 401 && await refresh()) response = await send(method, path, body);
+  if (response.status === 401 && await renewed()) response = await send(method, path, body);
   if (response.status === 401) {
-    onSignedOut();
-    throw new SignedOut('Your session has ended.');
+    const ended = new SessionEnded();
+    onSignedOut(ended);
+    throw ended;
   }
   if (response.status === 204) return null;
   const text = await response.text();

@@ -15,7 +15,7 @@ import { Insights } from './screens/insights.js';
 export function App() {
   const [state, setState] = useState({ phase: 'loading' });
   useEffect(() => {
-    whenSignedOut(() => setState({ phase: 'signed-out' }));
+    whenSignedOut((error) => setState({ phase: 'signed-out', error }));
     loadConfig()
       .then(resume)
       .then(async (signedIn) => {
@@ -55,8 +55,10 @@ function Frame({ me }) {
           <a href=${target} aria-current=${screens.includes(route.screen) ? 'page' : undefined}>${name}</a>
         </li>`)}</ul>
       </nav>
-      <p class="who">${me.user.email || me.user.id}${me.role ? html` <span class="role">(${me.role === 'org-admin' ? 'admin' : 'viewer'})</span>` : null}</p>
-      <button type="button" onClick=${signOut}>Sign out</button>
+      <div class="who">
+        <p>${me.user.email || me.user.id}${me.role ? html` <span class="role">(${me.role === 'org-admin' ? 'admin' : 'viewer'})</span>` : null}</p>
+        <button type="button" onClick=${signOut}>Sign out</button>
+      </div>
     </header>
     <main id="main">${screen(route, me, canChange)}</main>`;
 }
@@ -73,15 +75,17 @@ function screen(route, me, canChange) {
     case 'reporting': return html`<${Reporting} ...${props} />`;
     case 'campaign-summary': return html`<${CampaignSummary} ...${props} />`;
     case 'insights': return html`<${Insights} ...${props} />`;
-    default: return html`<${Home} me=${me} />`;
+    default: return html`<${Home} me=${me} canChange=${canChange} />`;
   }
 }
 
-function Home({ me }) {
+function Home({ me, canChange }) {
   return html`<h1>Welcome</h1>
     <p>Signed in to organization <strong>${me.organizationId}</strong>.</p>
     <ul class="links">
-      <li><a href=${href.organizations}>Manage organizations</a> and their public API keys.</li>
+      <li>${canChange
+        ? html`<a href=${href.organizations}>Manage organizations</a> and their public API keys.`
+        : html`<a href=${href.organizations}>View organizations</a>, their users and public API keys.`}</li>
       <li><a href=${href.campaignSummary}>Find schedule IDs</a> for outbound conversations.</li>
       <li><a href=${href.insights}>See usage</a> against your limits.</li>
     </ul>`;

@@ -11,7 +11,11 @@ const PENDING = 'orgkeys.console.pending';
 let config = null;
 let tokens = null;
 
-/** config.json beside index.html: apiUrl, loginUrl, clientId, scope. */
+/**
+ * config.json beside index.html: apiUrl, loginUrl, clientId, scope, and
+ * optionally apiReferenceUrl and revocationSeconds (how long a disabled or
+ * deleted key may still be accepted: the deployment's authorizer caches).
+ */
 export async function loadConfig() {
   const response = await fetch('config.json', { cache: 'no-store' });
   if (!response.ok) throw new Error(`config.json answered ${response.status}`);
@@ -20,6 +24,9 @@ export async function loadConfig() {
 }
 
 export const apiUrl = () => config.apiUrl.replace(/\/$/, '');
+export const apiReferenceUrl = () => config.apiReferenceUrl || null;
+export const revocationSeconds = () => (Number.isFinite(config.revocationSeconds) ? config.revocationSeconds : null);
+const loginUrl = () => config.loginUrl.replace(/\/$/, '');
 
 const redirectUri = () => `${location.origin}${location.pathname}`;
 
@@ -50,11 +57,11 @@ export async function signIn() {
     code_challenge: await challengeOf(verifier),
     code_challenge_method: 'S256',
   });
-  location.assign(`${config.loginUrl.replace(/\/$/, '')}/oauth2/authorize?${query}`);
+  location.assign(`${loginUrl()}/oauth2/authorize?${query}`);
 }
 
 async function tokenRequest(fields) {
-  const response = await fetch(`${config.loginUrl.replace(/\/$/, '')}/oauth2/token`, {
+  const response = await fetch(`${loginUrl()}/oauth2/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ client_id: config.clientId, ...fields }),
@@ -94,16 +101,28 @@ export async function resume() {
   return refresh();
 }
 
-/** New tokens from the refresh token; false (and forgotten) when refused. */
+/** Raised when a session this tab had can no longer be renewed. */
+export class SessionEnded extends Error {
+  constructor() {
+    super('Your session has ended; sign in again.');
+    this.title = 'Your session has ended; sign in again.';
+  }
+}
+
+/**
+ * New tokens from the refresh token: false when the tab has none, a
+ * SessionEnded when the issuer refuses it (then it is forgotten).
+ */
 export async function refresh() {
   const refreshToken = sessionStorage.getItem(REFRESH_TOKEN);
   if (!refreshToken) return false;
   try {
     await tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken });
     return true;
-  } catch {
+  } catch (error) {
+    if (error instanceof TypeError) throw error;
     forget();
-    return false;
+    throw new SessionEnded();
   }
 }
 
@@ -112,11 +131,23 @@ function forget() {
   sessionStorage.removeItem(REFRESH_TOKEN);
 }
 
-/** Forgets the tokens and ends the issuer's session too. */
-export function signOut() {
+/**
+ * Revokes the refresh token at the issuer (Cognito's /oauth2/revoke), so a
+ * copy of it no longer works, forgets the tokens and ends the issuer's
+ * session too. A failed revocation does not keep anyone signed in.
+ */
+export async function signOut() {
+  const refreshToken = sessionStorage.getItem(REFRESH_TOKEN);
+  if (refreshToken) {
+    await fetch(`${loginUrl()}/oauth2/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: refreshToken, client_id: config.clientId }),
+    }).catch(() => null);
+  }
   forget();
   const query = new URLSearchParams({ client_id: config.clientId, logout_uri: redirectUri() });
-  location.assign(`${config.loginUrl.replace(/\/$/, '')}/logout?${query}`);
+  location.assign(`${loginUrl()}/logout?${query}`);
 }
 
 export const idToken = () => tokens && tokens.idToken;

@@ -3,14 +3,32 @@
 // from the API with its error.
 import { useEffect, useLayoutEffect, useRef, useState, useCallback } from 'preact/hooks';
 import { html } from './html.js';
+import { revocationSeconds } from './session.js';
 
-/** An API error's title and detail, announced where it happened. */
-export function Problem({ error }) {
+/**
+ * An API error's title and detail, announced where it happened; a network
+ * failure offers "Retry" when the screen can (`onRetry`).
+ */
+export function Problem({ error, onRetry }) {
   if (!error) return null;
   return html`<div class="problem" role="alert">
     <strong>${error.title || 'Something went wrong'}</strong>
     ${error.detail || (!error.title && error.message) ? html` <span>${error.detail || error.message}</span>` : null}
+    ${error.network && onRetry ? html` <button type="button" onClick=${onRetry}>Retry</button>` : null}
   </div>`;
+}
+
+/**
+ * What a form shows above its fields: when every field error sits by its
+ * field (`placed` names them), a pointer to them instead of the problem's
+ * generic "failed validation".
+ */
+export function formProblem(error, placed) {
+  const fields = Object.keys(error?.fields || {});
+  if (fields.length > 0 && fields.every((field) => placed.includes(field))) {
+    return { title: fields.length === 1 ? 'Check the field marked below.' : 'Check the fields marked below.' };
+  }
+  return error;
 }
 
 let fieldCount = 0;
@@ -119,6 +137,7 @@ export function useLoad(load, deps) {
   const [state, setState] = useState({ data: undefined, error: null });
   const reload = useCallback(() => {
     let live = true;
+    setState((before) => (before.error ? { data: undefined, error: null } : before));
     load().then(
       (data) => live && setState({ data, error: null }),
       (error) => live && setState({ data: null, error }),
@@ -129,7 +148,19 @@ export function useLoad(load, deps) {
   return [state.data, state.error, reload];
 }
 
-/** A loading line or the load's problem, for lists. */
-export function Loading({ error }) {
-  return error ? html`<${Problem} error=${error} />` : html`<p role="status">Loading…</p>`;
+/** A loading line or the load's problem (with "Retry" for `onRetry`). */
+export function Loading({ error, onRetry }) {
+  return error ? html`<${Problem} error=${error} onRetry=${onRetry} />` : html`<p role="status">Loading…</p>`;
+}
+
+/**
+ * How soon a disabled or deleted key stops being accepted, from the
+ * deployment's authorizer caches (config.json's revocationSeconds).
+ */
+export function revocationPhrase() {
+  const seconds = revocationSeconds();
+  if (seconds === null) return 'within a minute or so';
+  if (seconds === 0) return 'at once';
+  if (seconds < 120) return `within ${seconds} seconds`;
+  return `within ${Math.ceil(seconds / 60)} minutes`;
 }

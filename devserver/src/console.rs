@@ -3,7 +3,8 @@
 //! table. Files go out with the headers CloudFront's response-headers policy
 //! sets in AWS (the content security policy first), gzipped when the browser
 //! accepts it; `/console/config.json` is made from this gateway's own sign-in
-//! (its address for the API and the managed login, the local app client).
+//! (its address for the API and the managed login, the local app client) and
+//! its authorizer's cache, which bounds how long a revoked key still works.
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -27,13 +28,22 @@ pub fn serves(path: &str) -> bool {
     path == "/console" || path.starts_with("/console/")
 }
 
-/// Answers `GET path` under `/console`; `client_id` is the local managed
-/// login's app client, when this gateway plays one.
-pub fn answer(path: &str, headers: &HeaderMap, client_id: Option<&str>) -> Response<Full<Bytes>> {
+/// What `/console/config.json` says besides this gateway's address.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings<'a> {
+    /// The local managed login's app client, when this gateway plays one.
+    pub client_id: Option<&'a str>,
+    /// How long a disabled, deleted or rolled-out key may still be accepted:
+    /// the authorizer's cache (the local gateway has no API Gateway cache).
+    pub revocation: std::time::Duration,
+}
+
+/// Answers `GET path` under `/console`.
+pub fn answer(path: &str, headers: &HeaderMap, settings: Settings) -> Response<Full<Bytes>> {
     match path.strip_prefix("/console").unwrap_or_default() {
         "" => redirect("/console/"),
         "/" => file("index.html", headers),
-        "/config.json" => config(headers, client_id),
+        "/config.json" => config(headers, settings),
         other => file(other.trim_start_matches('/'), headers),
     }
 }
@@ -98,18 +108,20 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 }
 
 /// The console's settings: this gateway (by the address the browser used)
-/// is both the API and the managed login.
-fn config(headers: &HeaderMap, client_id: Option<&str>) -> Response<Full<Bytes>> {
+/// is the API, its reference and the managed login.
+fn config(headers: &HeaderMap, settings: Settings) -> Response<Full<Bytes>> {
     let host = headers.get("host").and_then(|h| h.to_str().ok());
-    let (Some(client_id), Some(host)) = (client_id, host) else {
+    let (Some(client_id), Some(host)) = (settings.client_id, host) else {
         return not_found();
     };
     let origin = format!("http://{host}");
     let body = json!({
         "apiUrl": origin,
+        "apiReferenceUrl": format!("{origin}/docs"),
         "loginUrl": origin,
         "clientId": client_id,
         "scope": "openid email profile",
+        "revocationSeconds": settings.revocation.as_secs(),
     });
     secured(StatusCode::OK)
         .header("content-type", "application/json")
@@ -157,7 +169,11 @@ mod tests {
                 value.parse().unwrap(),
             );
         }
-        answer(path, &map, Some("client-1"))
+        let settings = Settings {
+            client_id: Some("client-1"),
+            revocation: std::time::Duration::from_secs(30),
+        };
+        answer(path, &map, settings)
     }
 
     #[test]
@@ -200,6 +216,8 @@ mod tests {
         assert_eq!(body["apiUrl"], "http://127.0.0.1:4321");
         assert_eq!(body["loginUrl"], "http://127.0.0.1:4321");
         assert_eq!(body["clientId"], "client-1");
+        assert_eq!(body["apiReferenceUrl"], "http://127.0.0.1:4321/docs");
+        assert_eq!(body["revocationSeconds"], 30);
     }
 
     #[test]

@@ -133,7 +133,24 @@ impl Gateway {
     /// The same gateway, its keygen function run with `settings`.
     pub fn with_keygen_settings(mut self, settings: keygen::Settings) -> Gateway {
         let users = self.keygen.users.take();
-        self.keygen = keygen::Keygen::new(self.store.clone(), settings).with_user_directory(users);
+        let secrets = self.keygen.webhook_secrets.take();
+        self.keygen = keygen::Keygen::new(self.store.clone(), settings)
+            .with_user_directory(users)
+            .with_webhook_secrets(secrets);
+        self
+    }
+
+    /// The same gateway, its keygen function sealing webhook signing
+    /// secrets with `secrets`.
+    pub fn with_webhook_secrets(
+        mut self,
+        secrets: Option<orgkeys_shared::webhooks::secrets::SecretBox>,
+    ) -> Gateway {
+        let keygen = std::mem::replace(
+            &mut self.keygen,
+            keygen::Keygen::new(self.store.clone(), keygen::Settings::default()),
+        );
+        self.keygen = keygen.with_webhook_secrets(secrets);
         self
     }
 

@@ -11,6 +11,8 @@
 //!   so is `GET /local/outbox`, the invitations Cognito would have emailed
 //!   (`identity::outbox`).
 //! - [`console`] serves the web console at `/console/` the same way.
+//! - [`webhooks`] runs the webhooks function's fan-out and delivery on
+//!   moto's stream and queue, as Lambda runs them in AWS.
 
 pub mod console;
 pub mod event;
@@ -18,6 +20,7 @@ pub mod gateway;
 pub mod identity;
 pub mod moto;
 pub mod sigv4;
+pub mod webhooks;
 
 use bytes::Bytes;
 use gateway::Gateway;
@@ -195,8 +198,11 @@ async fn answer(
         return response;
     }
     if request.method() == hyper::Method::GET && console::serves(request.uri().path()) {
-        let client_id = gateway.managed_login().map(ManagedLogin::client_id);
-        let response = console::answer(request.uri().path(), request.headers(), client_id);
+        let settings = console::Settings {
+            client_id: gateway.managed_login().map(ManagedLogin::client_id),
+            revocation: gateway.authorizer.cache_ttl(),
+        };
+        let response = console::answer(request.uri().path(), request.headers(), settings);
         tracing::info!(
             "GET {} {}",
             request.uri().path(),

@@ -46,6 +46,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let keygen_settings = keygen::Settings::from_env()?;
     let schedules_settings = schedules::Settings::from_env()?;
     let dispatch_settings = dispatch::Settings::from_env()?;
+    let webhook_settings = webhooks::delivery::Settings::from_env()?;
+    let webhook_addresses = orgkeys_shared::webhooks::address_policy::AddressPolicy::from_env()?;
     // Bound first: a taken port is told before anything is started.
     let listener = match bind(port).await {
         Ok(listener) => listener,
@@ -56,7 +58,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     // The embedded server lives as long as `_moto`; dropping it stops moto.
-    let (_moto, client, data, dynamo_endpoint) = match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
+    let (_moto, config, data, dynamo_endpoint) = match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
         Ok(endpoint) => {
             let config = orgkeys_shared::dynamo::config::loader()
                 .region(
@@ -65,12 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 )
                 .load()
                 .await;
-            (
-                None,
-                aws_sdk_dynamodb::Client::new(&config),
-                format!("DynamoDB at {endpoint}"),
-                endpoint,
-            )
+            (None, config, format!("DynamoDB at {endpoint}"), endpoint)
         }
         Err(_) => {
             let server = EmbeddedMoto::start(moto::default_python())?;
@@ -80,14 +77,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 server.endpoint
             );
             let endpoint = server.endpoint.clone();
-            (
-                Some(server),
-                aws_sdk_dynamodb::Client::new(&config),
-                data,
-                endpoint,
-            )
+            // The other services (streams, SQS, KMS, Cognito) are on the
+            // same embedded server: `service_endpoint` reads this.
+            // SAFETY: set before any other thread reads the environment.
+            unsafe { std::env::set_var("AWS_ENDPOINT_URL_DYNAMODB", &endpoint) };
+            (Some(server), config, data, endpoint)
         }
     };
+    let client = aws_sdk_dynamodb::Client::new(&config);
     orgkeys_shared::dynamo::table::ensure_table(&client, &table).await?;
     let store = orgkeys_shared::Store::new(client, &table);
     let cache = settings.cache_ttl.as_secs();
@@ -102,6 +99,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
         None => "off (set ORGKEYS_LOCAL_IAM=ACCESS_KEY_ID:SECRET_ACCESS_KEY)".to_owned(),
     };
+    let webhook_resources = devserver::webhooks::LocalResources::ensure(&config, &table)
+        .await
+        .map_err(|err| format!("webhooks (local KMS key and queues): {err}"))?;
     let url = format!("http://{}", listener.local_addr()?);
     let (identity, sign_in, local_pool) =
         console_sign_in(&store, &dynamo_endpoint, keygen_settings.audit_retention).await?;
@@ -117,8 +117,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_keygen_settings(keygen_settings)
         .with_users(users, outbox)
         .with_identity(identity)
-        .with_settings(schedules_settings, dispatch_settings),
+        .with_settings(schedules_settings, dispatch_settings)
+        .with_webhook_secrets(Some(devserver::webhooks::secret_box(
+            &config,
+            &webhook_resources,
+        ))),
     );
+    let deliverer = webhooks::delivery::Deliverer::new(
+        gateway.store.clone(),
+        webhooks::queue::Queue::new(
+            webhooks::queue::Queue::client_from(&config),
+            &webhook_resources.queue_url,
+        ),
+        webhooks::client::Sender::new(webhook_addresses),
+        devserver::webhooks::secret_box(&config, &webhook_resources),
+        webhook_settings,
+    );
+    devserver::webhooks::start(&config, std::sync::Arc::new(deliverer));
 
     let docs = if devserver::docs_file().exists() {
         format!("{url}/docs")

@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { api, path } from '../api.js';
-import { Field, Problem } from '../ui.js';
+import { Field, Problem, formProblem } from '../ui.js';
 
 export function Details({ organization, canChange, onChanged }) {
   return html`<h2>Details</h2>
@@ -36,7 +36,7 @@ function NameForm({ organization, onChanged }) {
     }
   };
   return html`<form onSubmit=${save} class="inline-form">
-    <${Problem} error=${error?.fields?.name ? null : error} />
+    <${Problem} error=${formProblem(error, ['name'])} />
     <${Field} label="Name" error=${error?.fields?.name}>${(attrs) => html`<input ...${attrs} required value=${name}
       onInput=${(e) => { setName(e.currentTarget.value); setSaved(false); }} />`}<//>
     <button type="submit" class="primary">Save</button>

@@ -1,10 +1,13 @@
 // Insights: requests this minute against each key's limit, contacts today
-// against the daily quota, and contacts per day over the last 30 days as an
-// SVG chart whose text alternative is a visually hidden table.
+// against the daily quota, contacts per day over the last 30 days as an SVG
+// chart (its y-axis fits the data; the quota is a line only when in range)
+// whose text alternative is a visually hidden table, and the schedules with
+// their IDs, as in Campaign summary.
 import { html } from '../html.js';
 import { api, path } from '../api.js';
 import { Loading, useLoad } from '../ui.js';
 import { WithOrganization } from './org-picker.js';
+import { Schedules } from './reporting.js';
 
 const DAYS = 30;
 
@@ -14,8 +17,8 @@ export function Insights({ me }) {
 }
 
 function Usage({ organization }) {
-  const [usage, error] = useLoad(() => api(`/organizations/${path(organization.organizationId)}/usage?days=${DAYS}`), [organization.organizationId]);
-  if (!usage) return html`<${Loading} error=${error} />`;
+  const [usage, error, reload] = useLoad(() => api(`/organizations/${path(organization.organizationId)}/usage?days=${DAYS}`), [organization.organizationId]);
+  if (!usage) return html`<${Loading} error=${error} onRetry=${reload} />`;
   const days = lastDays(usage.items);
   const today = days[days.length - 1];
   return html`<section aria-labelledby="now-heading">
@@ -32,6 +35,10 @@ function Usage({ organization }) {
     <section aria-labelledby="chart-heading">
       <h2 id="chart-heading">Contacts per day, last ${DAYS} days</h2>
       <${Chart} days=${days} quota=${usage.limits.contactsPerDay} />
+    </section>
+    <section aria-labelledby="schedules-heading">
+      <h2 id="schedules-heading">Schedules</h2>
+      <${Schedules} organization=${organization} />
     </section>`;
 }
 
@@ -47,10 +54,12 @@ function lastDays(items) {
   return days;
 }
 
+const count = (value) => value.toLocaleString('en');
+
 function Gauge({ label, value, max, unit }) {
   const share = max > 0 ? Math.min(1, value / max) : 0;
   return html`<div class="gauge">
-    <p><strong>${label}</strong>: ${value} of ${max} ${unit}</p>
+    <p><strong>${label}</strong>: ${count(value)} of ${count(max)} ${unit}</p>
     <svg viewBox="0 0 100 6" preserveAspectRatio="none" aria-hidden="true" class="bar">
       <rect width="100" height="6" class="track" />
       <rect width=${share * 100} height="6" class=${share >= 0.9 ? 'fill high' : 'fill'} />
@@ -58,27 +67,44 @@ function Gauge({ label, value, max, unit }) {
   </div>`;
 }
 
+/** A round top for the y-axis: 1, 2 or 5 times a power of ten, at least `value`. */
+export function niceCeiling(value) {
+  if (value <= 1) return 1;
+  const power = 10 ** Math.floor(Math.log10(value));
+  return [1, 2, 5, 10].map((step) => step * power).find((top) => top >= value);
+}
+
 function Chart({ days, quota }) {
-  const peak = Math.max(1, quota || 0, ...days.map((d) => d.contacts));
+  const busiest = Math.max(0, ...days.map((d) => d.contacts));
+  const top = niceCeiling(busiest);
   const width = 600;
   const height = 160;
-  const step = width / days.length;
+  const left = 44;
+  const step = (width - left) / days.length;
+  const y = (value) => height - (value / top) * height + 6;
+  const quotaShown = quota && quota <= top;
   return html`<figure class="chart">
-    <svg viewBox=${`0 0 ${width} ${height + 20}`} role="img" aria-labelledby="chart-title">
+    <svg viewBox=${`0 0 ${width} ${height + 28}`} role="img" aria-labelledby="chart-title">
       <title id="chart-title">Contacts per day over the last ${days.length} days; the table below has the numbers.</title>
-      ${quota ? html`<line x1="0" x2=${width} y1=${height - (quota / peak) * height} y2=${height - (quota / peak) * height} class="quota" />` : null}
+      ${(top % 2 === 0 ? [0, top / 2, top] : [0, top]).map((tick) => html`<line x1=${left} x2=${width} y1=${y(tick)} y2=${y(tick)} class="grid" />
+        <text x=${left - 6} y=${y(tick) + 4} text-anchor="end" class="axis">${count(tick)}</text>`)}
+      ${quotaShown ? html`<line x1=${left} x2=${width} y1=${y(quota)} y2=${y(quota)} class="quota" />` : null}
       ${days.map((day, index) => {
-        const barHeight = (day.contacts / peak) * height;
-        return html`<rect x=${index * step + 2} y=${height - barHeight} width=${step - 4} height=${barHeight} class="column" />`;
+        const barHeight = (day.contacts / top) * height;
+        return html`<rect x=${left + index * step + 1} y=${y(day.contacts)} width=${Math.max(1, step - 2)} height=${barHeight} class="column" />`;
       })}
-      <text x="0" y=${height + 16} class="axis">${days[0].date}</text>
-      <text x=${width} y=${height + 16} text-anchor="end" class="axis">${days[days.length - 1].date}</text>
+      <text x=${left} y=${height + 24} class="axis">${days[0].date}</text>
+      <text x=${width} y=${height + 24} text-anchor="end" class="axis">${days[days.length - 1].date}</text>
     </svg>
-    <figcaption>The line marks the daily quota of ${quota} contacts.</figcaption>
-    <table class="visually-hidden">
-      <caption>Contacts per day</caption>
-      <thead><tr><th scope="col">Date</th><th scope="col">Contacts</th></tr></thead>
-      <tbody>${days.map((day) => html`<tr><th scope="row">${day.date}</th><td>${day.contacts}</td></tr>`)}</tbody>
-    </table>
+    <figcaption>${busiest === 0 ? 'No contacts in these 30 days. ' : ''}${quotaShown
+      ? `The dashed line marks the daily quota of ${count(quota)} contacts.`
+      : quota ? `The daily quota is ${count(quota)} contacts, above this scale.` : 'No daily quota is set.'}</figcaption>
+    <div class="visually-hidden">
+      <table>
+        <caption>Contacts per day</caption>
+        <thead><tr><th scope="col">Date</th><th scope="col">Contacts</th></tr></thead>
+        <tbody>${days.map((day) => html`<tr><th scope="row">${day.date}</th><td>${day.contacts}</td></tr>`)}</tbody>
+      </table>
+    </div>
   </figure>`;
 }

@@ -1,11 +1,11 @@
 // Settings and Settings → Organizations: the user's organization and every
-// sub-organization, indented under its parent, each with "Edit"; an admin
-// creates a sub-organization with "New sub-organization".
+// sub-organization, indented under its parent, each with "Edit" ("View" for
+// a viewer); an admin creates a sub-organization with "New sub-organization".
 import { useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { all, api } from '../api.js';
 import { href, go } from '../routes.js';
-import { Dialog, Field, Loading, Problem, useLoad } from '../ui.js';
+import { Dialog, Field, Loading, Problem, formProblem, useLoad } from '../ui.js';
 
 export function Settings() {
   return html`<h1>Settings</h1>
@@ -37,31 +37,31 @@ export function asTree(organizations) {
 
 export const loadOrganizations = () => all('/organizations');
 
-export function Organizations({ canChange }) {
+export function Organizations({ me, canChange }) {
   const [organizations, error, reload] = useLoad(loadOrganizations, []);
   const [creating, setCreating] = useState(false);
   return html`<h1>Organizations</h1>
     ${canChange ? html`<p><button type="button" class="primary" onClick=${() => setCreating(true)}>New sub-organization</button></p>` : null}
-    ${organizations ? html`<${OrganizationTable} organizations=${organizations} />` : html`<${Loading} error=${error} />`}
-    ${creating ? html`<${NewSubOrganization} organizations=${organizations || []}
+    ${organizations ? html`<${OrganizationTable} organizations=${organizations} canChange=${canChange} />` : html`<${Loading} error=${error} onRetry=${reload} />`}
+    ${creating ? html`<${NewSubOrganization} organizations=${organizations || []} idRule=${me.idRule}
       onCancel=${() => setCreating(false)} onCreated=${() => { setCreating(false); reload(); }} />` : null}`;
 }
 
-function OrganizationTable({ organizations }) {
-  return html`<table>
+function OrganizationTable({ organizations, canChange }) {
+  return html`<table class="cards">
     <caption class="visually-hidden">Your organization and its sub-organizations</caption>
     <thead><tr><th scope="col">Name</th><th scope="col">ID</th><th scope="col">Parent</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
     <tbody>${asTree(organizations).map(({ organization, depth }) => html`<tr key=${organization.organizationId}>
       <th scope="row" class=${`depth depth-${Math.min(depth, 5)}`}>${depth > 0 ? html`<span aria-hidden="true" class="branch">└ </span>` : null}${organization.name}</th>
-      <td><code>${organization.organizationId}</code></td>
-      <td>${organization.parentId || '—'}</td>
-      <td><span class=${`status ${organization.status}`}>${organization.status}</span></td>
-      <td><button type="button" onClick=${() => go(href.organization(organization.organizationId))}>Edit</button></td>
+      <td data-label="ID"><code>${organization.organizationId}</code></td>
+      <td data-label="Parent">${organization.parentId || '—'}</td>
+      <td data-label="Status"><span class=${`status ${organization.status}`}>${organization.status}</span></td>
+      <td><button type="button" onClick=${() => go(href.organization(organization.organizationId))}>${canChange ? 'Edit' : 'View'}</button></td>
     </tr>`)}</tbody>
   </table>`;
 }
 
-function NewSubOrganization({ organizations, onCancel, onCreated }) {
+function NewSubOrganization({ organizations, idRule, onCancel, onCreated }) {
   const [form, setForm] = useState({ organizationId: '', name: '', parentId: organizations[0]?.organizationId || '' });
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -78,11 +78,12 @@ function NewSubOrganization({ organizations, onCancel, onCreated }) {
     }
   };
   const fields = error?.fields || {};
+  const rule = idRule ? `${idRule[0].toUpperCase()}${idRule.slice(1)}` : 'Letters, digits, _ and -';
   return html`<${Dialog} title="New sub-organization" onCancel=${onCancel}>
     <form onSubmit=${submit}>
-      <${Problem} error=${error} />
+      <${Problem} error=${formProblem(error, ['organizationId', 'name', 'parentId'])} />
       <${Field} label="Organization ID" error=${fields.organizationId}
-        hint="Lowercase letters, digits and hyphens; it cannot change later.">${(attrs) => html`<input ...${attrs} required autofocus value=${form.organizationId} onInput=${set('organizationId')} />`}<//>
+        hint=${`${rule}; it cannot change later.`}>${(attrs) => html`<input ...${attrs} required autofocus value=${form.organizationId} onInput=${set('organizationId')} />`}<//>
       <${Field} label="Name" error=${fields.name}>${(attrs) => html`<input ...${attrs} required value=${form.name} onInput=${set('name')} />`}<//>
       <${Field} label="Parent" error=${fields.parentId}>${(attrs) => html`<select ...${attrs} value=${form.parentId} onChange=${set('parentId')}>
         ${asTree(organizations).map(({ organization, depth }) => html`<option value=${organization.organizationId}>${'\u00a0\u00a0'.repeat(depth)}${organization.name} (${organization.organizationId})</option>`)}

@@ -1,6 +1,6 @@
 // Reporting → "Campaign summary": the schedules of the selected
 // organization, each with the schedule ID an outbound conversation needs and
-// "Copy schedule ID".
+// "Copy schedule ID". Insights shows the same table.
 import { useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { all, path } from '../api.js';
@@ -21,16 +21,23 @@ export function CampaignSummary({ me }) {
     <${WithOrganization} me=${me}>${(organization) => html`<${Schedules} key=${organization.organizationId} organization=${organization} />`}<//>`;
 }
 
-function Schedules({ organization }) {
-  const [schedules, error] = useLoad(() => all(`/organizations/${path(organization.organizationId)}/schedules`), [organization.organizationId]);
-  if (!schedules) return html`<${Loading} error=${error} />`;
-  if (schedules.length === 0) return html`<p>${organization.name} has no schedules yet.</p>`;
-  return html`<div class="scroll"><table>
+/** The organization's schedules with their IDs, or where schedules come from. */
+export function Schedules({ organization }) {
+  const [schedules, error, reload] = useLoad(() => all(`/organizations/${path(organization.organizationId)}/schedules`), [organization.organizationId]);
+  if (!schedules) return html`<${Loading} error=${error} onRetry=${reload} />`;
+  if (schedules.length === 0) {
+    return html`<div class="empty">
+      <p><strong>${organization.name} has no schedules yet.</strong></p>
+      <p>Schedules come from your organization's campaigns on the conversations platform: each campaign's schedule appears here, with the schedule ID an outbound conversation needs.
+        Ask your platform contact to set up a campaign with a schedule for ${organization.name} (<code>${organization.organizationId}</code>).</p>
+    </div>`;
+  }
+  return html`<table class="cards">
     <caption class="visually-hidden">Schedules of ${organization.name}</caption>
     <thead><tr><th scope="col">Schedule ID</th><th scope="col">Name</th><th scope="col">Campaign</th>
       <th scope="col">Channel</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
     <tbody>${schedules.map((schedule) => html`<${ScheduleRow} key=${schedule.scheduleId} schedule=${schedule} />`)}</tbody>
-  </table></div>`;
+  </table>`;
 }
 
 function ScheduleRow({ schedule }) {
@@ -45,10 +52,10 @@ function ScheduleRow({ schedule }) {
   };
   return html`<tr>
     <th scope="row"><code>${schedule.scheduleId}</code></th>
-    <td>${schedule.name}</td>
-    <td>${schedule.campaign || '—'}</td>
-    <td>${schedule.channel || '—'}</td>
-    <td><span class=${`status ${schedule.status}`}>${schedule.status}</span></td>
+    <td data-label="Name">${schedule.name}</td>
+    <td data-label="Campaign">${schedule.campaign || '—'}</td>
+    <td data-label="Channel">${schedule.channel || '—'}</td>
+    <td data-label="Status"><span class=${`status ${schedule.status}`}>${schedule.status}</span></td>
     <td><button type="button" onClick=${copy}>Copy schedule ID</button> <span role="status">${copied}</span></td>
   </tr>`;
 }

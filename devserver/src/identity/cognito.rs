@@ -121,6 +121,8 @@ impl Cognito {
 
     /// A user pool with the `organizationId` custom attribute (immutable) and
     /// the two console groups; returns its ID.
+    /// The pool's password policy is template.yaml's (ConsoleUserPool), as
+    /// [`PASSWORD_POLICY`] states it to a user choosing a password.
     pub async fn create_pool(&self, name: &str) -> Result<String, CognitoError> {
         let pool = self
             .call(
@@ -129,6 +131,13 @@ impl Cognito {
                     "PoolName": name,
                     "Schema": [{"Name": "organizationId", "AttributeDataType": "String", "Mutable": false}],
                     "UsernameAttributes": ["email"],
+                    "Policies": {"PasswordPolicy": {
+                        "MinimumLength": 12,
+                        "RequireLowercase": true,
+                        "RequireUppercase": true,
+                        "RequireNumbers": true,
+                        "RequireSymbols": false,
+                    }},
                 }),
             )
             .await?;
@@ -274,6 +283,11 @@ impl Cognito {
         tokens(&answer)
     }
 }
+
+/// The password policy of the console's pools (template.yaml's and the
+/// local one), as the new-password page states it.
+pub const PASSWORD_POLICY: &str =
+    "At least 12 characters, with an uppercase letter, a lowercase letter and a digit.";
 
 /// A user to create.
 #[derive(Debug, Clone, Copy)]

@@ -7,16 +7,17 @@
 //!   sign-in asks for a "New password"; then redirects with a one-time code;
 //! - `POST /oauth2/token`: the code (with its `code_verifier`) or a
 //!   `refresh_token` for tokens;
+//! - `POST /oauth2/revoke`: a refresh token no longer refreshes (sign-out);
 //! - `GET /logout`: back to `logout_uri`.
 //!
 //! Redirects go only to loopback addresses: it is a local tool.
 
-use super::cognito::{Cognito, SignIn, Tokens};
+use super::cognito::{Cognito, PASSWORD_POLICY, SignIn, Tokens};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Response, StatusCode};
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
@@ -28,6 +29,9 @@ pub struct ManagedLogin {
     cognito: Cognito,
     client_id: String,
     codes: Mutex<HashMap<String, Grant>>,
+    /// Refresh tokens revoked here: moto's pool has no RevokeToken, so the
+    /// stand-in refuses them itself, as Cognito would (`invalid_grant`).
+    revoked: Mutex<HashSet<String>>,
 }
 
 /// What an authorization code stands for until it is exchanged.
@@ -57,6 +61,7 @@ impl ManagedLogin {
             cognito,
             client_id,
             codes: Mutex::new(HashMap::new()),
+            revoked: Mutex::new(HashSet::new()),
         }
     }
 
@@ -67,7 +72,10 @@ impl ManagedLogin {
 
     /// Whether `path` is one of these endpoints.
     pub fn serves(path: &str) -> bool {
-        matches!(path, "/oauth2/authorize" | "/oauth2/token" | "/logout")
+        matches!(
+            path,
+            "/oauth2/authorize" | "/oauth2/token" | "/oauth2/revoke" | "/logout"
+        )
     }
 
     /// Answers a request to one of these endpoints (see [`serves`](Self::serves)).
@@ -83,6 +91,7 @@ impl ManagedLogin {
             },
             ("POST", "/oauth2/authorize") => self.authorize(&fields).await,
             ("POST", "/oauth2/token") => self.token(&fields).await,
+            ("POST", "/oauth2/revoke") => self.revoke(&fields).await,
             ("GET", "/logout") => match fields.get("logout_uri") {
                 Some(uri)
                     if fields.get("client_id") == Some(&self.client_id) && is_loopback(uri) =>
@@ -214,16 +223,36 @@ impl ManagedLogin {
                 }
                 token_answer(&grant.tokens)
             }
-            "refresh_token" => match self
-                .cognito
-                .refresh(&self.client_id, field("refresh_token"))
-                .await
-            {
-                Ok(tokens) => token_answer(&tokens),
-                Err(_) => oauth_error("invalid_grant"),
-            },
+            "refresh_token" => {
+                let refresh_token = field("refresh_token");
+                if self.revoked.lock().await.contains(refresh_token) {
+                    return oauth_error("invalid_grant");
+                }
+                match self.cognito.refresh(&self.client_id, refresh_token).await {
+                    Ok(tokens) => token_answer(&tokens),
+                    Err(_) => oauth_error("invalid_grant"),
+                }
+            }
             _ => oauth_error("unsupported_grant_type"),
         }
+    }
+
+    /// Cognito's `/oauth2/revoke` for a public client: `token` (a refresh
+    /// token) and `client_id`; 200 with an empty body, as RFC 7009 answers
+    /// even for a token it does not know.
+    async fn revoke(&self, fields: &HashMap<String, String>) -> Answer {
+        if fields.get("client_id") != Some(&self.client_id) {
+            return oauth_error("invalid_client");
+        }
+        let Some(token) = fields.get("token").filter(|token| !token.is_empty()) else {
+            return oauth_error("invalid_request");
+        };
+        self.revoked.lock().await.insert(token.clone());
+        Response::builder()
+            .status(StatusCode::OK)
+            .header("cache-control", "no-store")
+            .body(Full::new(Bytes::new()))
+            .expect("static response parts are valid")
     }
 }
 
@@ -326,7 +355,7 @@ const STYLE: &str = "body{font:16px system-ui,sans-serif;background:#f4f5f7;colo
 main{max-width:22rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 3px #0003}\
 label{display:block;margin:1rem 0 .25rem;font-weight:600}input{width:100%;box-sizing:border-box;padding:.5rem;font:inherit}\
 button{margin-top:1.5rem;width:100%;padding:.6rem;font:inherit;font-weight:600;background:#1b5fbf;color:#fff;border:0;border-radius:4px}\
-p[role=alert]{color:#a4000f}";
+p[role=alert]{color:#a4000f}#policy{margin:0 0 .25rem;color:#4a5263;font-size:.9rem}";
 
 fn hidden_fields(request: &AuthorizeRequest) -> String {
     [
@@ -377,7 +406,8 @@ fn new_password_form(
     format!(
         "<h1>Choose a new password</h1>{}<form method=\"post\" action=\"/oauth2/authorize\">{}\
          <input type=\"hidden\" name=\"email\" value=\"{}\"><input type=\"hidden\" name=\"session\" value=\"{}\">\
-         <label for=\"new_password\">New password</label><input id=\"new_password\" name=\"new_password\" type=\"password\" autocomplete=\"new-password\" required>\
+         <label for=\"new_password\">New password</label><p id=\"policy\">{PASSWORD_POLICY}</p>\
+         <input id=\"new_password\" name=\"new_password\" type=\"password\" autocomplete=\"new-password\" aria-describedby=\"policy\" required>\
          <button type=\"submit\">Set password</button></form>",
         alert(message),
         hidden_fields(request),

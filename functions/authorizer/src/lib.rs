@@ -201,6 +201,12 @@ impl Authorizer {
         }
     }
 
+    /// How long a found key is trusted without a new read: the longest a
+    /// disabled, deleted or rolled-out key may still be accepted here.
+    pub fn cache_ttl(&self) -> Duration {
+        self.ttl
+    }
+
     /// Decides on a presented key at `now`. `Err` only when the store could
     /// not be read: the caller must then refuse (fail closed).
     pub async fn check(&self, presented: &str, now: DateTime<Utc>) -> Result<Decision, StoreError> {

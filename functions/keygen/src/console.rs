@@ -10,7 +10,7 @@
 //! or a role learns why the rest is refused. The users routes call
 //! `crate::users` with the organization decided here and the member acting.
 
-use crate::{Keygen, api_keys, audit_events, organizations, usage, users};
+use crate::{Keygen, api_keys, audit_events, organizations, usage, users, webhook_endpoints};
 use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -33,6 +33,8 @@ struct Me<'a> {
     user: UserView<'a>,
     role: Option<Role>,
     organization_id: Option<&'a str>,
+    /// The one rule for IDs, so the console's hint is the server's.
+    id_rule: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -70,6 +72,9 @@ pub async fn route(
     let org = member.organization(&keygen.store, org_id.as_str()).await?;
     let store = &keygen.store;
     let org_id = org.organization_id.as_str();
+    if let Some(webhooks) = webhook_endpoints::WebhookRoute::of(route.operation) {
+        return webhook_endpoints::serve(keygen, request, webhooks, org_id, draft, now).await;
+    }
     let key_id = || api_keys::key_id_of(request);
     let keys = api_keys::KeyRequest {
         store,
@@ -121,6 +126,7 @@ fn me(user: &User) -> Response<Body> {
         },
         role: user.role,
         organization_id: user.organization_id.as_ref().map(|id| id.as_str()),
+        id_rule: ID_RULE,
     };
     json_response(StatusCode::OK, &body)
 }

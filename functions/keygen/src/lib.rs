@@ -22,6 +22,7 @@ pub mod signature;
 mod usage;
 pub mod user_directory;
 pub mod users;
+pub mod webhook_endpoints;
 
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Error, Request, Response};
@@ -36,6 +37,8 @@ use orgkeys_shared::edge::user::ClaimNames;
 use orgkeys_shared::keys::LeakedKeyAction;
 use orgkeys_shared::limits::{Defaults, MAX_REQUESTS_PER_MINUTE};
 use orgkeys_shared::routes::{Access, Function, Operation};
+use orgkeys_shared::webhooks::address_policy::AddressPolicy;
+use orgkeys_shared::webhooks::secrets::SecretBox;
 use orgkeys_shared::{Store, StoreError};
 
 /// Admin bodies are small; anything larger is a mistake or an attack.
@@ -82,6 +85,12 @@ pub struct Settings {
     /// when another OpenID Connect provider manages them (the users routes
     /// answer 501).
     pub user_pool_id: Option<String>,
+    /// `WEBHOOK_ALLOWED_NETWORKS`: where webhook URLs may point besides the
+    /// public internet (the checks at registration; delivery checks again).
+    pub webhook_addresses: AddressPolicy,
+    /// `WEBHOOK_KMS_KEY_ID`: the key that seals webhook signing secrets;
+    /// none: creating an endpoint or rolling its secret answers 501.
+    pub webhook_kms_key_id: Option<String>,
 }
 
 impl Default for Settings {
@@ -93,6 +102,8 @@ impl Default for Settings {
             audit_retention: audit::Retention::default(),
             default_limits: Defaults::default(),
             user_pool_id: None,
+            webhook_addresses: AddressPolicy::default(),
+            webhook_kms_key_id: None,
         }
     }
 }
@@ -116,6 +127,10 @@ impl Settings {
         settings.user_pool_id = std::env::var("CONSOLE_USER_POOL_ID")
             .ok()
             .filter(|id| !id.is_empty());
+        settings.webhook_addresses = AddressPolicy::from_env()?;
+        settings.webhook_kms_key_id = std::env::var("WEBHOOK_KMS_KEY_ID")
+            .ok()
+            .filter(|id| !id.is_empty());
         Ok(settings)
     }
 }
@@ -132,6 +147,11 @@ pub struct Keygen {
     pub default_limits: Defaults,
     /// The console users' Cognito pool; `None`: the users routes answer 501.
     pub users: Option<user_directory::UserDirectory>,
+    /// Where webhook URLs may point.
+    pub webhook_addresses: AddressPolicy,
+    /// Seals webhook signing secrets; `None`: creating an endpoint or
+    /// rolling its secret answers 501.
+    pub webhook_secrets: Option<SecretBox>,
 }
 
 impl Keygen {
@@ -144,7 +164,15 @@ impl Keygen {
             audit_retention: settings.audit_retention,
             default_limits: settings.default_limits,
             users: None,
+            webhook_addresses: settings.webhook_addresses,
+            webhook_secrets: None,
         }
+    }
+
+    /// The same function, sealing webhook signing secrets with `secrets`.
+    pub fn with_webhook_secrets(mut self, secrets: Option<SecretBox>) -> Keygen {
+        self.webhook_secrets = secrets;
+        self
     }
 
     /// The same function, managing console users in `users`.
@@ -195,10 +223,16 @@ async fn route(
     }
     let org_id: OrgId = path_id(request, "orgId").map_err(|e| Problem::validation(vec![e]))?;
     let org_id = org_id.as_str();
+    let draft = || audit_draft(request, &caller, now, keygen.audit_retention);
+    if let Some(webhooks) = webhook_endpoints::WebhookRoute::of(route.operation) {
+        if store.get_organization(org_id).await?.is_none() {
+            return Err(Problem::not_found("no organization with this ID"));
+        }
+        return webhook_endpoints::serve(keygen, request, webhooks, org_id, draft, now).await;
+    }
     let key_id = || api_keys::key_id_of(request);
     let user_id = path_param(request, "userId");
     let user_id = user_id.as_str();
-    let draft = || audit_draft(request, &caller, now, keygen.audit_retention);
     let keys = api_keys::KeyRequest {
         store,
         request,

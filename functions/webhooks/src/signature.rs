@@ -1,1 +1,1 @@
-//! (skeleton: filled by the delivery engine's work)
+//! (Interim stub until the delivery engine lands.)

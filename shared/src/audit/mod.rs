@@ -97,6 +97,11 @@ names!(
         UserInvited => "user.invited",
         UserUpdated => "user.updated",
         UserRemoved => "user.removed",
+        WebhookCreated => "webhook.created",
+        WebhookUpdated => "webhook.updated",
+        WebhookDeleted => "webhook.deleted",
+        WebhookSecretRolled => "webhook.secret_rolled",
+        WebhookDisabled => "webhook.disabled",
     }
 );
 
@@ -114,6 +119,7 @@ names!(
         Schedule => "schedule",
         Dispatch => "dispatch",
         User => "user",
+        Webhook => "webhook",
     }
 );
 
@@ -284,7 +290,7 @@ fn sort_key(event: &AuditEvent) -> String {
 fn to_item(event: &AuditEvent) -> Item {
     let mut item = item_address(tenancy::partition(&event.organization_id), sort_key(event));
     item.extend([
-        (ITEM_TYPE.to_owned(), s("AUDIT_EVENT")),
+        (ITEM_TYPE.to_owned(), s(ITEM_TYPE_VALUE)),
         (ORG_ID.to_owned(), s(&event.organization_id)),
         (EVENT_ID.to_owned(), s(&event.event_id)),
         (ACTION.to_owned(), s(event.action.as_str())),
@@ -309,6 +315,16 @@ fn to_item(event: &AuditEvent) -> Item {
         }
     }
     item
+}
+
+/// The item type of an audit event, for stream consumers that filter.
+pub const ITEM_TYPE_VALUE: &str = "AUDIT_EVENT";
+
+impl AuditEvent {
+    /// The event an item holds, as a stream consumer reads it.
+    pub fn from_item(item: &Item) -> Result<AuditEvent, CorruptItem> {
+        from_item(item)
+    }
 }
 
 fn from_item(item: &Item) -> Result<AuditEvent, CorruptItem> {

@@ -117,3 +117,16 @@ pub fn days_from_env(name: &str, default: i64) -> Result<i64, String> {
         },
     }
 }
+
+/// The endpoint of another AWS service (`KMS`, `SQS`, `DYNAMODBSTREAMS`)
+/// where it is local: its own `AWS_ENDPOINT_URL_<SERVICE>`, else the
+/// DynamoDB endpoint, since one moto server stands in for all of them
+/// locally and in tests. `None` in AWS: the SDK's standard endpoint.
+pub fn service_endpoint(service: &str) -> Option<String> {
+    [
+        format!("AWS_ENDPOINT_URL_{service}"),
+        "AWS_ENDPOINT_URL_DYNAMODB".to_owned(),
+    ]
+    .iter()
+    .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
+}

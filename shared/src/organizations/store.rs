@@ -429,3 +429,33 @@ impl Store {
         Err(StoreError::Conflict)
     }
 }
+
+impl Store {
+    /// A transaction check that holds only while the organization exists:
+    /// what an organization owns is never written beside a deleted one.
+    pub(crate) fn organization_exists(
+        &self,
+        org_id: &str,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
+            .table_name(self.table())
+            .set_key(Some(address(org_id)))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .map_err(StoreError::from_build)?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
+    }
+
+    /// The organization's ancestors, root first (empty for a root), or
+    /// `None` when it does not exist: whose endpoints that include
+    /// sub-organizations hear of its events.
+    pub async fn ancestors_of(&self, org_id: &str) -> Result<Option<Vec<String>>, StoreError> {
+        let Some((org, _, ancestry)) = self.read_organization(org_id).await? else {
+            return Ok(None);
+        };
+        match ancestry.0 {
+            Some(ancestors) => Ok(Some(ancestors)),
+            None => self.chain_of(&org).await.map(Some),
+        }
+    }
+}

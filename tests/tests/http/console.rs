@@ -4,7 +4,7 @@
 //! check the gateway makes before a console route runs, which refuses every
 //! forgery and every token not issued for it.
 
-use devserver::identity::cognito::{Cognito, NewUser};
+use devserver::identity::cognito::{Cognito, NewUser, PASSWORD_POLICY};
 use devserver::identity::oauth::pkce_challenge;
 use orgkeys_shared::routes::Operation;
 use orgkeys_tests::app::Caller;
@@ -212,6 +212,7 @@ async fn the_demo_admin_signs_in_with_pkce_and_the_console_knows_them() {
     assert_eq!(who.json["user"]["email"], "admin@acme.example");
     assert_eq!(who.json["role"], "org-admin");
     assert_eq!(who.json["organizationId"], "acme");
+    assert_eq!(who.json["idRule"], orgkeys_api::ids::ID_RULE);
     assert!(
         who.json["user"]["id"]
             .as_str()
@@ -237,6 +238,56 @@ async fn the_demo_admin_signs_in_with_pkce_and_the_console_knows_them() {
     // The demo's organizations exist, the sub-organization under its parent.
     let emea = server.app().get_organization("acme-emea").await;
     assert_eq!(emea.json["parentId"], "acme", "{}", emea.body);
+}
+
+async fn refresh_with(server: &Devserver, client: &str, refresh_token: &str) -> HttpReply {
+    token(
+        server,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", client),
+            ("refresh_token", refresh_token),
+        ],
+    )
+    .await
+}
+
+async fn revoke(server: &Devserver, pairs: &[(&str, &str)]) -> HttpReply {
+    let url = format!("{}/oauth2/revoke", server.url);
+    http("POST", &url, &[("content-type", FORM)], Some(encode(pairs))).await
+}
+
+#[tokio::test]
+async fn a_revoked_refresh_token_gets_invalid_grant_and_another_session_keeps_working() {
+    let server = start();
+    let client = client_id(&server);
+    let signed_out = sign_in(&server, "admin@acme.example", PASSWORD).await;
+    let other = sign_in(&server, "admin@acme.example", PASSWORD).await;
+    let refresh_token = signed_out["refresh_token"].as_str().unwrap();
+    assert_eq!(
+        refresh_with(&server, &client, refresh_token).await.status,
+        200
+    );
+
+    let foreign = revoke(&server, &[("token", refresh_token), ("client_id", "other")]).await;
+    assert_eq!(
+        (foreign.status, &foreign.json["error"]),
+        (400, &json!("invalid_client"))
+    );
+    assert_eq!(
+        refresh_with(&server, &client, refresh_token).await.status,
+        200
+    );
+
+    let revoked = revoke(&server, &[("token", refresh_token), ("client_id", &client)]).await;
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    let refused = refresh_with(&server, &client, refresh_token).await;
+    assert_eq!(
+        (refused.status, &refused.json["error"]),
+        (400, &json!("invalid_grant"))
+    );
+    let still = refresh_with(&server, &client, other["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(still.status, 200, "{}", still.body);
 }
 
 #[tokio::test]
@@ -352,9 +403,19 @@ async fn a_first_sign_in_chooses_a_new_password() {
         challenge.body
     );
     assert!(challenge.body.contains(">Set password</button>"));
+    assert!(
+        challenge.body.contains(PASSWORD_POLICY),
+        "the page states the policy"
+    );
+    let short = submit(&server, &challenge.body, &[("new_password", "Short-pass1")]).await;
+    assert!(
+        short.body.contains("does not meet the policy"),
+        "11 characters are refused: {}",
+        short.body
+    );
     let redirect = submit(
         &server,
-        &challenge.body,
+        &short.body,
         &[("new_password", "Chosen-pass-5678")],
     )
     .await;
