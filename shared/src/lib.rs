@@ -36,6 +36,7 @@
 //! Values: [`key_format`] (what an API key looks like), [`key_hash`] (its
 //! stored form), [`cursor`] (pagination cursors), [`ids`] (random public IDs),
 //! [`validation`] (field checks) and [`wire_time`] (the timestamp format).
+//! [`invitation`]: the email that invites a console user, naming the organization.
 
 pub mod audit;
 pub mod conversations;
@@ -44,6 +45,7 @@ pub mod dynamo;
 pub mod edge;
 pub mod idempotency;
 pub mod ids;
+pub mod invitation;
 pub mod key_format;
 pub mod key_hash;
 pub mod keys;

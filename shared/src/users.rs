@@ -26,6 +26,10 @@ use chrono::{DateTime, Utc};
 use orgkeys_api::Role;
 use serde::Serialize;
 
+/// The identity provider's custom attribute that names a user's home
+/// organization (immutable in the stack's pool).
+pub const ORGANIZATION_ATTRIBUTE: &str = "custom:organizationId";
+
 const USER_ID: &str = "userId";
 const EMAIL: &str = "email";
 const ROLE: &str = "role";

@@ -6,7 +6,10 @@
 //! for an `AdminCreateUser` that asks for the email, picks the temporary
 //! password (keygen never handles one, as in AWS) and keeps the invitation
 //! it would send: served as JSON at `GET /local/outbox`, local only like
-//! `/docs`, so a developer can finish the invited user's first sign-in.
+//! `/docs`, so a developer can finish the invited user's first sign-in. The
+//! invitation's text is the invitations function's, asked as Cognito asks it
+//! (a `CustomMessage_AdminCreateUser` event with keygen's `ClientMetadata`),
+//! with Cognito's placeholders filled in.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -21,8 +24,6 @@ use std::sync::Mutex;
 pub const PROXY_PATH: &str = "/local/cognito-idp";
 /// The outbox, as JSON.
 pub const OUTBOX_PATH: &str = "/local/outbox";
-/// What Cognito's default invitation says, as its subject.
-const SUBJECT: &str = "Your temporary password";
 /// Messages kept; the oldest go first.
 const KEPT: usize = 200;
 
@@ -31,6 +32,7 @@ const KEPT: usize = 200;
 pub struct Message {
     pub to: String,
     pub subject: String,
+    pub body: String,
     pub temporary_password: String,
     pub sign_in_url: String,
     pub sent_at: String,
@@ -41,10 +43,7 @@ impl Message {
         json!({
             "to": self.to,
             "subject": self.subject,
-            "body": format!(
-                "Your username is {} and temporary password is {}. Sign in at {} and choose your own password.",
-                self.to, self.temporary_password, self.sign_in_url
-            ),
+            "body": self.body,
             "temporaryPassword": self.temporary_password,
             "signInUrl": self.sign_in_url,
             "sentAt": self.sent_at,
@@ -131,7 +130,7 @@ impl Outbox {
                 },
             };
             call["TemporaryPassword"] = json!(password);
-            invitation = Some((recipient(&call), password));
+            invitation = Some((recipient(&call), password, call["ClientMetadata"].clone()));
             body = Bytes::from(call.to_string());
         }
         let (status, answer) = match self.call_moto(headers, body).await {
@@ -141,12 +140,14 @@ impl Outbox {
                 return reply(StatusCode::BAD_GATEWAY, json!({"message": "Bad Gateway"}));
             }
         };
-        if let Some((to, temporary_password)) = invitation
+        if let Some((to, temporary_password, metadata)) = invitation
             && status.is_success()
         {
+            let (subject, body) = custom_message(&to, &temporary_password, &answer, metadata);
             self.keep(Message {
                 to,
-                subject: SUBJECT.to_owned(),
+                subject,
+                body,
                 temporary_password,
                 sign_in_url: self.sign_in_url.clone(),
                 sent_at: orgkeys_shared::wire_time::format(chrono::Utc::now()),
@@ -196,6 +197,45 @@ impl Outbox {
             messages.remove(0);
         }
         messages.push(message);
+    }
+}
+
+/// The invitation's subject and body as Cognito would send them: the
+/// invitations function's answer to the trigger event for this user (from
+/// moto's `AdminCreateUser` answer), placeholders filled in.
+fn custom_message(to: &str, password: &str, answer: &[u8], metadata: Value) -> (String, String) {
+    let created: Value = serde_json::from_slice(answer).unwrap_or_default();
+    let user_attributes: serde_json::Map<String, Value> = created["User"]["Attributes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| Some((a["Name"].as_str()?.to_owned(), a["Value"].clone())))
+        .collect();
+    let event = json!({
+        "version": "1",
+        "triggerSource": "CustomMessage_AdminCreateUser",
+        "userName": to,
+        "callerContext": {},
+        "request": {
+            "userAttributes": user_attributes,
+            "codeParameter": "{####}",
+            "usernameParameter": "{username}",
+            "clientMetadata": if metadata.is_object() { metadata } else { json!({}) },
+        },
+        "response": {},
+    });
+    let answered = serde_json::from_value(event).map(invitations::handle);
+    let fill = |text: Option<String>| {
+        text.unwrap_or_default()
+            .replace("{username}", to)
+            .replace("{####}", password)
+    };
+    match answered {
+        Ok(answered) => (
+            fill(answered.response.email_subject),
+            fill(answered.response.email_message),
+        ),
+        Err(err) => (format!("no invitation: {err}"), String::new()),
     }
 }
 

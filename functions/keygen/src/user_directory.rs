@@ -15,10 +15,10 @@ use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, DeliveryMediumType, UserStatusType};
 use orgkeys_api::Role;
+use orgkeys_shared::invitation::ORGANIZATION_NAME;
 use std::fmt;
 
-/// The custom attribute that names a user's home organization.
-pub const ORGANIZATION_ATTRIBUTE: &str = "custom:organizationId";
+pub use orgkeys_shared::users::ORGANIZATION_ATTRIBUTE;
 
 /// Why a directory call did not do what was asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,12 +82,14 @@ impl UserDirectory {
     }
 
     /// Invites `email` into `organization_id`: Cognito emails them a
-    /// temporary password. `None` when the email is taken in the pool (by
-    /// this organization's user or another's: [`find`](Self::find) tells).
+    /// temporary password in the invitation naming `organization_name`
+    /// (the invitations function's). `None` when the email is taken in the
+    /// pool (by this organization's user or another's: [`find`](Self::find) tells).
     pub async fn invite(
         &self,
         email: &str,
         organization_id: &str,
+        organization_name: &str,
     ) -> Result<Option<DirectoryUser>, DirectoryError> {
         let attribute = |name: &str, value: &str| {
             AttributeType::builder()
@@ -105,6 +107,7 @@ impl UserDirectory {
             .user_attributes(attribute("email_verified", "true")?)
             .user_attributes(attribute(ORGANIZATION_ATTRIBUTE, organization_id)?)
             .desired_delivery_mediums(DeliveryMediumType::Email)
+            .client_metadata(ORGANIZATION_NAME, organization_name)
             .send()
             .await;
         match created {

@@ -20,6 +20,7 @@ use orgkeys_shared::audit::Draft;
 use orgkeys_shared::edge::problem::{FieldError, Problem};
 use orgkeys_shared::edge::request::{json_response, no_content, required_json_body};
 use orgkeys_shared::edge::user::User;
+use orgkeys_shared::organizations::Organization;
 use orgkeys_shared::users::{Member, MemberStatus};
 use orgkeys_shared::validation::Violations;
 use serde::Serialize;
@@ -104,11 +105,11 @@ pub async fn invite(
     let directory = directory(keygen)?;
     let store = &keygen.store;
     // Nobody is created in Cognito for an organization that does not exist.
-    store
+    let organization = store
         .get_organization(org_id)
         .await?
         .ok_or_else(|| Problem::not_found("no organization with this ID"))?;
-    let user = invited(directory, &email, org_id).await?;
+    let user = invited(directory, &email, &organization).await?;
     if store.get_member(org_id, &user.sub).await?.is_some() {
         return Err(Problem::conflict(
             "a user with this email is already a user of this organization",
@@ -141,16 +142,17 @@ pub async fn invite(
     }
 }
 
-/// The Cognito user for an invitation of `email` into `org_id`: created now,
-/// or found from an earlier attempt of the same invitation (the same
-/// organization); a user of another organization is a 409.
+/// The Cognito user for an invitation of `email` into `organization`:
+/// created now, or found from an earlier attempt of the same invitation (the
+/// same organization); a user of another organization is a 409.
 async fn invited(
     directory: &UserDirectory,
     email: &str,
-    org_id: &str,
+    organization: &Organization,
 ) -> Result<DirectoryUser, Problem> {
+    let org_id = organization.organization_id.as_str();
     if let Some(created) = directory
-        .invite(email, org_id)
+        .invite(email, org_id, &organization.name)
         .await
         .map_err(directory_problem)?
     {

@@ -5,6 +5,7 @@ mod audit;
 mod authorizer;
 mod console;
 mod conversation_status;
+mod deployment;
 mod dispatch;
 mod documents;
 mod github_keys;

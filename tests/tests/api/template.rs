@@ -5,7 +5,7 @@ use orgkeys_shared::dynamo::table::{BILLING_MODE, KEY_SCHEMA, STREAM_VIEW_TYPE, 
 use orgkeys_tests::fresh_store;
 use serde_norway::Value;
 
-fn template() -> Value {
+pub(crate) fn template() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
     serde_norway::from_str(&std::fs::read_to_string(path).expect("read template.yaml"))
         .expect("template.yaml is YAML")
@@ -21,7 +21,7 @@ fn table_properties(template: &Value) -> &Value {
     &tables[0]["Properties"]
 }
 
-fn text(value: &Value) -> &str {
+pub(crate) fn text(value: &Value) -> &str {
     value
         .as_str()
         .unwrap_or_else(|| panic!("expected a string, found {value:?}"))
@@ -165,7 +165,7 @@ fn table_is_deletion_protected_and_the_authorizer_writes_only_last_used_at() {
 }
 
 /// The target of a `!Ref NAME` or `!GetAtt NAME.Attr` (as YAML tags).
-fn reference(value: &Value) -> &str {
+pub(crate) fn reference(value: &Value) -> &str {
     match value {
         Value::Tagged(tagged)
             if ["Ref", "GetAtt"].contains(&tagged.tag.to_string().trim_start_matches('!')) =>

@@ -123,7 +123,10 @@ async fn an_invitation_cut_after_cognito_is_finished_by_the_same_invitation() {
     let users = users().await;
     // What an invitation leaves when DynamoDB fails after Cognito: the
     // user in the pool, no group, no record.
-    let created = users.directory.invite("bob@acme.example", "acme").await;
+    let created = users
+        .directory
+        .invite("bob@acme.example", "acme", "Acme")
+        .await;
     let created = created.unwrap().expect("a new user");
     assert!(users.list("acme").await.is_empty());
     let finished = users.invite("acme", "bob@acme.example", "org-admin").await;

@@ -90,7 +90,13 @@ async fn every_fixture_event_gets_its_expected_answer_from_the_real_binaries() {
     let logs =
         std::env::temp_dir().join(format!("orgkeys-runtime-{}", orgkeys_tests::random_hex(6)));
     std::fs::create_dir_all(&logs).unwrap();
-    for function in ["authorizer", "keygen", "schedules", "dispatch"] {
+    for function in [
+        "authorizer",
+        "keygen",
+        "schedules",
+        "dispatch",
+        "invitations",
+    ] {
         let log = std::fs::File::create(logs.join(function)).unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -155,7 +161,13 @@ async fn every_fixture_event_gets_its_expected_answer_from_the_real_binaries() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     let mut logged = 0;
-    for function in ["authorizer", "keygen", "schedules", "dispatch"] {
+    for function in [
+        "authorizer",
+        "keygen",
+        "schedules",
+        "dispatch",
+        "invitations",
+    ] {
         let output = std::fs::read_to_string(logs.join(function)).unwrap();
         assert_no_secret_at_trace(function, &output);
         logged += output.lines().count();

@@ -58,7 +58,16 @@ async fn an_invited_user_finds_the_invitation_in_the_outbox_and_signs_in() {
     assert_eq!(message["to"], "new.viewer@acme.example");
     assert_eq!(message["signInUrl"], format!("{}/console/", server.url));
     let temporary = message["temporaryPassword"].as_str().unwrap();
-    assert!(message["body"].as_str().unwrap().contains(temporary));
+    // The product's invitation (the invitations function's), naming the
+    // organization, with Cognito's placeholders filled in.
+    assert_eq!(
+        message["subject"],
+        "You are invited to Acme's API keys console"
+    );
+    let text = message["body"].as_str().unwrap();
+    assert!(text.contains("manage Acme's API keys"), "{text}");
+    assert!(text.contains(&format!("<b>{temporary}</b>")), "{text}");
+    assert!(text.contains("<b>new.viewer@acme.example</b>"), "{text}");
     // keygen never handled the password: its answer and the table hold none.
     assert!(!invited.body.contains(temporary));
     let stored = orgkeys_tests::dump_table(&table_store(&server).await).await;
