@@ -73,6 +73,10 @@ pub fn not_found() -> Response<Full<Bytes>> {
     gateway_error(StatusCode::NOT_FOUND, "Not Found")
 }
 
+pub fn forbidden() -> Response<Full<Bytes>> {
+    gateway_error(StatusCode::FORBIDDEN, "Forbidden")
+}
+
 pub fn too_large() -> Response<Full<Bytes>> {
     gateway_error(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large")
 }

@@ -74,7 +74,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Err(_) => {
             let server = EmbeddedMoto::start(moto::default_python())?;
-            let config = local_config(&server.endpoint, "us-east-1").await;
+            let config = local_config(&server.endpoint, "us-east-1", ("local", "local")).await;
             let data = format!(
                 "embedded moto at {} (in memory: gone when this stops)",
                 server.endpoint
@@ -106,7 +106,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (identity, sign_in, local_pool) =
         console_sign_in(&store, &dynamo_endpoint, keygen_settings.audit_retention).await?;
     let (users, outbox) =
-        console_users(local_pool, keygen_settings.user_pool_id.clone(), &url).await;
+        console_users(local_pool, keygen_settings.user_pool_id.clone(), &url).await?;
     let gateway = Arc::new(
         Gateway::new(
             store.clone(),
@@ -206,12 +206,13 @@ async fn console_users(
     local_pool: Option<(String, String)>,
     pool_id: Option<String>,
     gateway_url: &str,
-) -> (Option<UserDirectory>, Option<Arc<Outbox>>) {
-    match (local_pool, pool_id) {
+) -> Result<(Option<UserDirectory>, Option<Arc<Outbox>>), getrandom::Error> {
+    Ok(match (local_pool, pool_id) {
         (Some((cognito_endpoint, pool_id)), _) => {
             let proxy = format!("{gateway_url}{}", outbox::PROXY_PATH);
-            let config = local_config(&proxy, devserver::identity::cognito::REGION).await;
-            let outbox = Arc::new(Outbox::new(cognito_endpoint, gateway_url));
+            let outbox = Arc::new(Outbox::new(cognito_endpoint, gateway_url)?);
+            let region = devserver::identity::cognito::REGION;
+            let config = local_config(&proxy, region, outbox.credentials()).await;
             (
                 Some(UserDirectory::from_config(&config, pool_id)),
                 Some(outbox),
@@ -222,14 +223,19 @@ async fn console_users(
             (Some(UserDirectory::from_config(&config, pool_id)), None)
         }
         (None, None) => (None, None),
-    }
+    })
 }
 
 /// Whether `endpoint` is on this machine (a local moto, not AWS).
 /// The SDK configuration for a local server at `endpoint` (moto, or the
-/// gateway's own Cognito proxy): orgkeys' timeouts, placeholder credentials.
-async fn local_config(endpoint: &str, region: &'static str) -> aws_config::SdkConfig {
-    let credentials = Credentials::new("local", "local", None, None, "orgkeys-local");
+/// gateway's own Cognito proxy): orgkeys' timeouts, `(access key ID, secret)`
+/// (placeholders for moto, the proxy's own key pair for it).
+async fn local_config(
+    endpoint: &str,
+    region: &'static str,
+    (key_id, secret): (&str, &str),
+) -> aws_config::SdkConfig {
+    let credentials = Credentials::new(key_id, secret, None, None, "orgkeys-local");
     orgkeys_shared::dynamo::config::loader()
         .endpoint_url(endpoint)
         .region(Region::new(region))

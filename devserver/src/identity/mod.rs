@@ -16,6 +16,7 @@
 pub mod cognito;
 pub mod demo;
 pub mod jwt;
+pub mod lockout;
 pub mod oauth;
 pub mod outbox;
 

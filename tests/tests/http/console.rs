@@ -31,6 +31,11 @@ fn banner_value(server: &Devserver, label: &str) -> String {
         .to_owned()
 }
 
+/// The local pool the gateway made.
+pub(super) fn pool_id(server: &Devserver) -> String {
+    banner_value(server, "local pool ")
+}
+
 pub(super) fn client_id(server: &Devserver) -> String {
     banner_value(server, "app client ")
 }
@@ -62,7 +67,7 @@ fn hidden_fields(page: &str) -> Vec<(String, String)> {
 /// One sign-in's PKCE pair.
 pub(super) struct Pkce {
     pub(super) verifier: String,
-    challenge: String,
+    pub(super) challenge: String,
 }
 
 pub(super) fn pkce() -> Pkce {
