@@ -11,7 +11,8 @@ use crate::identity::Identity;
 use crate::identity::jwt::as_context_claims;
 use crate::identity::oauth::ManagedLogin;
 use crate::identity::outbox::Outbox;
-use crate::sigv4::{LOCAL_IAM_ARN, LocalIam};
+use crate::principal::{LOCAL_ADMIN, LOCAL_IAM_ARN};
+use crate::sigv4::LocalIam;
 use crate::{BODY_LIMIT, SIGNED_BODY_LIMIT};
 use authorizer::Authorizer;
 use base64::Engine;
@@ -25,10 +26,6 @@ use orgkeys_shared::Store;
 use orgkeys_shared::routes::{self, Access, Function};
 use serde_json::{Value, json};
 use std::sync::Arc;
-
-/// The principal a request with the admin token runs as locally (in AWS: the
-/// SigV4 signer's ARN); audit events name it as the actor.
-pub const LOCAL_ADMIN: &str = "local-admin";
 
 /// Everything a request needs; shared by all connections.
 pub struct Gateway {

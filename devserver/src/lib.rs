@@ -5,6 +5,7 @@
 //! - [`event`] builds API Gateway's payload 2.0 events from HTTP requests.
 //! - [`gateway`] authorizes a request and runs the function through `lambda_http`.
 //! - [`moto`] runs the embedded DynamoDB-API server when no endpoint is given.
+//! - [`principal`] names who admin requests run as locally.
 //! - [`serve`] is the HTTP/1.1 server loop with one log line per request.
 //! - `GET /docs` serves the rendered API reference (`scripts/docs`) when it
 //!   has been built: a local-only route, outside the API's route table;
@@ -21,6 +22,7 @@ pub mod event;
 pub mod gateway;
 pub mod identity;
 pub mod moto;
+pub mod principal;
 pub mod sigv4;
 
 use bytes::Bytes;

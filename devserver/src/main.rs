@@ -98,7 +98,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "SigV4 by access key {} (execute-api, {}) as {}",
             iam.access_key_id(),
             iam.region(),
-            devserver::sigv4::LOCAL_IAM_ARN
+            devserver::principal::LOCAL_IAM_ARN
         ),
         None => "off (set ORGKEYS_LOCAL_IAM=ACCESS_KEY_ID:SECRET_ACCESS_KEY)".to_owned(),
     };

@@ -1,7 +1,7 @@
 //! SigV4 on the local gateway's admin routes, as API Gateway checks `AWS_IAM`:
 //! with `ORGKEYS_LOCAL_IAM=ACCESS_KEY_ID:SECRET_ACCESS_KEY` set, a request
 //! signed by that key pair for service `execute-api` in `AWS_REGION` (default
-//! `us-east-1`) runs as [`LOCAL_IAM_ARN`], so the IAM path production uses is
+//! `us-east-1`) runs as [`LOCAL_IAM_ARN`](crate::principal::LOCAL_IAM_ARN), so the IAM path production uses is
 //! exercised before deploying.
 //!
 //! Two steps, so that a request that cannot verify never has its body read:
@@ -18,8 +18,6 @@ use aws_sigv4::sign::v4;
 use hyper::HeaderMap;
 use std::time::{Duration, SystemTime};
 
-/// The IAM principal a request signed with the local key pair runs as.
-pub const LOCAL_IAM_ARN: &str = "arn:aws:iam::000000000000:user/local-admin";
 /// How far a signature's time may be from the gateway's clock, as in AWS.
 pub const CLOCK_SKEW: Duration = Duration::from_secs(300);
 /// The service admin routes' signatures name, as API Gateway's do.

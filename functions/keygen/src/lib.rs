@@ -28,6 +28,7 @@ use lambda_http::{Body, Error, Request, Response};
 use orgkeys_api::OrgId;
 use orgkeys_shared::audit;
 use orgkeys_shared::edge::caller::Caller;
+use orgkeys_shared::edge::membership::Memberships;
 use orgkeys_shared::edge::problem::Problem;
 use orgkeys_shared::edge::request::{
     audit_draft, authorize, path_id, path_param, respond, served_route,
@@ -132,6 +133,8 @@ pub struct Keygen {
     pub default_limits: Defaults,
     /// The console users' Cognito pool; `None`: the users routes answer 501.
     pub users: Option<user_directory::UserDirectory>,
+    /// Console users' membership records, as recently read.
+    pub memberships: Memberships,
 }
 
 impl Keygen {
@@ -144,6 +147,7 @@ impl Keygen {
             audit_retention: settings.audit_retention,
             default_limits: settings.default_limits,
             users: None,
+            memberships: Memberships::default(),
         }
     }
 

@@ -201,7 +201,9 @@ pub async fn update(
         .set_role(user_id, role)
         .await
         .map_err(directory_problem)?;
-    match store.change_member_role(org_id, user_id, role, draft).await {
+    let changed = store.change_member_role(org_id, user_id, role, draft).await;
+    keygen.memberships.forget(org_id, user_id);
+    match changed {
         Ok(member) => Ok(json_response(StatusCode::OK, &member)),
         Err(StoreError::NotFound) => Err(user_not_found()),
         Err(err) => Err(err.into()),
@@ -232,7 +234,9 @@ pub async fn remove(
         .await?
         .ok_or_else(user_not_found)?;
     directory.delete(user_id).await.map_err(directory_problem)?;
-    match store.remove_member(&member, draft).await {
+    let removed = store.remove_member(&member, draft).await;
+    keygen.memberships.forget(org_id, user_id);
+    match removed {
         Ok(()) => Ok(no_content()),
         Err(StoreError::NotFound) => Err(user_not_found()),
         Err(err) => Err(err.into()),
@@ -251,6 +255,7 @@ pub async fn remove_all(keygen: &Keygen, org_id: &str) -> Result<(), Problem> {
             .delete(&member.user_id)
             .await
             .map_err(directory_problem)?;
+        keygen.memberships.forget(org_id, &member.user_id);
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ use orgkeys_api::body::ScheduleInput;
 use orgkeys_api::{OrgId, ScheduleId};
 use orgkeys_shared::audit::{self, Draft};
 use orgkeys_shared::edge::caller::{Caller, OrganizationKey};
+use orgkeys_shared::edge::membership::Memberships;
 use orgkeys_shared::edge::problem::{FieldError, Problem};
 use orgkeys_shared::edge::rate_limit::{Meter, metered};
 use orgkeys_shared::edge::request::{
@@ -105,6 +106,10 @@ async fn route(
         }
         (Operation::ListConsoleSchedules, Caller::User(signed_in)) => {
             let member = Member::of(signed_in, &settings.claims, route)?;
+            // Each invocation reads the record afresh: this handler keeps no state.
+            Memberships::default()
+                .admit(store, &member, signed_in.issued_at(), now)
+                .await?;
             let org_id: OrgId =
                 path_id(request, "orgId").map_err(|e| Problem::validation(vec![e]))?;
             let org = member.organization(store, org_id.as_str()).await?;

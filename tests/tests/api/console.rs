@@ -7,7 +7,7 @@
 use orgkeys_shared::Store;
 use orgkeys_shared::routes::Operation;
 use orgkeys_tests::app::{Caller, TestApp};
-use orgkeys_tests::scan_all;
+use orgkeys_tests::{scan_all, seed_member};
 use serde_json::{Value, json};
 
 /// A console user as their verified token describes them.
@@ -39,13 +39,15 @@ const VIEWER_OF_ACME: User = User {
 };
 
 impl User {
-    /// The user as API Gateway's JWT authorizer hands them over.
+    /// The user as API Gateway's JWT authorizer hands them over, their
+    /// token issued now.
     fn caller(&self) -> Caller {
         let mut claims = json!({
             "sub": self.sub,
             "email": self.email,
             "cognito:groups": self.groups,
             "iss": "https://cognito-idp.eu-west-1.amazonaws.com/pool",
+            "iat": chrono::Utc::now().timestamp().to_string(),
         });
         if let Some(home) = self.home {
             claims["custom:organizationId"] = json!(home);
@@ -54,13 +56,25 @@ impl User {
     }
 }
 
-/// The store with `acme` → `acme-emea` → `emea-fr`, and `globex` apart.
+/// The store with `acme` → `acme-emea` → `emea-fr`, and `globex` apart,
+/// and the users' membership records (Ann is an admin of `globex` too, for
+/// the tests whose token says so).
 async fn start() -> TestApp {
     let console = TestApp::spawn().await;
     put_org(&console, "acme", None).await;
     put_org(&console, "acme-emea", Some("acme")).await;
     put_org(&console, "emea-fr", Some("acme-emea")).await;
     put_org(&console, "globex", None).await;
+    let store = console.store();
+    for (user, home) in [
+        (&ADMIN_OF_ACME, "acme"),
+        (&ADMIN_OF_ACME, "globex"),
+        (&ADMIN_OF_EMEA, "acme-emea"),
+        (&VIEWER_OF_ACME, "acme"),
+    ] {
+        let role = user.groups.trim_matches(['[', ']']).parse().unwrap();
+        seed_member(store, home, user.sub, user.email, role).await;
+    }
     console
 }
 
@@ -786,4 +800,186 @@ async fn a_creation_is_refused_when_the_parents_chain_does_not_pass_through_the_
         .create_organization_within("acme", wanted("globex"), &draft)
         .await;
     assert_eq!(taken, Ok(None));
+}
+
+/// Every console route but `GET /v1/console/me`, with path IDs in `acme`.
+fn console_attempts() -> Vec<(Operation, Vec<(&'static str, &'static str)>)> {
+    use orgkeys_shared::routes::{Access, ROUTES};
+    ROUTES
+        .iter()
+        .filter(|route| route.access == Access::User)
+        .map(|route| {
+            let params = [("orgId", "acme"), ("keyId", "key_x"), ("userId", "sub-x")];
+            let named = params
+                .into_iter()
+                .filter(|(name, _)| route.key.contains(&format!("{{{name}}}")))
+                .collect();
+            (route.operation, named)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_removed_user_is_refused_on_every_console_route() {
+    let console = start().await;
+    let store = console.store();
+    let ann = store
+        .get_member("acme", ADMIN_OF_ACME.sub)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .remove_member(&ann, &orgkeys_tests::seed_draft())
+        .await
+        .unwrap();
+    let attempts = console_attempts();
+    assert!(attempts.len() >= 15, "the console routes are found");
+    for (operation, params) in attempts {
+        let reply = console
+            .request(
+                operation,
+                &params,
+                json!({"name": "x", "email": "x@acme.example", "role": "org-admin"}),
+            )
+            .by(&ADMIN_OF_ACME.caller())
+            .await;
+        assert_eq!(reply.status, 403, "{operation:?}: {}", reply.body);
+    }
+    let me = console.console_me().by(&ADMIN_OF_ACME.caller()).await;
+    assert_eq!(me.status, 200, "anyone signed in may ask who they are");
+    assert!(
+        audit_events(&console, "acme")
+            .await
+            .iter()
+            .all(|e| e["action"] != "api_key.created")
+    );
+}
+
+#[tokio::test]
+async fn a_demoted_admin_changes_nothing_and_reads_nothing_with_the_old_token() {
+    let console = start().await;
+    let store = console.store();
+    let draft = orgkeys_tests::seed_draft();
+    let viewer = orgkeys_api::Role::OrgViewer;
+    store
+        .change_member_role("acme", ADMIN_OF_ACME.sub, viewer, &draft)
+        .await
+        .unwrap();
+    let created = console
+        .console_create_key("acme", json!({"name": "backdoor"}))
+        .by(&ADMIN_OF_ACME.caller())
+        .await;
+    assert_eq!(created.status, 403, "{}", created.body);
+    assert!(
+        created.json["detail"]
+            .as_str()
+            .unwrap()
+            .contains("sign in again")
+    );
+    let invited = console
+        .console_invite_user(
+            "acme",
+            json!({"email": "backdoor@acme.example", "role": "org-admin"}),
+        )
+        .by(&ADMIN_OF_ACME.caller())
+        .await;
+    assert_eq!(invited.status, 403, "{}", invited.body);
+    let listed = console
+        .console_list_keys("acme")
+        .by(&ADMIN_OF_ACME.caller())
+        .await;
+    assert_eq!(
+        listed.status, 403,
+        "the token's role is not theirs any more"
+    );
+}
+
+#[tokio::test]
+async fn a_token_issued_before_the_membership_or_its_organization_is_refused() {
+    let console = start().await;
+    let mut claims = json!({
+        "sub": ADMIN_OF_ACME.sub, "email": ADMIN_OF_ACME.email,
+        "cognito:groups": "[org-admin]", "custom:organizationId": "acme",
+    });
+    let now = chrono::Utc::now().timestamp();
+    for (iat, status) in [(Some(now - 60), 401), (None, 401), (Some(now), 200)] {
+        match iat {
+            Some(iat) => claims["iat"] = json!(iat.to_string()),
+            None => _ = claims.as_object_mut().unwrap().remove("iat"),
+        }
+        let reply = console
+            .console_list_keys("acme")
+            .by(&Caller::user(claims.clone()))
+            .await;
+        assert_eq!(reply.status, status, "iat {iat:?}: {}", reply.body);
+    }
+    // An organization deleted and made again: its former users' tokens are
+    // not its new users' (their records went with the old one).
+    let globex_admin = User {
+        home: Some("globex"),
+        ..ADMIN_OF_ACME
+    };
+    let token = globex_admin.caller();
+    console.delete_organization("globex").expect(204).await;
+    put_org(&console, "globex", None).await;
+    let reply = console.console_list_keys("globex").by(&token).await;
+    assert_eq!(reply.status, 403, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn a_membership_read_is_trusted_for_five_seconds_then_read_again() {
+    use orgkeys_shared::edge::membership::{CACHE_FOR, Memberships};
+    use orgkeys_shared::edge::user::{Member, User as TokenUser};
+    let console = start().await;
+    let store = console.store();
+    let member = Member {
+        user: TokenUser {
+            id: ADMIN_OF_ACME.sub.into(),
+            email: None,
+            organization_id: None,
+            role: None,
+        },
+        home: orgkeys_api::OrgId::parse("acme").unwrap(),
+        role: orgkeys_api::Role::OrgAdmin,
+    };
+    let memberships = Memberships::default();
+    let start = chrono::Utc::now();
+    let iat = Some(start.timestamp());
+    memberships.admit(store, &member, iat, start).await.unwrap();
+    let ann = store
+        .get_member("acme", ADMIN_OF_ACME.sub)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .remove_member(&ann, &orgkeys_tests::seed_draft())
+        .await
+        .unwrap();
+    let almost = start + CACHE_FOR - chrono::TimeDelta::milliseconds(1);
+    assert!(memberships.admit(store, &member, iat, almost).await.is_ok());
+    let after = start + CACHE_FOR;
+    assert!(memberships.admit(store, &member, iat, after).await.is_err());
+    // A change this process made is seen at once.
+    seed_member(
+        store,
+        "acme",
+        ADMIN_OF_ACME.sub,
+        ADMIN_OF_ACME.email,
+        orgkeys_api::Role::OrgAdmin,
+    )
+    .await;
+    let fresh = Memberships::default();
+    let iat = Some(chrono::Utc::now().timestamp());
+    fresh.admit(store, &member, iat, after).await.unwrap();
+    fresh.forget("acme", ADMIN_OF_ACME.sub);
+    let ann = store
+        .get_member("acme", ADMIN_OF_ACME.sub)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .remove_member(&ann, &orgkeys_tests::seed_draft())
+        .await
+        .unwrap();
+    assert!(fresh.admit(store, &member, iat, after).await.is_err());
 }
