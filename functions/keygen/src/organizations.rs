@@ -243,8 +243,9 @@ pub fn show(keygen: &Keygen, organization: Organization) -> Response<Body> {
 
 /// `POST /v1/console/organizations`: a new organization under `parent`, one
 /// the user whose home is `home` may act on (the caller checked; the store
-/// checks again on the chain its commit is conditional on); 409 if the ID is
-/// taken by any organization at all, without reading or writing that one.
+/// checks again on the chain its commit is conditional on). Its ID is the
+/// server's (`org_` and 24 random hex digits): IDs are global, so one a user
+/// chose would tell them, by a 409, that it exists outside their tree.
 pub async fn create_under(
     keygen: &Keygen,
     input: SubOrganizationInput,
@@ -252,23 +253,20 @@ pub async fn create_under(
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
     let mut violations = Violations::new();
-    let org_id = match input.organization_id.as_deref() {
-        None => {
-            violations.body("/organizationId", "is required");
-            ""
-        }
-        Some(id) if !is_valid_id(id) => {
-            violations.body("/organizationId", ID_RULE);
-            ""
-        }
-        Some(id) => id,
-    };
+    if input.organization_id.is_some() {
+        violations.body(
+            "/organizationId",
+            "is chosen by the server for a sub-organization: leave it out",
+        );
+    }
     match &input.name {
         None => violations.body("/name", "is required"),
         Some(name) => violations.text("/name", Some(name), MAX_NAME_CHARS),
     }
     violations.finish().map_err(Problem::validation)?;
     let name = input.name.as_deref().unwrap_or_default().trim();
+    let org_id = orgkeys_shared::ids::random_id("org_")?;
+    let org_id = org_id.as_str();
     let wanted = Organization {
         name: name.to_owned(),
         parent_id: Some(parent.organization_id.clone()),
@@ -282,7 +280,8 @@ pub async fn create_under(
             StoreError::NotFound => not_found(),
             other => other.into(),
         })?
-        .ok_or_else(|| Problem::conflict("an organization with this ID exists"))?;
+        // 96 random bits taken: not the user's doing, and nothing to tell.
+        .ok_or_else(|| Problem::conflict("the new organization's ID was taken; try again"))?;
     tracing::info!(org_id, parent = %parent.organization_id, "sub-organization created");
     let view = OrganizationView::new(organization, keygen.default_limits);
     Ok(json_response(StatusCode::CREATED, &view))

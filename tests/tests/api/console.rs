@@ -209,12 +209,12 @@ async fn an_organization_outside_the_users_tree_is_not_found_and_nothing_is_touc
         (
             Operation::CreateConsoleOrganization,
             &[],
-            Some(json!({"organizationId": "globex-fr", "name": "x", "parentId": "globex"})),
+            Some(json!({"name": "x", "parentId": "globex"})),
         ),
         (
             Operation::CreateConsoleOrganization,
             &[],
-            Some(json!({"organizationId": "acme-de", "name": "x", "parentId": "acme"})),
+            Some(json!({"name": "x", "parentId": "acme"})),
         ),
     ];
     for (operation, params, body) in attempts {
@@ -348,7 +348,7 @@ async fn a_viewer_reads_and_is_refused_every_change_with_no_event() {
         (
             Operation::CreateConsoleOrganization,
             &[][..],
-            json!({"organizationId": "acme-x", "name": "x", "parentId": "acme"}),
+            json!({"name": "x", "parentId": "acme"}),
         ),
     ] {
         let body = (!body.is_null()).then_some(body);
@@ -396,35 +396,45 @@ async fn a_token_without_an_organization_or_a_role_may_only_ask_who_it_is() {
 #[tokio::test]
 async fn an_admin_creates_and_renames_sub_organizations_but_not_what_the_operator_owns() {
     let console = start().await;
-    let body = json!({"organizationId": "emea-de", "name": "Acme DE", "parentId": "acme-emea"});
+    let body = json!({"name": "Acme DE", "parentId": "acme-emea"});
     let created = console
         .console_create_organization(body.clone())
         .by(&ADMIN_OF_EMEA.caller())
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
     assert_eq!(created.json["parentId"], "acme-emea");
+    let emea_de = created.json["organizationId"].as_str().unwrap().to_owned();
+    let emea_de = emea_de.as_str();
     let again = console
         .console_create_organization(body)
         .by(&ADMIN_OF_EMEA.caller())
         .await;
-    assert_eq!(again.problem(409)["type"], "urn:orgkeys:problem:conflict");
-    // An ID taken anywhere, outside the user's tree included.
-    let taken = json!({"organizationId": "globex", "name": "G", "parentId": "acme-emea"});
-    let taken = console
-        .console_create_organization(taken)
-        .by(&ADMIN_OF_EMEA.caller())
-        .await;
-    taken.problem(409);
-    let event = &audit_events(&console, "emea-de").await[0];
+    assert_eq!(again.status, 201, "a second one, with an ID of its own");
+    assert_ne!(again.json["organizationId"], emea_de);
+    // No ID of the user's choosing: one outside their tree, one inside,
+    // one free, all answer alike, so none tells whether it exists.
+    for id in ["globex", "acme-emea", "free-id"] {
+        let chosen = json!({"organizationId": id, "name": "G", "parentId": "acme-emea"});
+        let chosen = console
+            .console_create_organization(chosen)
+            .by(&ADMIN_OF_EMEA.caller())
+            .await;
+        assert_eq!(chosen.pointers(400), ["/organizationId"], "{id}");
+    }
+    let event = &audit_events(&console, emea_de).await[0];
     assert_eq!(event["action"], "organization.created");
     assert_eq!(event["actor"]["email"], "eve@acme.example");
-    assert_eq!(
-        organizations(&console, &ADMIN_OF_EMEA).await,
-        ["acme-emea", "emea-de", "emea-fr"]
-    );
+    let mut expected = vec![
+        "acme-emea".to_owned(),
+        emea_de.to_owned(),
+        again.json["organizationId"].as_str().unwrap().to_owned(),
+        "emea-fr".to_owned(),
+    ];
+    expected.sort();
+    assert_eq!(organizations(&console, &ADMIN_OF_EMEA).await, expected);
 
     let renamed = console
-        .console_update_organization("emea-de", json!({"name": "Acme Deutschland"}))
+        .console_update_organization(emea_de, json!({"name": "Acme Deutschland"}))
         .by(&ADMIN_OF_EMEA.caller())
         .await;
     assert_eq!(renamed.json["name"], "Acme Deutschland", "{}", renamed.body);
@@ -434,12 +444,12 @@ async fn an_admin_creates_and_renames_sub_organizations_but_not_what_the_operato
         ("parentId", json!("acme")),
     ] {
         let reply = console
-            .console_update_organization("emea-de", json!({ field: value }))
+            .console_update_organization(emea_de, json!({ field: value }))
             .by(&ADMIN_OF_EMEA.caller())
             .await;
         assert_eq!(reply.pointers(403), [format!("/{field}").as_str()]);
     }
-    let unchanged = console.get_organization("emea-de").await;
+    let unchanged = console.get_organization(emea_de).await;
     assert_eq!(unchanged.json["status"], "active");
     assert_eq!(unchanged.json["parentId"], "acme-emea");
 }
@@ -674,14 +684,10 @@ async fn a_sub_organization_created_during_a_move_gets_the_ancestry_it_ends_with
     let console = start().await;
     let (mut created, mut moved) = (0, 0);
     for trial in 0..TRIALS {
-        let (region, target, child) = (
-            format!("r{trial}"),
-            format!("t{trial}"),
-            format!("c{trial}"),
-        );
+        let (region, target) = (format!("r{trial}"), format!("t{trial}"));
         put_org(&console, &region, Some("acme")).await;
         put_org(&console, &target, Some("globex")).await;
-        let body = json!({"organizationId": child, "name": "c", "parentId": region});
+        let body = json!({"name": "c", "parentId": region});
         let pause = |ms: u64| tokio::time::sleep(std::time::Duration::from_millis(ms));
         let (create, moving) = tokio::join!(
             async {
