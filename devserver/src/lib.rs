@@ -265,14 +265,7 @@ async fn answer(
     let (parts, body) = request.into_parts();
     let read_body = |limit: usize| read_body(body, limit);
     let response = gateway
-        .handle(
-            parts.method.as_str(),
-            parts.uri.path(),
-            parts.uri.query().unwrap_or_default(),
-            &parts.headers,
-            read_body,
-            peer.ip().to_string(),
-        )
+        .handle(&parts, peer.ip().to_string(), read_body)
         .await;
     // Never the query string or headers: they may carry keys or tokens.
     tracing::info!(

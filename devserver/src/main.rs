@@ -22,8 +22,54 @@ use devserver::moto::{self, EmbeddedMoto};
 use keygen::user_directory::UserDirectory;
 use std::sync::Arc;
 
+/// What `devserver --help` prints.
+const HELP: &str = "\
+devserver: the whole orgkeys API on http://127.0.0.1:$PORT, with the authorizer,
+on a local DynamoDB-API server (moto); `scripts/dev` runs it.
+
+Usage: devserver [--help]
+
+Options:
+  -h, --help    print this and exit
+
+Variables:
+  PORT                          port on 127.0.0.1 (default 3000; 0 picks a free one)
+  TABLE_NAME                    DynamoDB table (default orgkeys)
+  ORGKEYS_ADMIN_TOKEN           the admin routes' bearer token (random and printed when unset)
+  ORGKEYS_LOCAL_IAM             ACCESS_KEY_ID:SECRET_ACCESS_KEY: admin routes also accept SigV4 by it
+  AWS_ENDPOINT_URL_DYNAMODB     DynamoDB endpoint (unset: an embedded moto server, in memory)
+  AWS_REGION                    region of SigV4 signatures (default us-east-1)
+  AUTH_CACHE_TTL_SECONDS, AUTH_DENY_CACHE_TTL_SECONDS
+                                the authorizer's caches
+  AUDIT_RETENTION_DAYS, CONVERSATION_RETENTION_DAYS
+                                how long events and conversations are kept
+  DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_CONTACTS_PER_DAY
+                                limits of organizations and keys that set none
+  LEAKED_KEY_ACTION             disable (default), delete or report
+  GITHUB_SECRET_SCANNING_KEYS_URL
+                                GitHub's secret-scanning public keys
+  CONSOLE_ISSUER, CONSOLE_AUDIENCE, CONSOLE_JWKS_URL
+                                console sign-in with another OIDC provider (all three or none)
+  CONSOLE_ORG_CLAIM, CONSOLE_ROLE_CLAIM
+                                the claims naming a console user's organization and role
+  AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER
+                                moto's Cognito API for the local pool (default: the DynamoDB one)
+  CONSOLE_USER_POOL_ID          a real pool for the users routes
+  ORGKEYS_DEMO=1                seed the demo (acme, acme-emea, admin@acme.example)
+  ORGKEYS_DEMO_PASSWORD         the demo admin's password (random and printed when unset)
+  RUST_LOG                      log filter (default info)
+";
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    if let Some(arg) = std::env::args().nth(1) {
+        if matches!(arg.as_str(), "-h" | "--help") {
+            print!("{HELP}");
+            return Ok(());
+        }
+        eprintln!("error: unknown argument {arg:?}; devserver --help lists the options");
+        std::process::exit(2);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
