@@ -13,7 +13,7 @@ use orgkeys_shared::StoreError;
 use orgkeys_shared::audit::Draft;
 use orgkeys_shared::edge::problem::Problem;
 use orgkeys_shared::edge::request::{
-    Object, Page, json_body, json_response, no_content, required_json_body,
+    Object, Page, existing_organization, json_body, json_response, no_content, required_json_body,
 };
 use orgkeys_shared::limits::{Defaults, Limits, MAX_CONTACTS_PER_DAY, MAX_REQUESTS_PER_MINUTE};
 use orgkeys_shared::organizations::{Organization, OrganizationStatus, Saved};
@@ -58,10 +58,6 @@ impl OrganizationView {
             updated_at: timestamp(org.updated_at),
         }
     }
-}
-
-fn not_found() -> Problem {
-    Problem::not_found("no organization with this ID")
 }
 
 /// A page of organizations.
@@ -227,11 +223,7 @@ fn check_parent_id(violations: &mut Violations, org_id: &str, parent: Option<&st
 }
 
 pub async fn get(keygen: &Keygen, org_id: &str) -> Result<Response<Body>, Problem> {
-    let organization = keygen
-        .store
-        .get_organization(org_id)
-        .await?
-        .ok_or_else(not_found)?;
+    let organization = existing_organization(&keygen.store, org_id).await?;
     Ok(show(keygen, organization))
 }
 
@@ -277,7 +269,7 @@ pub async fn create_under(
         .create_organization_within(home, wanted, draft)
         .await
         .map_err(|err| match err {
-            StoreError::NotFound => not_found(),
+            StoreError::NotFound => Problem::no_organization(),
             other => other.into(),
         })?
         // 96 random bits taken: not the user's doing, and nothing to tell.
@@ -358,7 +350,7 @@ async fn change(
     violations.finish().map_err(Problem::validation)?;
     let (organization, saved) = store
         .save_organization(org_id, draft, |existing| {
-            let mut org = existing.cloned().ok_or_else(not_found)?;
+            let mut org = existing.cloned().ok_or_else(Problem::no_organization)?;
             if let Field::Value(name) = &input.name {
                 org.name = name.trim().to_owned();
             }
@@ -389,7 +381,7 @@ pub async fn delete(store: &Store, org_id: &str, draft: &Draft) -> Result<Respon
         .delete_organization(org_id, draft)
         .await
         .map_err(|err| match err {
-            StoreError::NotFound => not_found(),
+            StoreError::NotFound => Problem::no_organization(),
             other => other.into(),
         })?;
     tracing::info!(

@@ -18,7 +18,9 @@ use orgkeys_api::body::{UserInput, UserPatch};
 use orgkeys_shared::StoreError;
 use orgkeys_shared::audit::Draft;
 use orgkeys_shared::edge::problem::{FieldError, Problem};
-use orgkeys_shared::edge::request::{json_response, no_content, required_json_body};
+use orgkeys_shared::edge::request::{
+    existing_organization, json_response, no_content, required_json_body,
+};
 use orgkeys_shared::edge::user::User;
 use orgkeys_shared::users::{Member, MemberStatus};
 use orgkeys_shared::validation::Violations;
@@ -67,10 +69,7 @@ fn user_not_found() -> Problem {
 pub async fn list(keygen: &Keygen, org_id: &str) -> Result<Response<Body>, Problem> {
     let directory = directory(keygen)?;
     let store = &keygen.store;
-    store
-        .get_organization(org_id)
-        .await?
-        .ok_or_else(|| Problem::not_found("no organization with this ID"))?;
+    existing_organization(store, org_id).await?;
     let mut items = store.list_members(org_id).await?;
     for member in items
         .iter_mut()
@@ -104,10 +103,7 @@ pub async fn invite(
     let directory = directory(keygen)?;
     let store = &keygen.store;
     // Nobody is created in Cognito for an organization that does not exist.
-    store
-        .get_organization(org_id)
-        .await?
-        .ok_or_else(|| Problem::not_found("no organization with this ID"))?;
+    existing_organization(store, org_id).await?;
     let user = invited(directory, &email, org_id).await?;
     if store.get_member(org_id, &user.sub).await?.is_some() {
         return Err(Problem::conflict(
@@ -133,7 +129,7 @@ pub async fn invite(
     };
     match store.add_member(&member, draft).await {
         Ok(()) => Ok(json_response(StatusCode::CREATED, &member)),
-        Err(StoreError::NotFound) => Err(Problem::not_found("no organization with this ID")),
+        Err(StoreError::NotFound) => Err(Problem::no_organization()),
         Err(StoreError::Conflict) => Err(Problem::conflict(
             "a user with this email is already a user of this organization",
         )),

@@ -17,7 +17,8 @@ use orgkeys_shared::edge::membership::Memberships;
 use orgkeys_shared::edge::problem::{FieldError, Problem};
 use orgkeys_shared::edge::rate_limit::{Meter, metered};
 use orgkeys_shared::edge::request::{
-    Page, audit_draft, authorize, json_body, json_response, no_content, path_id, respond,
+    Page, audit_draft, authorize, existing_organization, json_body, json_response, no_content,
+    path_id, respond,
 };
 use orgkeys_shared::edge::user::{ClaimNames, Member};
 use orgkeys_shared::limits::Defaults;
@@ -99,9 +100,7 @@ async fn route(
         (Operation::ListOrganizationSchedules, Caller::Admin(_)) => {
             let org_id: OrgId =
                 path_id(request, "orgId").map_err(|e| Problem::validation(vec![e]))?;
-            if store.get_organization(org_id.as_str()).await?.is_none() {
-                return Err(Problem::not_found("no organization with this ID"));
-            }
+            existing_organization(store, org_id.as_str()).await?;
             list_schedules(store, request, org_id.as_str()).await
         }
         (Operation::ListConsoleSchedules, Caller::User(signed_in)) => {
@@ -183,7 +182,7 @@ async fn put_schedule(
         .put_schedule(&schedule, draft)
         .await
         .map_err(|err| match err {
-            StoreError::NotFound => Problem::not_found("no organization with this ID"),
+            StoreError::NotFound => Problem::no_organization(),
             other => other.into(),
         })?;
     tracing::info!(org_id, schedule_id, created, "schedule saved");

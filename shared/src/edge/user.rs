@@ -181,7 +181,7 @@ impl Member {
         store
             .organization_within(self.home.as_str(), org_id)
             .await?
-            .ok_or_else(|| Problem::not_found("no organization with this ID"))
+            .ok_or_else(Problem::no_organization)
     }
 }
 
