@@ -185,6 +185,50 @@ pub fn find(method: &str, path: &str) -> Option<(&'static Route, Vec<(&'static s
         })
 }
 
+impl Route {
+    /// The path with `params` filled in and `query` after it, every value
+    /// (and name) percent-encoded: how a client calls this route.
+    pub fn url(
+        &self,
+        params: &[(impl AsRef<str>, impl AsRef<str>)],
+        query: &[(impl AsRef<str>, impl AsRef<str>)],
+    ) -> String {
+        let mut path = self.path.to_owned();
+        for (name, value) in params {
+            path = path.replace(
+                &format!("{{{}}}", name.as_ref()),
+                &percent_encode(value.as_ref()),
+            );
+        }
+        let pairs: Vec<String> = query
+            .iter()
+            .map(|(name, value)| {
+                format!(
+                    "{}={}",
+                    percent_encode(name.as_ref()),
+                    percent_encode(value.as_ref())
+                )
+            })
+            .collect();
+        match pairs.is_empty() {
+            true => path,
+            false => format!("{path}?{}", pairs.join("&")),
+        }
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+pub fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// `%XX` escapes decoded; invalid escapes stay as they are.
 pub fn percent_decode(segment: &str) -> String {
     let bytes = segment.as_bytes();
@@ -212,6 +256,23 @@ pub fn percent_decode(segment: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_url_fills_the_template_and_encodes_every_value() {
+        let url = route(Operation::GetApiKey).url(
+            &[("orgId", "a b"), ("keyId", "k/1")],
+            &[] as &[(&str, &str)],
+        );
+        assert_eq!(url, "/v1/admin/organizations/a%20b/api-keys/k%2F1");
+        let listed = route(Operation::ListAuditEvents).url(
+            &[("orgId", "acme")],
+            &[("action", "api_key.created"), ("cursor", "x&y=1")],
+        );
+        assert_eq!(
+            listed,
+            "/v1/admin/organizations/acme/audit-events?action=api_key.created&cursor=x%26y%3D1"
+        );
+    }
     use super::*;
 
     #[test]

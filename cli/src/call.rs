@@ -182,33 +182,8 @@ impl Call {
 
     /// The path with its parameters filled in, percent-encoded, and the query.
     pub fn path_and_query(&self) -> String {
-        let mut path = self.route.path.to_owned();
-        for (name, value) in &self.params {
-            path = path.replace(&format!("{{{name}}}"), &encode(value));
-        }
-        let query: Vec<String> = self
-            .query
-            .iter()
-            .map(|(name, value)| format!("{name}={}", encode(value)))
-            .collect();
-        if query.is_empty() {
-            path
-        } else {
-            format!("{path}?{}", query.join("&"))
-        }
+        self.route.url(&self.params, &self.query)
     }
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 /// A limit option: left out, back to the default (`null`), or a number.

@@ -146,33 +146,20 @@ fn column(item: &Value, cell_of: Cell) -> String {
     }
 }
 
-/// A key's state in a word or a few: enabled, disabled, expired, or rolled
-/// to its successor until (or since) the end of its grace period.
+/// A key's state as the server decided it (`state`), with a rolled key's
+/// successor and the end of its grace period.
 fn key_state(key: &Value) -> String {
-    let ends = key["expiresAt"].as_str();
-    let ended = ends
-        .and_then(orgkeys_api::wire_time::parse)
-        .is_some_and(|at| at.timestamp_millis() <= now_millis());
-    match (key["rolledTo"].as_str(), ends) {
-        (Some(successor), Some(at)) if ended => {
-            format!("rolled to {}, ended {}", shown(successor), shown(at))
-        }
-        (Some(successor), Some(at)) => {
+    let state = key["state"].as_str().unwrap_or("unknown");
+    match (state, key["rolledTo"].as_str(), key["expiresAt"].as_str()) {
+        ("rolled", Some(successor), Some(at)) => {
             format!("rolled to {} until {}", shown(successor), shown(at))
         }
-        (Some(successor), None) => format!("rolled to {}", shown(successor)),
-        _ if key["enabled"] == false => "disabled".to_owned(),
-        _ if ended => "expired".to_owned(),
-        _ => "enabled".to_owned(),
+        ("rolled", Some(successor), None) => format!("rolled to {}", shown(successor)),
+        ("expired", Some(successor), Some(at)) => {
+            format!("rolled to {}, ended {}", shown(successor), shown(at))
+        }
+        _ => shown(state).into_owned(),
     }
-}
-
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| {
-            i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
-        })
 }
 
 /// The longest summary of an audit event's details a table shows.
@@ -329,23 +316,27 @@ mod tests {
     #[test]
     fn key_state_tells_rolled_keys_with_their_end_and_details_are_summarized() {
         let key = |fields: Value| key_state(&fields);
-        assert_eq!(key(json!({"enabled": true, "expiresAt": null})), "enabled");
-        assert_eq!(key(json!({"enabled": false})), "disabled");
-        assert_eq!(
-            key(json!({"enabled": true, "expiresAt": "2000-01-01T00:00:00.000Z"})),
-            "expired"
-        );
+        // The server's word, whatever the other fields seem to say.
+        assert_eq!(key(json!({"state": "active", "enabled": false})), "active");
+        assert_eq!(key(json!({"state": "leaked", "enabled": true})), "leaked");
+        assert_eq!(key(json!({"state": "dis\u{1b}[31m"})), "dis\\u{1b}[31m");
         assert_eq!(
             key(
-                json!({"enabled": true, "rolledTo": "key_2", "expiresAt": "2000-01-01T00:00:00.000Z"})
+                json!({"state": "expired", "rolledTo": "key_2", "expiresAt": "2000-01-01T00:00:00.000Z"})
             ),
             "rolled to key_2, ended 2000-01-01T00:00:00.000Z"
         );
         assert_eq!(
             key(
-                json!({"enabled": true, "rolledTo": "key_2", "expiresAt": "2999-01-01T00:00:00.000Z"})
+                json!({"state": "rolled", "rolledTo": "key_2", "expiresAt": "2999-01-01T00:00:00.000Z"})
             ),
             "rolled to key_2 until 2999-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            key(
+                json!({"state": "disabled", "rolledTo": "key_2", "expiresAt": "2999-01-01T00:00:00.000Z"})
+            ),
+            "disabled"
         );
         let event =
             json!({"details": {"enabled": false, "scopes": ["schedules:read"], "name": null}});

@@ -11,13 +11,15 @@ use crate::identity::Identity;
 use crate::identity::jwt::as_context_claims;
 use crate::identity::oauth::ManagedLogin;
 use crate::identity::outbox::Outbox;
-use crate::sigv4::{LOCAL_IAM_ARN, LocalIam};
+use crate::principal::{LOCAL_ADMIN, LOCAL_IAM_ARN};
+use crate::sigv4::LocalIam;
 use crate::{BODY_LIMIT, SIGNED_BODY_LIMIT};
 use authorizer::Authorizer;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use http_body_util::Full;
+use hyper::http::request::Parts;
 use hyper::{HeaderMap, Response, StatusCode};
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Adapter, Context, LambdaEvent, Service, service_fn};
@@ -25,10 +27,6 @@ use orgkeys_shared::Store;
 use orgkeys_shared::routes::{self, Access, Function};
 use serde_json::{Value, json};
 use std::sync::Arc;
-
-/// The principal a request with the admin token runs as locally (in AWS: the
-/// SigV4 signer's ARN); audit events name it as the actor.
-pub const LOCAL_ADMIN: &str = "local-admin";
 
 /// Everything a request needs; shared by all connections.
 pub struct Gateway {
@@ -71,6 +69,10 @@ fn gateway_error(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
 
 pub fn not_found() -> Response<Full<Bytes>> {
     gateway_error(StatusCode::NOT_FOUND, "Not Found")
+}
+
+pub fn forbidden() -> Response<Full<Bytes>> {
+    gateway_error(StatusCode::FORBIDDEN, "Forbidden")
 }
 
 pub fn too_large() -> Response<Full<Bytes>> {
@@ -179,115 +181,40 @@ impl Gateway {
     /// admitted cannot make the gateway hold its body.
     pub async fn handle<Body>(
         &self,
-        method: &str,
-        path: &str,
-        raw_query: &str,
-        headers: &HeaderMap,
-        read_body: impl FnOnce(usize) -> Body,
+        parts: &Parts,
         source_ip: String,
+        read_body: impl FnOnce(usize) -> Body,
     ) -> Response<Full<Bytes>>
     where
         Body: Future<Output = Result<Bytes, Response<Full<Bytes>>>>,
     {
+        let (method, path) = (parts.method.as_str(), parts.uri.path());
         let Some((route, params)) = routes::find(method, path) else {
             return not_found();
         };
         let mut incoming = Incoming {
             method,
             path,
-            raw_query,
-            headers,
+            raw_query: parts.uri.query().unwrap_or_default(),
+            headers: &parts.headers,
             body: &[],
             source_ip,
             route,
             params: &params,
             request_id: orgkeys_shared::ids::random_id("local-").unwrap_or_default(),
         };
-        let authorization = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| !v.trim().is_empty());
         let mut read_body = Some(read_body);
-        let mut signed_body = None;
-        let signed = authorization.filter(|a| a.starts_with("AWS4-HMAC-SHA256"));
-        let context = match route.access {
-            Access::Admin => match (signed, &self.local_iam) {
-                (Some(_), Some(iam)) => {
-                    let now = std::time::SystemTime::now();
-                    let plausible = match iam.admit(headers, now) {
-                        Ok(plausible) => plausible,
-                        Err(refusal) => {
-                            return gateway_error(StatusCode::FORBIDDEN, refusal.message());
-                        }
-                    };
-                    // A signature covers the payload: the body is read first,
-                    // unless it is announced larger than a signed body may be.
-                    if announced_length(headers).is_some_and(|n| n > SIGNED_BODY_LIMIT as u64) {
-                        return too_large();
-                    }
-                    let Some(read) = read_body.take() else {
-                        return internal_error();
-                    };
-                    let bytes = match read(SIGNED_BODY_LIMIT).await {
-                        Ok(bytes) => bytes,
-                        Err(refused) => return refused,
-                    };
-                    let uri = match raw_query {
-                        "" => path.to_owned(),
-                        query => format!("{path}?{query}"),
-                    };
-                    if let Err(refusal) = iam.verify(method, &uri, headers, &plausible, &bytes) {
-                        return gateway_error(StatusCode::FORBIDDEN, refusal.message());
-                    }
-                    signed_body = Some(bytes);
-                    iam_context(LOCAL_IAM_ARN)
-                }
-                _ => match authorization.and_then(bearer) {
-                    // Hashing both sides makes the comparison constant-time.
-                    Some(token) if blake3::hash(token.as_bytes()) == self.admin_token => {
-                        iam_context(LOCAL_ADMIN)
-                    }
-                    _ => return gateway_error(StatusCode::FORBIDDEN, "Forbidden"),
-                },
-            },
-            Access::Key(_) | Access::AnyKey => {
-                // HTTP APIs answer 401 themselves when the identity source is missing.
-                let Some(authorization) = authorization else {
-                    return gateway_error(StatusCode::UNAUTHORIZED, "Unauthorized");
-                };
-                let request = event::authorizer_event(&incoming, authorization);
-                match self.authorizer.respond(request, chrono::Utc::now()).await {
-                    Err(err) => {
-                        tracing::error!(error = %err, "authorizer failed");
-                        return internal_error();
-                    }
-                    Ok(answer) if answer["isAuthorized"] == true => {
-                        json!({"lambda": answer["context"]})
-                    }
-                    Ok(_) => return gateway_error(StatusCode::FORBIDDEN, "Forbidden"),
-                }
-            }
-            // No authorizer at API Gateway: the function verifies GitHub's signature.
-            Access::GitHubSignature => Value::Null,
-            // API Gateway's JWT authorizer: a valid token or a 401, nothing runs.
-            Access::User | Access::AnyUser => {
-                let token = authorization.and_then(bearer);
-                let verified = match (&self.identity, token) {
-                    (Some(identity), Some(token)) => identity.verifier.verify(token).await,
-                    _ => return gateway_error(StatusCode::UNAUTHORIZED, "Unauthorized"),
-                };
-                match verified {
-                    Ok(claims) => {
-                        json!({"jwt": {"claims": as_context_claims(&claims), "scopes": null}})
-                    }
-                    Err(refused) => {
-                        tracing::info!(?refused, "token refused");
-                        return gateway_error(StatusCode::UNAUTHORIZED, "Unauthorized");
-                    }
-                }
-            }
+        let decision = match route.access {
+            Access::Admin => self.admit_operator(&incoming, &mut read_body).await,
+            Access::Key(_) | Access::AnyKey => self.admit_key(&incoming).await,
+            Access::GitHubSignature => admit_github(),
+            Access::User | Access::AnyUser => self.admit_user(&incoming).await,
         };
-        let body = match (signed_body, read_body.take()) {
+        let (context, body) = match decision {
+            Decision::Admit { context, body } => (context, body),
+            Decision::Refuse(refused) => return refused,
+        };
+        let body = match (body, read_body.take()) {
             (Some(bytes), _) => bytes,
             (None, Some(read)) => match read(BODY_LIMIT).await {
                 Ok(bytes) => bytes,
@@ -297,14 +224,90 @@ impl Gateway {
             (None, None) => return internal_error(),
         };
         incoming.body = &body;
-        let event = event::http_event(&incoming, context);
-        match self.invoke(route.function, event).await {
+        self.run(route.function, &incoming, context).await
+    }
+
+    /// An admin route: IAM (a SigV4 signature of the local key pair, when
+    /// one is set and the request is signed), else the admin token.
+    async fn admit_operator<Body>(
+        &self,
+        incoming: &Incoming<'_>,
+        read_body: &mut Option<impl FnOnce(usize) -> Body>,
+    ) -> Decision
+    where
+        Body: Future<Output = Result<Bytes, Response<Full<Bytes>>>>,
+    {
+        let authorization = authorization(incoming.headers);
+        let signed = authorization.is_some_and(|a| a.starts_with("AWS4-HMAC-SHA256"));
+        match (&self.local_iam, read_body.take()) {
+            (Some(iam), Some(read)) if signed => admit_signed(iam, incoming, read).await,
+            (_, read) => {
+                *read_body = read;
+                match authorization.and_then(bearer) {
+                    // Hashing both sides makes the comparison constant-time.
+                    Some(token) if blake3::hash(token.as_bytes()) == self.admin_token => {
+                        Decision::admit(iam_context(LOCAL_ADMIN))
+                    }
+                    _ => Decision::Refuse(forbidden()),
+                }
+            }
+        }
+    }
+
+    /// A public route: the Lambda authorizer's answer for the key.
+    async fn admit_key(&self, incoming: &Incoming<'_>) -> Decision {
+        // HTTP APIs answer 401 themselves when the identity source is missing.
+        let Some(authorization) = authorization(incoming.headers) else {
+            return Decision::Refuse(gateway_error(StatusCode::UNAUTHORIZED, "Unauthorized"));
+        };
+        let request = event::authorizer_event(incoming, authorization);
+        match self.authorizer.respond(request, chrono::Utc::now()).await {
+            Err(err) => {
+                tracing::error!(error = %err, "authorizer failed");
+                Decision::Refuse(internal_error())
+            }
+            Ok(answer) if answer["isAuthorized"] == true => {
+                Decision::admit(json!({"lambda": answer["context"]}))
+            }
+            Ok(_) => Decision::Refuse(forbidden()),
+        }
+    }
+
+    /// A console route, as API Gateway's JWT authorizer: a valid token or a
+    /// 401, and nothing runs.
+    async fn admit_user(&self, incoming: &Incoming<'_>) -> Decision {
+        let token = authorization(incoming.headers).and_then(bearer);
+        let verified = match (&self.identity, token) {
+            (Some(identity), Some(token)) => identity.verifier.verify(token).await,
+            _ => return Decision::Refuse(gateway_error(StatusCode::UNAUTHORIZED, "Unauthorized")),
+        };
+        match verified {
+            Ok(claims) => Decision::admit(
+                json!({"jwt": {"claims": as_context_claims(&claims), "scopes": null}}),
+            ),
+            Err(refused) => {
+                tracing::info!(?refused, "token refused");
+                Decision::Refuse(gateway_error(StatusCode::UNAUTHORIZED, "Unauthorized"))
+            }
+        }
+    }
+
+    /// Runs the route's function on the admitted request and makes its
+    /// answer API Gateway's.
+    async fn run(
+        &self,
+        function: Function,
+        incoming: &Incoming<'_>,
+        context: Value,
+    ) -> Response<Full<Bytes>> {
+        let event = event::http_event(incoming, context);
+        match self.invoke(function, event).await {
             Ok(answer) => proxy_response(answer).unwrap_or_else(|| {
                 tracing::error!("function returned a malformed response");
                 internal_error()
             }),
             Err(err) => {
-                tracing::error!(error = %err, function = route.function.name(), "function failed");
+                tracing::error!(error = %err, function = function.name(), "function failed");
                 internal_error()
             }
         }
@@ -343,6 +346,76 @@ impl Gateway {
         };
         Ok(serde_json::to_value(response)?)
     }
+}
+
+/// What admission decided about a request's caller.
+enum Decision {
+    /// Let through with the authorizer context API Gateway attaches, and the
+    /// body when a signature needed it read.
+    Admit { context: Value, body: Option<Bytes> },
+    /// Answered by the gateway itself: nothing runs.
+    Refuse(Response<Full<Bytes>>),
+}
+
+impl Decision {
+    fn admit(context: Value) -> Decision {
+        Decision::Admit {
+            context,
+            body: None,
+        }
+    }
+}
+
+/// An admin request signed with SigV4, as IAM checks it: the headers first,
+/// then the signature over the body (read first, unless it is announced
+/// larger than a signed body may be).
+async fn admit_signed<Body>(
+    iam: &LocalIam,
+    incoming: &Incoming<'_>,
+    read: impl FnOnce(usize) -> Body,
+) -> Decision
+where
+    Body: Future<Output = Result<Bytes, Response<Full<Bytes>>>>,
+{
+    let headers = incoming.headers;
+    let plausible = match iam.admit(headers, std::time::SystemTime::now()) {
+        Ok(plausible) => plausible,
+        Err(refusal) => {
+            return Decision::Refuse(gateway_error(StatusCode::FORBIDDEN, refusal.message()));
+        }
+    };
+    if announced_length(headers).is_some_and(|n| n > SIGNED_BODY_LIMIT as u64) {
+        return Decision::Refuse(too_large());
+    }
+    let bytes = match read(SIGNED_BODY_LIMIT).await {
+        Ok(bytes) => bytes,
+        Err(refused) => return Decision::Refuse(refused),
+    };
+    let uri = match incoming.raw_query {
+        "" => incoming.path.to_owned(),
+        query => format!("{}?{query}", incoming.path),
+    };
+    match iam.verify(incoming.method, &uri, headers, &plausible, &bytes) {
+        Ok(()) => Decision::Admit {
+            context: iam_context(LOCAL_IAM_ARN),
+            body: Some(bytes),
+        },
+        Err(refusal) => Decision::Refuse(gateway_error(StatusCode::FORBIDDEN, refusal.message())),
+    }
+}
+
+/// GitHub's route: no authorizer at API Gateway; the function verifies
+/// GitHub's signature.
+fn admit_github() -> Decision {
+    Decision::admit(Value::Null)
+}
+
+/// The `Authorization` header, when it has something in it.
+fn authorization(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.trim().is_empty())
 }
 
 /// The body's length as its `Content-Length` announces it.

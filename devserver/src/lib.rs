@@ -5,6 +5,7 @@
 //! - [`event`] builds API Gateway's payload 2.0 events from HTTP requests.
 //! - [`gateway`] authorizes a request and runs the function through `lambda_http`.
 //! - [`moto`] runs the embedded DynamoDB-API server when no endpoint is given.
+//! - [`principal`] names who admin requests run as locally.
 //! - [`serve`] is the HTTP/1.1 server loop with one log line per request.
 //! - `GET /docs` serves the rendered API reference (`scripts/docs`) when it
 //!   has been built: a local-only route, outside the API's route table;
@@ -13,12 +14,17 @@
 //! - [`console`] serves the web console at `/console/` the same way.
 //! - [`webhooks`] runs the webhooks function's fan-out and delivery on
 //!   moto's stream and queue, as Lambda runs them in AWS.
+//! - Local-only routes (`/local/*`, `/oauth2/*`, `/logout`,
+//!   `/console/config.json`, `/docs`) answer only a request whose `Host` is a
+//!   loopback name or address ([`loopback_host`]): a page on another site
+//!   whose name a DNS rebinding points at 127.0.0.1 is refused.
 
 pub mod console;
 pub mod event;
 pub mod gateway;
 pub mod identity;
 pub mod moto;
+pub mod principal;
 pub mod sigv4;
 pub mod webhooks;
 
@@ -185,12 +191,54 @@ async fn local_outbox(
     .await
 }
 
+/// Whether `path` is a local-only route: one the deployed API does not have,
+/// which only this machine's browser or tools may call.
+pub fn is_local_only(path: &str) -> bool {
+    path.starts_with("/local/")
+        || path.starts_with("/oauth2/")
+        || matches!(
+            path,
+            "/logout" | "/console/config.json" | "/docs" | "/docs/"
+        )
+}
+
+/// Whether the request's `Host` is a loopback name or address
+/// (`localhost`, `127.x.x.x`, `[::1]`, with or without a port).
+pub fn loopback_host(headers: &hyper::HeaderMap) -> bool {
+    let Some(host) = headers.get("host").and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if !name.ends_with(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            name
+        }
+        _ => host,
+    };
+    if let Some(v6) = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+        return v6
+            .parse::<std::net::Ipv6Addr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    }
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 async fn answer(
     gateway: &Gateway,
     request: Request<Incoming>,
     peer: SocketAddr,
 ) -> Response<Full<Bytes>> {
     let started = Instant::now();
+    if is_local_only(request.uri().path()) && !loopback_host(request.headers()) {
+        tracing::info!(
+            "{} {} 403 (not a loopback Host)",
+            request.method(),
+            request.uri().path()
+        );
+        return gateway::forbidden();
+    }
     if request.method() == hyper::Method::GET && matches!(request.uri().path(), "/docs" | "/docs/")
     {
         let response = docs_page();
@@ -223,14 +271,7 @@ async fn answer(
     let (parts, body) = request.into_parts();
     let read_body = |limit: usize| read_body(body, limit);
     let response = gateway
-        .handle(
-            parts.method.as_str(),
-            parts.uri.path(),
-            parts.uri.query().unwrap_or_default(),
-            &parts.headers,
-            read_body,
-            peer.ip().to_string(),
-        )
+        .handle(&parts, peer.ip().to_string(), read_body)
         .await;
     // Never the query string or headers: they may carry keys or tokens.
     tracing::info!(
@@ -241,4 +282,65 @@ async fn answer(
         started.elapsed().as_millis()
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(value: &str) -> hyper::HeaderMap {
+        let mut headers = hyper::HeaderMap::new();
+        headers.insert("host", value.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn only_a_loopback_host_reaches_a_local_only_route() {
+        for good in [
+            "127.0.0.1:3000",
+            "127.9.8.7",
+            "localhost",
+            "LOCALHOST:80",
+            "[::1]:3000",
+            "[::1]",
+        ] {
+            assert!(loopback_host(&host(good)), "{good}");
+        }
+        for bad in [
+            "evil.example",
+            "evil.example:3000",
+            "127.0.0.1.evil.example",
+            "localhost.evil.example",
+            "10.0.0.1:3000",
+            "[::2]:3000",
+            "::1",
+            "",
+        ] {
+            assert!(!loopback_host(&host(bad)), "{bad}");
+        }
+        assert!(!loopback_host(&hyper::HeaderMap::new()));
+    }
+
+    #[test]
+    fn the_local_only_routes_are_the_ones_the_deployed_api_lacks() {
+        for path in [
+            "/local/outbox",
+            "/local/cognito-idp",
+            "/oauth2/authorize",
+            "/oauth2/token",
+            "/logout",
+            "/console/config.json",
+            "/docs",
+        ] {
+            assert!(is_local_only(path), "{path}");
+        }
+        for path in [
+            "/v1/console/me",
+            "/console/",
+            "/console/app.js",
+            "/v1/admin/organizations",
+        ] {
+            assert!(!is_local_only(path), "{path}");
+        }
+    }
 }

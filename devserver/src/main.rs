@@ -22,8 +22,54 @@ use devserver::moto::{self, EmbeddedMoto};
 use keygen::user_directory::UserDirectory;
 use std::sync::Arc;
 
+/// What `devserver --help` prints.
+const HELP: &str = "\
+devserver: the whole orgkeys API on http://127.0.0.1:$PORT, with the authorizer,
+on a local DynamoDB-API server (moto); `scripts/dev` runs it.
+
+Usage: devserver [--help]
+
+Options:
+  -h, --help    print this and exit
+
+Variables:
+  PORT                          port on 127.0.0.1 (default 3000; 0 picks a free one)
+  TABLE_NAME                    DynamoDB table (default orgkeys)
+  ORGKEYS_ADMIN_TOKEN           the admin routes' bearer token (random and printed when unset)
+  ORGKEYS_LOCAL_IAM             ACCESS_KEY_ID:SECRET_ACCESS_KEY: admin routes also accept SigV4 by it
+  AWS_ENDPOINT_URL_DYNAMODB     DynamoDB endpoint (unset: an embedded moto server, in memory)
+  AWS_REGION                    region of SigV4 signatures (default us-east-1)
+  AUTH_CACHE_TTL_SECONDS, AUTH_DENY_CACHE_TTL_SECONDS
+                                the authorizer's caches
+  AUDIT_RETENTION_DAYS, CONVERSATION_RETENTION_DAYS
+                                how long events and conversations are kept
+  DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_CONTACTS_PER_DAY
+                                limits of organizations and keys that set none
+  LEAKED_KEY_ACTION             disable (default), delete or report
+  GITHUB_SECRET_SCANNING_KEYS_URL
+                                GitHub's secret-scanning public keys
+  CONSOLE_ISSUER, CONSOLE_AUDIENCE, CONSOLE_JWKS_URL
+                                console sign-in with another OIDC provider (all three or none)
+  CONSOLE_ORG_CLAIM, CONSOLE_ROLE_CLAIM
+                                the claims naming a console user's organization and role
+  AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER
+                                moto's Cognito API for the local pool (default: the DynamoDB one)
+  CONSOLE_USER_POOL_ID          a real pool for the users routes
+  ORGKEYS_DEMO=1                seed the demo (acme, acme-emea, admin@acme.example)
+  ORGKEYS_DEMO_PASSWORD         the demo admin's password (random and printed when unset)
+  RUST_LOG                      log filter (default info)
+";
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    if let Some(arg) = std::env::args().nth(1) {
+        if matches!(arg.as_str(), "-h" | "--help") {
+            print!("{HELP}");
+            return Ok(());
+        }
+        eprintln!("error: unknown argument {arg:?}; devserver --help lists the options");
+        std::process::exit(2);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -71,7 +117,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Err(_) => {
             let server = EmbeddedMoto::start(moto::default_python())?;
-            let config = local_config(&server.endpoint, "us-east-1").await;
+            let config = local_config(&server.endpoint, "us-east-1", ("local", "local")).await;
             let data = format!(
                 "embedded moto at {} (in memory: gone when this stops)",
                 server.endpoint
@@ -95,7 +141,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "SigV4 by access key {} (execute-api, {}) as {}",
             iam.access_key_id(),
             iam.region(),
-            devserver::sigv4::LOCAL_IAM_ARN
+            devserver::principal::LOCAL_IAM_ARN
         ),
         None => "off (set ORGKEYS_LOCAL_IAM=ACCESS_KEY_ID:SECRET_ACCESS_KEY)".to_owned(),
     };
@@ -106,7 +152,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (identity, sign_in, local_pool) =
         console_sign_in(&store, &dynamo_endpoint, keygen_settings.audit_retention).await?;
     let (users, outbox) =
-        console_users(local_pool, keygen_settings.user_pool_id.clone(), &url).await;
+        console_users(local_pool, keygen_settings.user_pool_id.clone(), &url).await?;
     let gateway = Arc::new(
         Gateway::new(
             store.clone(),
@@ -224,12 +270,13 @@ async fn console_users(
     local_pool: Option<(String, String)>,
     pool_id: Option<String>,
     gateway_url: &str,
-) -> (Option<UserDirectory>, Option<Arc<Outbox>>) {
-    match (local_pool, pool_id) {
+) -> Result<(Option<UserDirectory>, Option<Arc<Outbox>>), getrandom::Error> {
+    Ok(match (local_pool, pool_id) {
         (Some((cognito_endpoint, pool_id)), _) => {
             let proxy = format!("{gateway_url}{}", outbox::PROXY_PATH);
-            let config = local_config(&proxy, devserver::identity::cognito::REGION).await;
-            let outbox = Arc::new(Outbox::new(cognito_endpoint, gateway_url));
+            let outbox = Arc::new(Outbox::new(cognito_endpoint, gateway_url)?);
+            let region = devserver::identity::cognito::REGION;
+            let config = local_config(&proxy, region, outbox.credentials()).await;
             (
                 Some(UserDirectory::from_config(&config, pool_id)),
                 Some(outbox),
@@ -240,14 +287,19 @@ async fn console_users(
             (Some(UserDirectory::from_config(&config, pool_id)), None)
         }
         (None, None) => (None, None),
-    }
+    })
 }
 
 /// Whether `endpoint` is on this machine (a local moto, not AWS).
 /// The SDK configuration for a local server at `endpoint` (moto, or the
-/// gateway's own Cognito proxy): orgkeys' timeouts, placeholder credentials.
-async fn local_config(endpoint: &str, region: &'static str) -> aws_config::SdkConfig {
-    let credentials = Credentials::new("local", "local", None, None, "orgkeys-local");
+/// gateway's own Cognito proxy): orgkeys' timeouts, `(access key ID, secret)`
+/// (placeholders for moto, the proxy's own key pair for it).
+async fn local_config(
+    endpoint: &str,
+    region: &'static str,
+    (key_id, secret): (&str, &str),
+) -> aws_config::SdkConfig {
+    let credentials = Credentials::new(key_id, secret, None, None, "orgkeys-local");
     orgkeys_shared::dynamo::config::loader()
         .endpoint_url(endpoint)
         .region(Region::new(region))

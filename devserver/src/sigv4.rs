@@ -1,7 +1,7 @@
 //! SigV4 on the local gateway's admin routes, as API Gateway checks `AWS_IAM`:
 //! with `ORGKEYS_LOCAL_IAM=ACCESS_KEY_ID:SECRET_ACCESS_KEY` set, a request
 //! signed by that key pair for service `execute-api` in `AWS_REGION` (default
-//! `us-east-1`) runs as [`LOCAL_IAM_ARN`], so the IAM path production uses is
+//! `us-east-1`) runs as [`LOCAL_IAM_ARN`](crate::principal::LOCAL_IAM_ARN), so the IAM path production uses is
 //! exercised before deploying.
 //!
 //! Two steps, so that a request that cannot verify never has its body read:
@@ -18,10 +18,9 @@ use aws_sigv4::sign::v4;
 use hyper::HeaderMap;
 use std::time::{Duration, SystemTime};
 
-/// The IAM principal a request signed with the local key pair runs as.
-pub const LOCAL_IAM_ARN: &str = "arn:aws:iam::000000000000:user/local-admin";
 /// How far a signature's time may be from the gateway's clock, as in AWS.
 pub const CLOCK_SKEW: Duration = Duration::from_secs(300);
+/// The service admin routes' signatures name, as API Gateway's do.
 const SERVICE: &str = "execute-api";
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
@@ -31,6 +30,7 @@ pub struct LocalIam {
     access_key_id: String,
     secret_access_key: String,
     region: String,
+    service: &'static str,
 }
 
 impl std::fmt::Debug for LocalIam {
@@ -124,7 +124,15 @@ impl LocalIam {
             access_key_id: access_key_id.to_owned(),
             secret_access_key: secret_access_key.to_owned(),
             region: region.to_owned(),
+            service: SERVICE,
         }
+    }
+
+    /// The same key pair, for signatures that name `service` (the local
+    /// Cognito proxy's `cognito-idp`).
+    pub fn for_service(mut self, service: &'static str) -> LocalIam {
+        self.service = service;
+        self
     }
 
     /// `ORGKEYS_LOCAL_IAM` (`ACCESS_KEY_ID:SECRET_ACCESS_KEY`) in `AWS_REGION`
@@ -165,7 +173,7 @@ impl LocalIam {
         if presented.access_key_id != self.access_key_id {
             return Err(Refusal::UnknownKey);
         }
-        if presented.service != SERVICE
+        if presented.service != self.service
             || presented.region != self.region
             || !amz_date.starts_with(presented.date)
         {
@@ -258,7 +266,7 @@ impl LocalIam {
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(&self.region)
-            .name(SERVICE)
+            .name(self.service)
             .time(signed_at)
             .settings(settings)
             .build()

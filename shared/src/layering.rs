@@ -6,6 +6,9 @@
 //! (`super::<module>` too, at the top of a top-level module). A name that
 //! `lib.rs` re-exports (`crate::Store`) counts as its module. Calls of
 //! methods another module adds to `Store` are not imports, and not seen.
+//!
+//! The same guard holds the local gateway (`devserver/`) and every function
+//! (`functions/*`): one home for it, over each crate's sources.
 
 use proc_macro2::{TokenStream, TokenTree};
 use std::collections::{BTreeMap, BTreeSet};
@@ -315,19 +318,42 @@ fn describe(graph: &Graph) -> String {
 
 #[test]
 fn no_top_level_module_imports_one_that_imports_it_back() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap();
-    let mut sources = Vec::new();
-    read_sources(&src, None, &mut sources);
-    let graph = graph(&lib, &sources);
+    let (found, graph) = cycles_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
     println!("{}", describe(&graph));
     assert!(graph["keys"].contains("dynamo"), "the graph is read");
-    let found = cycles(&graph);
     assert!(
         found.is_empty(),
         "import cycles between top-level modules: {found:?}\nthe graph:\n{}",
         describe(&graph)
     );
+}
+
+/// The cycles between the top-level modules of the crate whose sources are in `src`.
+fn cycles_in(src: &Path) -> (BTreeSet<BTreeSet<String>>, Graph) {
+    let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap();
+    let mut sources = Vec::new();
+    read_sources(src, None, &mut sources);
+    let graph = graph(&lib, &sources);
+    (cycles(&graph), graph)
+}
+
+#[test]
+fn no_module_of_the_gateway_or_a_function_imports_one_that_imports_it_back() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut crates = vec![root.join("devserver/src")];
+    let functions = std::fs::read_dir(root.join("functions")).expect("functions/ is readable");
+    crates.extend(functions.map(|entry| entry.expect("functions/ is readable").path().join("src")));
+    crates.sort();
+    assert!(crates.len() >= 5, "the gateway and the functions are found");
+    for src in crates {
+        let (found, graph) = cycles_in(&src);
+        assert!(
+            found.is_empty(),
+            "import cycles in {}: {found:?}\nthe graph:\n{}",
+            src.display(),
+            describe(&graph)
+        );
+    }
 }
 
 #[test]

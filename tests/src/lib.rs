@@ -278,6 +278,38 @@ pub fn seed_draft() -> orgkeys_shared::audit::Draft {
         .expect("OS random")
 }
 
+/// Records `sub` (email `email`) as a console user of `org` with `role`, as
+/// an invitation does: the membership record every console request is
+/// checked against. A token for them must be issued after this (`iat`).
+pub async fn seed_member(
+    store: &Store,
+    org: &str,
+    sub: &str,
+    email: &str,
+    role: orgkeys_api::Role,
+) {
+    use orgkeys_shared::users::{Member, MemberStatus};
+    let now = chrono::Utc::now();
+    let member = Member {
+        user_id: sub.to_owned(),
+        organization_id: org.to_owned(),
+        email: email.to_owned(),
+        role,
+        status: MemberStatus::Active,
+        created_at: now,
+        updated_at: now,
+    };
+    store
+        .add_member(&member, &seed_draft())
+        .await
+        .expect("record the member");
+}
+
+/// The store of the local gateway's table `table` (on [`endpoint`]).
+pub async fn store_of(table: &str) -> Store {
+    Store::new(client_for(&endpoint()).await, table)
+}
+
 /// Puts an organization in the table (the keygen tests create theirs through
 /// the handler; everyone else only needs one to exist).
 pub async fn seed_org(store: &Store, org_id: &str) {

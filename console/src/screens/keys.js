@@ -31,16 +31,9 @@ function PublicApi({ organization, canChange }) {
     ${dialog?.kind === 'delete' ? html`<${DeleteDialog} keysPath=${keysPath} apiKey=${dialog.key} onClose=${close} />` : null}`;
 }
 
-/**
- * A key's state as the list shows it. The one place the console decides it,
- * until the API sends a `state` of its own.
- */
+// The server decides a key's state (its `state`); the console shows it.
 export function keyState(key) {
-  if (key.leaked) return 'leaked';
-  if (!key.enabled) return 'disabled';
-  if (key.expiresAt && new Date(key.expiresAt) < new Date()) return 'expired';
-  if (key.rolledTo) return 'rolled';
-  return 'active';
+  return key.state;
 }
 
 function KeyList({ keys, keysPath, canChange, onDialog, onChanged }) {

@@ -174,30 +174,33 @@ impl Cognito {
             .to_owned())
     }
 
-    /// A user of `organization_id` in `group`. With `permanent` the password
-    /// is theirs already; otherwise their first sign-in must change it.
+    /// A user of `organization_id` in `group`; returns their `sub`. With
+    /// `permanent` the password is theirs already; otherwise their first
+    /// sign-in must change it.
     pub async fn create_user(
         &self,
         pool_id: &str,
         user: &NewUser<'_>,
         password: &str,
         permanent: bool,
-    ) -> Result<(), CognitoError> {
-        self.call(
-            "AdminCreateUser",
-            json!({
-                "UserPoolId": pool_id,
-                "Username": user.email,
-                "TemporaryPassword": password,
-                "MessageAction": "SUPPRESS",
-                "UserAttributes": [
-                    {"Name": "email", "Value": user.email},
-                    {"Name": "email_verified", "Value": "true"},
-                    {"Name": "custom:organizationId", "Value": user.organization_id},
-                ],
-            }),
-        )
-        .await?;
+    ) -> Result<String, CognitoError> {
+        let created = self
+            .call(
+                "AdminCreateUser",
+                json!({
+                    "UserPoolId": pool_id,
+                    "Username": user.email,
+                    "TemporaryPassword": password,
+                    "MessageAction": "SUPPRESS",
+                    "UserAttributes": [
+                        {"Name": "email", "Value": user.email},
+                        {"Name": "email_verified", "Value": "true"},
+                        {"Name": "custom:organizationId", "Value": user.organization_id},
+                    ],
+                }),
+            )
+            .await?;
+        let sub = sub(&created["User"]["Attributes"], &created["User"]["Username"]);
         if permanent {
             self.call(
                 "AdminSetUserPassword",
@@ -210,7 +213,18 @@ impl Cognito {
             json!({"UserPoolId": pool_id, "Username": user.email, "GroupName": user.group}),
         )
         .await?;
-        Ok(())
+        Ok(sub)
+    }
+
+    /// The `sub` of the user named `username` (their email).
+    pub async fn sub_of(&self, pool_id: &str, username: &str) -> Result<String, CognitoError> {
+        let user = self
+            .call(
+                "AdminGetUser",
+                json!({"UserPoolId": pool_id, "Username": username}),
+            )
+            .await?;
+        Ok(sub(&user["UserAttributes"], &user["Username"]))
     }
 
     /// `InitiateAuth` with `USER_PASSWORD_AUTH`.
@@ -296,6 +310,17 @@ pub struct NewUser<'a> {
     pub organization_id: &'a str,
     /// `org-admin` or `org-viewer`.
     pub group: &'a str,
+}
+
+/// The `sub` attribute among `attributes`, else the username.
+fn sub(attributes: &Value, username: &Value) -> String {
+    let attributes = attributes.as_array().into_iter().flatten();
+    attributes
+        .filter(|attribute| attribute["Name"] == "sub")
+        .find_map(|attribute| attribute["Value"].as_str())
+        .or(username.as_str())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn tokens(answer: &Value) -> Result<Tokens, CognitoError> {

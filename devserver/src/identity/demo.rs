@@ -1,13 +1,17 @@
 //! The demo `scripts/dev` seeds for the console: organization `acme`
 //! ("Acme") with its sub-organization `acme-emea` ("Acme EMEA"), and
-//! [`DEMO_ADMIN`](super::DEMO_ADMIN), admin of `acme`, ready to sign in.
-//! Organizations that exist already are left as they are.
+//! [`DEMO_ADMIN`](super::DEMO_ADMIN), admin of `acme`, ready to sign in,
+//! with the membership record every console user needs (made here, not by
+//! the API: the demo admin is nobody's invitation). Organizations and
+//! records that exist already are left as they are.
 
-use super::LocalPool;
 use super::cognito::{Cognito, CognitoError};
-use crate::gateway::LOCAL_ADMIN;
+use super::{DEMO_ADMIN, LocalPool};
+use crate::principal::LOCAL_ADMIN;
+use orgkeys_api::Role;
 use orgkeys_shared::audit::{Actor, Draft, Origin, Retention};
 use orgkeys_shared::organizations::{Organization, OrganizationStatus};
+use orgkeys_shared::users::{Member, MemberStatus};
 use orgkeys_shared::{Store, StoreError};
 
 /// The demo's organizations: (ID, name, parent).
@@ -25,8 +29,10 @@ pub async fn seed(
     retention: Retention,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let now = chrono::Utc::now();
+    // One draft per change: it carries the change's event ID.
+    let draft = || Draft::new(Actor::admin(LOCAL_ADMIN), Origin::default(), now, retention);
     for (id, name, parent) in ORGANIZATIONS {
-        let draft = Draft::new(Actor::admin(LOCAL_ADMIN), Origin::default(), now, retention)?;
+        let draft = draft()?;
         store
             .save_organization(id, &draft, |existing| {
                 Ok::<_, StoreError>(existing.cloned().unwrap_or(Organization {
@@ -41,10 +47,26 @@ pub async fn seed(
             })
             .await?;
     }
-    match pool.seed_demo_admin(cognito, "acme", password).await {
+    let sub = match pool.seed_demo_admin(cognito, "acme", password).await {
+        Ok(sub) => sub,
         // A pool that already has the user (a persistent Cognito endpoint) keeps it.
-        Err(CognitoError { kind, .. }) if kind == "UsernameExistsException" => Ok(()),
-        other => Ok(other?),
+        Err(CognitoError { kind, .. }) if kind == "UsernameExistsException" => {
+            cognito.sub_of(&pool.pool_id, DEMO_ADMIN).await?
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let admin = Member {
+        user_id: sub,
+        organization_id: "acme".to_owned(),
+        email: DEMO_ADMIN.to_owned(),
+        role: Role::OrgAdmin,
+        status: MemberStatus::Active,
+        created_at: now,
+        updated_at: now,
+    };
+    match store.add_member(&admin, &draft()?).await {
+        Ok(()) | Err(StoreError::Conflict) => Ok(()),
+        Err(err) => Err(err.into()),
     }
 }
 

@@ -16,6 +16,7 @@
 pub mod cognito;
 pub mod demo;
 pub mod jwt;
+pub mod lockout;
 pub mod oauth;
 pub mod outbox;
 
@@ -63,13 +64,13 @@ impl LocalPool {
     }
 
     /// The demo: [`DEMO_ADMIN`], admin of `organization_id`, ready to sign in
-    /// with `password` (no first-time change).
+    /// with `password` (no first-time change); returns their `sub`.
     pub async fn seed_demo_admin(
         &self,
         cognito: &Cognito,
         organization_id: &str,
         password: &str,
-    ) -> Result<(), CognitoError> {
+    ) -> Result<String, CognitoError> {
         let admin = NewUser {
             email: DEMO_ADMIN,
             organization_id,

@@ -10,9 +10,15 @@
 //! - `POST /oauth2/revoke`: a refresh token no longer refreshes (sign-out);
 //! - `GET /logout`: back to `logout_uri`.
 //!
-//! Redirects go only to loopback addresses: it is a local tool.
+//! Redirects go only to loopback addresses: it is a local tool. A
+//! `redirect_uri`, `logout_uri` or `state` with a control character is
+//! refused (400), since it would end up in a `Location` header. The new
+//! password step continues a sign-in the server keeps (the form carries only
+//! its random handle), so nobody chooses the password of a user they did not
+//! sign in as; wrong passwords lock an email out as Cognito does ([`Lockout`]).
 
 use super::cognito::{Cognito, PASSWORD_POLICY, SignIn, Tokens};
+use super::lockout::Lockout;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Response, StatusCode};
@@ -21,7 +27,8 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
-/// How long an authorization code may wait for its exchange.
+/// How long an authorization code may wait for its exchange, and a first
+/// sign-in for its new password.
 const CODE_LIFETIME: Duration = Duration::from_secs(300);
 
 /// The managed-login stand-in of one local app client.
@@ -32,6 +39,31 @@ pub struct ManagedLogin {
     /// Refresh tokens revoked here: moto's pool has no RevokeToken, so the
     /// stand-in refuses them itself, as Cognito would (`invalid_grant`).
     revoked: Mutex<HashSet<String>>,
+    /// First sign-ins waiting for their new password, by the handle their form carries.
+    pending: Mutex<HashMap<String, Pending>>,
+    lockout: Mutex<Lockout>,
+}
+
+/// A first sign-in that must choose a password: whose it is, and Cognito's
+/// session that continues it. Never in a form.
+struct Pending {
+    email: String,
+    session: String,
+    issued: Instant,
+}
+
+/// Where a submitted sign-in form leaves the user.
+enum Step {
+    Done(Tokens),
+    /// The new-password form, for the pending sign-in `handle`.
+    NewPassword {
+        handle: String,
+    },
+    /// The same form again, with why.
+    Refused {
+        message: &'static str,
+        handle: Option<String>,
+    },
 }
 
 /// What an authorization code stands for until it is exchanged.
@@ -62,6 +94,8 @@ impl ManagedLogin {
             client_id,
             codes: Mutex::new(HashMap::new()),
             revoked: Mutex::new(HashSet::new()),
+            pending: Mutex::new(HashMap::new()),
+            lockout: Mutex::new(Lockout::default()),
         }
     }
 
@@ -94,7 +128,9 @@ impl ManagedLogin {
             ("POST", "/oauth2/revoke") => self.revoke(&fields).await,
             ("GET", "/logout") => match fields.get("logout_uri") {
                 Some(uri)
-                    if fields.get("client_id") == Some(&self.client_id) && is_loopback(uri) =>
+                    if fields.get("client_id") == Some(&self.client_id)
+                        && is_loopback(uri)
+                        && header_safe(uri) =>
                 {
                     redirect(uri)
                 }
@@ -127,6 +163,9 @@ impl ManagedLogin {
         if !is_loopback(&request.redirect_uri) {
             return Err("redirect_uri must be a loopback address");
         }
+        if !header_safe(&request.redirect_uri) || !header_safe(&request.state) {
+            return Err("redirect_uri and state may not hold control characters");
+        }
         if field("response_type") != "code" {
             return Err("response_type must be code");
         }
@@ -142,38 +181,110 @@ impl ManagedLogin {
             Err(problem) => return page(StatusCode::BAD_REQUEST, &error_page(problem)),
         };
         let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
-        let email = field("email");
-        let signed_in = match (field("session"), field("new_password")) {
-            ("", _) => {
-                self.cognito
-                    .sign_in(&self.client_id, email, field("password"))
-                    .await
-            }
-            (session, new_password) => self
-                .cognito
-                .set_new_password(&self.client_id, session, email, new_password)
-                .await
-                .map(SignIn::Done),
+        let step = match field("session") {
+            "" => self.sign_in(field("email"), field("password")).await,
+            handle => self.new_password(handle, field("new_password")).await,
         };
-        let tokens = match signed_in {
-            Ok(SignIn::Done(tokens)) => tokens,
+        let form = match step {
+            Step::Done(tokens) => return self.grant(&request, tokens).await,
+            Step::NewPassword { handle } => new_password_form(&request, &handle, None),
+            Step::Refused {
+                message,
+                handle: None,
+            } => sign_in_form(&request, Some(message)),
+            Step::Refused {
+                message,
+                handle: Some(handle),
+            } => new_password_form(&request, &handle, Some(message)),
+        };
+        page(StatusCode::OK, &form)
+    }
+
+    /// A password sign-in, unless the email is locked out.
+    async fn sign_in(&self, email: &str, password: &str) -> Step {
+        let incorrect = Step::Refused {
+            message: "Incorrect email or password.",
+            handle: None,
+        };
+        if self.lockout.lock().await.is_locked(email, Instant::now()) {
+            return Step::Refused {
+                message: "Password attempts exceeded: try again in 15 minutes.",
+                handle: None,
+            };
+        }
+        let signed_in = self.cognito.sign_in(&self.client_id, email, password).await;
+        let mut lockout = self.lockout.lock().await;
+        match signed_in {
+            Ok(SignIn::Done(tokens)) => {
+                lockout.succeeded(email);
+                Step::Done(tokens)
+            }
             Ok(SignIn::NewPasswordRequired { session }) => {
-                let form = new_password_form(&request, email, &session, None);
-                return page(StatusCode::OK, &form);
+                lockout.succeeded(email);
+                let Ok(handle) = crate::random_token() else {
+                    return incorrect;
+                };
+                let mut pending = self.pending.lock().await;
+                pending.retain(|_, first| first.issued.elapsed() < CODE_LIFETIME);
+                let first = Pending {
+                    email: email.to_owned(),
+                    session,
+                    issued: Instant::now(),
+                };
+                pending.insert(handle.clone(), first);
+                Step::NewPassword { handle }
             }
             Err(err) => {
                 tracing::info!(error = %err.kind, "local sign-in refused");
+                if err.kind == "NotAuthorizedException" {
+                    lockout.failed(email, Instant::now());
+                }
+                incorrect
+            }
+        }
+    }
+
+    /// The new password of the pending first sign-in `handle`: the user is
+    /// the one who signed in, whatever the form says.
+    async fn new_password(&self, handle: &str, new_password: &str) -> Step {
+        let found = self
+            .pending
+            .lock()
+            .await
+            .get(handle)
+            .filter(|first| first.issued.elapsed() < CODE_LIFETIME)
+            .map(|first| (first.email.clone(), first.session.clone()));
+        let Some((email, session)) = found else {
+            return Step::Refused {
+                message: "That sign-in expired: sign in again.",
+                handle: None,
+            };
+        };
+        let chosen = self
+            .cognito
+            .set_new_password(&self.client_id, &session, &email, new_password)
+            .await;
+        match chosen {
+            Ok(tokens) => {
+                self.pending.lock().await.remove(handle);
+                Step::Done(tokens)
+            }
+            Err(err) => {
+                tracing::info!(error = %err.kind, "local new password refused");
                 let message = match err.kind.as_str() {
                     "InvalidPasswordException" => "That password does not meet the policy.",
-                    _ => "Incorrect email or password.",
+                    _ => "That password could not be set.",
                 };
-                let form = match field("session") {
-                    "" => sign_in_form(&request, Some(message)),
-                    session => new_password_form(&request, email, session, Some(message)),
-                };
-                return page(StatusCode::OK, &form);
+                Step::Refused {
+                    message,
+                    handle: Some(handle.to_owned()),
+                }
             }
-        };
+        }
+    }
+
+    /// A one-time code for `tokens`, and the redirect that carries it.
+    async fn grant(&self, request: &AuthorizeRequest, tokens: Tokens) -> Answer {
         let code = match crate::random_token() {
             Ok(code) => code,
             Err(_) => {
@@ -313,13 +424,23 @@ fn json_answer(status: StatusCode, body: serde_json::Value) -> Answer {
         .expect("static response parts are valid")
 }
 
+/// Whether `value` can go into a header as it is: no control character.
+fn header_safe(value: &str) -> bool {
+    value.bytes().all(|b| b >= 0x20 && b != 0x7f)
+}
+
 fn redirect(target: &str) -> Answer {
-    Response::builder()
+    let response = Response::builder()
         .status(StatusCode::FOUND)
         .header("location", target)
         .header("cache-control", "no-store")
-        .body(Full::new(Bytes::new()))
-        .expect("a loopback URL is a valid header value")
+        .body(Full::new(Bytes::new()));
+    response.unwrap_or_else(|_| {
+        page(
+            StatusCode::BAD_REQUEST,
+            &error_page("not a redirect target"),
+        )
+    })
 }
 
 /// Text for HTML: the five characters that could end it escaped.
@@ -397,22 +518,16 @@ fn sign_in_form(request: &AuthorizeRequest, message: Option<&str>) -> String {
     )
 }
 
-fn new_password_form(
-    request: &AuthorizeRequest,
-    email: &str,
-    session: &str,
-    message: Option<&str>,
-) -> String {
+fn new_password_form(request: &AuthorizeRequest, handle: &str, message: Option<&str>) -> String {
     format!(
         "<h1>Choose a new password</h1>{}<form method=\"post\" action=\"/oauth2/authorize\">{}\
-         <input type=\"hidden\" name=\"email\" value=\"{}\"><input type=\"hidden\" name=\"session\" value=\"{}\">\
+         <input type=\"hidden\" name=\"session\" value=\"{}\">\
          <label for=\"new_password\">New password</label><p id=\"policy\">{PASSWORD_POLICY}</p>\
          <input id=\"new_password\" name=\"new_password\" type=\"password\" autocomplete=\"new-password\" aria-describedby=\"policy\" required>\
          <button type=\"submit\">Set password</button></form>",
         alert(message),
         hidden_fields(request),
-        html(email),
-        html(session)
+        html(handle)
     )
 }
 
@@ -453,6 +568,14 @@ mod tests {
             "javascript:alert(1)",
         ] {
             assert!(!is_loopback(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_header_safe_value_has_no_control_character() {
+        assert!(header_safe("http://127.0.0.1:3000/console/?a=b é"));
+        for c in (0u8..0x20).chain([0x7f]).map(char::from) {
+            assert!(!header_safe(&format!("http://127.0.0.1/{c}X:1")), "{c:?}");
         }
     }
 

@@ -10,7 +10,13 @@
 //! invitation's text is the invitations function's, asked as Cognito asks it
 //! (a `CustomMessage_AdminCreateUser` event with keygen's `ClientMetadata`),
 //! with Cognito's placeholders filled in.
+//!
+//! The proxy serves keygen alone: a call must be SigV4-signed with the key
+//! pair made for this process ([`Outbox::credentials`], which the gateway's
+//! keygen client signs with), and only the operations keygen makes go on to
+//! moto; anything else is a 403 before moto sees it.
 
+use crate::sigv4::LocalIam;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{HeaderMap, Response, StatusCode};
@@ -26,6 +32,16 @@ pub const PROXY_PATH: &str = "/local/cognito-idp";
 pub const OUTBOX_PATH: &str = "/local/outbox";
 /// Messages kept; the oldest go first.
 const KEPT: usize = 200;
+/// The Cognito operations keygen's user directory makes: all the proxy forwards.
+const FORWARDED: [&str; 5] = [
+    "AdminCreateUser",
+    "AdminGetUser",
+    "AdminAddUserToGroup",
+    "AdminRemoveUserFromGroup",
+    "AdminDeleteUser",
+];
+/// The access key ID of the proxy's key pair (its secret is random per process).
+const PROXY_ACCESS_KEY_ID: &str = "LOCALCOGNITOPROXY";
 
 /// One email Cognito would have sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,16 +75,33 @@ pub struct Outbox {
     sign_in_url: String,
     client: Client<HttpConnector, Full<Bytes>>,
     messages: Mutex<Vec<Message>>,
+    /// The key pair a call must be signed with: the gateway's own keygen client's.
+    signer: LocalIam,
+    secret: String,
 }
 
 impl Outbox {
-    pub fn new(cognito_endpoint: impl Into<String>, gateway_url: &str) -> Outbox {
-        Outbox {
+    pub fn new(
+        cognito_endpoint: impl Into<String>,
+        gateway_url: &str,
+    ) -> Result<Outbox, getrandom::Error> {
+        let secret = crate::random_token()?;
+        let signer = LocalIam::new(PROXY_ACCESS_KEY_ID, &secret, super::cognito::REGION)
+            .for_service("cognito-idp");
+        Ok(Outbox {
             cognito_endpoint: cognito_endpoint.into(),
             sign_in_url: format!("{}/console/", gateway_url.trim_end_matches('/')),
             client: Client::builder(TokioExecutor::new()).build_http(),
             messages: Mutex::new(Vec::new()),
-        }
+            signer,
+            secret,
+        })
+    }
+
+    /// The access key ID and secret the proxy accepts signatures of: for
+    /// this process's keygen client only.
+    pub fn credentials(&self) -> (&str, &str) {
+        (PROXY_ACCESS_KEY_ID, &self.secret)
     }
 
     /// Whether this outbox answers `path`.
@@ -85,7 +118,10 @@ impl Outbox {
     ) -> Response<Full<Bytes>> {
         match (method, path == OUTBOX_PATH) {
             ("GET", true) => self.list(),
-            ("POST", false) => self.forward(headers, body).await,
+            ("POST", false) => match self.admit(path, headers, body) {
+                Ok(()) => self.forward(headers, body).await,
+                Err(why) => reply(StatusCode::FORBIDDEN, json!({ "message": why })),
+            },
             _ => reply(
                 StatusCode::METHOD_NOT_ALLOWED,
                 json!({"message": "Method Not Allowed"}),
@@ -93,9 +129,34 @@ impl Outbox {
         }
     }
 
+    /// Whether a proxy call is keygen's: signed with this process's key
+    /// pair, for an operation keygen makes.
+    fn admit(&self, path: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), &'static str> {
+        let plausible = self
+            .signer
+            .admit(headers, std::time::SystemTime::now())
+            .map_err(|refusal| refusal.message())?;
+        self.signer
+            .verify("POST", path, headers, &plausible, body)
+            .map_err(|refusal| refusal.message())?;
+        let operation = headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|target| target.strip_prefix("AWSCognitoIdentityProviderService."));
+        match operation {
+            Some(operation) if FORWARDED.contains(&operation) => Ok(()),
+            _ => Err("the local Cognito proxy forwards only keygen's operations"),
+        }
+    }
+
     /// The messages kept, newest last.
     pub fn messages(&self) -> Vec<Message> {
-        self.messages.lock().expect("outbox lock").clone()
+        // A panic while holding the lock left the list whole: keep using it.
+        let messages = self
+            .messages
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        messages.clone()
     }
 
     fn list(&self) -> Response<Full<Bytes>> {
@@ -192,7 +253,10 @@ impl Outbox {
     }
 
     fn keep(&self, message: Message) {
-        let mut messages = self.messages.lock().expect("outbox lock");
+        let mut messages = self
+            .messages
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if messages.len() == KEPT {
             messages.remove(0);
         }
@@ -272,6 +336,73 @@ mod tests {
             recipient(&json!({"Username": "bob@acme.example"})),
             "bob@acme.example"
         );
+    }
+
+    /// The headers of a proxy call of `operation` signed with `(key_id, secret)`.
+    fn signed(operation: &str, (key_id, secret): (&str, &str), body: &[u8]) -> HeaderMap {
+        use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+        let identity =
+            aws_credential_types::Credentials::new(key_id, secret, None, None, "test").into();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region(super::super::cognito::REGION)
+            .name("cognito-idp")
+            .time(std::time::SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .unwrap()
+            .into();
+        let target = format!("AWSCognitoIdentityProviderService.{operation}");
+        let headers = [
+            ("host", "127.0.0.1:3000"),
+            ("x-amz-target", target.as_str()),
+        ];
+        let url = "http://127.0.0.1:3000/local/cognito-idp";
+        let request =
+            SignableRequest::new("POST", url, headers.into_iter(), SignableBody::Bytes(body))
+                .unwrap();
+        let (instructions, _) = sign(request, &params).unwrap().into_parts();
+        let mut map = HeaderMap::new();
+        for (name, value) in headers.into_iter().chain(instructions.headers()) {
+            map.insert(
+                hyper::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn the_proxy_admits_keygens_operations_signed_with_its_own_key_pair_only() {
+        let outbox = Outbox::new("http://127.0.0.1:1", "http://127.0.0.1:3000").unwrap();
+        let body = br#"{"UserPoolId":"p"}"#;
+        for operation in FORWARDED {
+            let headers = signed(operation, outbox.credentials(), body);
+            assert_eq!(
+                outbox.admit(PROXY_PATH, &headers, body),
+                Ok(()),
+                "{operation}"
+            );
+        }
+        for operation in [
+            "CreateGroup",
+            "UpdateUserAttributes",
+            "AdminUpdateUserAttributes",
+        ] {
+            let headers = signed(operation, outbox.credentials(), body);
+            assert!(
+                outbox.admit(PROXY_PATH, &headers, body).is_err(),
+                "{operation}"
+            );
+        }
+        let (key_id, _) = outbox.credentials();
+        let forged = signed("AdminCreateUser", (key_id, "guessed"), body);
+        assert!(outbox.admit(PROXY_PATH, &forged, body).is_err());
+        let other = Outbox::new("http://127.0.0.1:1", "http://127.0.0.1:3000").unwrap();
+        let elsewhere = signed("AdminCreateUser", other.credentials(), body);
+        assert!(outbox.admit(PROXY_PATH, &elsewhere, body).is_err());
+        let altered = signed("AdminCreateUser", outbox.credentials(), body);
+        assert!(outbox.admit(PROXY_PATH, &altered, b"{}").is_err());
     }
 
     #[test]

@@ -11,11 +11,11 @@ use orgkeys_api::KeyId;
 use orgkeys_api::body::{CreateKeyInput, KeyPatchInput, RollInput};
 use orgkeys_shared::audit::{Actor, Draft};
 use orgkeys_shared::edge::problem::{FieldError, Problem};
-use orgkeys_shared::edge::request::path_id;
+use orgkeys_shared::edge::request::{existing_organization, path_id};
 use orgkeys_shared::edge::request::{json_body, json_response, no_content, required_json_body};
 use orgkeys_shared::key_format::ApiKey;
 use orgkeys_shared::key_hash::KeyHash;
-use orgkeys_shared::keys::{KeyRecord, Scope};
+use orgkeys_shared::keys::{KeyRecord, KeyState, Scope};
 use orgkeys_shared::organizations::Terms;
 use orgkeys_shared::wire_time::format as timestamp;
 use orgkeys_shared::{Store, StoreError};
@@ -57,6 +57,8 @@ struct KeyView {
     requests_per_minute: Option<u32>,
     /// Set once the key was reported found in public.
     leaked: Option<LeakView>,
+    /// Decided here, once: what the CLI and the console show.
+    state: KeyState,
 }
 
 /// Where and when a key was reported leaked.
@@ -67,9 +69,11 @@ struct LeakView {
     url: Option<String>,
 }
 
-impl From<KeyRecord> for KeyView {
-    fn from(record: KeyRecord) -> KeyView {
+impl KeyView {
+    /// The record as a view at `now` (its state depends on the time).
+    fn at(record: KeyRecord, now: DateTime<Utc>) -> KeyView {
         KeyView {
+            state: record.state(now),
             key_id: record.key_id,
             name: record.name,
             hint: record.hint,
@@ -139,7 +143,7 @@ pub async fn create(keys: &KeyRequest<'_>, draft: &Draft) -> Result<Response<Bod
         .create_key(&record, &hash, draft)
         .await
         .map_err(|err| match err {
-            StoreError::NotFound => Problem::not_found("no organization with this ID"),
+            StoreError::NotFound => Problem::no_organization(),
             other => other.into(),
         })?;
     tracing::info!(org_id, key_id = %record.key_id, hash = %hash.short(), "api key created");
@@ -202,9 +206,7 @@ fn created_key_response(key: &ApiKey, record: &KeyRecord) -> Response<Body> {
 }
 
 pub async fn list(store: &Store, org_id: &str) -> Result<Response<Body>, Problem> {
-    if store.get_organization(org_id).await?.is_none() {
-        return Err(Problem::not_found("no organization with this ID"));
-    }
+    existing_organization(store, org_id).await?;
     list_of_known(store, org_id).await
 }
 
@@ -214,7 +216,7 @@ pub async fn list_of_known(store: &Store, org_id: &str) -> Result<Response<Body>
         .list_keys(org_id)
         .await?
         .into_iter()
-        .map(KeyView::from)
+        .map(|record| KeyView::at(record, Utc::now()))
         .collect();
     Ok(json_response(
         StatusCode::OK,
@@ -287,7 +289,7 @@ pub async fn roll(
             StoreError::Conflict => {
                 Problem::conflict("this key was rolled, disabled or deleted by another request")
             }
-            StoreError::NotFound => Problem::not_found("no organization with this ID"),
+            StoreError::NotFound => Problem::no_organization(),
             other => other.into(),
         })?;
     tracing::info!(org_id, %key_id, successor = %successor.key_id, "api key rolled");
@@ -319,7 +321,10 @@ async fn read_key(
 
 pub async fn get(store: &Store, org_id: &str, key_id: &KeyId) -> Result<Response<Body>, Problem> {
     let (record, _) = read_key(store, org_id, key_id).await?;
-    Ok(json_response(StatusCode::OK, &KeyView::from(record)))
+    Ok(json_response(
+        StatusCode::OK,
+        &KeyView::at(record, Utc::now()),
+    ))
 }
 
 pub async fn patch(
@@ -348,5 +353,8 @@ pub async fn patch(
             other => other.into(),
         })?;
     tracing::info!(org_id, %key_id, enabled = changed.enabled, "api key changed");
-    Ok(json_response(StatusCode::OK, &KeyView::from(changed)))
+    Ok(json_response(
+        StatusCode::OK,
+        &KeyView::at(changed, Utc::now()),
+    ))
 }

@@ -5,6 +5,10 @@
 //! exist), a viewer only reads (403), and a platform operator's powers
 //! (status, limits, parent, deletion, the schedule sync) stay out of reach.
 //!
+//! Before anything else, the user's membership record must say what their
+//! token says (`orgkeys_shared::edge::membership`): a removed or demoted
+//! user is refused within seconds, not when their token expires.
+//!
 //! `GET /v1/console/me` tells a signed-in user who the console takes them
 //! for: any valid token may ask, so a user whose token lacks an organization
 //! or a role learns why the rest is refused. The users routes call
@@ -54,6 +58,12 @@ pub async fn route(
         return Ok(me(&signed_in.user(&keygen.claims)));
     }
     let member = Member::of(signed_in, &keygen.claims, route)?;
+    let issued_at = signed_in.issued_at();
+    let store = &keygen.store;
+    keygen
+        .memberships
+        .admit(store, &member, issued_at, now)
+        .await?;
     let caller = Caller::User(signed_in.clone());
     let draft = || audit_draft(request, &caller, now, keygen.audit_retention);
     match route.operation {
@@ -69,8 +79,7 @@ pub async fn route(
         _ => {}
     }
     let org_id: OrgId = path_id(request, "orgId").map_err(|e| Problem::validation(vec![e]))?;
-    let org = member.organization(&keygen.store, org_id.as_str()).await?;
-    let store = &keygen.store;
+    let org = member.organization(store, org_id.as_str()).await?;
     let org_id = org.organization_id.as_str();
     if let Some(webhooks) = webhook_endpoints::WebhookRoute::of(route.operation) {
         return webhook_endpoints::serve(keygen, request, webhooks, org_id, draft, now).await;

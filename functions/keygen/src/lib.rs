@@ -29,6 +29,7 @@ use lambda_http::{Body, Error, Request, Response};
 use orgkeys_api::OrgId;
 use orgkeys_shared::audit;
 use orgkeys_shared::edge::caller::Caller;
+use orgkeys_shared::edge::membership::Memberships;
 use orgkeys_shared::edge::problem::Problem;
 use orgkeys_shared::edge::request::{
     audit_draft, authorize, path_id, path_param, respond, served_route,
@@ -152,6 +153,8 @@ pub struct Keygen {
     /// Seals webhook signing secrets; `None`: creating an endpoint or
     /// rolling its secret answers 501.
     pub webhook_secrets: Option<SecretBox>,
+    /// Console users' membership records, as recently read.
+    pub memberships: Memberships,
 }
 
 impl Keygen {
@@ -166,6 +169,7 @@ impl Keygen {
             users: None,
             webhook_addresses: settings.webhook_addresses,
             webhook_secrets: None,
+            memberships: Memberships::default(),
         }
     }
 

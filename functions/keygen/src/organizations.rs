@@ -13,7 +13,7 @@ use orgkeys_shared::StoreError;
 use orgkeys_shared::audit::Draft;
 use orgkeys_shared::edge::problem::Problem;
 use orgkeys_shared::edge::request::{
-    Object, Page, json_body, json_response, no_content, required_json_body,
+    Object, Page, existing_organization, json_body, json_response, no_content, required_json_body,
 };
 use orgkeys_shared::limits::{Defaults, Limits, MAX_CONTACTS_PER_DAY, MAX_REQUESTS_PER_MINUTE};
 use orgkeys_shared::organizations::{Organization, OrganizationStatus, Saved};
@@ -58,10 +58,6 @@ impl OrganizationView {
             updated_at: timestamp(org.updated_at),
         }
     }
-}
-
-fn not_found() -> Problem {
-    Problem::not_found("no organization with this ID")
 }
 
 /// A page of organizations.
@@ -227,11 +223,7 @@ fn check_parent_id(violations: &mut Violations, org_id: &str, parent: Option<&st
 }
 
 pub async fn get(keygen: &Keygen, org_id: &str) -> Result<Response<Body>, Problem> {
-    let organization = keygen
-        .store
-        .get_organization(org_id)
-        .await?
-        .ok_or_else(not_found)?;
+    let organization = existing_organization(&keygen.store, org_id).await?;
     Ok(show(keygen, organization))
 }
 
@@ -243,8 +235,9 @@ pub fn show(keygen: &Keygen, organization: Organization) -> Response<Body> {
 
 /// `POST /v1/console/organizations`: a new organization under `parent`, one
 /// the user whose home is `home` may act on (the caller checked; the store
-/// checks again on the chain its commit is conditional on); 409 if the ID is
-/// taken by any organization at all, without reading or writing that one.
+/// checks again on the chain its commit is conditional on). Its ID is the
+/// server's (`org_` and 24 random hex digits): IDs are global, so one a user
+/// chose would tell them, by a 409, that it exists outside their tree.
 pub async fn create_under(
     keygen: &Keygen,
     input: SubOrganizationInput,
@@ -252,23 +245,20 @@ pub async fn create_under(
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
     let mut violations = Violations::new();
-    let org_id = match input.organization_id.as_deref() {
-        None => {
-            violations.body("/organizationId", "is required");
-            ""
-        }
-        Some(id) if !is_valid_id(id) => {
-            violations.body("/organizationId", ID_RULE);
-            ""
-        }
-        Some(id) => id,
-    };
+    if input.organization_id.is_some() {
+        violations.body(
+            "/organizationId",
+            "is chosen by the server for a sub-organization: leave it out",
+        );
+    }
     match &input.name {
         None => violations.body("/name", "is required"),
         Some(name) => violations.text("/name", Some(name), MAX_NAME_CHARS),
     }
     violations.finish().map_err(Problem::validation)?;
     let name = input.name.as_deref().unwrap_or_default().trim();
+    let org_id = orgkeys_shared::ids::random_id("org_")?;
+    let org_id = org_id.as_str();
     let wanted = Organization {
         name: name.to_owned(),
         parent_id: Some(parent.organization_id.clone()),
@@ -279,10 +269,11 @@ pub async fn create_under(
         .create_organization_within(home, wanted, draft)
         .await
         .map_err(|err| match err {
-            StoreError::NotFound => not_found(),
+            StoreError::NotFound => Problem::no_organization(),
             other => other.into(),
         })?
-        .ok_or_else(|| Problem::conflict("an organization with this ID exists"))?;
+        // 96 random bits taken: not the user's doing, and nothing to tell.
+        .ok_or_else(|| Problem::conflict("the new organization's ID was taken; try again"))?;
     tracing::info!(org_id, parent = %parent.organization_id, "sub-organization created");
     let view = OrganizationView::new(organization, keygen.default_limits);
     Ok(json_response(StatusCode::CREATED, &view))
@@ -359,7 +350,7 @@ async fn change(
     violations.finish().map_err(Problem::validation)?;
     let (organization, saved) = store
         .save_organization(org_id, draft, |existing| {
-            let mut org = existing.cloned().ok_or_else(not_found)?;
+            let mut org = existing.cloned().ok_or_else(Problem::no_organization)?;
             if let Field::Value(name) = &input.name {
                 org.name = name.trim().to_owned();
             }
@@ -390,7 +381,7 @@ pub async fn delete(store: &Store, org_id: &str, draft: &Draft) -> Result<Respon
         .delete_organization(org_id, draft)
         .await
         .map_err(|err| match err {
-            StoreError::NotFound => not_found(),
+            StoreError::NotFound => Problem::no_organization(),
             other => other.into(),
         })?;
     tracing::info!(

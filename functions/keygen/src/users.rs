@@ -18,7 +18,9 @@ use orgkeys_api::body::{UserInput, UserPatch};
 use orgkeys_shared::StoreError;
 use orgkeys_shared::audit::Draft;
 use orgkeys_shared::edge::problem::{FieldError, Problem};
-use orgkeys_shared::edge::request::{json_response, no_content, required_json_body};
+use orgkeys_shared::edge::request::{
+    existing_organization, json_response, no_content, required_json_body,
+};
 use orgkeys_shared::edge::user::User;
 use orgkeys_shared::organizations::Organization;
 use orgkeys_shared::users::{Member, MemberStatus};
@@ -68,10 +70,7 @@ fn user_not_found() -> Problem {
 pub async fn list(keygen: &Keygen, org_id: &str) -> Result<Response<Body>, Problem> {
     let directory = directory(keygen)?;
     let store = &keygen.store;
-    store
-        .get_organization(org_id)
-        .await?
-        .ok_or_else(|| Problem::not_found("no organization with this ID"))?;
+    existing_organization(store, org_id).await?;
     let mut items = store.list_members(org_id).await?;
     for member in items
         .iter_mut()
@@ -105,10 +104,7 @@ pub async fn invite(
     let directory = directory(keygen)?;
     let store = &keygen.store;
     // Nobody is created in Cognito for an organization that does not exist.
-    let organization = store
-        .get_organization(org_id)
-        .await?
-        .ok_or_else(|| Problem::not_found("no organization with this ID"))?;
+    let organization = existing_organization(store, org_id).await?;
     let user = invited(directory, &email, &organization).await?;
     if store.get_member(org_id, &user.sub).await?.is_some() {
         return Err(Problem::conflict(
@@ -134,7 +130,7 @@ pub async fn invite(
     };
     match store.add_member(&member, draft).await {
         Ok(()) => Ok(json_response(StatusCode::CREATED, &member)),
-        Err(StoreError::NotFound) => Err(Problem::not_found("no organization with this ID")),
+        Err(StoreError::NotFound) => Err(Problem::no_organization()),
         Err(StoreError::Conflict) => Err(Problem::conflict(
             "a user with this email is already a user of this organization",
         )),
@@ -203,7 +199,9 @@ pub async fn update(
         .set_role(user_id, role)
         .await
         .map_err(directory_problem)?;
-    match store.change_member_role(org_id, user_id, role, draft).await {
+    let changed = store.change_member_role(org_id, user_id, role, draft).await;
+    keygen.memberships.forget(org_id, user_id);
+    match changed {
         Ok(member) => Ok(json_response(StatusCode::OK, &member)),
         Err(StoreError::NotFound) => Err(user_not_found()),
         Err(err) => Err(err.into()),
@@ -234,7 +232,9 @@ pub async fn remove(
         .await?
         .ok_or_else(user_not_found)?;
     directory.delete(user_id).await.map_err(directory_problem)?;
-    match store.remove_member(&member, draft).await {
+    let removed = store.remove_member(&member, draft).await;
+    keygen.memberships.forget(org_id, user_id);
+    match removed {
         Ok(()) => Ok(no_content()),
         Err(StoreError::NotFound) => Err(user_not_found()),
         Err(err) => Err(err.into()),
@@ -253,6 +253,7 @@ pub async fn remove_all(keygen: &Keygen, org_id: &str) -> Result<(), Problem> {
             .delete(&member.user_id)
             .await
             .map_err(directory_problem)?;
+        keygen.memberships.forget(org_id, &member.user_id);
     }
     Ok(())
 }

@@ -13,10 +13,12 @@ use orgkeys_api::body::ScheduleInput;
 use orgkeys_api::{OrgId, ScheduleId};
 use orgkeys_shared::audit::{self, Draft};
 use orgkeys_shared::edge::caller::{Caller, OrganizationKey};
+use orgkeys_shared::edge::membership::Memberships;
 use orgkeys_shared::edge::problem::{FieldError, Problem};
 use orgkeys_shared::edge::rate_limit::{Meter, metered};
 use orgkeys_shared::edge::request::{
-    Page, audit_draft, authorize, json_body, json_response, no_content, path_id, respond,
+    Page, audit_draft, authorize, existing_organization, json_body, json_response, no_content,
+    path_id, respond,
 };
 use orgkeys_shared::edge::user::{ClaimNames, Member};
 use orgkeys_shared::limits::Defaults;
@@ -98,13 +100,15 @@ async fn route(
         (Operation::ListOrganizationSchedules, Caller::Admin(_)) => {
             let org_id: OrgId =
                 path_id(request, "orgId").map_err(|e| Problem::validation(vec![e]))?;
-            if store.get_organization(org_id.as_str()).await?.is_none() {
-                return Err(Problem::not_found("no organization with this ID"));
-            }
+            existing_organization(store, org_id.as_str()).await?;
             list_schedules(store, request, org_id.as_str()).await
         }
         (Operation::ListConsoleSchedules, Caller::User(signed_in)) => {
             let member = Member::of(signed_in, &settings.claims, route)?;
+            // Each invocation reads the record afresh: this handler keeps no state.
+            Memberships::default()
+                .admit(store, &member, signed_in.issued_at(), now)
+                .await?;
             let org_id: OrgId =
                 path_id(request, "orgId").map_err(|e| Problem::validation(vec![e]))?;
             let org = member.organization(store, org_id.as_str()).await?;
@@ -178,7 +182,7 @@ async fn put_schedule(
         .put_schedule(&schedule, draft)
         .await
         .map_err(|err| match err {
-            StoreError::NotFound => Problem::not_found("no organization with this ID"),
+            StoreError::NotFound => Problem::no_organization(),
             other => other.into(),
         })?;
     tracing::info!(org_id, schedule_id, created, "schedule saved");

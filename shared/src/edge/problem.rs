@@ -163,6 +163,12 @@ impl Problem {
         Problem::new(StatusCode::NOT_FOUND, "about:blank", "Not Found", detail)
     }
 
+    /// The one answer for an organization that does not exist (or that the
+    /// caller may not know of).
+    pub fn no_organization() -> Problem {
+        Problem::not_found("no organization with this ID")
+    }
+
     pub fn conflict(detail: impl Into<String>) -> Problem {
         Problem::new(
             StatusCode::CONFLICT,

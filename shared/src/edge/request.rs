@@ -286,6 +286,18 @@ pub fn respond(result: Result<Response<Body>, Problem>) -> Response<Body> {
     result.unwrap_or_else(Problem::into_response)
 }
 
+/// The organization `org_id`, or the 404 that says there is none: for the
+/// routes that need it to exist before they do anything.
+pub async fn existing_organization(
+    store: &crate::dynamo::Store,
+    org_id: &str,
+) -> Result<crate::organizations::Organization, Problem> {
+    store
+        .get_organization(org_id)
+        .await?
+        .ok_or_else(Problem::no_organization)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -108,7 +108,41 @@ impl KeyRecord {
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
         self.expires_at.is_some_and(|at| now >= at)
     }
+
+    /// The key's state at `now`, the one order every view uses: a leak
+    /// first (whatever else holds), then disabled, expired (a rolled key's
+    /// grace included), rolled (still valid, its successor named), active.
+    pub fn state(&self, now: DateTime<Utc>) -> KeyState {
+        if self.leaked.is_some() {
+            KeyState::Leaked
+        } else if !self.enabled {
+            KeyState::Disabled
+        } else if self.is_expired(now) {
+            KeyState::Expired
+        } else if self.rolled_to.is_some() {
+            KeyState::Rolled
+        } else {
+            KeyState::Active
+        }
+    }
 }
+
+orgkeys_api::wire_enum!(
+    /// A key's state as key views send it (`state`), decided by the server
+    /// alone ([`KeyRecord::state`]); the CLI and the console show it.
+    KeyState {
+        /// Reported found in public.
+        Leaked => "leaked",
+        /// Refused like a deleted key until enabled again.
+        Disabled => "disabled",
+        /// Past its expiry, or its grace after a roll.
+        Expired => "expired",
+        /// Rolled to its successor, valid until its grace ends.
+        Rolled => "rolled",
+        /// Valid.
+        Active => "active",
+    }
+);
 
 /// A change to a key (a JSON merge patch, parsed): `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -386,6 +420,32 @@ mod tests {
                 url: Some("https://github.com/o/r/blob/x/.env".into()),
             }),
         }
+    }
+
+    #[test]
+    fn a_keys_state_is_decided_in_one_order_leak_first() {
+        let leaked = record();
+        let created = leaked.created_at;
+        let ends = leaked.expires_at.unwrap();
+        assert_eq!(leaked.state(created), KeyState::Leaked);
+        let disabled = KeyRecord {
+            leaked: None,
+            ..record()
+        };
+        assert_eq!(disabled.state(ends), KeyState::Disabled);
+        let enabled = KeyRecord {
+            enabled: true,
+            ..disabled
+        };
+        assert_eq!(enabled.state(created), KeyState::Active);
+        assert_eq!(enabled.state(ends), KeyState::Expired);
+        let rolled = KeyRecord {
+            rolled_to: Some("key_2".into()),
+            ..enabled
+        };
+        assert_eq!(rolled.state(created), KeyState::Rolled);
+        assert_eq!(rolled.state(ends), KeyState::Expired);
+        assert_eq!(serde_json::to_value(KeyState::Rolled).unwrap(), "rolled");
     }
 
     #[test]

@@ -333,18 +333,7 @@ impl<'a> Call<'a> {
     async fn over_http(self, url: &str, admin_token: &str) -> Reply {
         assert!(self.now.is_none(), "over HTTP the clock is the server's");
         let route = route(self.operation);
-        let mut path = route.path.to_owned();
-        for (name, value) in &self.params {
-            path = path.replace(&format!("{{{name}}}"), &percent_encode(value));
-        }
-        if !self.query.is_empty() {
-            let pairs: Vec<String> = self
-                .query
-                .iter()
-                .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-                .collect();
-            path = format!("{path}?{}", pairs.join("&"));
-        }
+        let path = route.url(&self.params, &self.query);
         let authorization = match self.caller() {
             Caller::Operator => Some(format!("Bearer {admin_token}")),
             Caller::Key(KeyCaller {
@@ -375,17 +364,4 @@ impl<'a> IntoFuture for Call<'a> {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
-}
-
-/// A path segment or query value with every byte but RFC 3986's unreserved
-/// ones escaped.
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -7,7 +7,7 @@
 use orgkeys_shared::Store;
 use orgkeys_shared::routes::Operation;
 use orgkeys_tests::app::{Caller, TestApp};
-use orgkeys_tests::scan_all;
+use orgkeys_tests::{scan_all, seed_member};
 use serde_json::{Value, json};
 
 /// A console user as their verified token describes them.
@@ -39,13 +39,15 @@ const VIEWER_OF_ACME: User = User {
 };
 
 impl User {
-    /// The user as API Gateway's JWT authorizer hands them over.
+    /// The user as API Gateway's JWT authorizer hands them over, their
+    /// token issued now.
     fn caller(&self) -> Caller {
         let mut claims = json!({
             "sub": self.sub,
             "email": self.email,
             "cognito:groups": self.groups,
             "iss": "https://cognito-idp.eu-west-1.amazonaws.com/pool",
+            "iat": chrono::Utc::now().timestamp().to_string(),
         });
         if let Some(home) = self.home {
             claims["custom:organizationId"] = json!(home);
@@ -54,13 +56,25 @@ impl User {
     }
 }
 
-/// The store with `acme` → `acme-emea` → `emea-fr`, and `globex` apart.
+/// The store with `acme` → `acme-emea` → `emea-fr`, and `globex` apart,
+/// and the users' membership records (Ann is an admin of `globex` too, for
+/// the tests whose token says so).
 async fn start() -> TestApp {
     let console = TestApp::spawn().await;
     put_org(&console, "acme", None).await;
     put_org(&console, "acme-emea", Some("acme")).await;
     put_org(&console, "emea-fr", Some("acme-emea")).await;
     put_org(&console, "globex", None).await;
+    let store = console.store();
+    for (user, home) in [
+        (&ADMIN_OF_ACME, "acme"),
+        (&ADMIN_OF_ACME, "globex"),
+        (&ADMIN_OF_EMEA, "acme-emea"),
+        (&VIEWER_OF_ACME, "acme"),
+    ] {
+        let role = user.groups.trim_matches(['[', ']']).parse().unwrap();
+        seed_member(store, home, user.sub, user.email, role).await;
+    }
     console
 }
 
@@ -195,12 +209,12 @@ async fn an_organization_outside_the_users_tree_is_not_found_and_nothing_is_touc
         (
             Operation::CreateConsoleOrganization,
             &[],
-            Some(json!({"organizationId": "globex-fr", "name": "x", "parentId": "globex"})),
+            Some(json!({"name": "x", "parentId": "globex"})),
         ),
         (
             Operation::CreateConsoleOrganization,
             &[],
-            Some(json!({"organizationId": "acme-de", "name": "x", "parentId": "acme"})),
+            Some(json!({"name": "x", "parentId": "acme"})),
         ),
     ];
     for (operation, params, body) in attempts {
@@ -334,7 +348,7 @@ async fn a_viewer_reads_and_is_refused_every_change_with_no_event() {
         (
             Operation::CreateConsoleOrganization,
             &[][..],
-            json!({"organizationId": "acme-x", "name": "x", "parentId": "acme"}),
+            json!({"name": "x", "parentId": "acme"}),
         ),
     ] {
         let body = (!body.is_null()).then_some(body);
@@ -382,35 +396,45 @@ async fn a_token_without_an_organization_or_a_role_may_only_ask_who_it_is() {
 #[tokio::test]
 async fn an_admin_creates_and_renames_sub_organizations_but_not_what_the_operator_owns() {
     let console = start().await;
-    let body = json!({"organizationId": "emea-de", "name": "Acme DE", "parentId": "acme-emea"});
+    let body = json!({"name": "Acme DE", "parentId": "acme-emea"});
     let created = console
         .console_create_organization(body.clone())
         .by(&ADMIN_OF_EMEA.caller())
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
     assert_eq!(created.json["parentId"], "acme-emea");
+    let emea_de = created.json["organizationId"].as_str().unwrap().to_owned();
+    let emea_de = emea_de.as_str();
     let again = console
         .console_create_organization(body)
         .by(&ADMIN_OF_EMEA.caller())
         .await;
-    assert_eq!(again.problem(409)["type"], "urn:orgkeys:problem:conflict");
-    // An ID taken anywhere, outside the user's tree included.
-    let taken = json!({"organizationId": "globex", "name": "G", "parentId": "acme-emea"});
-    let taken = console
-        .console_create_organization(taken)
-        .by(&ADMIN_OF_EMEA.caller())
-        .await;
-    taken.problem(409);
-    let event = &audit_events(&console, "emea-de").await[0];
+    assert_eq!(again.status, 201, "a second one, with an ID of its own");
+    assert_ne!(again.json["organizationId"], emea_de);
+    // No ID of the user's choosing: one outside their tree, one inside,
+    // one free, all answer alike, so none tells whether it exists.
+    for id in ["globex", "acme-emea", "free-id"] {
+        let chosen = json!({"organizationId": id, "name": "G", "parentId": "acme-emea"});
+        let chosen = console
+            .console_create_organization(chosen)
+            .by(&ADMIN_OF_EMEA.caller())
+            .await;
+        assert_eq!(chosen.pointers(400), ["/organizationId"], "{id}");
+    }
+    let event = &audit_events(&console, emea_de).await[0];
     assert_eq!(event["action"], "organization.created");
     assert_eq!(event["actor"]["email"], "eve@acme.example");
-    assert_eq!(
-        organizations(&console, &ADMIN_OF_EMEA).await,
-        ["acme-emea", "emea-de", "emea-fr"]
-    );
+    let mut expected = vec![
+        "acme-emea".to_owned(),
+        emea_de.to_owned(),
+        again.json["organizationId"].as_str().unwrap().to_owned(),
+        "emea-fr".to_owned(),
+    ];
+    expected.sort();
+    assert_eq!(organizations(&console, &ADMIN_OF_EMEA).await, expected);
 
     let renamed = console
-        .console_update_organization("emea-de", json!({"name": "Acme Deutschland"}))
+        .console_update_organization(emea_de, json!({"name": "Acme Deutschland"}))
         .by(&ADMIN_OF_EMEA.caller())
         .await;
     assert_eq!(renamed.json["name"], "Acme Deutschland", "{}", renamed.body);
@@ -420,12 +444,12 @@ async fn an_admin_creates_and_renames_sub_organizations_but_not_what_the_operato
         ("parentId", json!("acme")),
     ] {
         let reply = console
-            .console_update_organization("emea-de", json!({ field: value }))
+            .console_update_organization(emea_de, json!({ field: value }))
             .by(&ADMIN_OF_EMEA.caller())
             .await;
         assert_eq!(reply.pointers(403), [format!("/{field}").as_str()]);
     }
-    let unchanged = console.get_organization("emea-de").await;
+    let unchanged = console.get_organization(emea_de).await;
     assert_eq!(unchanged.json["status"], "active");
     assert_eq!(unchanged.json["parentId"], "acme-emea");
 }
@@ -660,14 +684,10 @@ async fn a_sub_organization_created_during_a_move_gets_the_ancestry_it_ends_with
     let console = start().await;
     let (mut created, mut moved) = (0, 0);
     for trial in 0..TRIALS {
-        let (region, target, child) = (
-            format!("r{trial}"),
-            format!("t{trial}"),
-            format!("c{trial}"),
-        );
+        let (region, target) = (format!("r{trial}"), format!("t{trial}"));
         put_org(&console, &region, Some("acme")).await;
         put_org(&console, &target, Some("globex")).await;
-        let body = json!({"organizationId": child, "name": "c", "parentId": region});
+        let body = json!({"name": "c", "parentId": region});
         let pause = |ms: u64| tokio::time::sleep(std::time::Duration::from_millis(ms));
         let (create, moving) = tokio::join!(
             async {
@@ -900,4 +920,191 @@ async fn webhook_routes_are_404_outside_the_tree_and_a_viewers_changes_are_403()
             .iter()
             .any(|e| e["action"] == "webhook.updated" && e["actor"]["email"] == "ann@acme.example")
     );
+}
+/// Every console route but `GET /v1/console/me`, with path IDs in `acme`.
+fn console_attempts() -> Vec<(Operation, Vec<(&'static str, &'static str)>)> {
+    use orgkeys_shared::routes::{Access, ROUTES};
+    ROUTES
+        .iter()
+        .filter(|route| route.access == Access::User)
+        .map(|route| {
+            let params = [
+                ("orgId", "acme"),
+                ("keyId", "key_x"),
+                ("userId", "sub-x"),
+                ("endpointId", "ep_x"),
+                ("messageId", "msg_x"),
+            ];
+            let named = params
+                .into_iter()
+                .filter(|(name, _)| route.key.contains(&format!("{{{name}}}")))
+                .collect();
+            (route.operation, named)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_removed_user_is_refused_on_every_console_route() {
+    let console = start().await;
+    let store = console.store();
+    let ann = store
+        .get_member("acme", ADMIN_OF_ACME.sub)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .remove_member(&ann, &orgkeys_tests::seed_draft())
+        .await
+        .unwrap();
+    let attempts = console_attempts();
+    assert!(attempts.len() >= 15, "the console routes are found");
+    for (operation, params) in attempts {
+        let reply = console
+            .request(
+                operation,
+                &params,
+                json!({"name": "x", "email": "x@acme.example", "role": "org-admin"}),
+            )
+            .by(&ADMIN_OF_ACME.caller())
+            .await;
+        assert_eq!(reply.status, 403, "{operation:?}: {}", reply.body);
+    }
+    let me = console.console_me().by(&ADMIN_OF_ACME.caller()).await;
+    assert_eq!(me.status, 200, "anyone signed in may ask who they are");
+    assert!(
+        audit_events(&console, "acme")
+            .await
+            .iter()
+            .all(|e| e["action"] != "api_key.created")
+    );
+}
+
+#[tokio::test]
+async fn a_demoted_admin_changes_nothing_and_reads_nothing_with_the_old_token() {
+    let console = start().await;
+    let store = console.store();
+    let draft = orgkeys_tests::seed_draft();
+    let viewer = orgkeys_api::Role::OrgViewer;
+    store
+        .change_member_role("acme", ADMIN_OF_ACME.sub, viewer, &draft)
+        .await
+        .unwrap();
+    let created = console
+        .console_create_key("acme", json!({"name": "backdoor"}))
+        .by(&ADMIN_OF_ACME.caller())
+        .await;
+    assert_eq!(created.status, 403, "{}", created.body);
+    assert!(
+        created.json["detail"]
+            .as_str()
+            .unwrap()
+            .contains("sign in again")
+    );
+    let invited = console
+        .console_invite_user(
+            "acme",
+            json!({"email": "backdoor@acme.example", "role": "org-admin"}),
+        )
+        .by(&ADMIN_OF_ACME.caller())
+        .await;
+    assert_eq!(invited.status, 403, "{}", invited.body);
+    let listed = console
+        .console_list_keys("acme")
+        .by(&ADMIN_OF_ACME.caller())
+        .await;
+    assert_eq!(
+        listed.status, 403,
+        "the token's role is not theirs any more"
+    );
+}
+
+#[tokio::test]
+async fn a_token_issued_before_the_membership_or_its_organization_is_refused() {
+    let console = start().await;
+    let mut claims = json!({
+        "sub": ADMIN_OF_ACME.sub, "email": ADMIN_OF_ACME.email,
+        "cognito:groups": "[org-admin]", "custom:organizationId": "acme",
+    });
+    let now = chrono::Utc::now().timestamp();
+    for (iat, status) in [(Some(now - 60), 401), (None, 401), (Some(now), 200)] {
+        match iat {
+            Some(iat) => claims["iat"] = json!(iat.to_string()),
+            None => _ = claims.as_object_mut().unwrap().remove("iat"),
+        }
+        let reply = console
+            .console_list_keys("acme")
+            .by(&Caller::user(claims.clone()))
+            .await;
+        assert_eq!(reply.status, status, "iat {iat:?}: {}", reply.body);
+    }
+    // An organization deleted and made again: its former users' tokens are
+    // not its new users' (their records went with the old one).
+    let globex_admin = User {
+        home: Some("globex"),
+        ..ADMIN_OF_ACME
+    };
+    let token = globex_admin.caller();
+    console.delete_organization("globex").expect(204).await;
+    put_org(&console, "globex", None).await;
+    let reply = console.console_list_keys("globex").by(&token).await;
+    assert_eq!(reply.status, 403, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn a_membership_read_is_trusted_for_five_seconds_then_read_again() {
+    use orgkeys_shared::edge::membership::{CACHE_FOR, Memberships};
+    use orgkeys_shared::edge::user::{Member, User as TokenUser};
+    let console = start().await;
+    let store = console.store();
+    let member = Member {
+        user: TokenUser {
+            id: ADMIN_OF_ACME.sub.into(),
+            email: None,
+            organization_id: None,
+            role: None,
+        },
+        home: orgkeys_api::OrgId::parse("acme").unwrap(),
+        role: orgkeys_api::Role::OrgAdmin,
+    };
+    let memberships = Memberships::default();
+    let start = chrono::Utc::now();
+    let iat = Some(start.timestamp());
+    memberships.admit(store, &member, iat, start).await.unwrap();
+    let ann = store
+        .get_member("acme", ADMIN_OF_ACME.sub)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .remove_member(&ann, &orgkeys_tests::seed_draft())
+        .await
+        .unwrap();
+    let almost = start + CACHE_FOR - chrono::TimeDelta::milliseconds(1);
+    assert!(memberships.admit(store, &member, iat, almost).await.is_ok());
+    let after = start + CACHE_FOR;
+    assert!(memberships.admit(store, &member, iat, after).await.is_err());
+    // A change this process made is seen at once.
+    seed_member(
+        store,
+        "acme",
+        ADMIN_OF_ACME.sub,
+        ADMIN_OF_ACME.email,
+        orgkeys_api::Role::OrgAdmin,
+    )
+    .await;
+    let fresh = Memberships::default();
+    let iat = Some(chrono::Utc::now().timestamp());
+    fresh.admit(store, &member, iat, after).await.unwrap();
+    fresh.forget("acme", ADMIN_OF_ACME.sub);
+    let ann = store
+        .get_member("acme", ADMIN_OF_ACME.sub)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .remove_member(&ann, &orgkeys_tests::seed_draft())
+        .await
+        .unwrap();
+    assert!(fresh.admit(store, &member, iat, after).await.is_err());
 }

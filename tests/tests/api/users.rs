@@ -4,9 +4,10 @@
 use devserver::identity::LocalPool;
 use devserver::identity::cognito::Cognito;
 use keygen::user_directory::UserDirectory;
+use orgkeys_api::Role;
 use orgkeys_shared::Store;
 use orgkeys_tests::app::{Caller, HandlerSettings, TestApp};
-use orgkeys_tests::{Reply, endpoint, fresh_store, seed_org};
+use orgkeys_tests::{Reply, endpoint, fresh_store, seed_member, seed_org};
 use serde_json::{Value, json};
 
 /// The app over a fresh table and a fresh user pool, and the pool's directory.
@@ -61,11 +62,12 @@ impl Users {
     }
 }
 
-/// The console user `sub`, home `org`, in `group`.
+/// The console user `sub`, home `org`, in `group`, their token issued now.
 fn console_user(sub: &str, org: &str, group: &str) -> Caller {
     Caller::user(json!({
         "sub": sub, "email": format!("{sub}@acme.example"),
         "custom:organizationId": org, "cognito:groups": format!("[{group}]"),
+        "iat": chrono::Utc::now().timestamp().to_string(),
     }))
 }
 
@@ -277,6 +279,10 @@ async fn a_viewer_and_a_user_of_another_organization_change_nothing() {
             .console_invite_user("acme", body.clone())
             .by(caller)
     };
+    let store = users.app.store();
+    seed_member(store, "acme", "v1", "v1@acme.example", Role::OrgViewer).await;
+    seed_member(store, "globex", "g1", "g1@acme.example", Role::OrgAdmin).await;
+    let seeded = users.user_events("acme").await.len();
     let refused = invite(&console_user("v1", "acme", "org-viewer")).await;
     assert_eq!(
         refused.problem(403)["type"],
@@ -290,7 +296,7 @@ async fn a_viewer_and_a_user_of_another_organization_change_nothing() {
         users.directory.find("eve@acme.example").await.unwrap(),
         None
     );
-    assert!(users.user_events("acme").await.is_empty());
+    assert_eq!(users.user_events("acme").await.len(), seeded);
 }
 
 #[tokio::test]

@@ -31,6 +31,11 @@ fn banner_value(server: &Devserver, label: &str) -> String {
         .to_owned()
 }
 
+/// The local pool the gateway made.
+pub(super) fn pool_id(server: &Devserver) -> String {
+    banner_value(server, "local pool ")
+}
+
 pub(super) fn client_id(server: &Devserver) -> String {
     banner_value(server, "app client ")
 }
@@ -62,7 +67,7 @@ fn hidden_fields(page: &str) -> Vec<(String, String)> {
 /// One sign-in's PKCE pair.
 pub(super) struct Pkce {
     pub(super) verifier: String,
-    challenge: String,
+    pub(super) challenge: String,
 }
 
 pub(super) fn pkce() -> Pkce {
@@ -474,6 +479,7 @@ async fn a_signed_in_admin_generates_a_working_key_in_a_sub_organization_and_oth
         .put_organization("globex", json!({"name": "Globex"}))
         .await;
     assert_eq!(created_org.status, 201, "{}", created_org.body);
+    let store = orgkeys_tests::store_of(&server.table).await;
     for (email, organization_id, group) in [
         ("viewer@acme.example", "acme-emea", "org-viewer"),
         ("admin@globex.example", "globex", "org-admin"),
@@ -483,10 +489,12 @@ async fn a_signed_in_admin_generates_a_working_key_in_a_sub_organization_and_oth
             organization_id,
             group,
         };
-        cognito
+        let sub = cognito
             .create_user(&pool, &user, PASSWORD, true)
             .await
             .unwrap();
+        let role = group.parse().unwrap();
+        orgkeys_tests::seed_member(&store, organization_id, &sub, email, role).await;
     }
     let viewer = sign_in(&server, "viewer@acme.example", PASSWORD).await;
     let viewer = Caller::id_token(viewer["id_token"].as_str().unwrap());
@@ -622,4 +630,39 @@ async fn forged_expired_and_misissued_tokens_are_refused_and_nothing_runs() {
         json!({"sign": "moto", "claims": claims(json!({"aud": null, "client_id": client, "token_use": "access"}))}),
     );
     assert_eq!(me(&server, &access).await.status, 200);
+}
+
+/// The red team's reproduction over HTTP: the demo admin's token, once they
+/// are demoted, then removed, by the platform operator, makes nothing.
+#[tokio::test]
+async fn a_demoted_then_removed_admins_token_is_refused_at_once() {
+    let server = start();
+    let app = server.app();
+    let tokens = sign_in(&server, "admin@acme.example", PASSWORD).await;
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let admin = Caller::id_token(id_token);
+    let sub = me(&server, id_token).await.json["user"]["id"].clone();
+    let sub = sub.as_str().unwrap();
+    app.console_list_keys("acme").by(&admin).expect(200).await;
+    app.update_user("acme", sub, json!({"role": "org-viewer"}))
+        .expect(200)
+        .await;
+    let created = app
+        .console_create_key("acme", json!({"name": "backdoor"}))
+        .by(&admin)
+        .await;
+    assert_eq!(created.status, 403, "{}", created.body);
+    let invited = app
+        .console_invite_user(
+            "acme",
+            json!({"email": "backdoor@acme.example", "role": "org-admin"}),
+        )
+        .by(&admin)
+        .await;
+    assert_eq!(invited.status, 403, "{}", invited.body);
+    app.remove_user("acme", sub).expect(204).await;
+    let listed = app.console_list_keys("acme").by(&admin).await;
+    assert_eq!(listed.status, 403, "{}", listed.body);
+    let keys = app.list_keys("acme").expect(200).await;
+    assert_eq!(keys.json["items"], json!([]), "no key was made");
 }
