@@ -166,6 +166,110 @@ impl TestApp {
         let params = [("orgId", org), ("userId", user)];
         self.request(Operation::RemoveConsoleUser, &params, ())
     }
+    pub fn create_webhook(&self, org: &str, body: impl Into<Body>) -> Call<'_> {
+        self.request(Operation::CreateWebhookEndpoint, &[("orgId", org)], body)
+    }
+    pub fn list_webhooks(&self, org: &str) -> Call<'_> {
+        self.request(Operation::ListWebhookEndpoints, &[("orgId", org)], ())
+    }
+    pub fn get_webhook(&self, org: &str, endpoint: &str) -> Call<'_> {
+        let params = [("orgId", org), ("endpointId", endpoint)];
+        self.request(Operation::GetWebhookEndpoint, &params, ())
+    }
+    pub fn update_webhook(&self, org: &str, endpoint: &str, body: impl Into<Body>) -> Call<'_> {
+        let params = [("orgId", org), ("endpointId", endpoint)];
+        self.request(Operation::UpdateWebhookEndpoint, &params, body)
+    }
+    pub fn delete_webhook(&self, org: &str, endpoint: &str) -> Call<'_> {
+        let params = [("orgId", org), ("endpointId", endpoint)];
+        self.request(Operation::DeleteWebhookEndpoint, &params, ())
+    }
+    pub fn roll_webhook_secret(
+        &self,
+        org: &str,
+        endpoint: &str,
+        body: impl Into<Body>,
+    ) -> Call<'_> {
+        let params = [("orgId", org), ("endpointId", endpoint)];
+        self.request(Operation::RollWebhookSecret, &params, body)
+    }
+    pub fn test_webhook(&self, org: &str, endpoint: &str) -> Call<'_> {
+        let params = [("orgId", org), ("endpointId", endpoint)];
+        self.request(Operation::SendTestWebhook, &params, ())
+    }
+    pub fn list_webhook_messages(&self, org: &str, endpoint: &str) -> Call<'_> {
+        let params = [("orgId", org), ("endpointId", endpoint)];
+        self.request(Operation::ListWebhookMessages, &params, ())
+    }
+    pub fn resend_webhook_message(&self, org: &str, endpoint: &str, message: &str) -> Call<'_> {
+        let params = [
+            ("orgId", org),
+            ("endpointId", endpoint),
+            ("messageId", message),
+        ];
+        self.request(Operation::ResendWebhookMessage, &params, ())
+    }
+    pub fn console_create_webhook(&self, org: &str, body: impl Into<Body>) -> Call<'_> {
+        self.request(
+            Operation::CreateConsoleWebhookEndpoint,
+            &[("orgId", org)],
+            body,
+        )
+    }
+    pub fn console_list_webhooks(&self, org: &str) -> Call<'_> {
+        self.request(
+            Operation::ListConsoleWebhookEndpoints,
+            &[("orgId", org)],
+            (),
+        )
+    }
+    pub fn console_get_webhook(&self, org: &str, endpoint: &str) -> Call<'_> {
+        let params = [("orgId", org), ("endpointId", endpoint)];
+        self.request(Operation::GetConsoleWebhookEndpoint, &params, ())
+    }
+    pub fn console_update_webhook(
+        &self,
+        org: &str,
+        endpoint: &str,
+        body: impl Into<Body>,
+    ) -> Call<'_> {
+        let params = [("orgId", org), ("endpointId", endpoint)];
+        self.request(Operation::UpdateConsoleWebhookEndpoint, &params, body)
+    }
+    pub fn console_delete_webhook(&self, org: &str, endpoint: &str) -> Call<'_> {
+        let params = [("orgId", org), ("endpointId", endpoint)];
+        self.request(Operation::DeleteConsoleWebhookEndpoint, &params, ())
+    }
+    pub fn console_roll_webhook_secret(
+        &self,
+        org: &str,
+        endpoint: &str,
+        body: impl Into<Body>,
+    ) -> Call<'_> {
+        let params = [("orgId", org), ("endpointId", endpoint)];
+        self.request(Operation::RollConsoleWebhookSecret, &params, body)
+    }
+    pub fn console_test_webhook(&self, org: &str, endpoint: &str) -> Call<'_> {
+        let params = [("orgId", org), ("endpointId", endpoint)];
+        self.request(Operation::SendConsoleTestWebhook, &params, ())
+    }
+    pub fn console_list_webhook_messages(&self, org: &str, endpoint: &str) -> Call<'_> {
+        let params = [("orgId", org), ("endpointId", endpoint)];
+        self.request(Operation::ListConsoleWebhookMessages, &params, ())
+    }
+    pub fn console_resend_webhook_message(
+        &self,
+        org: &str,
+        endpoint: &str,
+        message: &str,
+    ) -> Call<'_> {
+        let params = [
+            ("orgId", org),
+            ("endpointId", endpoint),
+            ("messageId", message),
+        ];
+        self.request(Operation::ResendConsoleWebhookMessage, &params, ())
+    }
     /// GitHub's secret-scanning alert; its signature goes in `.header(..)`.
     pub fn report_leaked_keys(&self, body: impl Into<Body>) -> Call<'_> {
         self.request(Operation::ReportLeakedKeys, &[], body)
@@ -223,6 +327,26 @@ impl TestApp {
             Operation::InviteConsoleUser => self.console_invite_user(org, body),
             Operation::UpdateConsoleUser => self.console_update_user(org, id, body),
             Operation::RemoveConsoleUser => self.console_remove_user(org, id),
+            Operation::CreateWebhookEndpoint => self.create_webhook(org, body),
+            Operation::ListWebhookEndpoints => self.list_webhooks(org),
+            Operation::GetWebhookEndpoint => self.get_webhook(org, id),
+            Operation::UpdateWebhookEndpoint => self.update_webhook(org, id, body),
+            Operation::DeleteWebhookEndpoint => self.delete_webhook(org, id),
+            Operation::RollWebhookSecret => self.roll_webhook_secret(org, id, body),
+            Operation::SendTestWebhook => self.test_webhook(org, id),
+            Operation::ListWebhookMessages => self.list_webhook_messages(org, id),
+            Operation::ResendWebhookMessage => self.resend_webhook_message(org, id, id),
+            Operation::CreateConsoleWebhookEndpoint => self.console_create_webhook(org, body),
+            Operation::ListConsoleWebhookEndpoints => self.console_list_webhooks(org),
+            Operation::GetConsoleWebhookEndpoint => self.console_get_webhook(org, id),
+            Operation::UpdateConsoleWebhookEndpoint => self.console_update_webhook(org, id, body),
+            Operation::DeleteConsoleWebhookEndpoint => self.console_delete_webhook(org, id),
+            Operation::RollConsoleWebhookSecret => self.console_roll_webhook_secret(org, id, body),
+            Operation::SendConsoleTestWebhook => self.console_test_webhook(org, id),
+            Operation::ListConsoleWebhookMessages => self.console_list_webhook_messages(org, id),
+            Operation::ResendConsoleWebhookMessage => {
+                self.console_resend_webhook_message(org, id, id)
+            }
         }
     }
 }
