@@ -129,7 +129,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             webhooks::queue::Queue::client_from(&config),
             &webhook_resources.queue_url,
         ),
-        webhooks::client::Sender::new(webhook_addresses),
+        webhooks::client::Sender::new(
+            webhook_addresses,
+            webhooks::client::Sender::timeout_from_env()?,
+        ),
         devserver::webhooks::secret_box(&config, &webhook_resources),
         webhook_settings,
     );

@@ -24,8 +24,10 @@ use webhooks::queue::Queue;
 
 /// How often an idle stream is read again.
 const STREAM_IDLE: Duration = Duration::from_millis(100);
-/// Queue workers at once: deliveries wait on receivers, not on the CPU.
-const WORKERS: usize = 8;
+/// Deliveries at once: they wait on receivers, not on the CPU.
+const WORKERS: usize = 16;
+/// How often an empty queue is read again.
+const QUEUE_IDLE: Duration = Duration::from_millis(50);
 /// A received job is hidden this long; one not done by then comes back.
 const VISIBILITY_SECONDS: i32 = 60;
 const CHECKPOINT_PK: &str = "LOCAL#WEBHOOKS";
@@ -125,9 +127,7 @@ pub fn start(config: &aws_config::SdkConfig, deliverer: Arc<Deliverer>) {
     }
     let streams = aws_sdk_dynamodbstreams::Client::from_conf(builder.build());
     tokio::spawn(poll_stream(streams, deliverer.clone()));
-    for _ in 0..WORKERS {
-        tokio::spawn(work_queue(deliverer.clone()));
-    }
+    tokio::spawn(work_queue(deliverer));
 }
 
 /// Reads the table's stream as Lambda's event source mapping does, and
@@ -280,53 +280,70 @@ async fn save_checkpoint(
 }
 
 /// Receives jobs from the queue and delivers them, as Lambda's SQS event
-/// source does: a job handled is deleted; one that failed comes back.
+/// source does: a job handled is deleted; one that failed comes back. One
+/// receiver (moto answers a long poll by holding its lock, so the queue is
+/// polled briefly instead), up to [`WORKERS`] deliveries at once.
 async fn work_queue(deliverer: Arc<Deliverer>) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(WORKERS));
     loop {
-        if let Err(err) = receive_and_deliver(&deliverer).await {
-            tracing::warn!(error = %err, "webhooks: reading the delivery queue failed; again in a second");
-            tokio::time::sleep(Duration::from_secs(1)).await;
+        match receive(&deliverer).await {
+            Ok(messages) if messages.is_empty() => tokio::time::sleep(QUEUE_IDLE).await,
+            Ok(messages) => {
+                for message in messages {
+                    let Ok(slot) = slots.clone().acquire_owned().await else {
+                        return;
+                    };
+                    let deliverer = deliverer.clone();
+                    tokio::spawn(async move {
+                        deliver(&deliverer, message).await;
+                        drop(slot);
+                    });
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "webhooks: reading the delivery queue failed; again in a second");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
         }
     }
 }
 
-async fn receive_and_deliver(
+async fn receive(
     deliverer: &Deliverer,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+) -> Result<Vec<aws_sdk_sqs::types::Message>, Box<dyn std::error::Error + Send + Sync>> {
     let queue = &deliverer.queue;
     let received = queue
         .client()
         .receive_message()
         .queue_url(queue.url())
         .max_number_of_messages(10)
-        .wait_time_seconds(1)
         .visibility_timeout(VISIBILITY_SECONDS)
         .send()
         .await?;
-    for message in received.messages() {
-        let body = message.body().unwrap_or_default();
-        let Ok(job) = serde_json::from_str::<Job>(body) else {
-            tracing::error!(
-                "webhooks: a queue message is not a job; left for the dead-letter queue"
-            );
-            continue;
-        };
-        match deliverer.deliver(&job, Utc::now()).await {
-            Ok(()) => {
-                if let Some(receipt) = message.receipt_handle() {
-                    queue
-                        .client()
-                        .delete_message()
-                        .queue_url(queue.url())
-                        .receipt_handle(receipt)
-                        .send()
-                        .await?;
-                }
-            }
-            Err(err) => {
-                tracing::warn!(error = %err, "webhooks: a delivery failed; the queue brings it back")
-            }
+    Ok(received.messages.unwrap_or_default())
+}
+
+async fn deliver(deliverer: &Deliverer, message: aws_sdk_sqs::types::Message) {
+    let body = message.body().unwrap_or_default();
+    let Ok(job) = serde_json::from_str::<Job>(body) else {
+        tracing::error!("webhooks: a queue message is not a job; left for the dead-letter queue");
+        return;
+    };
+    if let Err(err) = deliverer.deliver(&job, Utc::now()).await {
+        tracing::warn!(error = %err, "webhooks: a delivery failed; the queue brings it back");
+        return;
+    }
+    let queue = &deliverer.queue;
+    if let Some(receipt) = message.receipt_handle() {
+        let deleted = queue
+            .client()
+            .delete_message()
+            .queue_url(queue.url())
+            .receipt_handle(receipt)
+            .send()
+            .await;
+        if let Err(err) = deleted {
+            tracing::warn!(error = %err, "webhooks: a delivered job was not deleted; it comes back (same webhook-id)");
         }
     }
-    Ok(())
 }

@@ -332,7 +332,9 @@ async fn new_secret(
 ) -> Result<(String, Vec<u8>), Problem> {
     let sealer = secret_box(keygen)?;
     let (secret, shown) = SigningSecret::generate().map_err(|_| Problem::internal())?;
-    let sealed = sealer.seal(org_id, endpoint_id, secret.as_bytes()).await?;
+    let sealed = sealer
+        .seal(org_id, endpoint_id, secret.expose_bytes())
+        .await?;
     Ok((shown, sealed))
 }
 

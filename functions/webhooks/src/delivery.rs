@@ -6,7 +6,7 @@
 //! sent on. At least once: a job whose handling fails is received again,
 //! and delivered under the same `webhook-id`.
 
-use crate::client::{Attempt, AttemptOutcome, Sender};
+use crate::client::{Attempt, Outcome as AttemptOutcome, Sender};
 use crate::job::Job;
 use crate::queue::Queue;
 use crate::retry::RetrySchedule;
@@ -173,7 +173,7 @@ impl Deliverer {
                     return Ok((outcome(None, None), None));
                 }
                 let delay = self.settings.schedule.next_delay(
-                    job.attempts_made + 1,
+                    job.attempts_made as usize + 1,
                     attempt.retry_after,
                     jitter(),
                 );

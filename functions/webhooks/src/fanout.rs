@@ -81,9 +81,7 @@ async fn jobs_of(endpoints: &mut EndpointsOf<'_>, image: &Item) -> Result<Vec<Jo
         }
     };
     let payload = WebhookEvent::of_audit(&event).body();
-    let wanting = endpoints
-        .wanting(&event.organization_id, event.action.as_str())
-        .await?;
+    let wanting = endpoints.wanting(&event).await?;
     Ok(wanting
         .into_iter()
         .map(|endpoint| {
@@ -126,15 +124,17 @@ impl<'a> EndpointsOf<'a> {
         Ok(self.own.get(org_id).map(Vec::as_slice).unwrap_or_default())
     }
 
-    /// The enabled endpoints that hear `event_type` of `org_id`: its own,
-    /// and those above it that include sub-organizations. An organization
-    /// that is gone (its deletion's own event) has no ancestry to read: its
-    /// own endpoints went with it, and those above it are not told.
-    async fn wanting(
-        &mut self,
-        org_id: &str,
-        event_type: &str,
-    ) -> Result<Vec<Endpoint>, StoreError> {
+    /// The enabled endpoints that hear `event`: its organization's own, and
+    /// those above it that include sub-organizations; none made after it
+    /// happened (the stream may bring it later), nor its own creation. An
+    /// organization that is
+    /// gone (its deletion's own event) has no ancestry to read: its own
+    /// endpoints went with it, and those above it are not told.
+    async fn wanting(&mut self, event: &AuditEvent) -> Result<Vec<Endpoint>, StoreError> {
+        let org_id = event.organization_id.as_str();
+        let hears = |e: &&Endpoint| {
+            e.enabled && e.created_at < event.occurred_at && e.wants(event.action.as_str())
+        };
         if !self.ancestors.contains_key(org_id) {
             let ancestors = self.store.ancestors_of(org_id).await?.unwrap_or_default();
             self.ancestors.insert(org_id.to_owned(), ancestors);
@@ -144,7 +144,7 @@ impl<'a> EndpointsOf<'a> {
             .of(org_id)
             .await?
             .iter()
-            .filter(|e| e.enabled && e.wants(event_type))
+            .filter(hears)
             .cloned()
             .collect();
         for ancestor in &ancestors {
@@ -152,7 +152,7 @@ impl<'a> EndpointsOf<'a> {
                 self.of(ancestor)
                     .await?
                     .iter()
-                    .filter(|e| e.enabled && e.include_sub_organizations && e.wants(event_type))
+                    .filter(|e| e.include_sub_organizations && hears(e))
                     .cloned(),
             );
         }

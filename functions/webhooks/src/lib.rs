@@ -62,23 +62,25 @@ pub async fn handle(
             }
         }
         Batch::Queue(records) => {
-            let mut failed = Vec::new();
-            for record in records {
-                let job = match serde_json::from_str::<job::Job>(&record.body) {
-                    Ok(job) => job,
-                    Err(err) => {
-                        // Never deliverable: it goes to the dead-letter queue,
-                        // whose alarm asks someone to look.
-                        tracing::error!(message_id = %record.message_id, error = %err, "a queue message is not a job");
-                        failed.push(record.message_id);
-                        continue;
-                    }
-                };
-                if let Err(err) = deliverer.deliver(&job, Utc::now()).await {
+            // The batch's attempts at once: each waits on a receiver, and
+            // the function's timeout need only cover the slowest.
+            let now = Utc::now();
+            let outcomes = futures_util::future::join_all(records.iter().map(|record| async move {
+                let job = serde_json::from_str::<job::Job>(&record.body).map_err(|err| {
+                    // Never deliverable: it goes to the dead-letter queue,
+                    // whose alarm asks someone to look.
+                    tracing::error!(message_id = %record.message_id, error = %err, "a queue message is not a job");
+                })?;
+                deliverer.deliver(&job, now).await.map_err(|err| {
                     tracing::warn!(message_id = %record.message_id, error = %err, "delivery failed; the queue retries it");
-                    failed.push(record.message_id);
-                }
-            }
+                })
+            }))
+            .await;
+            let failed = records
+                .iter()
+                .zip(outcomes)
+                .filter(|(_, outcome)| outcome.is_err())
+                .map(|(record, _)| record.message_id.clone());
             Ok(BatchResponse::failing(failed))
         }
     }

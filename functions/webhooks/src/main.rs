@@ -21,7 +21,8 @@ async fn main() -> Result<(), Error> {
     let queue =
         webhooks::queue::Queue::new(webhooks::queue::Queue::client_from(&config), queue_url);
     let secrets = orgkeys_shared::webhooks::secrets::SecretBox::from_config(&config, key_id);
-    let sender = webhooks::client::Sender::new(AddressPolicy::from_env()?);
+    let timeout = webhooks::client::Sender::timeout_from_env()?;
+    let sender = webhooks::client::Sender::new(AddressPolicy::from_env()?, timeout);
     let deliverer = &Deliverer::new(store, queue, sender, secrets, settings);
     run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {

@@ -166,48 +166,14 @@ impl TestApp {
         let params = [("orgId", org), ("userId", user)];
         self.request(Operation::RemoveConsoleUser, &params, ())
     }
+    /// GitHub's secret-scanning alert; its signature goes in `.header(..)`.
+    pub fn report_leaked_keys(&self, body: impl Into<Body>) -> Call<'_> {
+        self.request(Operation::ReportLeakedKeys, &[], body)
+    }
+
+    // The webhook routes (docs/webhooks.md).
     pub fn create_webhook(&self, org: &str, body: impl Into<Body>) -> Call<'_> {
         self.request(Operation::CreateWebhookEndpoint, &[("orgId", org)], body)
-    }
-    pub fn list_webhooks(&self, org: &str) -> Call<'_> {
-        self.request(Operation::ListWebhookEndpoints, &[("orgId", org)], ())
-    }
-    pub fn get_webhook(&self, org: &str, endpoint: &str) -> Call<'_> {
-        let params = [("orgId", org), ("endpointId", endpoint)];
-        self.request(Operation::GetWebhookEndpoint, &params, ())
-    }
-    pub fn update_webhook(&self, org: &str, endpoint: &str, body: impl Into<Body>) -> Call<'_> {
-        let params = [("orgId", org), ("endpointId", endpoint)];
-        self.request(Operation::UpdateWebhookEndpoint, &params, body)
-    }
-    pub fn delete_webhook(&self, org: &str, endpoint: &str) -> Call<'_> {
-        let params = [("orgId", org), ("endpointId", endpoint)];
-        self.request(Operation::DeleteWebhookEndpoint, &params, ())
-    }
-    pub fn roll_webhook_secret(
-        &self,
-        org: &str,
-        endpoint: &str,
-        body: impl Into<Body>,
-    ) -> Call<'_> {
-        let params = [("orgId", org), ("endpointId", endpoint)];
-        self.request(Operation::RollWebhookSecret, &params, body)
-    }
-    pub fn test_webhook(&self, org: &str, endpoint: &str) -> Call<'_> {
-        let params = [("orgId", org), ("endpointId", endpoint)];
-        self.request(Operation::SendTestWebhook, &params, ())
-    }
-    pub fn list_webhook_messages(&self, org: &str, endpoint: &str) -> Call<'_> {
-        let params = [("orgId", org), ("endpointId", endpoint)];
-        self.request(Operation::ListWebhookMessages, &params, ())
-    }
-    pub fn resend_webhook_message(&self, org: &str, endpoint: &str, message: &str) -> Call<'_> {
-        let params = [
-            ("orgId", org),
-            ("endpointId", endpoint),
-            ("messageId", message),
-        ];
-        self.request(Operation::ResendWebhookMessage, &params, ())
     }
     pub fn console_create_webhook(&self, org: &str, body: impl Into<Body>) -> Call<'_> {
         self.request(
@@ -216,6 +182,9 @@ impl TestApp {
             body,
         )
     }
+    pub fn list_webhooks(&self, org: &str) -> Call<'_> {
+        self.request(Operation::ListWebhookEndpoints, &[("orgId", org)], ())
+    }
     pub fn console_list_webhooks(&self, org: &str) -> Call<'_> {
         self.request(
             Operation::ListConsoleWebhookEndpoints,
@@ -223,9 +192,26 @@ impl TestApp {
             (),
         )
     }
+    pub fn get_webhook(&self, org: &str, endpoint: &str) -> Call<'_> {
+        self.request(
+            Operation::GetWebhookEndpoint,
+            &[("orgId", org), ("endpointId", endpoint)],
+            (),
+        )
+    }
     pub fn console_get_webhook(&self, org: &str, endpoint: &str) -> Call<'_> {
-        let params = [("orgId", org), ("endpointId", endpoint)];
-        self.request(Operation::GetConsoleWebhookEndpoint, &params, ())
+        self.request(
+            Operation::GetConsoleWebhookEndpoint,
+            &[("orgId", org), ("endpointId", endpoint)],
+            (),
+        )
+    }
+    pub fn update_webhook(&self, org: &str, endpoint: &str, body: impl Into<Body>) -> Call<'_> {
+        self.request(
+            Operation::UpdateWebhookEndpoint,
+            &[("orgId", org), ("endpointId", endpoint)],
+            body,
+        )
     }
     pub fn console_update_webhook(
         &self,
@@ -233,12 +219,37 @@ impl TestApp {
         endpoint: &str,
         body: impl Into<Body>,
     ) -> Call<'_> {
-        let params = [("orgId", org), ("endpointId", endpoint)];
-        self.request(Operation::UpdateConsoleWebhookEndpoint, &params, body)
+        self.request(
+            Operation::UpdateConsoleWebhookEndpoint,
+            &[("orgId", org), ("endpointId", endpoint)],
+            body,
+        )
+    }
+    pub fn delete_webhook(&self, org: &str, endpoint: &str) -> Call<'_> {
+        self.request(
+            Operation::DeleteWebhookEndpoint,
+            &[("orgId", org), ("endpointId", endpoint)],
+            (),
+        )
     }
     pub fn console_delete_webhook(&self, org: &str, endpoint: &str) -> Call<'_> {
-        let params = [("orgId", org), ("endpointId", endpoint)];
-        self.request(Operation::DeleteConsoleWebhookEndpoint, &params, ())
+        self.request(
+            Operation::DeleteConsoleWebhookEndpoint,
+            &[("orgId", org), ("endpointId", endpoint)],
+            (),
+        )
+    }
+    pub fn roll_webhook_secret(
+        &self,
+        org: &str,
+        endpoint: &str,
+        body: impl Into<Body>,
+    ) -> Call<'_> {
+        self.request(
+            Operation::RollWebhookSecret,
+            &[("orgId", org), ("endpointId", endpoint)],
+            body,
+        )
     }
     pub fn console_roll_webhook_secret(
         &self,
@@ -246,16 +257,50 @@ impl TestApp {
         endpoint: &str,
         body: impl Into<Body>,
     ) -> Call<'_> {
-        let params = [("orgId", org), ("endpointId", endpoint)];
-        self.request(Operation::RollConsoleWebhookSecret, &params, body)
+        self.request(
+            Operation::RollConsoleWebhookSecret,
+            &[("orgId", org), ("endpointId", endpoint)],
+            body,
+        )
     }
-    pub fn console_test_webhook(&self, org: &str, endpoint: &str) -> Call<'_> {
-        let params = [("orgId", org), ("endpointId", endpoint)];
-        self.request(Operation::SendConsoleTestWebhook, &params, ())
+    pub fn send_test_webhook(&self, org: &str, endpoint: &str) -> Call<'_> {
+        self.request(
+            Operation::SendTestWebhook,
+            &[("orgId", org), ("endpointId", endpoint)],
+            (),
+        )
+    }
+    pub fn console_send_test_webhook(&self, org: &str, endpoint: &str) -> Call<'_> {
+        self.request(
+            Operation::SendConsoleTestWebhook,
+            &[("orgId", org), ("endpointId", endpoint)],
+            (),
+        )
+    }
+    pub fn list_webhook_messages(&self, org: &str, endpoint: &str) -> Call<'_> {
+        self.request(
+            Operation::ListWebhookMessages,
+            &[("orgId", org), ("endpointId", endpoint)],
+            (),
+        )
     }
     pub fn console_list_webhook_messages(&self, org: &str, endpoint: &str) -> Call<'_> {
-        let params = [("orgId", org), ("endpointId", endpoint)];
-        self.request(Operation::ListConsoleWebhookMessages, &params, ())
+        self.request(
+            Operation::ListConsoleWebhookMessages,
+            &[("orgId", org), ("endpointId", endpoint)],
+            (),
+        )
+    }
+    pub fn resend_webhook_message(&self, org: &str, endpoint: &str, message: &str) -> Call<'_> {
+        self.request(
+            Operation::ResendWebhookMessage,
+            &[
+                ("orgId", org),
+                ("endpointId", endpoint),
+                ("messageId", message),
+            ],
+            (),
+        )
     }
     pub fn console_resend_webhook_message(
         &self,
@@ -263,16 +308,15 @@ impl TestApp {
         endpoint: &str,
         message: &str,
     ) -> Call<'_> {
-        let params = [
-            ("orgId", org),
-            ("endpointId", endpoint),
-            ("messageId", message),
-        ];
-        self.request(Operation::ResendConsoleWebhookMessage, &params, ())
-    }
-    /// GitHub's secret-scanning alert; its signature goes in `.header(..)`.
-    pub fn report_leaked_keys(&self, body: impl Into<Body>) -> Call<'_> {
-        self.request(Operation::ReportLeakedKeys, &[], body)
+        self.request(
+            Operation::ResendConsoleWebhookMessage,
+            &[
+                ("orgId", org),
+                ("endpointId", endpoint),
+                ("messageId", message),
+            ],
+            (),
+        )
     }
 
     /// The typed method of `operation`, called with placeholder arguments.
@@ -328,22 +372,22 @@ impl TestApp {
             Operation::UpdateConsoleUser => self.console_update_user(org, id, body),
             Operation::RemoveConsoleUser => self.console_remove_user(org, id),
             Operation::CreateWebhookEndpoint => self.create_webhook(org, body),
-            Operation::ListWebhookEndpoints => self.list_webhooks(org),
-            Operation::GetWebhookEndpoint => self.get_webhook(org, id),
-            Operation::UpdateWebhookEndpoint => self.update_webhook(org, id, body),
-            Operation::DeleteWebhookEndpoint => self.delete_webhook(org, id),
-            Operation::RollWebhookSecret => self.roll_webhook_secret(org, id, body),
-            Operation::SendTestWebhook => self.test_webhook(org, id),
-            Operation::ListWebhookMessages => self.list_webhook_messages(org, id),
-            Operation::ResendWebhookMessage => self.resend_webhook_message(org, id, id),
             Operation::CreateConsoleWebhookEndpoint => self.console_create_webhook(org, body),
+            Operation::ListWebhookEndpoints => self.list_webhooks(org),
             Operation::ListConsoleWebhookEndpoints => self.console_list_webhooks(org),
+            Operation::GetWebhookEndpoint => self.get_webhook(org, id),
             Operation::GetConsoleWebhookEndpoint => self.console_get_webhook(org, id),
+            Operation::UpdateWebhookEndpoint => self.update_webhook(org, id, body),
             Operation::UpdateConsoleWebhookEndpoint => self.console_update_webhook(org, id, body),
+            Operation::DeleteWebhookEndpoint => self.delete_webhook(org, id),
             Operation::DeleteConsoleWebhookEndpoint => self.console_delete_webhook(org, id),
+            Operation::RollWebhookSecret => self.roll_webhook_secret(org, id, body),
             Operation::RollConsoleWebhookSecret => self.console_roll_webhook_secret(org, id, body),
-            Operation::SendConsoleTestWebhook => self.console_test_webhook(org, id),
+            Operation::SendTestWebhook => self.send_test_webhook(org, id),
+            Operation::SendConsoleTestWebhook => self.console_send_test_webhook(org, id),
+            Operation::ListWebhookMessages => self.list_webhook_messages(org, id),
             Operation::ListConsoleWebhookMessages => self.console_list_webhook_messages(org, id),
+            Operation::ResendWebhookMessage => self.resend_webhook_message(org, id, id),
             Operation::ResendConsoleWebhookMessage => {
                 self.console_resend_webhook_message(org, id, id)
             }

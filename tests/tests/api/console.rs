@@ -787,3 +787,117 @@ async fn a_creation_is_refused_when_the_parents_chain_does_not_pass_through_the_
         .await;
     assert_eq!(taken, Ok(None));
 }
+
+#[tokio::test]
+async fn webhook_routes_are_404_outside_the_tree_and_a_viewers_changes_are_403() {
+    use orgkeys_shared::webhooks::{NewEndpoint, new_endpoint_id};
+    let console = start().await;
+    let store = console.store();
+    let endpoint_id = new_endpoint_id().unwrap();
+    let new = NewEndpoint {
+        endpoint_id: endpoint_id.clone(),
+        url: "https://hooks.example/acme".into(),
+        description: None,
+        event_types: None,
+        include_sub_organizations: true,
+        sealed_secret: vec![7; 32],
+    };
+    store
+        .create_endpoint("acme", new, &orgkeys_tests::seed_draft())
+        .await
+        .unwrap();
+    let message = "msg_0123456789abcdef0123456789abcdef";
+    let on_acme = [("orgId", "acme")];
+    let on_endpoint = [("orgId", "acme"), ("endpointId", endpoint_id.as_str())];
+    let on_message = [
+        ("orgId", "acme"),
+        ("endpointId", endpoint_id.as_str()),
+        ("messageId", message),
+    ];
+    let reads = [
+        (Operation::ListConsoleWebhookEndpoints, &on_acme[..]),
+        (Operation::GetConsoleWebhookEndpoint, &on_endpoint[..]),
+        (Operation::ListConsoleWebhookMessages, &on_endpoint[..]),
+    ];
+    let changes = [
+        (
+            Operation::CreateConsoleWebhookEndpoint,
+            &on_acme[..],
+            json!({"url": "https://hooks.example/x"}),
+        ),
+        (
+            Operation::UpdateConsoleWebhookEndpoint,
+            &on_endpoint[..],
+            json!({"enabled": false}),
+        ),
+        (
+            Operation::DeleteConsoleWebhookEndpoint,
+            &on_endpoint[..],
+            Value::Null,
+        ),
+        (
+            Operation::RollConsoleWebhookSecret,
+            &on_endpoint[..],
+            json!({}),
+        ),
+        (
+            Operation::SendConsoleTestWebhook,
+            &on_endpoint[..],
+            Value::Null,
+        ),
+        (
+            Operation::ResendConsoleWebhookMessage,
+            &on_message[..],
+            Value::Null,
+        ),
+    ];
+    let table_before = scan_all(store).await;
+    // Below acme, acme-emea's admin cannot see acme's endpoints at all.
+    for (operation, params) in reads {
+        let reply = console
+            .request(operation, params, None)
+            .by(&ADMIN_OF_EMEA.caller())
+            .await;
+        assert_eq!(reply.status, 404, "{operation:?}: {}", reply.body);
+        let reply = console
+            .request(operation, params, None)
+            .by(&VIEWER_OF_ACME.caller())
+            .await;
+        assert_eq!(reply.status, 200, "{operation:?}: {}", reply.body);
+        assert!(
+            !reply.body.contains("ecret\":\""),
+            "{operation:?} shows a secret: {}",
+            reply.body
+        );
+    }
+    for (operation, params, body) in &changes {
+        let body = (!body.is_null()).then(|| body.clone());
+        let reply = console
+            .request(*operation, params, body.clone())
+            .by(&ADMIN_OF_EMEA.caller())
+            .await;
+        assert_eq!(reply.status, 404, "{operation:?}: {}", reply.body);
+        let reply = console
+            .request(*operation, params, body)
+            .by(&VIEWER_OF_ACME.caller())
+            .await;
+        assert_eq!(reply.status, 403, "{operation:?}: {}", reply.body);
+    }
+    assert!(
+        scan_all(store).await == table_before,
+        "a refused call wrote"
+    );
+    // Acme's admin changes it, with the event in the log.
+    let changed = console
+        .console_update_webhook("acme", &endpoint_id, json!({"description": "CRM"}))
+        .by(&ADMIN_OF_ACME.caller())
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_eq!(changed.json["description"], "CRM");
+    let events = audit_events(&console, "acme").await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e["action"] == "webhook.updated" && e["actor"]["email"] == "ann@acme.example")
+    );
+}

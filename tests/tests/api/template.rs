@@ -224,3 +224,39 @@ fn logs_are_retained_access_logged_and_alarmed() {
         "AuthorizerErrorAlarmThreshold"
     );
 }
+
+#[test]
+fn the_webhooks_function_hears_what_the_fan_out_wants_and_nothing_is_lost() {
+    let template = template();
+    let function = &template["Resources"]["WebhooksFunction"]["Properties"];
+    let stream = &function["Events"]["TableStream"]["Properties"];
+    let pattern: serde_json::Value =
+        serde_json::from_str(text(&stream["FilterCriteria"]["Filters"][0]["Pattern"])).unwrap();
+    assert_eq!(pattern["eventName"], serde_json::json!(["INSERT"]));
+    let types: Vec<&str> = pattern["dynamodb"]["NewImage"]["itemType"]["S"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert_eq!(types, webhooks::fanout::ITEM_TYPES);
+    // A failed record is retried alone and, in the end, kept; so is a job.
+    assert_eq!(stream["BisectBatchOnFunctionError"].as_bool(), Some(true));
+    assert_eq!(
+        text(&stream["FunctionResponseTypes"][0]),
+        "ReportBatchItemFailures"
+    );
+    assert!(!stream["DestinationConfig"]["OnFailure"]["Destination"].is_null());
+    let queue = &function["Events"]["DeliveryQueue"]["Properties"];
+    assert_eq!(
+        text(&queue["FunctionResponseTypes"][0]),
+        "ReportBatchItemFailures"
+    );
+    let redrive = &template["Resources"]["WebhookQueue"]["Properties"]["RedrivePolicy"];
+    assert!(!redrive["deadLetterTargetArn"].is_null(), "{redrive:?}");
+    // Lambda wants a queue's visibility at least six times the function's timeout.
+    let visibility = template["Resources"]["WebhookQueue"]["Properties"]["VisibilityTimeout"]
+        .as_i64()
+        .unwrap();
+    assert!(visibility >= 6 * function["Timeout"].as_i64().unwrap());
+}

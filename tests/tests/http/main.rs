@@ -15,3 +15,4 @@ mod slow_clients;
 mod startup;
 mod test_app;
 mod users;
+mod webhooks;
