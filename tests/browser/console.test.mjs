@@ -540,7 +540,7 @@ test('the console walks the help article and its other paths', async (t) => {
         'one checkbox per event type and "Include sub-organizations", no other');
       await dialog.getByRole('textbox', { name: 'Endpoint URL' }).fill('ftp://127.0.0.1/hooks');
       await dialog.getByRole('button', { name: 'Add endpoint' }).click();
-      await dialog.getByText('must be https://').waitFor();
+      await dialog.getByText(/must use https:\/\//).waitFor();
       await dialog.getByRole('textbox', { name: 'Endpoint URL' }).fill(receiver.url);
       await dialog.getByRole('textbox', { name: 'Description' }).fill('CRM sync');
       await dialog.getByRole('checkbox', { name: 'api_key.leaked', exact: true }).check();
