@@ -456,6 +456,8 @@ test('the console walks the help article and its other paths', async (t) => {
       assert.deepEqual(both.slice(0, 20), first, 'the first page stays, the next follows');
       await page.getByRole('combobox', { name: 'Action' }).selectOption('api_key.created');
       await events.filter({ hasText: `generated key ${KEYBOARD_KEY}` }).waitFor();
+      // The unfiltered list had that event too: wait for the others to leave.
+      await events.filter({ hasNotText: /generated key/ }).first().waitFor({ state: 'detached' });
       for (const text of await events.allTextContents()) assert.match(text, /generated key/);
       await page.getByRole('combobox', { name: 'By' }).selectOption('admin@acme.example');
       for (const text of await events.allTextContents()) assert.match(text, /^admin@acme\.example /);
@@ -612,6 +614,9 @@ test('the console walks the help article and its other paths', async (t) => {
       await dialogGone(page);
       await secondCard.waitFor({ state: 'detached' });
       await card.waitFor();
+      // Back where the next step starts: the organizations list.
+      await page.getByRole('link', { name: 'Organizations' }).click();
+      await rowOf(page, SUB_ORG_NAME).waitFor();
     });
 
     await step('a viewer, invited in the console, sets a password on first sign-in and sees no change buttons', async () => {

@@ -106,8 +106,9 @@ function MessageLog({ endpointPath, url, canChange, version }) {
     [endpointPath, version],
   );
   if (!messages) return html`<${Loading} error=${error} onRetry=${reload} />`;
-  if (messages.length === 0) return html`<p>No messages yet. "Send test event" sends one.</p>`;
-  return html`<p><button type="button" onClick=${reload}>Refresh</button></p>
+  const refresh = html`<p><button type="button" onClick=${reload}>Refresh</button></p>`;
+  if (messages.length === 0) return html`<p>No messages yet.${canChange ? ' "Send test event" sends one.' : ''}</p>${refresh}`;
+  return html`${refresh}
     <div class="scroll" role="region" aria-label=${`Messages to ${url}`} tabindex="0"><table class="cards messages-table">
       <caption class="visually-hidden">${`Messages to ${url}`}</caption>
       <thead><tr>
