@@ -171,7 +171,7 @@ export function DeleteEndpointDialog({ endpointsPath, endpoint, onClose }) {
     }
   };
   return html`<${Dialog} title="Delete this endpoint?" onCancel=${onClose}>
-    <p>Nothing more is sent to <code>${endpoint.url}</code>, and its delivery log goes with it. This cannot be undone.</p>
+    <p>Nothing more is sent to <code>${endpoint.url}</code>, and its delivery log is no longer shown. This cannot be undone.</p>
     <${Problem} error=${error} />
     <div class="actions">
       <button type="button" class="danger" disabled=${busy} onClick=${remove}>Delete</button>
