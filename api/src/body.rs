@@ -201,6 +201,30 @@ pub struct ScheduleInput {
     pub ends_at: Option<String>,
 }
 
+/// Body of `POST /v1/admin/organizations/{orgId}/conversations/{conversationId}/status`:
+/// what the downstream sender reports. `status` is `sent`, `delivered` or
+/// `failed`; `error` goes with `failed` only. The function checks the values.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConversationStatusInput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_message_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<Object<DeliveryErrorInput>>,
+}
+
+/// Why a conversation failed, in the sender's (or its provider's) words.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeliveryErrorInput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
 /// Body of `POST .../users`: an invitation. The role is `org-admin` or
 /// `org-viewer`; both are checked by the function, which names a bad one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -87,6 +87,10 @@ id_type!(
     /// A schedule's ID, what an outbound campaign sends under.
     ScheduleId
 );
+id_type!(
+    /// An outbound conversation's ID (`conv_` and hex).
+    ConversationId
+);
 
 #[cfg(test)]
 mod tests {

@@ -21,7 +21,7 @@ pub mod text;
 mod wire;
 pub mod wire_time;
 
-pub use ids::{KeyId, OrgId, ScheduleId};
+pub use ids::{ConversationId, KeyId, OrgId, ScheduleId};
 pub use role::Role;
 pub use scope::Scope;
 

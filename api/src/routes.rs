@@ -146,6 +146,7 @@ routes! {
     SendConsoleTestWebhook "sendConsoleTestWebhook": "POST" "/v1/console/organizations/{orgId}/webhooks/{endpointId}/test" => Keygen, Access::User;
     ListConsoleWebhookMessages "listConsoleWebhookMessages": "GET" "/v1/console/organizations/{orgId}/webhooks/{endpointId}/messages" => Keygen, Access::User;
     ResendConsoleWebhookMessage "resendConsoleWebhookMessage": "POST" "/v1/console/organizations/{orgId}/webhooks/{endpointId}/messages/{messageId}/resend" => Keygen, Access::User;
+    ReportConversationStatus "reportConversationStatus": "POST" "/v1/admin/organizations/{orgId}/conversations/{conversationId}/status" => Dispatch, Access::Admin;
 }
 
 /// The route of `operation`; usable in `const`s (`route(Operation::GetSchedule).key`).

@@ -6,7 +6,9 @@
 
 use orgkeys_benches::{Plan, TARGETS_HEADER, measure, measure_pair, ratio, table};
 use orgkeys_shared::Store;
-use orgkeys_shared::conversations::{Contact, Conversation, conversation_batches};
+use orgkeys_shared::conversations::{
+    Contact, Conversation, ConversationStatus, StatusChange, conversation_batches,
+};
 use orgkeys_shared::dynamo::attributes::{PK, SK, s};
 use orgkeys_shared::routes::{Operation, route};
 use orgkeys_shared::schedules::{Channel, SK_PREFIX as SCHEDULE_SK_PREFIX};
@@ -293,6 +295,7 @@ async fn seed(store: &Store, org: &str, schedules: usize) {
 }
 
 fn sample_conversations() -> Vec<Conversation> {
+    let now = chrono::Utc::now();
     (0..100)
         .map(|i| Conversation {
             organization_id: "bulk".into(),
@@ -307,8 +310,14 @@ fn sample_conversations() -> Vec<Conversation> {
                 variables: [("firstName".to_owned(), "Ann".to_owned())].into(),
             },
             reference: Some("bench".into()),
-            status: "queued".into(),
-            created_at: chrono::Utc::now(),
+            status: ConversationStatus::Queued,
+            status_history: vec![StatusChange {
+                status: ConversationStatus::Queued,
+                at: now,
+            }],
+            provider_message_id: None,
+            error: None,
+            created_at: now,
         })
         .collect()
 }

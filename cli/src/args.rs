@@ -70,6 +70,9 @@ pub enum Command {
     /// change, delete, roll the secret, send a test event, the delivery log, resend.
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// Conversations: the downstream sender's status reports.
+    #[command(subcommand)]
+    Conversation(ConversationCommand),
     /// An organization's audit events, newest first.
     Audit {
         org: String,
@@ -274,6 +277,26 @@ pub enum ScheduleCommand {
     },
     /// Delete a schedule.
     Delete { org: String, id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConversationCommand {
+    /// Report what became of a conversation (as the downstream sender).
+    Status {
+        org: String,
+        conversation: String,
+        /// sent, delivered or failed.
+        #[arg(long)]
+        status: String,
+        /// The sender's (or its provider's) ID of the message.
+        #[arg(long)]
+        provider_message_id: Option<String>,
+        /// Why it failed (with --status failed and --error-message).
+        #[arg(long, requires = "error_message")]
+        error_code: Option<String>,
+        #[arg(long, requires = "error_code")]
+        error_message: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,11 +3,13 @@
 //! how a table shows the answer.
 
 use crate::args::{
-    Command, KeyCommand, Limit, Limits, OrgCommand, Page, ScheduleCommand, UserCommand,
+    Command, ConversationCommand, KeyCommand, Limit, Limits, OrgCommand, Page, ScheduleCommand,
+    UserCommand,
 };
 use orgkeys_api::body::{
-    CreateKeyInput, Field, KeyPatchInput, LimitsInput, Object, OrganizationInput,
-    OrganizationPatch, RevokeInput, RollInput, ScheduleInput, UserInput, UserPatch,
+    ConversationStatusInput, CreateKeyInput, DeliveryErrorInput, Field, KeyPatchInput, LimitsInput,
+    Object, OrganizationInput, OrganizationPatch, RevokeInput, RollInput, ScheduleInput, UserInput,
+    UserPatch,
 };
 use orgkeys_api::routes::{Operation, Route, route};
 use serde::Serialize;
@@ -171,6 +173,7 @@ impl Call {
             Command::Schedule(command) => schedule(command),
             Command::User(command) => user(command),
             Command::Webhook(command) => webhook::call(command),
+            Command::Conversation(command) => conversation(command),
             Command::Audit { org, action, page } => Call::new(
                 Operation::ListAuditEvents,
                 &[("orgId", org)],
@@ -414,6 +417,33 @@ fn schedule(command: &ScheduleCommand) -> Call {
     }
 }
 
+fn conversation(command: &ConversationCommand) -> Call {
+    let ConversationCommand::Status {
+        org,
+        conversation,
+        status,
+        provider_message_id,
+        error_code,
+        error_message,
+    } = command;
+    let error = (error_code.is_some() || error_message.is_some()).then(|| {
+        Object(DeliveryErrorInput {
+            code: error_code.clone(),
+            message: error_message.clone(),
+        })
+    });
+    Call::new(
+        Operation::ReportConversationStatus,
+        &[("orgId", org), ("conversationId", conversation)],
+        View::Object,
+    )
+    .body(&ConversationStatusInput {
+        status: Some(status.clone()),
+        provider_message_id: provider_message_id.clone(),
+        error,
+    })
+}
+
 fn user(command: &UserCommand) -> Call {
     use Operation::*;
     match command {
@@ -501,6 +531,14 @@ mod tests {
             &["webhook", "test", "acme", "ep_1"],
             &["webhook", "messages", "acme", "ep_1"],
             &["webhook", "resend", "acme", "ep_1", "msg_1"],
+            &[
+                "conversation",
+                "status",
+                "acme",
+                "conv_1",
+                "--status",
+                "sent",
+            ],
         ];
         let covered: std::collections::BTreeSet<&str> =
             commands.iter().map(|args| call(args).route.key).collect();
@@ -630,6 +668,56 @@ mod tests {
             "--all-events",
         ];
         assert_eq!(Cli::try_parse_from(clash).unwrap_err().exit_code(), 2);
+    }
+
+    #[test]
+    fn a_status_report_sends_the_error_only_when_given() {
+        let failed = call(&[
+            "conversation",
+            "status",
+            "acme",
+            "conv_1",
+            "--status",
+            "failed",
+            "--error-code",
+            "30007",
+            "--error-message",
+            "filtered",
+        ]);
+        assert_eq!(
+            failed.path_and_query(),
+            "/v1/admin/organizations/acme/conversations/conv_1/status"
+        );
+        assert_eq!(
+            failed.body,
+            Some(json!({"status": "failed", "error": {"code": "30007", "message": "filtered"}}))
+        );
+        let sent = call(&[
+            "conversation",
+            "status",
+            "acme",
+            "conv_1",
+            "--status",
+            "sent",
+            "--provider-message-id",
+            "SM1",
+        ]);
+        assert_eq!(
+            sent.body,
+            Some(json!({"status": "sent", "providerMessageId": "SM1"}))
+        );
+        let half = [
+            "conversation",
+            "status",
+            "a",
+            "c",
+            "--status",
+            "failed",
+            "--error-code",
+            "x",
+        ];
+        let err = Cli::try_parse_from([&["orgkeys"][..], &half].concat()).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
     }
 
     #[test]

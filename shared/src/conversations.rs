@@ -1,19 +1,25 @@
 //! Outbound conversations, queued for the downstream sender: item
 //! `ORG#<orgId>` / `CONV#<conversationId>` with `itemType = CONVERSATION`,
 //! which the sender reads from the table's stream. They leave by TTL after
-//! `CONVERSATION_RETENTION_DAYS`, or with their organization.
+//! `CONVERSATION_RETENTION_DAYS`, or with their organization. The sender
+//! reports what became of each (`status`).
 
 use crate::audit::AuditEvent;
 use crate::dynamo::attributes::{
     CREATED_AT, CorruptItem, ITEM_TYPE, Item, ORG_ID, TTL, item_address, n, optional_string,
     parsed, required_time, s, string, string_map, time,
 };
+use crate::dynamo::update::Update;
 use crate::dynamo::{BATCH_SIZE, Store, StoreError};
 use crate::schedules::Channel;
 use crate::tenancy;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+mod status;
+
+pub use status::{ConversationStatus, DeliveryError, Reported, StatusChange, StatusReport};
 
 const CONVERSATION_ID: &str = "conversationId";
 const DISPATCH_ID: &str = "dispatchId";
@@ -76,7 +82,13 @@ pub struct Conversation {
     pub channel: Channel,
     pub contact: Contact,
     pub reference: Option<String>,
-    pub status: String,
+    pub status: ConversationStatus,
+    /// Oldest first, from `queued` at `created_at`.
+    pub status_history: Vec<StatusChange>,
+    /// The sender's (or its provider's) ID of the message, once reported.
+    pub provider_message_id: Option<String>,
+    /// Why it failed, when it did.
+    pub error: Option<DeliveryError>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -109,7 +121,7 @@ fn to_item(conversation: &Conversation, retention: chrono::Duration) -> Item {
                     .collect(),
             ),
         ),
-        (STATUS.to_owned(), s(&conversation.status)),
+        (STATUS.to_owned(), s(conversation.status.as_str())),
         (CREATED_AT.to_owned(), time(conversation.created_at)),
         (
             TTL.to_owned(),
@@ -130,6 +142,8 @@ fn to_item(conversation: &Conversation, retention: chrono::Duration) -> Item {
 }
 
 fn from_item(item: &Item) -> Result<Conversation, CorruptItem> {
+    let created_at = required_time(item, CREATED_AT)?;
+    let status = status::status_fields(item, created_at)?;
     Ok(Conversation {
         organization_id: string(item, ORG_ID)?,
         conversation_id: string(item, CONVERSATION_ID)?,
@@ -143,8 +157,11 @@ fn from_item(item: &Item) -> Result<Conversation, CorruptItem> {
             variables: string_map(item, VARIABLES)?,
         },
         reference: optional_string(item, REFERENCE)?,
-        status: string(item, STATUS)?,
-        created_at: required_time(item, CREATED_AT)?,
+        status: parsed(item, STATUS)?,
+        status_history: status.history,
+        provider_message_id: status.provider_message_id,
+        error: status.error,
+        created_at,
     })
 }
 
@@ -179,7 +196,8 @@ fn batches(items: Vec<Item>) -> Result<Vec<Vec<WriteRequest>>, StoreError> {
 
 impl Store {
     /// Writes a dispatch's conversations, each kept for `retention`, and its
-    /// `dispatch.created` event:
+    /// `dispatch.created` event (and `also`, the write that records its
+    /// answer under an `Idempotency-Key`, which then needs no call of its own):
     /// all but the last 25 conversations with `BatchWriteItem`, 25 per call,
     /// the calls in parallel; then the last ones and the event in one
     /// transaction. So the event exists only once every conversation does (a
@@ -193,6 +211,7 @@ impl Store {
         conversations: &[Conversation],
         event: &AuditEvent,
         retention: Retention,
+        also: Option<Update>,
     ) -> Result<(), StoreError> {
         let items = conversations.iter().map(|c| to_item(c, retention.0));
         let mut items: Vec<Item> = items.collect();
@@ -215,6 +234,9 @@ impl Store {
                 .build()
                 .map_err(StoreError::from_build)?;
             writes.push(TransactWriteItem::builder().put(put).build());
+        }
+        if let Some(update) = also {
+            writes.push(update.transaction_write(self)?);
         }
         match self.transact(writes).await? {
             None => Ok(()),
@@ -259,7 +281,13 @@ mod tests {
                 variables: [("firstName".to_owned(), "Ann".to_owned())].into(),
             },
             reference: Some("batch-7".into()),
-            status: "queued".into(),
+            status: ConversationStatus::Queued,
+            status_history: vec![StatusChange {
+                status: ConversationStatus::Queued,
+                at: now,
+            }],
+            provider_message_id: None,
+            error: None,
             created_at: now,
         };
         let item = to_item(&conversation, chrono::Duration::days(90));

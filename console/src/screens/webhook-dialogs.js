@@ -16,6 +16,7 @@ const EVENT_TYPES = [
   'organization.created', 'organization.updated', 'organization.suspended', 'organization.resumed', 'organization.deleted',
   'api_key.created', 'api_key.updated', 'api_key.rolled', 'api_key.deleted', 'api_key.leaked',
   'schedule.created', 'schedule.updated', 'schedule.deleted', 'dispatch.created',
+  'conversation.sent', 'conversation.delivered', 'conversation.failed',
   'user.invited', 'user.updated', 'user.removed',
   'webhook.created', 'webhook.updated', 'webhook.deleted', 'webhook.secret_rolled', 'webhook.disabled', 'webhook.test',
 ];

@@ -1,6 +1,8 @@
 //! Outbound conversations: `POST /v1/conversations/outbound` queues one
-//! conversation per contact on one of the caller's active schedules, and
-//! `GET /v1/conversations/{conversationId}` reads one back.
+//! conversation per contact on one of the caller's active schedules,
+//! `GET /v1/conversations/{conversationId}` reads one back, and the
+//! downstream sender reports what became of each through the IAM route
+//! `POST /v1/admin/organizations/{orgId}/conversations/{conversationId}/status`.
 //!
 //! Nothing lost, nothing twice: conversation IDs are derived from the
 //! dispatch ID and the contact's position, so writing a dispatch again writes
@@ -15,11 +17,13 @@
 //! it stands.
 //!
 //! The modules: `body` (the dispatch body and its validation),
-//! `outbound` (the dispatch itself), `lookup` (the read routes).
+//! `outbound` (the dispatch itself), `lookup` (the read routes), `status`
+//! (the sender's reports).
 
 mod body;
 mod lookup;
 mod outbound;
+mod status;
 
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Error, Request, Response};
@@ -29,7 +33,7 @@ use orgkeys_shared::conversations;
 use orgkeys_shared::edge::caller::Caller;
 use orgkeys_shared::edge::problem::Problem;
 use orgkeys_shared::edge::rate_limit::{Meter, metered};
-use orgkeys_shared::edge::request::{authorize, respond};
+use orgkeys_shared::edge::request::{audit_draft, authorize, respond};
 use orgkeys_shared::idempotency::Policy;
 use orgkeys_shared::limits::Defaults;
 use orgkeys_shared::routes::{Function, Operation};
@@ -43,7 +47,8 @@ pub use outbound::BODY_LIMIT;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Settings {
     pub idempotency: Policy,
-    /// `AUDIT_RETENTION_DAYS`: how long `dispatch.created` events are kept.
+    /// `AUDIT_RETENTION_DAYS`: how long `dispatch.created` and
+    /// `conversation.*` events are kept.
     pub audit_retention: audit::Retention,
     /// `CONVERSATION_RETENTION_DAYS`: how long conversations are kept.
     pub conversation_retention: conversations::Retention,
@@ -88,6 +93,10 @@ async fn route(
     now: DateTime<Utc>,
 ) -> Result<Response<Body>, Problem> {
     let (route, caller) = authorize(request, Function::Dispatch)?;
+    if let (Operation::ReportConversationStatus, Caller::Admin(_)) = (route.operation, &caller) {
+        let draft = audit_draft(request, &caller, now, settings.audit_retention)?;
+        return status::report(store, request, &draft).await;
+    }
     let Caller::Key(key) = &caller else {
         return Err(Problem::not_found(format!("no route {}", route.key)));
     };

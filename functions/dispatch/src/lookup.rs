@@ -5,15 +5,15 @@
 use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use orgkeys_api::ConversationId;
 use orgkeys_shared::Store;
-use orgkeys_shared::conversations::Contact;
+use orgkeys_shared::conversations::{Contact, Conversation, ConversationStatus, DeliveryError};
 use orgkeys_shared::edge::caller::OrganizationKey;
 use orgkeys_shared::edge::problem::Problem;
 use orgkeys_shared::edge::rate_limit::Meter;
-use orgkeys_shared::edge::request::{json_response, path_param};
+use orgkeys_shared::edge::request::{json_response, path_id};
 use orgkeys_shared::limits::Defaults;
 use orgkeys_shared::schedules::Channel;
-use orgkeys_shared::validation::is_valid_id;
 use orgkeys_shared::wire_time::format as timestamp;
 use serde::Serialize;
 
@@ -85,18 +85,54 @@ pub async fn usage(
     meter.answer(answer)
 }
 
-/// A conversation as the API shows it.
+/// A conversation as the API shows it (to its key and to the sender).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ConversationView {
+pub(crate) struct ConversationView {
     conversation_id: String,
     dispatch_id: String,
     schedule_id: String,
     channel: Channel,
     contact: Contact,
     reference: Option<String>,
-    status: String,
+    status: ConversationStatus,
+    status_history: Vec<HistoryView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provider_message_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<DeliveryError>,
     created_at: String,
+}
+
+#[derive(Debug, Serialize)]
+struct HistoryView {
+    status: ConversationStatus,
+    at: String,
+}
+
+impl From<Conversation> for ConversationView {
+    fn from(c: Conversation) -> ConversationView {
+        ConversationView {
+            conversation_id: c.conversation_id,
+            dispatch_id: c.dispatch_id,
+            schedule_id: c.schedule_id,
+            channel: c.channel,
+            contact: c.contact,
+            reference: c.reference,
+            status: c.status,
+            status_history: c
+                .status_history
+                .into_iter()
+                .map(|change| HistoryView {
+                    status: change.status,
+                    at: timestamp(change.at),
+                })
+                .collect(),
+            provider_message_id: c.provider_message_id,
+            error: c.error,
+            created_at: timestamp(c.created_at),
+        }
+    }
 }
 
 pub async fn get_conversation(
@@ -105,23 +141,14 @@ pub async fn get_conversation(
     caller: &OrganizationKey,
 ) -> Result<Response<Body>, Problem> {
     let not_found = || Problem::not_found("no conversation with this ID");
-    let id = path_param(request, "conversationId");
-    if !is_valid_id(&id) {
-        return Err(not_found());
-    }
-    let c = store
-        .get_conversation(&caller.organization_id, &id)
+    // A malformed ID names no conversation: the same answer as a missing one.
+    let id: ConversationId = path_id(request, "conversationId").map_err(|_| not_found())?;
+    let conversation = store
+        .get_conversation(&caller.organization_id, id.as_str())
         .await?
         .ok_or_else(not_found)?;
-    let view = ConversationView {
-        conversation_id: c.conversation_id,
-        dispatch_id: c.dispatch_id,
-        schedule_id: c.schedule_id,
-        channel: c.channel,
-        contact: c.contact,
-        reference: c.reference,
-        status: c.status,
-        created_at: timestamp(c.created_at),
-    };
-    Ok(json_response(StatusCode::OK, &view))
+    Ok(json_response(
+        StatusCode::OK,
+        &ConversationView::from(conversation),
+    ))
 }

@@ -11,19 +11,18 @@ use lambda_http::{Body, Request, Response};
 use orgkeys_shared::Store;
 use orgkeys_shared::StoreError;
 use orgkeys_shared::audit::{Action, AuditEvent, Draft, Origin, Target, TargetType, details};
-use orgkeys_shared::conversations::Conversation;
+use orgkeys_shared::conversations::{Conversation, ConversationStatus, StatusChange};
 use orgkeys_shared::edge::caller::OrganizationKey;
 use orgkeys_shared::edge::problem::Problem;
 use orgkeys_shared::edge::rate_limit::{Contacts, Meter, quota_refusal};
 use orgkeys_shared::edge::request::{json_body, origin};
-use orgkeys_shared::idempotency::{Attempt, AttemptError, Guard, Refusal};
+use orgkeys_shared::idempotency::{Attempt, AttemptError, Completion, Guard, Refusal};
 use orgkeys_shared::ids::{hex_id, random_id};
 use orgkeys_shared::limits::{Standing, Taken};
 use orgkeys_shared::schedules::Schedule;
 use serde::Serialize;
 
 pub const BODY_LIMIT: usize = 256 * 1024;
-const QUEUED: &str = "queued";
 
 /// The 202 answer (also what a replay returns).
 #[derive(Debug, Serialize)]
@@ -40,7 +39,7 @@ struct Dispatched<'a> {
 struct Queued<'a> {
     conversation_id: &'a str,
     phone: &'a str,
-    status: &'a str,
+    status: ConversationStatus,
 }
 
 /// Serves a dispatch: see the module doc.
@@ -193,15 +192,16 @@ impl AttemptError for Failed {
 }
 
 /// Checks the schedule, takes the contacts from today's quota and writes the
-/// conversations; returns the 202 body and today's count, if the quota told
-/// it. A keyed dispatch leaves a receipt with its count, so resuming it does
-/// not count it again.
+/// conversations; returns the 202 body (stored under a key in the same
+/// transaction as the last conversations) and today's count, if the quota
+/// told it. A keyed dispatch leaves a receipt with its count, so resuming it
+/// does not count it again.
 async fn queue(
     store: &Store,
     order: &Order<'_>,
     attempt: Attempt,
     receipt: bool,
-) -> Result<(String, Option<Standing>), Failed> {
+) -> Result<(Completion, Option<Standing>), Failed> {
     let Order { valid, now, .. } = order;
     let org_id = order.caller.organization_id.as_str();
     let dispatch_id = attempt.operation_id.as_str();
@@ -227,11 +227,27 @@ async fn queue(
             });
         }
     };
+    let body = Dispatched {
+        dispatch_id,
+        schedule_id: valid.schedule_id.as_str(),
+        reference: valid.reference.as_deref(),
+        conversations: conversations
+            .iter()
+            .map(|c| Queued {
+                conversation_id: &c.conversation_id,
+                phone: &c.contact.phone,
+                status: ConversationStatus::Queued,
+            })
+            .collect(),
+    };
+    let mut completion =
+        attempt.complete(serde_json::to_string(&body).expect("response serializes"));
     store
         .put_dispatch(
             &conversations,
             &created_event(order, &attempt),
             order.settings.conversation_retention,
+            completion.take_update(),
         )
         .await?;
     tracing::info!(
@@ -247,21 +263,7 @@ async fn queue(
         &[("Function", "dispatch")],
         &[&["Function"]],
     );
-    let body = Dispatched {
-        dispatch_id,
-        schedule_id: valid.schedule_id.as_str(),
-        reference: valid.reference.as_deref(),
-        conversations: conversations
-            .iter()
-            .map(|c| Queued {
-                conversation_id: &c.conversation_id,
-                phone: &c.contact.phone,
-                status: QUEUED,
-            })
-            .collect(),
-    };
-    let body = serde_json::to_string(&body).expect("response serializes");
-    Ok((body, contact_day))
+    Ok((completion, contact_day))
 }
 
 /// The dispatch's audit event. Derived from the dispatch, like its
@@ -305,7 +307,13 @@ fn conversations(
             channel: schedule.channel,
             contact: contact.clone(),
             reference: valid.reference.clone(),
-            status: QUEUED.to_owned(),
+            status: ConversationStatus::Queued,
+            status_history: vec![StatusChange {
+                status: ConversationStatus::Queued,
+                at: attempt.started_at,
+            }],
+            provider_message_id: None,
+            error: None,
             created_at: attempt.started_at,
         })
         .collect()

@@ -94,6 +94,9 @@ names!(
         ScheduleUpdated => "schedule.updated",
         ScheduleDeleted => "schedule.deleted",
         DispatchCreated => "dispatch.created",
+        ConversationSent => "conversation.sent",
+        ConversationDelivered => "conversation.delivered",
+        ConversationFailed => "conversation.failed",
         UserInvited => "user.invited",
         UserUpdated => "user.updated",
         UserRemoved => "user.removed",
@@ -118,6 +121,7 @@ names!(
         ApiKey => "api-key",
         Schedule => "schedule",
         Dispatch => "dispatch",
+        Conversation => "conversation",
         User => "user",
         Webhook => "webhook",
     }
@@ -324,6 +328,12 @@ impl AuditEvent {
     /// The event an item holds, as a stream consumer reads it.
     pub fn from_item(item: &Item) -> Result<AuditEvent, CorruptItem> {
         from_item(item)
+    }
+
+    /// The item of the event, as the stream carries it (benches and tests
+    /// of stream consumers).
+    pub fn to_item(&self) -> Item {
+        to_item(self)
     }
 }
 

@@ -172,6 +172,19 @@ impl Problem {
         )
     }
 
+    /// 409: a state change the resource cannot make from where it stands
+    /// (a conversation's status reported out of order).
+    pub fn invalid_transition(detail: impl Into<String>, field: FieldError) -> Problem {
+        let mut problem = Problem::new(
+            StatusCode::CONFLICT,
+            "urn:orgkeys:problem:invalid-transition",
+            "Invalid status transition",
+            detail,
+        );
+        problem.errors = vec![field];
+        problem
+    }
+
     /// 422: a limit set above the organization's, which its own users
     /// cannot exceed.
     pub fn above_organization_limit(

@@ -13,7 +13,8 @@
 //! - in flight (same body, another attempt holds the lease): refused;
 //! - mismatch (another body): refused.
 //!
-//! Then the attempt completes (the response is stored), or fails: an attempt
+//! Then the attempt completes (the response is stored: in the operation's own
+//! last transaction when it has one, see [`Completion`]), or fails: an attempt
 //! refused before any write abandons a fresh claim (the key is free again); any
 //! other failure releases the lease so the client's retry resumes at once.
 //! Each write names the attempt that holds the lease, so an attempt whose claim
@@ -28,6 +29,7 @@
 pub mod header;
 mod record;
 
+use crate::dynamo::update::Update;
 use crate::dynamo::{Store, StoreError};
 use crate::edge::problem::Problem;
 use chrono::{DateTime, Duration, Utc};
@@ -97,7 +99,8 @@ impl<'a> Guard<'a> {
     /// Runs `operation` at most once per key (see the module doc), or once
     /// unguarded when the request has no key. `attempt_id` is this request's
     /// own operation ID, used unless an earlier attempt is resumed.
-    /// `operation` answers the response to store and a value of its own.
+    /// `operation` answers the [`Completion`] made from its attempt and a
+    /// value of its own.
     pub async fn run<T, E, F, Fut>(
         &self,
         store: &Store,
@@ -107,11 +110,11 @@ impl<'a> Guard<'a> {
     where
         E: AttemptError,
         F: FnOnce(Attempt) -> Fut,
-        Fut: Future<Output = Result<(String, T), E>>,
+        Fut: Future<Output = Result<(Completion, T), E>>,
     {
         let Some(key) = self.key else {
-            let (response, value) = operation(Attempt::unguarded(attempt_id, self.now)).await?;
-            return Ok(Outcome::Ran(response, value));
+            let (completion, value) = operation(Attempt::unguarded(attempt_id, self.now)).await?;
+            return Ok(Outcome::Ran(completion.response, value));
         };
         let attempt = match claim(store, self, key, &attempt_id).await? {
             Claim::Start(attempt) => attempt,
@@ -120,16 +123,16 @@ impl<'a> Guard<'a> {
         };
         let org_id = self.org_id;
         match operation(attempt.clone()).await {
-            Ok((response, value)) => {
-                if let Err(err) = store
-                    .complete_idempotency(org_id, key, &attempt_id, &response)
-                    .await
+            Ok((completion, value)) => {
+                // Still here when the operation did not write it in its own transaction.
+                if let Some(update) = completion.update
+                    && let Err(err) = store.complete_idempotency(update).await
                 {
                     // The operation is done; a retry resumes it and rewrites the same items.
                     tracing::warn!(org_id, operation_id = %attempt.operation_id, error = %err,
                         "could not record the idempotent response");
                 }
-                Ok(Outcome::Ran(response, value))
+                Ok(Outcome::Ran(completion.response, value))
             }
             Err(err) => {
                 let freed = if err.wrote_nothing() && !attempt.resumed {
@@ -166,6 +169,16 @@ pub struct Attempt {
     pub started_at: DateTime<Utc>,
     /// An earlier attempt may have written part of the operation.
     pub resumed: bool,
+    /// The record whose lease this attempt holds; `None` when unguarded.
+    lease: Option<Lease>,
+}
+
+/// Names the record an attempt holds, for the write that completes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Lease {
+    org_id: String,
+    key: String,
+    attempt_id: String,
 }
 
 impl Attempt {
@@ -175,7 +188,46 @@ impl Attempt {
             operation_id,
             started_at: now,
             resumed: false,
+            lease: None,
         }
+    }
+
+    /// A fresh attempt under `lease`: its operation ID is its own.
+    fn fresh(lease: Lease, now: DateTime<Utc>) -> Attempt {
+        Attempt {
+            operation_id: lease.attempt_id.clone(),
+            started_at: now,
+            resumed: false,
+            lease: Some(lease),
+        }
+    }
+
+    /// What the operation answers when it is done: `response`, and for a
+    /// keyed attempt the write that stores it for replays.
+    pub fn complete(&self, response: String) -> Completion {
+        let update = self.lease.as_ref().map(|lease| {
+            record::completion(&lease.org_id, &lease.key, &lease.attempt_id, &response)
+        });
+        Completion { response, update }
+    }
+}
+
+/// A finished operation's response and, when keyed, the conditional write
+/// that stores it (it holds only while the attempt holds the lease). An
+/// operation that ends with a transaction takes the write into it
+/// ([`Completion::take_update`]): the response is then stored with the
+/// operation's last items, with no round trip of its own. Otherwise
+/// [`Guard::run`] sends it after the operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    response: String,
+    update: Option<Update>,
+}
+
+impl Completion {
+    /// The write, for the operation's last transaction; `None` when unguarded.
+    pub fn take_update(&mut self) -> Option<Update> {
+        self.update.take()
     }
 }
 
@@ -276,6 +328,11 @@ async fn claim(
         policy,
         ..
     } = *guard;
+    let ours = Lease {
+        org_id: org_id.to_owned(),
+        key: key.to_owned(),
+        attempt_id: attempt_id.to_owned(),
+    };
     let new_claim = NewClaim {
         org_id,
         key,
@@ -288,23 +345,23 @@ async fn claim(
     // Most keys are new: claim first, and read only when the key is taken
     // (or when this very write was applied but its reply lost, below).
     if store.put_claim(&new_claim, None).await? {
-        return Ok(Claim::Start(Attempt::unguarded(attempt_id.to_owned(), now)));
+        return Ok(Claim::Start(Attempt::fresh(ours, now)));
     }
     for _ in 0..3 {
         let Some(record) = store.read_idempotency(org_id, key).await? else {
             if store.put_claim(&new_claim, None).await? {
-                return Ok(Claim::Start(Attempt::unguarded(attempt_id.to_owned(), now)));
+                return Ok(Claim::Start(Attempt::fresh(ours, now)));
             }
             continue;
         };
         if record.attempt_id == attempt_id {
             // Our own write, applied although its reply was lost.
-            return Ok(Claim::Start(own(record)));
+            return Ok(Claim::Start(own(record, ours)));
         }
         if record.created_at + policy.retention <= now {
             // Past its retention but not yet removed by TTL: the key is free again.
             if store.put_claim(&new_claim, Some(record.created_at)).await? {
-                return Ok(Claim::Start(Attempt::unguarded(attempt_id.to_owned(), now)));
+                return Ok(Claim::Start(Attempt::fresh(ours, now)));
             }
             continue;
         }
@@ -326,6 +383,7 @@ async fn claim(
                 operation_id: record.operation_id,
                 started_at: record.created_at,
                 resumed: true,
+                lease: Some(ours),
             }));
         }
     }
@@ -333,11 +391,12 @@ async fn claim(
 }
 
 /// The attempt a record already names as ours.
-fn own(record: Record) -> Attempt {
+fn own(record: Record, lease: Lease) -> Attempt {
     Attempt {
         resumed: record.operation_id != record.attempt_id,
         operation_id: record.operation_id,
         started_at: record.created_at,
+        lease: Some(lease),
     }
 }
 

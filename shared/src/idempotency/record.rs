@@ -137,19 +137,10 @@ impl Store {
         conditional(result)
     }
 
-    /// Stores the response of the finished operation, for replays.
-    pub(super) async fn complete_idempotency(
-        &self,
-        org_id: &str,
-        key: &str,
-        attempt_id: &str,
-        response: &str,
-    ) -> Result<(), StoreError> {
-        let update = attempt_update(org_id, key, attempt_id)
-            .set(STATUS, s(DONE))
-            .set(RESPONSE, s(response))
-            .remove(LEASE_UNTIL);
-        if conditional(update.request(self).send().await)? {
+    /// Sends a [`completion`] on its own (an operation that did not take it
+    /// into its last transaction).
+    pub(super) async fn complete_idempotency(&self, completion: Update) -> Result<(), StoreError> {
+        if conditional(completion.request(self).send().await)? {
             Ok(())
         } else {
             Err(StoreError::Conflict)
@@ -201,6 +192,15 @@ impl Store {
         self.delete_prefix(tenancy::partition(org_id), SK_PREFIX)
             .await
     }
+}
+
+/// Stores the response of the finished operation, for replays, while
+/// `attempt_id` holds the lease.
+pub(super) fn completion(org_id: &str, key: &str, attempt_id: &str, response: &str) -> Update {
+    attempt_update(org_id, key, attempt_id)
+        .set(STATUS, s(DONE))
+        .set(RESPONSE, s(response))
+        .remove(LEASE_UNTIL)
 }
 
 /// An update of the record that holds only while `attempt_id` holds its lease.

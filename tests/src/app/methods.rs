@@ -170,6 +170,16 @@ impl TestApp {
     pub fn report_leaked_keys(&self, body: impl Into<Body>) -> Call<'_> {
         self.request(Operation::ReportLeakedKeys, &[], body)
     }
+    /// The downstream sender's report on conversation `id` of `org`.
+    pub fn report_conversation_status(
+        &self,
+        org: &str,
+        id: &str,
+        body: impl Into<Body>,
+    ) -> Call<'_> {
+        let params = [("orgId", org), ("conversationId", id)];
+        self.request(Operation::ReportConversationStatus, &params, body)
+    }
 
     // The webhook routes (docs/webhooks.md).
     pub fn create_webhook(&self, org: &str, body: impl Into<Body>) -> Call<'_> {
@@ -391,6 +401,7 @@ impl TestApp {
             Operation::ResendConsoleWebhookMessage => {
                 self.console_resend_webhook_message(org, id, id)
             }
+            Operation::ReportConversationStatus => self.report_conversation_status(org, id, body),
         }
     }
 }

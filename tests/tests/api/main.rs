@@ -4,6 +4,7 @@
 mod audit;
 mod authorizer;
 mod console;
+mod conversation_status;
 mod dispatch;
 mod documents;
 mod github_keys;

@@ -2,9 +2,10 @@
 //! evaluated against every admin route of the route table: the administrator
 //! reaches every route, an organization's operator reaches its keys,
 //! schedules, audit events and usage but cannot change, replace or delete the
-//! organization itself, nor see another, and its support staff only read.
+//! organization itself, nor see another, its support staff only read, and
+//! the downstream sender only reports conversations' status.
 
-use orgkeys_shared::routes::{Access, ROUTES};
+use orgkeys_shared::routes::{Access, Operation, ROUTES, route};
 use serde_json::Value;
 
 const PREFIX: &str = "arn:aws:execute-api:eu-west-1:123456789012:abc123/$default";
@@ -80,7 +81,8 @@ fn admin_routes(org: &str) -> Vec<(&'static str, String, &'static str)> {
                 .path
                 .replace("{orgId}", org)
                 .replace("{keyId}", "key_1")
-                .replace("{scheduleId}", "spring");
+                .replace("{scheduleId}", "spring")
+                .replace("{conversationId}", "conv_1");
             (route.method, path, route.path)
         })
         .collect()
@@ -135,5 +137,17 @@ fn support_staff_only_read_their_organization() {
     }
     for (method, path, _) in admin_routes("globex") {
         assert!(!allows(&support, method, &path), "{method} {path}");
+    }
+}
+
+#[test]
+fn the_sender_reports_conversations_status_and_nothing_else() {
+    let sender = policy("OrgkeysSender");
+    let status = route(Operation::ReportConversationStatus).path;
+    for org in ["acme", "globex"] {
+        for (method, path, template) in admin_routes(org) {
+            let expected = template == status;
+            assert_eq!(allows(&sender, method, &path), expected, "{method} {path}");
+        }
     }
 }

@@ -175,6 +175,117 @@ async fn the_admin_workflow(auth: Auth, principal: &str) {
     assert_eq!(events["items"][0]["target"]["id"], successor_id.as_str());
 }
 
+/// The downstream sender's report over HTTP: from the CLI (SigV4), then
+/// through [`TestApp`]; the conversation's key reads the history back and
+/// the audit log names the sender.
+#[tokio::test]
+async fn the_sender_reports_a_conversations_status_from_the_cli_and_over_http() {
+    let server = start();
+    let app = server.app();
+    app.put_organization("acme", serde_json::json!({"name": "Acme"}))
+        .expect(201)
+        .await;
+    let created = app
+        .create_key(
+            "acme",
+            serde_json::json!({"scopes": ["conversations:write", "conversations:read"]}),
+        )
+        .expect(201)
+        .await;
+    let key = Caller::key(created.json["apiKey"].as_str().unwrap());
+    let schedule =
+        serde_json::json!({"name": "n", "campaign": "c", "channel": "sms", "status": "active"});
+    app.put_schedule("acme", "spring", schedule)
+        .expect(201)
+        .await;
+    let contacts = serde_json::json!([{"phone": "+353861234567"}]);
+    let dispatched = app
+        .dispatch(serde_json::json!({"scheduleId": "spring", "contacts": contacts}))
+        .by(&key)
+        .expect(202)
+        .await;
+    let id = dispatched.json["conversations"][0]["conversationId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let sigv4 = Auth::SigV4 { secret: SECRET_KEY };
+    let sent = ok(orgkeys(
+        &server,
+        sigv4,
+        &[
+            "--output",
+            "json",
+            "conversation",
+            "status",
+            "acme",
+            &id,
+            "--status",
+            "sent",
+            "--provider-message-id",
+            "SM1",
+        ],
+    ));
+    let sent: Value = serde_json::from_str(&sent.stdout).unwrap();
+    assert_eq!(sent["status"], "sent");
+    assert_eq!(sent["providerMessageId"], "SM1");
+    let backwards = orgkeys(
+        &server,
+        sigv4,
+        &[
+            "conversation",
+            "status",
+            "acme",
+            &id,
+            "--status",
+            "sent",
+            "--error-code",
+            "x",
+            "--error-message",
+            "y",
+        ],
+    );
+    assert_ne!(
+        backwards.code, 0,
+        "an error with sent is refused: {}",
+        backwards.stdout
+    );
+    assert!(backwards.stderr.contains("/error"), "{}", backwards.stderr);
+
+    let failed =
+        serde_json::json!({"status": "failed", "error": {"code": "30007", "message": "filtered"}});
+    let reply = app.report_conversation_status("acme", &id, failed).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let again = app
+        .report_conversation_status("acme", &id, serde_json::json!({"status": "delivered"}))
+        .await;
+    assert_eq!(
+        again.problem(409)["type"],
+        "urn:orgkeys:problem:invalid-transition"
+    );
+
+    let read = app.get_conversation(&id).by(&key).expect(200).await;
+    let history: Vec<&str> = read.json["statusHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(history, ["queued", "sent", "failed"]);
+    assert_eq!(read.json["error"]["code"], "30007");
+
+    let events = app
+        .list_audit_events("acme")
+        .query(&[("action", "conversation.sent")])
+        .expect(200)
+        .await;
+    assert_eq!(
+        events.json["items"][0]["actor"]["id"], "arn:aws:iam::000000000000:user/local-admin",
+        "the CLI's SigV4 principal"
+    );
+    assert_eq!(events.json["items"][0]["target"]["id"], id.as_str());
+}
+
 #[tokio::test]
 async fn the_admin_workflow_works_with_the_admin_token() {
     the_admin_workflow(Auth::Token, "local-admin").await;
