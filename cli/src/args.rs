@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Administer orgkeys: organizations, API keys, console users, schedules,
-/// audit events and usage.
+/// webhook endpoints, audit events and usage.
 ///
 /// Against the local gateway (`scripts/dev`) pass its admin token; against a
 /// deployed stack requests are signed with SigV4 (service execute-api) using
@@ -66,6 +66,10 @@ pub enum Command {
     /// Console users of an organization (Cognito): invite, list, change role, remove.
     #[command(subcommand)]
     User(UserCommand),
+    /// Webhook endpoints: create (the signing secret shown once), list, read,
+    /// change, delete, roll the secret, send a test event, the delivery log, resend.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
     /// Conversations: the downstream sender's status reports.
     #[command(subcommand)]
     Conversation(ConversationCommand),
@@ -319,4 +323,83 @@ pub enum UserCommand {
     },
     /// Remove a user: they can no longer sign in.
     Remove { org: String, user: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Register an endpoint. Its signing secret goes to stdout (shown once),
+    /// the warning and the endpointId to stderr.
+    Create {
+        org: String,
+        /// https://, or http:// to an address in WEBHOOK_ALLOWED_NETWORKS.
+        url: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// An event type it receives (repeat for several; default all).
+        #[arg(long = "event")]
+        events: Vec<String>,
+        /// Also the events of every organization below this one.
+        #[arg(long)]
+        include_sub_organizations: bool,
+    },
+    /// List an organization's endpoints and their state.
+    List { org: String },
+    /// Read one endpoint.
+    Get { org: String, endpoint: String },
+    /// Change an endpoint: only what is given changes.
+    Update {
+        org: String,
+        endpoint: String,
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long, conflicts_with = "no_description")]
+        description: Option<String>,
+        /// Remove the description.
+        #[arg(long)]
+        no_description: bool,
+        /// Replace the event types (repeat for several).
+        #[arg(long = "event", conflicts_with = "all_events")]
+        events: Vec<String>,
+        /// Every event type from now on.
+        #[arg(long)]
+        all_events: bool,
+        #[arg(long, conflicts_with = "no_sub_organizations")]
+        include_sub_organizations: bool,
+        /// Only this organization's own events.
+        #[arg(long)]
+        no_sub_organizations: bool,
+        /// Enable it again (clears why it was disabled).
+        #[arg(long, conflicts_with = "disable")]
+        enable: bool,
+        /// Send it nothing until enabled.
+        #[arg(long)]
+        disable: bool,
+    },
+    /// Delete an endpoint.
+    Delete { org: String, endpoint: String },
+    /// A new signing secret (stdout, shown once); the old one keeps signing
+    /// beside it for a while.
+    RollSecret {
+        org: String,
+        endpoint: String,
+        /// Seconds the old secret keeps signing (0-86400; default 86400).
+        #[arg(long)]
+        expires_in: Option<i64>,
+    },
+    /// Send a webhook.test event to this endpoint.
+    Test { org: String, endpoint: String },
+    /// The endpoint's delivery log, newest first.
+    Messages {
+        org: String,
+        endpoint: String,
+        #[command(flatten)]
+        page: Page,
+    },
+    /// Send a message again (one attempt, the same webhook-id).
+    Resend {
+        org: String,
+        endpoint: String,
+        /// The messageId the log shows.
+        message: String,
+    },
 }

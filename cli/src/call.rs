@@ -15,6 +15,8 @@ use orgkeys_api::routes::{Operation, Route, route};
 use serde::Serialize;
 use serde_json::Value;
 
+mod webhook;
+
 /// One request to the API.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Call {
@@ -46,6 +48,9 @@ pub enum View {
     List(&'static [(&'static str, Cell)]),
     /// A new key: the key alone on stdout, the warning on stderr.
     NewKey,
+    /// A new webhook signing secret: the secret alone on stdout, the
+    /// warning and the endpointId on stderr.
+    NewSecret,
     /// 204: nothing to show.
     Done,
 }
@@ -59,6 +64,10 @@ pub enum Cell {
     KeyState,
     /// An audit event's details, summarized.
     Details,
+    /// A webhook endpoint's state: enabled, or disabled and why.
+    EndpointState,
+    /// A webhook message's attempts: how many, and how the last one ended.
+    Attempts,
 }
 
 const ORGANIZATIONS: &[(&str, Cell)] = &[
@@ -163,6 +172,7 @@ impl Call {
             Command::Key(command) => key(command),
             Command::Schedule(command) => schedule(command),
             Command::User(command) => user(command),
+            Command::Webhook(command) => webhook::call(command),
             Command::Conversation(command) => conversation(command),
             Command::Audit { org, action, page } => Call::new(
                 Operation::ListAuditEvents,
@@ -487,6 +497,15 @@ mod tests {
             &["user", "list", "acme"],
             &["user", "update", "acme", "u-1", "--role", "org-admin"],
             &["user", "remove", "acme", "u-1"],
+            &["webhook", "create", "acme", "https://hooks.example/in"],
+            &["webhook", "list", "acme"],
+            &["webhook", "get", "acme", "ep_1"],
+            &["webhook", "update", "acme", "ep_1", "--disable"],
+            &["webhook", "delete", "acme", "ep_1"],
+            &["webhook", "roll-secret", "acme", "ep_1"],
+            &["webhook", "test", "acme", "ep_1"],
+            &["webhook", "messages", "acme", "ep_1"],
+            &["webhook", "resend", "acme", "ep_1", "msg_1"],
             &[
                 "conversation",
                 "status",
@@ -554,6 +573,76 @@ mod tests {
             Some(json!({"name": "Acme", "limits": {"contactsPerDay": 20}}))
         );
         assert!(!put.merge_patch);
+    }
+
+    #[test]
+    fn webhook_bodies_carry_only_what_was_given() {
+        let create = call(&[
+            "webhook",
+            "create",
+            "acme",
+            "https://hooks.example/in",
+            "--event",
+            "api_key.leaked",
+            "--event",
+            "webhook.test",
+            "--include-sub-organizations",
+        ]);
+        assert_eq!(create.view, View::NewSecret);
+        assert_eq!(
+            create.body,
+            Some(json!({
+                "url": "https://hooks.example/in",
+                "eventTypes": ["api_key.leaked", "webhook.test"],
+                "includeSubOrganizations": true
+            }))
+        );
+        let update = call(&[
+            "webhook",
+            "update",
+            "acme",
+            "ep_1",
+            "--all-events",
+            "--no-description",
+            "--no-sub-organizations",
+            "--enable",
+        ]);
+        assert!(update.merge_patch);
+        assert_eq!(
+            update.body,
+            Some(json!({
+                "eventTypes": null,
+                "description": null,
+                "includeSubOrganizations": false,
+                "enabled": true
+            }))
+        );
+        let roll = call(&[
+            "webhook",
+            "roll-secret",
+            "acme",
+            "ep_1",
+            "--expires-in",
+            "0",
+        ]);
+        assert_eq!(roll.body, Some(json!({"expiresIn": 0})));
+        assert_eq!(roll.view, View::NewSecret);
+        let resend = call(&["webhook", "resend", "acme", "ep_1", "msg_1"]);
+        assert_eq!(
+            resend.path_and_query(),
+            "/v1/admin/organizations/acme/webhooks/ep_1/messages/msg_1/resend"
+        );
+        let clash = [
+            "orgkeys",
+            "webhook",
+            "update",
+            "acme",
+            "ep_1",
+            "--event",
+            "x",
+            "--all-events",
+        ];
+        assert_eq!(Cli::try_parse_from(clash).unwrap_err().exit_code(), 2);
     }
 
     #[test]

@@ -16,6 +16,9 @@ use std::process::ExitCode;
 /// The warning every new key comes with, as the platform words it.
 pub const NEW_KEY_WARNING: &str = "This API key is shown only once: store it safely now. Anyone who has it can call the API as this organization.";
 
+/// The warning every new webhook signing secret comes with.
+pub const NEW_SECRET_WARNING: &str = "This signing secret is shown only once: store it where your receiver verifies webhooks. Anyone who has it can sign requests as orgkeys.";
+
 /// Prints an answer and gives the exit code it deserves.
 pub fn reply(call: &Call, reply: &Reply, output: Output) -> ExitCode {
     if !(200..300).contains(&reply.status) {
@@ -27,8 +30,10 @@ pub fn reply(call: &Call, reply: &Reply, output: Output) -> ExitCode {
         });
     }
     let json: Value = serde_json::from_str(&reply.body).unwrap_or(Value::Null);
-    if call.view == View::NewKey {
-        eprintln!("{NEW_KEY_WARNING}");
+    match call.view {
+        View::NewKey => eprintln!("{NEW_KEY_WARNING}"),
+        View::NewSecret => eprintln!("{NEW_SECRET_WARNING}"),
+        _ => {}
     }
     if let Some(when) = call.takes_effect {
         eprintln!("note: {when}");
@@ -45,6 +50,13 @@ pub fn reply(call: &Call, reply: &Reply, output: Output) -> ExitCode {
             eprintln!(
                 "keyId: {}",
                 shown(json["keyId"].as_str().unwrap_or_default())
+            );
+        }
+        (Output::Table, View::NewSecret) => {
+            println!("{}", shown(json["secret"].as_str().unwrap_or_default()));
+            eprintln!(
+                "endpointId: {}",
+                shown(json["endpointId"].as_str().unwrap_or_default())
             );
         }
         (Output::Table, View::Object) => print!("{}", object(&json)),
@@ -143,7 +155,30 @@ fn column(item: &Value, cell_of: Cell) -> String {
         Cell::At(pointer) => cell(item.pointer(pointer)),
         Cell::KeyState => key_state(item),
         Cell::Details => details_summary(item),
+        Cell::EndpointState => match (&item["enabled"], item["disabledReason"].as_str()) {
+            (Value::Bool(true), _) => "enabled".to_owned(),
+            (_, Some(reason)) => format!("disabled: {}", shown(reason)),
+            _ => "disabled".to_owned(),
+        },
+        Cell::Attempts => attempts_summary(item),
     }
+}
+
+/// A message's attempts in one cell: how many, and the last one's status
+/// code or error.
+fn attempts_summary(message: &Value) -> String {
+    let attempts = message["attempts"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
+    let Some(last) = attempts.last() else {
+        return "0".to_owned();
+    };
+    let outcome = match (last["statusCode"].as_u64(), last["error"].as_str()) {
+        (Some(code), _) => code.to_string(),
+        (None, Some(error)) => shown(error).into_owned(),
+        (None, None) => "-".to_owned(),
+    };
+    format!("{} (last: {outcome})", attempts.len())
 }
 
 /// A key's state as the server decided it (`state`), with a rolled key's

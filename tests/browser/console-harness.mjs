@@ -45,7 +45,9 @@ const sideways = (page) => page.evaluate(() => ({ scroll: document.documentEleme
  */
 export async function check(page, name) {
   await page.waitForLoadState('networkidle');
-  await page.getByText('Loading…').waitFor({ state: 'detached' });
+  // Every section done loading (a screen may load several at once).
+  await page.waitForFunction(() => ![...document.querySelectorAll('[role="status"]')]
+    .some((status) => status.textContent.trim() === 'Loading…'));
   // Evaluated through the DevTools protocol: the page's CSP forbids inline
   // scripts, which is the point, so axe is not added as a <script>.
   await page.evaluate(AXE);

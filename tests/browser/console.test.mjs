@@ -10,12 +10,15 @@
 // from the gateway's /local/outbox, a New password on first sign-in), and what
 // issue 29 asked of a console for customers (choices when generating, what to
 // do next, search, Activity's sentences and pages, empty states, Retry, an
-// ended session, sign-out revoking). Every screen is checked at 1280×800 and
+// ended session, sign-out revoking), and Integrations → Webhooks (add an
+// endpoint, its secret shown once, a test event delivered to a receiver on
+// loopback and resent, disable, roll the secret, delete). Every screen is checked at 1280×800 and
 // 390×844, light and dark (no sideways scrolling, axe-core 0 violations, a
 // screenshot in target/console-screenshots/). Run by scripts/browser-test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { env, launch } from './support.mjs';
 import { API, CONSOLE, SHOTS, admin, check, dialogGone, rowOf } from './console-harness.mjs';
 
@@ -27,7 +30,10 @@ const MARKUP = '<img src=x onerror=alert(1)>';
 // Names this run makes, unique so a rerun against the same gateway finds its own.
 const RUN = Date.now().toString(36);
 // Every scope the API reference names gets its checkbox.
-const SCOPES = JSON.parse(readFileSync(env('OPENAPI_JSON'), 'utf8')).components.schemas.Scope.enum;
+const REFERENCE = JSON.parse(readFileSync(env('OPENAPI_JSON'), 'utf8'));
+const SCOPES = REFERENCE.components.schemas.Scope.enum;
+// Every event type the API reference names gets its checkbox too.
+const EVENT_TYPES = REFERENCE.components.schemas.WebhookEventType.enum;
 const KEY = `browser-test-${RUN}`;
 const KEYBOARD_KEY = `keyboard-${RUN}`;
 const NEW_ORG = `nordics-${RUN}`;
@@ -82,6 +88,19 @@ test('the console walks the help article and its other paths', async (t) => {
     await admin('PUT', `/organizations/${SUB_ORG}/schedules/filler-${change % 2}`,
       { name: `Filler ${change}`, campaign: 'Renewals 2026', channel: 'sms', status: 'paused' });
   }
+
+  // A webhook receiver on loopback: answers 204 and keeps each event.
+  const receiver = { received: [] };
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => { body += chunk; });
+    request.on('end', () => {
+      receiver.received.push(JSON.parse(body));
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise((listening) => server.listen(0, '127.0.0.1', listening));
+  receiver.url = `http://127.0.0.1:${server.address().port}/hooks`;
 
   const browser = await launch();
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -437,6 +456,8 @@ test('the console walks the help article and its other paths', async (t) => {
       assert.deepEqual(both.slice(0, 20), first, 'the first page stays, the next follows');
       await page.getByRole('combobox', { name: 'Action' }).selectOption('api_key.created');
       await events.filter({ hasText: `generated key ${KEYBOARD_KEY}` }).waitFor();
+      // The unfiltered list had that event too: wait for the others to leave.
+      await events.filter({ hasNotText: /generated key/ }).first().waitFor({ state: 'detached' });
       for (const text of await events.allTextContents()) assert.match(text, /generated key/);
       await page.getByRole('combobox', { name: 'By' }).selectOption('admin@acme.example');
       for (const text of await events.allTextContents()) assert.match(text, /^admin@acme\.example /);
@@ -508,6 +529,96 @@ test('the console walks the help article and its other paths', async (t) => {
       await rowOf(page, SUB_ORG_NAME).waitFor();
     });
 
+    await step('Webhooks: Add endpoint, the secret shown once, Send test event, Messages and Resend, Disable, Roll secret, Delete', async () => {
+      await openIntegrations(page, SUB_ORG_NAME);
+      await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+      await page.getByText('No endpoints yet.').waitFor();
+      await page.getByRole('button', { name: 'Add endpoint' }).click();
+      const dialog = page.getByRole('dialog');
+      for (const type of EVENT_TYPES) {
+        assert.equal(await dialog.getByRole('checkbox', { name: type, exact: true }).isChecked(), false, `${type} unchecked`);
+      }
+      assert.equal(await dialog.getByRole('checkbox').count(), EVENT_TYPES.length + 1,
+        'one checkbox per event type and "Include sub-organizations", no other');
+      await dialog.getByRole('textbox', { name: 'Endpoint URL' }).fill('ftp://127.0.0.1/hooks');
+      await dialog.getByRole('button', { name: 'Add endpoint' }).click();
+      await dialog.getByText(/must use https:\/\//).waitFor();
+      await dialog.getByRole('textbox', { name: 'Endpoint URL' }).fill(receiver.url);
+      await dialog.getByRole('textbox', { name: 'Description' }).fill('CRM sync');
+      await dialog.getByRole('checkbox', { name: 'api_key.leaked', exact: true }).check();
+      await dialog.getByRole('checkbox', { name: 'webhook.test', exact: true }).check();
+      await dialog.getByRole('checkbox', { name: 'Include sub-organizations' }).check();
+      await check(page, '21-webhook-add');
+      await dialog.getByRole('button', { name: 'Add endpoint' }).click();
+      const secret = dialog.getByRole('textbox', { name: 'Signing secret' });
+      await secret.waitFor();
+      assert.match(await secret.inputValue(), /^whsec_[A-Za-z0-9+/]{43}=$/);
+      assert.equal(await secret.evaluate((el) => el.readOnly), true, 'the secret is read-only');
+      await dialog.getByRole('button', { name: 'Copy', exact: true }).click();
+      await dialog.getByText('Copied to the clipboard.').waitFor();
+      const firstSecret = await clipboard();
+      assert.equal(firstSecret, await secret.inputValue());
+      await check(page, '22-webhook-secret');
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialogGone(page);
+      assert.equal(await page.getByText(firstSecret).count(), 0, 'the secret left the page');
+
+      const card = page.getByRole('article', { name: receiver.url });
+      await card.getByText('enabled', { exact: true }).waitFor();
+      await card.getByText('CRM sync').waitFor();
+      await card.getByText('api_key.leaked').waitFor();
+      await card.getByRole('button', { name: 'Send test event' }).click();
+      await card.getByText(/^Test event queued as msg_[0-9a-f]{32}\.$/).waitFor();
+      await card.getByText('Messages', { exact: true }).click();
+      const message = card.getByRole('row').filter({ hasText: 'webhook.test' });
+      // The gateway fans the test out and delivers it to the receiver on loopback.
+      for (let tries = 0; await message.getByText('delivered', { exact: true }).count() === 0; tries += 1) {
+        assert.ok(tries < 60, 'the test event was delivered');
+        await page.waitForTimeout(500);
+        await card.getByRole('button', { name: 'Refresh' }).click();
+      }
+      await message.getByText(/: 204 \(\d+ ms\)/).waitFor();
+      assert.equal(receiver.received.at(-1).type, 'webhook.test');
+      await message.getByRole('button', { name: 'Resend' }).click();
+      await message.getByText('Resent: one attempt now, with the same webhook-id.').waitFor();
+      await check(page, '23-webhook-messages');
+
+      await card.getByRole('button', { name: 'Disable' }).click();
+      await card.getByText('disabled by an administrator').waitFor();
+      assert.equal(await card.getByRole('button', { name: 'Send test event' }).isDisabled(), true);
+      await check(page, '24-webhook-disabled');
+      await card.getByRole('button', { name: 'Enable' }).click();
+      await card.getByText('enabled', { exact: true }).waitFor();
+
+      await card.getByRole('button', { name: 'Roll secret' }).click();
+      assert.equal(await dialog.getByRole('radio', { name: '24 hours' }).isChecked(), true, 'a day of overlap by default');
+      await check(page, '25-webhook-roll');
+      await dialog.getByRole('button', { name: 'Roll secret' }).click();
+      const rolled = dialog.getByRole('textbox', { name: 'Signing secret' });
+      await rolled.waitFor();
+      assert.notEqual(await rolled.inputValue(), firstSecret, 'a new secret');
+      await dialog.getByRole('button', { name: 'Copy', exact: true }).click();
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialogGone(page);
+      await card.getByText('Previous secret').waitFor();
+
+      const second = `${receiver.url}/second`;
+      await admin('POST', `/organizations/${SUB_ORG}/webhooks`, { url: second, eventTypes: ['webhook.test'] });
+      await page.getByRole('tab', { name: 'Details' }).click();
+      await page.getByRole('tab', { name: 'Integrations' }).click();
+      const secondCard = page.getByRole('article', { name: second });
+      await secondCard.getByRole('button', { name: 'Delete' }).click();
+      await dialog.getByText(second).waitFor();
+      await check(page, '26-webhook-delete');
+      await dialog.getByRole('button', { name: 'Delete' }).click();
+      await dialogGone(page);
+      await secondCard.waitFor({ state: 'detached' });
+      await card.waitFor();
+      // Back where the next step starts: the organizations list.
+      await page.getByRole('link', { name: 'Organizations' }).click();
+      await rowOf(page, SUB_ORG_NAME).waitFor();
+    });
+
     await step('a viewer, invited in the console, sets a password on first sign-in and sees no change buttons', async () => {
       const email = `viewer-${RUN}@acme.example`;
       await rowOf(page, SUB_ORG_NAME).getByRole('button', { name: 'Edit' }).click();
@@ -539,7 +650,10 @@ test('the console walks the help article and its other paths', async (t) => {
       await openIntegrations(page, SUB_ORG_NAME, 'View');
       await rowOf(page, KEYBOARD_KEY).waitFor();
       await check(page, '19-viewer-integrations');
-      for (const name of ['Generate', 'Disable', 'Enable', 'Roll', 'Delete']) {
+      const card = page.getByRole('article', { name: receiver.url });
+      await card.getByText('Messages', { exact: true }).click();
+      await card.getByRole('row').filter({ hasText: 'webhook.test' }).first().waitFor();
+      for (const name of ['Generate', 'Disable', 'Enable', 'Roll', 'Delete', 'Add endpoint', 'Send test event', 'Roll secret', 'Resend']) {
         assert.equal(await page.getByRole('button', { name }).count(), 0, `a viewer has no ${name}`);
       }
       await page.getByRole('link', { name: 'Organizations' }).click();
@@ -566,5 +680,6 @@ test('the console walks the help article and its other paths', async (t) => {
     assert.deepEqual(problems, [], 'no console errors, no alert() ever ran');
   } finally {
     await browser.close();
+    server.close();
   }
 });

@@ -1,16 +1,18 @@
 // Integrations: sections of the organization's connections, "Public API"
 // first (the keys and, for an admin, "Generate" and each row's
-// "Disable"/"Enable", "Roll" and "Delete"); later sections (webhooks) sit
-// below it as siblings. The dialogs that make keys are in key-dialogs.js.
+// "Disable"/"Enable", "Roll" and "Delete"), then "Webhooks" (webhooks.js).
+// The dialogs that make keys are in key-dialogs.js.
 import { useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { api, path } from '../api.js';
 import { Loading, Problem, revocationPhrase, useLoad, when, who } from '../ui.js';
 import { GenerateDialog, RollDialog, DeleteDialog } from './key-dialogs.js';
+import { Webhooks } from './webhooks.js';
 
 export function Integrations({ organization, canChange }) {
   return html`<h2>Integrations</h2>
-    <${PublicApi} organization=${organization} canChange=${canChange} />`;
+    <${PublicApi} organization=${organization} canChange=${canChange} />
+    <${Webhooks} organization=${organization} canChange=${canChange} />`;
 }
 
 function PublicApi({ organization, canChange }) {

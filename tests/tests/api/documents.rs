@@ -5,6 +5,7 @@
 use orgkeys_shared::audit::Action;
 use orgkeys_shared::key_format::{ApiKey, BODY_LEN, PREFIX, SCAN_REGEX};
 use orgkeys_shared::routes::{Access, ROUTES};
+use orgkeys_shared::webhooks::EVENT_TYPES;
 use serde_norway::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -112,6 +113,33 @@ fn openapis_audit_actions_are_the_codes() {
         .collect();
     let code: Vec<String> = Action::ALL.iter().map(|a| a.as_str().to_owned()).collect();
     assert_eq!(listed, code);
+}
+
+/// The document's `webhooks` (one entry per event type, in the code's
+/// order) and its `WebhookEventType` enum are the code's event types.
+#[test]
+fn openapis_webhooks_are_the_codes_event_types() {
+    let document = openapi();
+    let code: Vec<String> = EVENT_TYPES.iter().map(|t| (*t).to_owned()).collect();
+    let webhooks: Vec<String> = document["webhooks"]
+        .as_mapping()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(webhooks, code);
+    let listed: Vec<String> = document["components"]["schemas"]["WebhookEventType"]["enum"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed, code);
+    for (name, hook) in document["webhooks"].as_mapping().unwrap() {
+        let body =
+            &hook["post"]["requestBody"]["content"]["application/json"]["schema"]["allOf"][1];
+        assert_eq!(body["properties"]["type"]["const"].as_str(), name.as_str());
+    }
 }
 
 /// (method, path) of each route a markdown table lists in `section` (from

@@ -5,7 +5,10 @@
 use orgkeys_tests::app::Caller;
 use orgkeys_tests::local_gateway::{Devserver, workspace_binary};
 use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 const ACCESS_KEY: &str = "AKIDLOCALCLI";
 const SECRET_KEY: &str = "cli-test-secret";
@@ -680,4 +683,164 @@ async fn key_list_shows_rolled_keys_and_audit_summarizes_details() {
         updated.contains("enabled=false") && updated.contains("name=crm-2"),
         "{audit}"
     );
+}
+
+/// A receiver on loopback that answers every request 204 and counts them.
+fn loopback_receiver() -> (String, Arc<AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    let received = Arc::new(AtomicUsize::new(0));
+    let count = received.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().map_while(Result::ok) {
+            let mut reader = BufReader::new(stream);
+            let mut length = 0;
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+                line.clear();
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            count.fetch_add(1, Ordering::SeqCst);
+            let _ = reader
+                .get_mut()
+                .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (url, received)
+}
+
+/// Every `webhook` command against the gateway: the secret shown once on
+/// stdout, the state in the list, a test event in the log and resent, a
+/// disabled endpoint refusing a test, a roll, a delete.
+#[tokio::test]
+async fn the_webhook_commands_manage_an_endpoint_and_its_delivery_log() {
+    let server = Devserver::start(&[("WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8")]);
+    let run = |args: &[&str]| ok(orgkeys(&server, Auth::Token, args));
+    let json = |args: &[&str]| -> Value {
+        let args = [&["--output", "json"], args].concat();
+        serde_json::from_str(&run(&args).stdout).unwrap()
+    };
+    run(&["org", "put", "acme", "--name", "Acme"]);
+    let (url, received) = loopback_receiver();
+
+    let created = run(&[
+        "webhook",
+        "create",
+        "acme",
+        &url,
+        "--description",
+        "crm",
+        "--event",
+        "api_key.leaked",
+    ]);
+    let secret = created.stdout.trim().to_owned();
+    assert!(
+        secret.starts_with("whsec_") && secret.len() == 50,
+        "{secret}"
+    );
+    assert!(
+        created.stderr.contains("shown only once"),
+        "{}",
+        created.stderr
+    );
+    let endpoint = created
+        .stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("endpointId: "))
+        .unwrap()
+        .to_owned();
+    let shown = json(&["webhook", "get", "acme", &endpoint]);
+    assert_eq!(shown["eventTypes"], serde_json::json!(["api_key.leaked"]));
+    assert!(shown.get("secret").is_none(), "{shown}");
+    let listed = run(&["webhook", "list", "acme"]).stdout;
+    assert!(listed.starts_with("ENDPOINT "), "{listed}");
+    assert!(!listed.contains(&secret), "{listed}");
+    let row = listed.lines().find(|l| l.starts_with(&endpoint)).unwrap();
+    assert!(row.contains("enabled") && row.contains(&url), "{listed}");
+
+    let test = json(&["webhook", "test", "acme", &endpoint]);
+    let message = test["messageId"].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let logged = loop {
+        let page = json(&["webhook", "messages", "acme", &endpoint]);
+        if page["items"][0]["status"] == "delivered" {
+            break page;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not delivered: {page}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(logged["items"][0]["messageId"], message.as_str());
+    assert_eq!(logged["items"][0]["eventType"], "webhook.test");
+    let table = run(&["webhook", "messages", "acme", &endpoint]).stdout;
+    assert!(table.contains("1 (last: 204)"), "{table}");
+    let resent = json(&["webhook", "resend", "acme", &endpoint, &message]);
+    assert_eq!(resent["messageId"], message.as_str());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while received.load(Ordering::SeqCst) < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the resend never came"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+
+    run(&["webhook", "update", "acme", &endpoint, "--disable"]);
+    let listed = run(&["webhook", "list", "acme"]).stdout;
+    assert!(
+        listed.contains("disabled: disabled by an administrator"),
+        "{listed}"
+    );
+    let refused = orgkeys(
+        &server,
+        Auth::Token,
+        &["webhook", "test", "acme", &endpoint],
+    );
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    assert!(refused.stderr.contains("409"), "{}", refused.stderr);
+
+    let rolled = run(&[
+        "webhook",
+        "roll-secret",
+        "acme",
+        &endpoint,
+        "--expires-in",
+        "60",
+    ]);
+    let new_secret = rolled.stdout.trim();
+    assert!(
+        new_secret.starts_with("whsec_") && new_secret != secret,
+        "{new_secret}"
+    );
+    let after = json(&["webhook", "get", "acme", &endpoint]);
+    assert!(after["previousSecretExpiresAt"].is_string(), "{after}");
+
+    let bad = orgkeys(
+        &server,
+        Auth::Token,
+        &[
+            "webhook",
+            "create",
+            "acme",
+            "ftp://127.0.0.1/x",
+            "--event",
+            "nope",
+        ],
+    );
+    assert_eq!(bad.code, 3, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("/url") && bad.stderr.contains("/eventTypes/0"),
+        "{}",
+        bad.stderr
+    );
+
+    run(&["webhook", "delete", "acme", &endpoint]);
+    let gone = orgkeys(&server, Auth::Token, &["webhook", "get", "acme", &endpoint]);
+    assert_eq!(gone.code, 3, "{}", gone.stderr);
 }
