@@ -5,14 +5,16 @@
 use crate::key_input::{validate_key_input, validate_patch};
 use crate::{BODY_LIMIT, DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS};
 use chrono::{DateTime, Duration, Utc};
-use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use orgkeys_api::KeyId;
 use orgkeys_api::body::{CreateKeyInput, KeyPatchInput, RollInput};
 use orgkeys_shared::audit::{Actor, Draft};
 use orgkeys_shared::edge::problem::{FieldError, Problem};
 use orgkeys_shared::edge::request::{existing_organization, path_id};
-use orgkeys_shared::edge::request::{json_body, json_response, no_content, required_json_body};
+use orgkeys_shared::edge::request::{
+    json_body, json_response, no_content, required_json_body, secret_response,
+};
 use orgkeys_shared::key_format::ApiKey;
 use orgkeys_shared::key_hash::KeyHash;
 use orgkeys_shared::keys::{KeyRecord, KeyState, Scope};
@@ -197,12 +199,7 @@ fn created_key_response(key: &ApiKey, record: &KeyRecord) -> Response<Body> {
         enabled: record.enabled,
         requests_per_minute: record.requests_per_minute,
     };
-    let mut response = json_response(StatusCode::CREATED, &body);
-    // The key must not be kept by any cache between the admin and us.
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    secret_response(StatusCode::CREATED, &body)
 }
 
 pub async fn list(store: &Store, org_id: &str) -> Result<Response<Body>, Problem> {

@@ -13,7 +13,9 @@ use orgkeys_api::body::{RollSecretInput, WebhookEndpointInput, WebhookEndpointPa
 use orgkeys_api::routes::Operation;
 use orgkeys_shared::audit::Draft;
 use orgkeys_shared::edge::problem::{FieldError, Problem};
-use orgkeys_shared::edge::request::{Page, json_body, json_response, no_content, path_param};
+use orgkeys_shared::edge::request::{
+    Page, json_body, json_response, no_content, path_param, secret_response,
+};
 use orgkeys_shared::validation::Violations;
 use orgkeys_shared::webhooks::endpoints::Created;
 use orgkeys_shared::webhooks::signing::SigningSecret;
@@ -369,8 +371,8 @@ async fn create(
     };
     match keygen.store.create_endpoint(org_id, new, draft).await {
         Ok(Created::Endpoint(endpoint)) => {
-            let view = EndpointView::of(endpoint, draft.occurred_at);
-            Ok(json_response(
+            let view = EndpointView::of(*endpoint, draft.occurred_at);
+            Ok(secret_response(
                 StatusCode::CREATED,
                 &WithSecret {
                     view,
@@ -420,7 +422,7 @@ async fn roll_secret(
         .await?
         .ok_or_else(|| Problem::not_found("no webhook endpoint with this ID"))?;
     let view = EndpointView::of(rolled, draft.occurred_at);
-    Ok(json_response(
+    Ok(secret_response(
         StatusCode::OK,
         &WithSecret {
             view,

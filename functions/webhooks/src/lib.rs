@@ -9,7 +9,7 @@
 //! - [`events`]: the batches Lambda hands over, and the partial failures.
 //! - [`fanout`]: stream records to queue jobs.
 //! - [`job`]: a queue message.
-//! - [`queue`]: SQS.
+//! - [`queue`]: the delivery queue (SQS).
 //! - [`delivery`]: one job, one attempt, and what follows from it.
 //! - [`signature`]: the `webhook-signature` header.
 //! - [`client`]: one attempt: resolve, check the address, POST, record.

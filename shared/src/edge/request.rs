@@ -272,6 +272,17 @@ pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Bo
         .expect("static response parts are valid")
 }
 
+/// A JSON response that carries a secret shown once (a key, a signing
+/// secret): no cache between the admin and us may keep it.
+pub fn secret_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
+    let mut response = json_response(status, value);
+    response.headers_mut().insert(
+        lambda_http::http::header::CACHE_CONTROL,
+        lambda_http::http::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
 /// 204 with no body.
 pub fn no_content() -> Response<Body> {
     Response::builder()

@@ -128,7 +128,7 @@ pub struct EndpointChange {
 /// What a create did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Created {
-    Endpoint(Endpoint),
+    Endpoint(Box<Endpoint>),
     /// The organization has [`MAX_ENDPOINTS`] already.
     LimitReached,
 }
@@ -283,7 +283,7 @@ impl Store {
             self.record(&event)?,
         ];
         match self.transact(writes).await? {
-            None => Ok(Created::Endpoint(endpoint)),
+            None => Ok(Created::Endpoint(Box::new(endpoint))),
             Some(0) => Err(StoreError::NotFound),
             Some(1) => Ok(Created::LimitReached),
             Some(_) => Err(StoreError::Conflict),

@@ -112,6 +112,7 @@ fn count(seen: &[Value], kind: &str) -> usize {
 /// Creates an endpoint of `org`; returns its ID and secret.
 async fn endpoint(server: &Devserver, org: &str, body: Value) -> (String, String) {
     let created = server.app().create_webhook(org, body).expect(201).await;
+    assert_eq!(created.header("cache-control"), Some("no-store"));
     let json = created.json;
     (
         json["endpointId"].as_str().unwrap().to_owned(),
