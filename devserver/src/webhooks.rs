@@ -28,8 +28,9 @@ const STREAM_IDLE: Duration = Duration::from_millis(100);
 const WORKERS: usize = 16;
 /// How often an empty queue is read again.
 const QUEUE_IDLE: Duration = Duration::from_millis(50);
-/// A received job is hidden this long; one not done by then comes back.
-const VISIBILITY_SECONDS: i32 = 60;
+/// A received job is hidden this long; one not done by then (the gateway
+/// stopped in the middle) comes back. Longer than an attempt may take.
+const VISIBILITY_SECONDS: i32 = 30;
 const CHECKPOINT_PK: &str = "LOCAL#WEBHOOKS";
 
 /// The KMS key and queue of the local webhooks: the environment's, or new
@@ -49,17 +50,7 @@ impl LocalResources {
     ) -> Result<LocalResources, Box<dyn std::error::Error + Send + Sync>> {
         let key_id = match std::env::var("WEBHOOK_KMS_KEY_ID") {
             Ok(id) if !id.is_empty() => id,
-            _ => {
-                let kms = kms_client(config);
-                let key = kms
-                    .create_key()
-                    .description(format!("orgkeys {table} webhook signing secrets (local)"))
-                    .send()
-                    .await?;
-                key.key_metadata()
-                    .map(|m| m.key_id().to_owned())
-                    .ok_or("KMS made no key")?
-            }
+            _ => table_key(&kms_client(config), table).await?,
         };
         let queue_url = match std::env::var("WEBHOOK_QUEUE_URL") {
             Ok(url) if !url.is_empty() => url,
@@ -67,6 +58,35 @@ impl LocalResources {
         };
         Ok(LocalResources { key_id, queue_url })
     }
+}
+
+/// The table's key on moto, found by its alias, so a restarted gateway
+/// opens the secrets the one before it sealed; made on first use.
+async fn table_key(
+    kms: &aws_sdk_kms::Client,
+    table: &str,
+) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    let alias = format!("alias/orgkeys-{table}-webhooks");
+    if let Ok(found) = kms.describe_key().key_id(&alias).send().await
+        && let Some(metadata) = found.key_metadata()
+    {
+        return Ok(metadata.key_id().to_owned());
+    }
+    let key = kms
+        .create_key()
+        .description(format!("orgkeys {table} webhook signing secrets (local)"))
+        .send()
+        .await?;
+    let key_id = key
+        .key_metadata()
+        .map(|m| m.key_id().to_owned())
+        .ok_or("KMS made no key")?;
+    kms.create_alias()
+        .alias_name(alias)
+        .target_key_id(&key_id)
+        .send()
+        .await?;
+    Ok(key_id)
 }
 
 fn kms_client(config: &aws_config::SdkConfig) -> aws_sdk_kms::Client {

@@ -78,16 +78,22 @@ impl Receivers {
 
     /// Waits (at most 30 s) until `path` has received what `done` wants.
     async fn wait_for(&self, path: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        self.wait_longer(path, Duration::from_secs(30), done).await
+    }
+
+    async fn wait_longer(
+        &self,
+        path: &str,
+        limit: Duration,
+        done: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
         let started = Instant::now();
         loop {
             let seen = self.at(path);
             if done(&seen) {
                 return seen;
             }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "{path} received only {seen:#?}"
-            );
+            assert!(started.elapsed() < limit, "{path} received only {seen:#?}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -414,5 +420,60 @@ where
         }
         assert!(started.elapsed() < Duration::from_secs(30), "still {value}");
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gateway_restarted_in_the_middle_of_a_stream_of_changes_loses_none() {
+    const CHANGES: usize = 40;
+    let table = format!("orgkeys-restart-{}", orgkeys_tests::random_hex(6));
+    let env = [
+        ("WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8"),
+        ("TABLE_NAME", table.as_str()),
+    ];
+    let receivers = Receivers::start();
+    let first = Devserver::start(&env);
+    first.create_organization().await;
+    let (_, secret) = endpoint(&first, "acme", json!({"url": receivers.url("/r")})).await;
+    receivers.behave("/r", &[&secret], &[]);
+    let rename = |i: usize| json!({"name": format!("Acme {i}")});
+    for i in 0..CHANGES / 2 {
+        first
+            .app()
+            .update_organization("acme", rename(i))
+            .expect(200)
+            .await;
+    }
+    // Stopped at once: events still on the stream, jobs on the queue or
+    // in the middle of their attempt.
+    drop(first);
+    let second = Devserver::start(&env);
+    for i in CHANGES / 2..CHANGES {
+        second
+            .app()
+            .update_organization("acme", rename(i))
+            .expect(200)
+            .await;
+    }
+    let updated = |s: &[Value]| {
+        s.iter()
+            .filter(|r| r["type"] == "organization.updated")
+            .map(|r| r["eventId"].as_str().unwrap().to_owned())
+            .collect::<std::collections::HashSet<_>>()
+    };
+    // A job cut short comes back when its visibility ends.
+    let seen = receivers
+        .wait_longer("/r", Duration::from_secs(60), |s| {
+            updated(s).len() == CHANGES
+        })
+        .await;
+    // Each event under one webhook-id, however often it came.
+    let mut ids = std::collections::HashMap::new();
+    for request in seen.iter().filter(|r| r["type"] == "organization.updated") {
+        let id = ids
+            .entry(request["eventId"].clone())
+            .or_insert(request["id"].clone());
+        assert_eq!(*id, request["id"], "an event under two webhook-ids");
+        assert_eq!(request["verified"], json!([true]));
     }
 }

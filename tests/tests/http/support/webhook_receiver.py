@@ -50,6 +50,7 @@ class Handler(BaseHTTPRequestHandler):
             "type": event.get("type"),
             "timestamp": event.get("timestamp"),
             "organizationId": event.get("data", {}).get("organizationId"),
+            "eventId": event.get("data", {}).get("eventId"),
             "userAgent": headers.get("user-agent"),
             "status": status,
         })
