@@ -36,7 +36,9 @@ const SCOPES = REFERENCE.components.schemas.Scope.enum;
 const EVENT_TYPES = REFERENCE.components.schemas.WebhookEventType.enum;
 const KEY = `browser-test-${RUN}`;
 const KEYBOARD_KEY = `keyboard-${RUN}`;
-const NEW_ORG = `nordics-${RUN}`;
+const NEW_ORG_NAME = 'Acme Nordics';
+// The ID the server makes for the new sub-organization.
+let newOrg;
 
 async function signIn(page, { email, password }) {
   await page.goto(CONSOLE);
@@ -487,31 +489,33 @@ test('the console walks the help article and its other paths', async (t) => {
       await page.getByRole('link', { name: 'Organizations' }).click();
       await page.getByRole('button', { name: 'New sub-organization' }).click();
       const dialog = page.getByRole('dialog');
-      await dialog.getByRole('textbox', { name: 'Organization ID' }).fill('Not An ID!');
-      await dialog.getByRole('textbox', { name: 'Name' }).fill('Acme Nordics');
+      const field = dialog.getByRole('textbox', { name: 'Name' });
+      // The server's rule (at most 200 characters), not the browser's.
+      await field.fill('N'.repeat(201));
       await dialog.getByRole('combobox', { name: 'Parent' }).selectOption(SUB_ORG);
-      await dialog.getByText('A-Z, a-z, 0-9, _ and -; it cannot change later').waitFor();
+      await dialog.getByText('Its ID is made for you (org_…) and never changes.').waitFor();
       await dialog.getByRole('button', { name: 'Create' }).click();
       await dialog.getByRole('alert').getByText('Check the field marked below.').waitFor();
       assert.equal(await dialog.getByText(/failed validation/i).count(), 0, 'no generic validation message');
-      const field = dialog.getByRole('textbox', { name: 'Organization ID' });
       assert.equal(await field.getAttribute('aria-invalid'), 'true', 'the field error is by its field');
       await check(page, '17-new-sub-organization');
-      await field.fill(NEW_ORG);
+      await field.fill(NEW_ORG_NAME);
       await dialog.getByRole('button', { name: 'Create' }).click();
       await dialogGone(page);
-      const row = page.getByRole('row').filter({ hasText: NEW_ORG });
+      const row = page.getByRole('row').filter({ hasText: NEW_ORG_NAME });
       assert.match(await row.getByRole('rowheader').getAttribute('class'), /depth-2/);
+      newOrg = (await row.locator('code').first().textContent()).trim();
+      assert.match(newOrg, /^org_[0-9a-f]{24}$/, 'the server made its ID');
     });
 
     await step('empty states: Users and Campaign summary say what to do', async () => {
-      await page.getByRole('row').filter({ hasText: NEW_ORG }).getByRole('button', { name: 'Edit' }).click();
+      await page.getByRole('row').filter({ hasText: NEW_ORG_NAME }).getByRole('button', { name: 'Edit' }).click();
       await page.getByRole('tab', { name: 'Users' }).click();
       await page.getByText('No one has been invited to Acme Nordics yet.').waitFor();
       await check(page, '15b-users-empty');
       await page.getByRole('link', { name: 'Reporting' }).click();
       await page.getByRole('link', { name: 'Campaign summary' }).click();
-      await page.getByRole('combobox', { name: 'Organization' }).selectOption(NEW_ORG);
+      await page.getByRole('combobox', { name: 'Organization' }).selectOption(newOrg);
       await page.getByText('Acme Nordics has no schedules yet.').waitFor();
       await page.getByText(/Schedules come from your organization's campaigns/).waitFor();
       await check(page, '10b-campaign-summary-empty');

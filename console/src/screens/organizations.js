@@ -43,7 +43,7 @@ export function Organizations({ me, canChange }) {
   return html`<h1>Organizations</h1>
     ${canChange ? html`<p><button type="button" class="primary" onClick=${() => setCreating(true)}>New sub-organization</button></p>` : null}
     ${organizations ? html`<${OrganizationTable} organizations=${organizations} canChange=${canChange} />` : html`<${Loading} error=${error} onRetry=${reload} />`}
-    ${creating ? html`<${NewSubOrganization} organizations=${organizations || []} idRule=${me.idRule}
+    ${creating ? html`<${NewSubOrganization} organizations=${organizations || []}
       onCancel=${() => setCreating(false)} onCreated=${() => { setCreating(false); reload(); }} />` : null}`;
 }
 
@@ -61,8 +61,8 @@ function OrganizationTable({ organizations, canChange }) {
   </table>`;
 }
 
-function NewSubOrganization({ organizations, idRule, onCancel, onCreated }) {
-  const [form, setForm] = useState({ organizationId: '', name: '', parentId: organizations[0]?.organizationId || '' });
+function NewSubOrganization({ organizations, onCancel, onCreated }) {
+  const [form, setForm] = useState({ name: '', parentId: organizations[0]?.organizationId || '' });
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const set = (name) => (event) => setForm({ ...form, [name]: event.currentTarget.value });
@@ -78,13 +78,11 @@ function NewSubOrganization({ organizations, idRule, onCancel, onCreated }) {
     }
   };
   const fields = error?.fields || {};
-  const rule = idRule ? `${idRule[0].toUpperCase()}${idRule.slice(1)}` : 'Letters, digits, _ and -';
   return html`<${Dialog} title="New sub-organization" onCancel=${onCancel}>
     <form onSubmit=${submit}>
-      <${Problem} error=${formProblem(error, ['organizationId', 'name', 'parentId'])} />
-      <${Field} label="Organization ID" error=${fields.organizationId}
-        hint=${`${rule}; it cannot change later.`}>${(attrs) => html`<input ...${attrs} required autofocus value=${form.organizationId} onInput=${set('organizationId')} />`}<//>
-      <${Field} label="Name" error=${fields.name}>${(attrs) => html`<input ...${attrs} required value=${form.name} onInput=${set('name')} />`}<//>
+      <${Problem} error=${formProblem(error, ['name', 'parentId'])} />
+      <${Field} label="Name" error=${fields.name}
+        hint="Its ID is made for you (org_…) and never changes.">${(attrs) => html`<input ...${attrs} required autofocus value=${form.name} onInput=${set('name')} />`}<//>
       <${Field} label="Parent" error=${fields.parentId}>${(attrs) => html`<select ...${attrs} value=${form.parentId} onChange=${set('parentId')}>
         ${asTree(organizations).map(({ organization, depth }) => html`<option value=${organization.organizationId}>${'\u00a0\u00a0'.repeat(depth)}${organization.name} (${organization.organizationId})</option>`)}
       </select>`}<//>

@@ -14,7 +14,7 @@ use orgkeys_api::routes::Operation;
 use orgkeys_shared::audit::Draft;
 use orgkeys_shared::edge::problem::{FieldError, Problem};
 use orgkeys_shared::edge::request::{
-    Page, json_body, json_response, no_content, path_param, secret_response,
+    Page, json_body, json_response, no_content, path_param, required_json_body, secret_response,
 };
 use orgkeys_shared::validation::Violations;
 use orgkeys_shared::webhooks::endpoints::Created;
@@ -432,7 +432,7 @@ async fn roll_secret(
 }
 
 fn change_of(keygen: &Keygen, request: &Request) -> Result<EndpointChange, Problem> {
-    let patch: WebhookEndpointPatch = json_body(request, BODY_LIMIT)?;
+    let patch: WebhookEndpointPatch = required_json_body(request, BODY_LIMIT)?;
     let mut violations = Violations::new();
     let mut change = EndpointChange::default();
     match patch.url.into_change() {
