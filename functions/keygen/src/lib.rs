@@ -32,7 +32,7 @@ use orgkeys_shared::edge::caller::Caller;
 use orgkeys_shared::edge::membership::Memberships;
 use orgkeys_shared::edge::problem::Problem;
 use orgkeys_shared::edge::request::{
-    audit_draft, authorize, path_id, path_param, respond, served_route,
+    audit_draft, authorize, existing_organization, path_id, path_param, respond, served_route,
 };
 use orgkeys_shared::edge::user::ClaimNames;
 use orgkeys_shared::keys::LeakedKeyAction;
@@ -229,9 +229,7 @@ async fn route(
     let org_id = org_id.as_str();
     let draft = || audit_draft(request, &caller, now, keygen.audit_retention);
     if let Some(webhooks) = webhook_endpoints::WebhookRoute::of(route.operation) {
-        if store.get_organization(org_id).await?.is_none() {
-            return Err(Problem::not_found("no organization with this ID"));
-        }
+        existing_organization(store, org_id).await?;
         return webhook_endpoints::serve(keygen, request, webhooks, org_id, draft, now).await;
     }
     let key_id = || api_keys::key_id_of(request);

@@ -182,13 +182,12 @@ pub async fn serve(
     }
     let endpoint_id = endpoint_id_of(request)?;
     let endpoint_id = endpoint_id.as_str();
-    let missing = || Problem::not_found("no webhook endpoint with this ID");
     match route {
         WebhookRoute::Get => {
             let endpoint = store
                 .get_endpoint(org_id, endpoint_id)
                 .await?
-                .ok_or_else(missing)?;
+                .ok_or_else(no_endpoint)?;
             Ok(json_response(
                 StatusCode::OK,
                 &EndpointView::of(endpoint, now),
@@ -199,7 +198,7 @@ pub async fn serve(
             let endpoint = store
                 .update_endpoint(org_id, endpoint_id, &change, &draft()?)
                 .await?
-                .ok_or_else(missing)?;
+                .ok_or_else(no_endpoint)?;
             Ok(json_response(
                 StatusCode::OK,
                 &EndpointView::of(endpoint, now),
@@ -210,7 +209,7 @@ pub async fn serve(
             .await?
         {
             true => Ok(no_content()),
-            false => Err(missing()),
+            false => Err(no_endpoint()),
         },
         WebhookRoute::RollSecret => {
             roll_secret(keygen, request, org_id, endpoint_id, &draft()?).await
@@ -219,7 +218,7 @@ pub async fn serve(
             let endpoint = store
                 .get_endpoint(org_id, endpoint_id)
                 .await?
-                .ok_or_else(missing)?;
+                .ok_or_else(no_endpoint)?;
             refuse_if_disabled(&endpoint)?;
             let seed = orgkeys_shared::ids::random_id("test_").map_err(|_| Problem::internal())?;
             let message_id = webhooks::message_id(now, seed.as_bytes());
@@ -243,7 +242,7 @@ pub async fn serve(
             store
                 .get_endpoint(org_id, endpoint_id)
                 .await?
-                .ok_or_else(missing)?;
+                .ok_or_else(no_endpoint)?;
             let mut errors = Vec::new();
             let page = Page::of(
                 request,
@@ -270,7 +269,7 @@ pub async fn serve(
             let endpoint = store
                 .get_endpoint(org_id, endpoint_id)
                 .await?
-                .ok_or_else(missing)?;
+                .ok_or_else(no_endpoint)?;
             let message_id = path_param(request, "messageId");
             let message = match webhooks::is_message_id(&message_id) {
                 true => store.get_message(org_id, endpoint_id, &message_id).await?,
@@ -301,12 +300,17 @@ fn unreachable_route() -> Result<Response<Body>, Problem> {
     Err(Problem::internal())
 }
 
+/// The answer for an endpoint that does not exist in the organization.
+fn no_endpoint() -> Problem {
+    Problem::not_found("no webhook endpoint with this ID")
+}
+
 /// The `endpointId` path parameter; a malformed one is a 404 like a missing one.
 fn endpoint_id_of(request: &Request) -> Result<String, Problem> {
     let id = path_param(request, "endpointId");
     match webhooks::is_endpoint_id(&id) {
         true => Ok(id),
-        false => Err(Problem::not_found("no webhook endpoint with this ID")),
+        false => Err(no_endpoint()),
     }
 }
 
@@ -384,9 +388,7 @@ async fn create(
             "the organization has {} webhook endpoints, the most it may have: delete one first",
             webhooks::MAX_ENDPOINTS
         ))),
-        Err(orgkeys_shared::StoreError::NotFound) => {
-            Err(Problem::not_found("no organization with this ID"))
-        }
+        Err(orgkeys_shared::StoreError::NotFound) => Err(Problem::no_organization()),
         Err(other) => Err(other.into()),
     }
 }
@@ -412,7 +414,7 @@ async fn roll_secret(
         .await?
         .is_none()
     {
-        return Err(Problem::not_found("no webhook endpoint with this ID"));
+        return Err(no_endpoint());
     }
     let (shown, sealed) = new_secret(keygen, org_id, endpoint_id).await?;
     let until = draft.occurred_at + Duration::seconds(overlap);
@@ -420,7 +422,7 @@ async fn roll_secret(
         .store
         .roll_endpoint_secret(org_id, endpoint_id, sealed, until, draft)
         .await?
-        .ok_or_else(|| Problem::not_found("no webhook endpoint with this ID"))?;
+        .ok_or_else(no_endpoint)?;
     let view = EndpointView::of(rolled, draft.occurred_at);
     Ok(secret_response(
         StatusCode::OK,
