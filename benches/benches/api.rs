@@ -149,7 +149,7 @@ async fn main() {
     let counter = AtomicUsize::new(0);
     let keyed = measure(
         plan,
-        "dispatch 100 contacts (handler, request counted, Idempotency-Key, contacts taken with a receipt)",
+        "dispatch 100 contacts (handler, request counted, Idempotency-Key, key claimed with the contacts)",
         1,
         || async {
             let key = format!("bench-{}", counter.fetch_add(1, Ordering::Relaxed));

@@ -7,7 +7,6 @@
 //! |-------------------------------------|----------------|-----------------------|
 //! | a key's requests in one minute      | `RATE#<keyId>` | `<window start>`      |
 //! | an organization's contacts of a day | `ORG#<orgId>`  | `USAGE#<YYYY-MM-DD>`  |
-//! | a keyed dispatch's quota receipt    | `ORG#<orgId>`  | `QUOTA#<dispatchId>`  |
 //!
 //! Admission is one conditional update of a counter: it adds only while the
 //! result stays within the limit, so concurrent requests never get past it
@@ -15,16 +14,16 @@
 //! the clock: simple and one write per request, at the price of admitting up
 //! to twice the limit across a window boundary (the end of one minute and the
 //! start of the next). Contacts are counted per UTC day, all of a dispatch or
-//! none of it. A dispatch under an `Idempotency-Key` leaves a receipt in the
-//! same transaction as its count, so a retry that resumes it never counts it
-//! twice. Counters leave by TTL: request windows an hour after they end,
+//! none of it. A dispatch under an `Idempotency-Key` claims its key in the
+//! same transaction as its count, so a retry that resumes it (the claim
+//! exists) never counts it twice. Counters leave by TTL: request windows an hour after they end,
 //! days after [`USAGE_RETENTION_DAYS`].
 
 use crate::dynamo::attributes::{Item, PK, TTL, item_address, n, optional_number, s, string};
 use crate::dynamo::update::{Condition, Update};
 use crate::dynamo::{Store, StoreError, conditional};
 use crate::tenancy;
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 /// Requests a key may make per minute unless its organization or the key says otherwise.
@@ -43,9 +42,6 @@ const CONTACTS: &str = "contacts";
 const DISPATCHES: &str = "dispatches";
 const DATE: &str = "date";
 const USAGE_PREFIX: &str = "USAGE#";
-const RECEIPT_PREFIX: &str = "QUOTA#";
-/// Receipts outlive the idempotency key they guard.
-const RECEIPT_RETENTION: Duration = Duration::hours(25);
 
 /// Limits as configured on an organization or a key: `None` takes the default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -130,11 +126,14 @@ impl Standing {
 /// What became of a dispatch's contacts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Taken {
-    /// Taken (now, or by an earlier attempt of the same dispatch); today's
-    /// standing when the write returned it.
+    /// Taken; today's standing when the write returned it.
     Admitted(Option<Standing>),
     /// Today's quota cannot take them: nothing was counted.
     Refused(Standing),
+    /// The write that had to hold with the count failed its condition:
+    /// nothing was counted (a keyed dispatch's claim, taken by another
+    /// attempt).
+    Preempted,
 }
 
 /// One day of an organization's dispatches.
@@ -171,13 +170,6 @@ fn day_address(org_id: &str, date: NaiveDate) -> Item {
     item_address(
         tenancy::partition(org_id),
         format!("{USAGE_PREFIX}{}", date.format("%Y-%m-%d")),
-    )
-}
-
-fn receipt_address(org_id: &str, dispatch_id: &str) -> Item {
-    item_address(
-        tenancy::partition(org_id),
-        format!("{RECEIPT_PREFIX}{dispatch_id}"),
     )
 }
 
@@ -239,19 +231,18 @@ impl Store {
     }
 
     /// Takes `contacts` of today's quota for one dispatch, all or none:
-    /// admitted only while today's count stays within `limit`. With a
-    /// `receipt` (the dispatch ID of a keyed dispatch) the receipt is written
-    /// in the same transaction, and a dispatch whose receipt exists was
-    /// counted before: it is admitted without counting again. A transaction
-    /// returns no values, so an admitted keyed dispatch does not learn
-    /// today's count ([`Taken::Admitted`] without it) rather than reading it
-    /// again; a refusal always reads it, for its detail.
+    /// admitted only while today's count stays within `limit`. `with` is a
+    /// write that must hold in the same transaction (a keyed dispatch's
+    /// idempotency claim): when its condition fails, nothing is taken. A
+    /// transaction returns no values, so a dispatch admitted with one does
+    /// not learn today's count ([`Taken::Admitted`] without it) rather than
+    /// reading it again; a refusal always reads it, for its detail.
     pub async fn take_contacts(
         &self,
         org_id: &str,
         contacts: u32,
         limit: u32,
-        receipt: Option<&str>,
+        with: Option<TransactWriteItem>,
         now: DateTime<Utc>,
     ) -> Result<Taken, StoreError> {
         let date = now.date_naive();
@@ -267,7 +258,7 @@ impl Store {
             .add(DISPATCHES, n(1))
             .set(DATE, s(date.format("%Y-%m-%d").to_string()))
             .set(TTL, n(expires.timestamp()));
-        let Some(dispatch_id) = receipt else {
+        let Some(with) = with else {
             let result = count
                 .request(self)
                 .return_values(ReturnValue::UpdatedNew)
@@ -285,27 +276,23 @@ impl Store {
                 }
             };
         };
-        let mut receipt_item = receipt_address(org_id, dispatch_id);
-        receipt_item.insert(CONTACTS.to_owned(), n(contacts.into()));
-        receipt_item.insert(TTL.to_owned(), n((now + RECEIPT_RETENTION).timestamp()));
-        // The receipt first: when it exists, its failure is the one reported,
+        // `with` first: when it fails, its failure is the one reported,
         // whether or not today's count could still take the contacts.
-        let writes = vec![self.put_new(receipt_item)?, count.transaction_write(self)?];
+        let writes = vec![with, count.transaction_write(self)?];
         Ok(match self.transact(writes).await? {
-            // Taken now, or (the receipt exists) by an earlier attempt.
-            None | Some(0) => Taken::Admitted(None),
+            None => Taken::Admitted(None),
+            Some(0) => Taken::Preempted,
             Some(_) => Taken::Refused(self.contact_day(org_id, limit, now).await?),
         })
     }
 
-    /// Deletes the organization's daily counters and dispatch receipts (its
+    /// Deletes the organization's daily counters (its
     /// delete): a later organization with its ID starts at zero. Request
     /// windows belong to key IDs, which are never reused, and expire within
     /// the hour. Returns how many it deleted.
     pub(crate) async fn delete_usage(&self, org_id: &str) -> Result<usize, StoreError> {
-        let partition = tenancy::partition(org_id);
-        let days = self.delete_prefix(partition.clone(), USAGE_PREFIX).await?;
-        Ok(days + self.delete_prefix(partition, RECEIPT_PREFIX).await?)
+        self.delete_prefix(tenancy::partition(org_id), USAGE_PREFIX)
+            .await
     }
 
     /// Each of `key_ids`'s requests in the window of `now`, in their order

@@ -16,7 +16,9 @@ use orgkeys_shared::edge::caller::OrganizationKey;
 use orgkeys_shared::edge::problem::Problem;
 use orgkeys_shared::edge::rate_limit::{Contacts, Meter, quota_refusal};
 use orgkeys_shared::edge::request::{json_body, origin};
-use orgkeys_shared::idempotency::{Attempt, AttemptError, Completion, Guard, Refusal};
+use orgkeys_shared::idempotency::{
+    Attempt, AttemptError, ClaimLost, ClaimWrite, Completion, Guard, Refusal,
+};
 use orgkeys_shared::ids::{hex_id, random_id};
 use orgkeys_shared::limits::{Standing, Taken};
 use orgkeys_shared::schedules::Schedule;
@@ -127,13 +129,12 @@ async fn run(store: &Store, settings: Settings, request: &Request, order: &Order
         Ok(id) => id,
         Err(err) => return Answer::refused(err.into()),
     };
-    let receipt = guard.keyed();
     let outcome = guard
         .run(store, dispatch_id, |attempt| {
             if attempt.resumed {
                 tracing::info!(org_id, dispatch_id = %attempt.operation_id, "resuming an interrupted dispatch");
             }
-            queue(store, order, attempt, receipt)
+            queue(store, order, attempt)
         })
         .await;
     match outcome {
@@ -157,11 +158,12 @@ impl Answer {
     }
 }
 
-/// A dispatch that did not queue: why, and today's count if it was refused
-/// its contacts.
+/// A dispatch that did not queue: why, today's count if it was refused its
+/// contacts, and whether another attempt claimed its `Idempotency-Key` first.
 struct Failed {
     problem: Problem,
     contact_day: Option<Standing>,
+    lost_claim: bool,
 }
 
 impl From<Problem> for Failed {
@@ -169,6 +171,16 @@ impl From<Problem> for Failed {
         Failed {
             problem,
             contact_day: None,
+            lost_claim: false,
+        }
+    }
+}
+
+impl From<ClaimLost> for Failed {
+    fn from(_: ClaimLost) -> Failed {
+        Failed {
+            lost_claim: true,
+            ..Failed::from(Problem::from(Refusal::InFlight))
         }
     }
 }
@@ -186,21 +198,26 @@ impl From<Refusal> for Failed {
 }
 
 impl AttemptError for Failed {
+    /// Our refusals (4xx) come before anything is written: validation and
+    /// existence checks first, then the quota, all or nothing.
     fn wrote_nothing(&self) -> bool {
-        self.problem.wrote_nothing()
+        self.lost_claim || self.problem.status < 500
+    }
+
+    fn lost_claim(&self) -> bool {
+        self.lost_claim
     }
 }
 
 /// Checks the schedule, takes the contacts from today's quota and writes the
 /// conversations; returns the 202 body (stored under a key in the same
 /// transaction as the last conversations) and today's count, if the quota
-/// told it. A keyed dispatch leaves a receipt with its count, so resuming it
-/// does not count it again.
+/// told it. A keyed dispatch claims its key in the transaction that counts
+/// its contacts, so resuming it does not count it again.
 async fn queue(
     store: &Store,
     order: &Order<'_>,
     attempt: Attempt,
-    receipt: bool,
 ) -> Result<(Completion, Option<Standing>), Failed> {
     let Order { valid, now, .. } = order;
     let org_id = order.caller.organization_id.as_str();
@@ -214,16 +231,29 @@ async fn queue(
     }
     let conversations = conversations(org_id, &attempt, schedule, valid);
     let asked = conversations.len() as u32;
-    let receipt = receipt.then_some(dispatch_id);
-    let contact_day = match store
-        .take_contacts(org_id, asked, order.contacts_per_day, receipt, *now)
-        .await?
-    {
+    let limit = order.contacts_per_day;
+    let taken = match attempt.claim_write() {
+        // Counted by the attempt that wrote the claim, in the same transaction.
+        ClaimWrite::Written => Taken::Admitted(None),
+        ClaimWrite::Pending(claim) => {
+            store
+                .take_contacts(org_id, asked, limit, Some(*claim), *now)
+                .await?
+        }
+        ClaimWrite::Unguarded => {
+            store
+                .take_contacts(org_id, asked, limit, None, *now)
+                .await?
+        }
+    };
+    let contact_day = match taken {
         Taken::Admitted(day) => day,
+        Taken::Preempted => return Err(ClaimLost.into()),
         Taken::Refused(day) => {
             return Err(Failed {
                 problem: quota_refusal(&day, asked, *now),
                 contact_day: Some(day),
+                lost_claim: false,
             });
         }
     };

@@ -1,25 +1,28 @@
 //! Idempotency: an operation done once per `Idempotency-Key`, whatever the
 //! client retries. One module owns the header ([`header`]), the record and its
 //! writes (`record`), its states, the lease and the retention; a handler makes
-//! one guarded call, [`run_once`], and never touches the record.
+//! one guarded call, [`Guard::run`], and never touches the record.
 //!
-//! A claim on a key is one of:
-//! - fresh (no record, or one past its retention): the operation runs under the
-//!   request's own operation ID;
-//! - resumed (same body, an earlier attempt died or failed): it runs again
-//!   under the earlier operation ID, which must make the rewrite land on the
-//!   same items;
+//! A new attempt claims the key in its operation's first transaction (see
+//! [`ClaimWrite`]): the claim costs no round trip of its own, and whatever
+//! that transaction counts (a dispatch's contacts) is counted exactly when the
+//! claim exists. Only when the claim is lost, or the operation refuses before
+//! writing, is the record read, and it decides:
+//! - free (no record, or one past its retention): the refusal stands, or
+//!   after a lost claim the attempt claims again;
+//! - resumed (same body, an earlier attempt died or failed after its claim):
+//!   the operation runs again under the earlier operation ID, which must make
+//!   the rewrite land on the same items, and skips its first transaction;
 //! - replay (same body, completed): the stored response is returned;
 //! - in flight (same body, another attempt holds the lease): refused;
 //! - mismatch (another body): refused.
 //!
 //! Then the attempt completes (the response is stored: in the operation's own
-//! last transaction when it has one, see [`Completion`]), or fails: an attempt
-//! refused before any write abandons a fresh claim (the key is free again); any
-//! other failure releases the lease so the client's retry resumes at once.
-//! Each write names the attempt that holds the lease, so an attempt whose claim
-//! write was applied but whose reply was lost (the SDK then retries it) meets
-//! its own claim and proceeds.
+//! last transaction when it has one, see [`Completion`]), or fails after its
+//! claim: the lease is released so the client's retry resumes at once. Each
+//! write names the attempt that holds the lease, so an attempt whose claim
+//! was applied but whose reply was lost (the SDK then retries it) meets its
+//! own claim and proceeds.
 //!
 //! A handler reads the header and fingerprints its validated body with
 //! [`Guard::new`], runs its operation with [`Guard::run`] (unguarded when the
@@ -32,6 +35,7 @@ mod record;
 use crate::dynamo::update::Update;
 use crate::dynamo::{Store, StoreError};
 use crate::edge::problem::Problem;
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use chrono::{DateTime, Duration, Utc};
 use lambda_http::http::{HeaderMap, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
@@ -100,54 +104,152 @@ impl<'a> Guard<'a> {
     /// unguarded when the request has no key. `attempt_id` is this request's
     /// own operation ID, used unless an earlier attempt is resumed.
     /// `operation` answers the [`Completion`] made from its attempt and a
-    /// value of its own.
+    /// value of its own; it may run again (at most [`ROUNDS`] times in all)
+    /// when its claim is lost or the key's record says to resume.
     pub async fn run<T, E, F, Fut>(
         &self,
         store: &Store,
         attempt_id: String,
-        operation: F,
+        mut operation: F,
     ) -> Result<Outcome<T>, E>
     where
         E: AttemptError,
-        F: FnOnce(Attempt) -> Fut,
+        F: FnMut(Attempt) -> Fut,
         Fut: Future<Output = Result<(Completion, T), E>>,
     {
         let Some(key) = self.key else {
             let (completion, value) = operation(Attempt::unguarded(attempt_id, self.now)).await?;
             return Ok(Outcome::Ran(completion.response, value));
         };
-        let attempt = match claim(store, self, key, &attempt_id).await? {
-            Claim::Start(attempt) => attempt,
-            Claim::Replay(response) => return Ok(Outcome::Replayed(response)),
-            Claim::Refused(refusal) => return Err(refusal.into()),
+        let ours = Lease {
+            org_id: self.org_id.to_owned(),
+            key: key.to_owned(),
+            attempt_id,
         };
-        let org_id = self.org_id;
-        match operation(attempt.clone()).await {
-            Ok((completion, value)) => {
-                // Still here when the operation did not write it in its own transaction.
-                if let Some(update) = completion.update
-                    && let Err(err) = store.complete_idempotency(update).await
+        let mut attempt = self.fresh(store, &ours, None)?;
+        for _ in 0..ROUNDS {
+            let claiming = matches!(attempt.claim, ClaimWrite::Pending(_));
+            let err = match operation(attempt.clone()).await {
+                Ok((completion, value)) => {
+                    self.record_response(store, completion.update, &attempt)
+                        .await;
+                    return Ok(Outcome::Ran(completion.response, value));
+                }
+                Err(err) => err,
+            };
+            if !claiming || !(err.lost_claim() || err.wrote_nothing()) {
+                // The claim is ours: free its lease so the client's retry resumes at once.
+                if let Err(store_err) = store
+                    .release_idempotency(self.org_id, key, &ours.attempt_id)
+                    .await
                 {
-                    // The operation is done; a retry resumes it and rewrites the same items.
-                    tracing::warn!(org_id, operation_id = %attempt.operation_id, error = %err,
-                        "could not record the idempotent response");
+                    tracing::warn!(org_id = self.org_id, error = %store_err, "could not free the idempotency key");
                 }
-                Ok(Outcome::Ran(completion.response, value))
+                return Err(err);
             }
-            Err(err) => {
-                let freed = if err.wrote_nothing() && !attempt.resumed {
-                    store.abandon_idempotency(org_id, key, &attempt_id).await
-                } else {
-                    store.release_idempotency(org_id, key, &attempt_id).await
-                };
-                if let Err(store_err) = freed {
-                    tracing::warn!(org_id, error = %store_err, "could not free the idempotency key");
+            // Nothing was written: the key's record, if any, decides.
+            attempt = match self.decide(store, &ours).await? {
+                Decision::Start(next) => next,
+                Decision::Free(replacing) if err.lost_claim() => {
+                    self.fresh(store, &ours, replacing)?
                 }
-                Err(err)
-            }
+                Decision::Free(_) => return Err(err),
+                Decision::Replay(response) => return Ok(Outcome::Replayed(response)),
+                Decision::Refused(refusal) => return Err(refusal.into()),
+            };
+        }
+        Err(StoreError::Conflict.into())
+    }
+
+    /// A new attempt under `ours`, its claim to be written by the operation.
+    fn fresh(
+        &self,
+        store: &Store,
+        ours: &Lease,
+        replacing: Option<DateTime<Utc>>,
+    ) -> Result<Attempt, StoreError> {
+        let claim = NewClaim {
+            org_id: self.org_id,
+            key: &ours.key,
+            fingerprint: &self.fingerprint,
+            attempt_id: &ours.attempt_id,
+            now: self.now,
+            lease_until: self.now + self.policy.lease,
+            expires_at: self.now + self.policy.retention,
+        };
+        Ok(Attempt {
+            operation_id: ours.attempt_id.clone(),
+            started_at: self.now,
+            resumed: false,
+            lease: Some(ours.clone()),
+            claim: ClaimWrite::Pending(Box::new(store.claim_write(&claim, replacing)?)),
+        })
+    }
+
+    /// Stores the response when the operation did not write it in its own
+    /// transaction. The operation is done either way: on failure a retry
+    /// resumes it and rewrites the same items.
+    async fn record_response(&self, store: &Store, update: Option<Update>, attempt: &Attempt) {
+        if let Some(update) = update
+            && let Err(err) = store.complete_idempotency(update).await
+        {
+            tracing::warn!(org_id = self.org_id, operation_id = %attempt.operation_id, error = %err,
+                "could not record the idempotent response");
         }
     }
+
+    /// Reads the key's record after a lost claim or a refusal, and says what
+    /// the request may do; a resumable record is taken over with one
+    /// conditional write.
+    async fn decide(&self, store: &Store, ours: &Lease) -> Result<Decision, StoreError> {
+        let Some(record) = store.read_idempotency(self.org_id, &ours.key).await? else {
+            return Ok(Decision::Free(None));
+        };
+        if record.attempt_id == ours.attempt_id {
+            // Our own claim, applied although its reply was lost.
+            return Ok(Decision::Start(Attempt::held(record, ours.clone())));
+        }
+        if record.created_at + self.policy.retention <= self.now {
+            // Past its retention but not yet removed by TTL: the key is free again.
+            return Ok(Decision::Free(Some(record.created_at)));
+        }
+        if record.fingerprint != self.fingerprint {
+            return Ok(Decision::Refused(Refusal::Mismatch));
+        }
+        let Some(lease) = record.lease_until else {
+            return Ok(Decision::Replay(record.response.unwrap_or_default()));
+        };
+        if lease > self.now {
+            return Ok(Decision::Refused(Refusal::InFlight));
+        }
+        // The previous attempt died or gave up: resume its operation, unless
+        // another retry took it over first (then that one is in flight).
+        let taken = store
+            .take_over_lease(
+                self.org_id,
+                &ours.key,
+                lease,
+                &ours.attempt_id,
+                self.now + self.policy.lease,
+            )
+            .await?;
+        Ok(if taken {
+            Decision::Start(Attempt {
+                operation_id: record.operation_id,
+                started_at: record.created_at,
+                resumed: true,
+                lease: Some(ours.clone()),
+                claim: ClaimWrite::Written,
+            })
+        } else {
+            Decision::Refused(Refusal::InFlight)
+        })
+    }
 }
+
+/// How many times [`Guard::run`] runs an operation at most: a lost claim or
+/// a resume each cost a run, and racing attempts settle within a few.
+pub const ROUNDS: usize = 3;
 
 /// Identifies a validated request body: its JSON with object keys in sorted
 /// order (a `serde_json::Value` sorts them), so the fingerprint does not
@@ -161,7 +263,7 @@ fn fingerprint(body: &impl Serialize) -> String {
 }
 
 /// What one attempt runs as.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Attempt {
     /// The operation's ID: the attempt's own, or the earlier attempt's when resumed.
     pub operation_id: String,
@@ -171,6 +273,22 @@ pub struct Attempt {
     pub resumed: bool,
     /// The record whose lease this attempt holds; `None` when unguarded.
     lease: Option<Lease>,
+    claim: ClaimWrite,
+}
+
+/// Where an attempt stands with its key's claim, for the operation's first
+/// transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClaimWrite {
+    /// The request has no key.
+    Unguarded,
+    /// A new attempt: the operation puts this conditional write in its first
+    /// transaction, and when that transaction fails on it, answers
+    /// [`ClaimLost`] (nothing of the transaction was written).
+    Pending(Box<TransactWriteItem>),
+    /// The claim was written, with the first transaction, by an earlier
+    /// attempt of the same operation: the operation skips that transaction.
+    Written,
 }
 
 /// Names the record an attempt holds, for the write that completes it.
@@ -189,17 +307,24 @@ impl Attempt {
             started_at: now,
             resumed: false,
             lease: None,
+            claim: ClaimWrite::Unguarded,
         }
     }
 
-    /// A fresh attempt under `lease`: its operation ID is its own.
-    fn fresh(lease: Lease, now: DateTime<Utc>) -> Attempt {
+    /// The attempt a record already names as ours.
+    fn held(record: Record, lease: Lease) -> Attempt {
         Attempt {
-            operation_id: lease.attempt_id.clone(),
-            started_at: now,
-            resumed: false,
+            resumed: record.operation_id != record.attempt_id,
+            operation_id: record.operation_id,
+            started_at: record.created_at,
             lease: Some(lease),
+            claim: ClaimWrite::Written,
         }
+    }
+
+    /// The claim, for the operation's first transaction: see [`ClaimWrite`].
+    pub fn claim_write(&self) -> ClaimWrite {
+        self.claim.clone()
     }
 
     /// What the operation answers when it is done: `response`, and for a
@@ -291,113 +416,26 @@ impl From<Refusal> for Problem {
     }
 }
 
+/// What an operation answers when its first transaction failed on its
+/// [`ClaimWrite::Pending`]: another attempt claimed the key first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimLost;
+
 /// The error of a guarded operation: it says whether the operation was
-/// refused before writing anything (then a fresh key is freed again).
+/// refused before writing anything, and whether its claim was lost.
 pub trait AttemptError: From<StoreError> + From<Refusal> {
     fn wrote_nothing(&self) -> bool;
+    fn lost_claim(&self) -> bool;
 }
 
-/// Our handlers refuse with a 4xx before they write anything (validation and
-/// existence checks come first), so a 4xx frees a fresh Idempotency-Key.
-impl AttemptError for Problem {
-    fn wrote_nothing(&self) -> bool {
-        self.status < 500
-    }
-}
-
-/// What a claim lets the request do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Claim {
+/// What the key's record lets the request do.
+#[derive(Debug, Clone, PartialEq)]
+enum Decision {
     Start(Attempt),
+    /// No record holds the key; `Some` names the `createdAt` of an expired one.
+    Free(Option<DateTime<Utc>>),
     Replay(String),
     Refused(Refusal),
-}
-
-/// Claims `key` for the attempt `attempt_id`: a conditional write
-/// first, then, when the key is taken, a few rounds of read and conditional
-/// write, since another attempt may write between the two.
-async fn claim(
-    store: &Store,
-    guard: &Guard<'_>,
-    key: &str,
-    attempt_id: &str,
-) -> Result<Claim, StoreError> {
-    let Guard {
-        org_id,
-        now,
-        policy,
-        ..
-    } = *guard;
-    let ours = Lease {
-        org_id: org_id.to_owned(),
-        key: key.to_owned(),
-        attempt_id: attempt_id.to_owned(),
-    };
-    let new_claim = NewClaim {
-        org_id,
-        key,
-        fingerprint: &guard.fingerprint,
-        attempt_id,
-        now,
-        lease_until: now + policy.lease,
-        expires_at: now + policy.retention,
-    };
-    // Most keys are new: claim first, and read only when the key is taken
-    // (or when this very write was applied but its reply lost, below).
-    if store.put_claim(&new_claim, None).await? {
-        return Ok(Claim::Start(Attempt::fresh(ours, now)));
-    }
-    for _ in 0..3 {
-        let Some(record) = store.read_idempotency(org_id, key).await? else {
-            if store.put_claim(&new_claim, None).await? {
-                return Ok(Claim::Start(Attempt::fresh(ours, now)));
-            }
-            continue;
-        };
-        if record.attempt_id == attempt_id {
-            // Our own write, applied although its reply was lost.
-            return Ok(Claim::Start(own(record, ours)));
-        }
-        if record.created_at + policy.retention <= now {
-            // Past its retention but not yet removed by TTL: the key is free again.
-            if store.put_claim(&new_claim, Some(record.created_at)).await? {
-                return Ok(Claim::Start(Attempt::fresh(ours, now)));
-            }
-            continue;
-        }
-        if record.fingerprint != guard.fingerprint {
-            return Ok(Claim::Refused(Refusal::Mismatch));
-        }
-        let Some(lease) = record.lease_until else {
-            return Ok(Claim::Replay(record.response.unwrap_or_default()));
-        };
-        if lease > now {
-            return Ok(Claim::Refused(Refusal::InFlight));
-        }
-        // The previous attempt died or gave up: resume its operation.
-        if store
-            .take_over_lease(org_id, key, lease, attempt_id, now + policy.lease)
-            .await?
-        {
-            return Ok(Claim::Start(Attempt {
-                operation_id: record.operation_id,
-                started_at: record.created_at,
-                resumed: true,
-                lease: Some(ours),
-            }));
-        }
-    }
-    Err(StoreError::Conflict)
-}
-
-/// The attempt a record already names as ours.
-fn own(record: Record, lease: Lease) -> Attempt {
-    Attempt {
-        resumed: record.operation_id != record.attempt_id,
-        operation_id: record.operation_id,
-        started_at: record.created_at,
-        lease: Some(lease),
-    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use crate::dynamo::attributes::{
 use crate::dynamo::update::{Condition, Update};
 use crate::dynamo::{Store, StoreError, conditional};
 use crate::tenancy;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
 
 const STATUS: &str = "status";
@@ -80,14 +81,15 @@ impl Store {
         }))
     }
 
-    /// Writes a claim whose operation is the new attempt's own; `replacing`
-    /// names the `createdAt` of an expired record it takes over. `false` when
-    /// another record was there first (or, after a lost reply, this one).
-    pub(super) async fn put_claim(
+    /// The write that claims a key for a new attempt, whose operation is its
+    /// own: for the operation's first transaction (see `Attempt::claim_write`).
+    /// `replacing` names the `createdAt` of an expired record it takes over;
+    /// without it the write holds only while the key has no record.
+    pub(super) fn claim_write(
         &self,
         claim: &NewClaim<'_>,
         replacing: Option<DateTime<Utc>>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<TransactWriteItem, StoreError> {
         let mut item = address(claim.org_id, claim.key);
         item.extend([
             (ITEM_TYPE.to_owned(), s("IDEMPOTENCY")),
@@ -99,11 +101,7 @@ impl Store {
             (LEASE_UNTIL.to_owned(), time(claim.lease_until)),
             (TTL.to_owned(), n(claim.expires_at.timestamp())),
         ]);
-        let put = self
-            .client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item));
+        let put = Put::builder().table_name(self.table()).set_item(Some(item));
         let put = match replacing {
             None => put.condition_expression("attribute_not_exists(PK)"),
             Some(created_at) => put
@@ -111,7 +109,8 @@ impl Store {
                 .expression_attribute_names("#created", CREATED_AT)
                 .expression_attribute_values(":old", time(created_at)),
         };
-        conditional(put.send().await)
+        let put = put.build().map_err(StoreError::from_build)?;
+        Ok(TransactWriteItem::builder().put(put).build())
     }
 
     /// Hands an in-progress record whose lease ran out to a new attempt.
@@ -161,29 +160,6 @@ impl Store {
         } else {
             Err(StoreError::Conflict)
         }
-    }
-
-    /// Forgets the claim of an attempt refused before anything was written,
-    /// so the key can be used again.
-    pub(super) async fn abandon_idempotency(
-        &self,
-        org_id: &str,
-        key: &str,
-        attempt_id: &str,
-    ) -> Result<(), StoreError> {
-        let result = self
-            .client()
-            .delete_item()
-            .table_name(self.table())
-            .set_key(Some(address(org_id, key)))
-            .condition_expression("#attempt = :attempt AND #status = :progress")
-            .expression_attribute_names("#attempt", ATTEMPT_ID)
-            .expression_attribute_names("#status", STATUS)
-            .expression_attribute_values(":attempt", s(attempt_id))
-            .expression_attribute_values(":progress", s(IN_PROGRESS))
-            .send()
-            .await;
-        conditional(result).map(|_| ())
     }
 
     /// Deletes every record of the organization (its delete): a later

@@ -384,10 +384,10 @@ async fn a_dispatch_has_its_event_only_once_all_its_conversations_are_written() 
     let flaky = app.with_store(Store::new(client_for(&proxy.endpoint).await, store.table()));
     let started = chrono::Utc::now();
 
-    // The request count and the schedule read, the claim, the quota
-    // transaction, three batch writes of 25: then the transaction of the last
-    // 25 and the event is cut.
-    proxy.cut_after(7);
+    // The request count and the schedule read, the transaction of the claim
+    // and the quota, three batch writes of 25: then the transaction of the
+    // last 25 and the event is cut.
+    proxy.cut_after(6);
     let settings = dispatch::Settings::default();
     let failed: Reply = dispatch(&flaky, "acme", 100, Some("k")).at(started).await;
     failed.problem(500);

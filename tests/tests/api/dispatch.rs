@@ -252,8 +252,8 @@ async fn a_key_still_leased_by_an_unfinished_attempt_is_a_409() {
     let flaky = app.with_store(Store::new(client_for(&proxy.endpoint).await, store.table()));
     let payload = body("spring", 30);
     // The store goes away after the request count, the schedule read and the
-    // claim, so the attempt dies holding its lease (15 s by default): as if
-    // it were still running.
+    // transaction of the claim and the quota, so the attempt dies holding its
+    // lease (15 s by default): as if it were still running.
     proxy.cut_after(3);
     request(&flaky, "acme", &payload, Some("busy"))
         .await
@@ -316,9 +316,9 @@ async fn a_dispatch_cut_off_mid_write_completes_exactly_once_on_retry() {
     let payload = body("spring", 100);
     let started = Utc::now();
 
-    // The request count and the schedule read, the claim, the quota
-    // transaction, one of the four batch writes: then the store is gone.
-    proxy.cut_after(5);
+    // The request count and the schedule read, the transaction of the claim
+    // and the quota, one of the four batch writes: then the store is gone.
+    proxy.cut_after(4);
     let failed: Reply = request(&flaky, "acme", &payload, Some("retry-me"))
         .at(started)
         .await;
@@ -352,9 +352,10 @@ async fn a_dispatch_cut_off_mid_write_completes_exactly_once_on_retry() {
     assert_eq!(replay.json, retried.json);
 }
 
-/// The claim write is applied but its reply is lost; the SDK's retry of the
-/// write then meets the claim it made itself. That attempt must go on (not
-/// answer 409 "in progress" while nothing runs) and dispatch exactly once.
+/// The claim (with the quota, one transaction) is applied but its reply is
+/// lost; the SDK's retry may then meet the claim it made itself. That attempt
+/// must go on (not answer 409 "in progress" while nothing runs), dispatch
+/// exactly once and count its contacts once.
 #[tokio::test]
 async fn a_claim_whose_reply_was_lost_proceeds_and_dispatches_once() {
     let app = TestApp::spawn().await;
@@ -365,7 +366,7 @@ async fn a_claim_whose_reply_was_lost_proceeds_and_dispatches_once() {
     let payload = body("spring", 30);
 
     // Requests 1 and 2 count the request and read the schedule, request 3
-    // writes the claim: lose that reply.
+    // writes the claim and takes the contacts: lose that reply.
     proxy.lose_reply_to(3);
     let reply: Reply = request(&flaky, "acme", &payload, Some("lost-reply")).await;
     assert_eq!(reply.status, 202, "{}", reply.body);
@@ -378,6 +379,36 @@ async fn a_claim_whose_reply_was_lost_proceeds_and_dispatches_once() {
     assert_eq!(replay.header("idempotent-replayed"), Some("true"));
     assert_eq!(replay.json, reply.json);
     assert_eq!(stored(&store).await.len(), 30);
+    let usage = app.usage().by(&Caller::key_of("acme", ALL)).await;
+    assert_eq!(usage.json["contacts"]["used"], 30, "counted once");
+}
+
+/// A used key's record answers before the request's own checks, which come
+/// first now that the claim rides in the quota's transaction: a replay
+/// outlives the schedule paused since, and another body under the key is a
+/// 422 even when it names a schedule that could not take it.
+#[tokio::test]
+async fn a_used_key_answers_from_its_record_whatever_the_schedule_became() {
+    let app = TestApp::spawn().await;
+    setup(&app).await;
+    let first = send(&app, "acme", &body("spring", 2), Some("k-1")).await;
+    assert_eq!(first.status, 202, "{}", first.body);
+    let paused = json!({"name": "n", "campaign": "c", "channel": "whatsapp", "status": "paused"});
+    app.put_schedule("acme", "spring", paused).expect(200).await;
+    let replay = send(&app, "acme", &body("spring", 2), Some("k-1")).await;
+    assert_eq!(replay.status, 202, "{}", replay.body);
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replay.json, first.json);
+    send(&app, "acme", &body("spring", 3), Some("k-1"))
+        .await
+        .problem(422);
+    send(&app, "acme", &body("nowhere", 1), Some("k-1"))
+        .await
+        .problem(422);
+    // Without a record the schedule's refusal stands.
+    send(&app, "acme", &body("spring", 1), Some("k-2"))
+        .await
+        .problem(409);
 }
 
 /// Every free-text field of a dispatch refuses control characters and

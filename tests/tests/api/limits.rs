@@ -344,9 +344,9 @@ async fn a_dispatch_retried_after_the_quota_was_taken_counts_once() {
         app.store().table(),
     ));
     let started = Utc::now();
-    // The request count and the schedule read, the claim, the quota
-    // transaction: then the store is gone.
-    proxy.cut_after(4);
+    // The request count and the schedule read, the transaction of the claim
+    // and the quota: then the store is gone.
+    proxy.cut_after(3);
     dispatch(&flaky, &key, 30, Some("cut"))
         .at(started)
         .await
