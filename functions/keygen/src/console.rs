@@ -5,9 +5,10 @@
 //! exist), a viewer only reads (403), and a platform operator's powers
 //! (status, limits, parent, deletion, the schedule sync) stay out of reach.
 //!
-//! Before anything else, the user's membership record must say what their
-//! token says (`orgkeys_shared::edge::membership`): a removed or demoted
-//! user is refused within seconds, not when their token expires.
+//! Before anything else is decided, the user's membership record must say
+//! what their token says (`orgkeys_shared::edge::membership`): a removed or
+//! demoted user is refused within seconds, not when their token expires. It
+//! is read together with the organization the route names.
 //!
 //! `GET /v1/console/me` tells a signed-in user who the console takes them
 //! for: any valid token may ask, so a user whose token lacks an organization
@@ -58,19 +59,17 @@ pub async fn route(
         return Ok(me(&signed_in.user(&keygen.claims)));
     }
     let member = Member::of(signed_in, &keygen.claims, route)?;
-    let issued_at = signed_in.issued_at();
     let store = &keygen.store;
-    keygen
-        .memberships
-        .admit(store, &member, issued_at, now)
-        .await?;
+    let admitted = (keygen.memberships).admit(store, &member, signed_in.issued_at(), now);
     let caller = Caller::User(signed_in.clone());
     let draft = || audit_draft(request, &caller, now, keygen.audit_retention);
     match route.operation {
         Operation::ListConsoleOrganizations => {
+            admitted.await?;
             return organizations::list_within(keygen, request, member.home.as_str()).await;
         }
         Operation::CreateConsoleOrganization => {
+            admitted.await?;
             let input: SubOrganizationInput = json_body(request, crate::BODY_LIMIT)?;
             let parent = parent_of_new(keygen, &member, input.parent_id.as_deref()).await?;
             let under = (member.home.as_str(), &parent);
@@ -78,8 +77,19 @@ pub async fn route(
         }
         _ => {}
     }
-    let org_id: OrgId = path_id(request, "orgId").map_err(|e| Problem::validation(vec![e]))?;
-    let org = member.organization(store, org_id.as_str()).await?;
+    let org_id: OrgId = match path_id(request, "orgId") {
+        Ok(org_id) => org_id,
+        Err(invalid) => {
+            admitted.await?;
+            return Err(Problem::validation(vec![invalid]));
+        }
+    };
+    // The membership and the organization are read at once (both only
+    // reads); the membership decides first, so a refused user learns nothing
+    // of the organization.
+    let (admitted, org) = tokio::join!(admitted, member.organization(store, org_id.as_str()));
+    admitted?;
+    let org = org?;
     let org_id = org.organization_id.as_str();
     if let Some(webhooks) = webhook_endpoints::WebhookRoute::of(route.operation) {
         return webhook_endpoints::serve(keygen, request, webhooks, org_id, draft, now).await;
