@@ -228,7 +228,7 @@ test('the console walks the help article and its other paths', async (t) => {
       copiedKey = await clipboard();
       assert.equal(copiedKey, await key.inputValue());
       await check(page, '09-key-shown');
-      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.getByRole('button', { name: 'Close', exact: true }).click();
       await dialogGone(page);
       assert.equal(await page.getByRole('textbox', { name: 'API key' }).count(), 0, 'the key left the page');
       assert.equal(await leavingAsks(), false, 'once closed, leaving does not ask');
@@ -276,14 +276,14 @@ test('the console walks the help article and its other paths', async (t) => {
       await check(page, '11-insights');
     });
 
-    await step('not copied: Cancel says so and offers "Close anyway"', async () => {
+    await step('not copied: Close says so and offers "Close anyway"', async () => {
       await openIntegrations(page, SUB_ORG_NAME);
       await page.getByRole('button', { name: 'Generate' }).click();
       const dialog = page.getByRole('dialog');
       await dialog.getByRole('button', { name: 'Generate' }).click();
       await dialog.getByRole('textbox', { name: 'API key' }).waitFor();
       assert.equal(await leavingAsks(), true, 'leaving the page asks while the key is shown');
-      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.getByRole('button', { name: 'Close', exact: true }).click();
       await dialog.getByText('cannot be shown again').waitFor();
       assert.equal(await dialog.isVisible(), true, 'the first Cancel keeps the dialog');
       await check(page, '12-close-anyway');
@@ -319,7 +319,7 @@ test('the console walks the help article and its other paths', async (t) => {
         'the key is focused and selected');
       await page.keyboard.press('Control+C');
       await dialog.getByText('Copied to the clipboard.').waitFor();
-      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.getByRole('button', { name: 'Close', exact: true }).click();
       await dialogGone(page);
       const expires = await rowOf(page, `${KEY}-expiring`).getByRole('cell').nth(5).textContent();
       assert.notEqual(expires.trim(), 'Never');
@@ -352,7 +352,7 @@ test('the console walks the help article and its other paths', async (t) => {
       assert.notEqual(rolled, copiedKey);
       await dialog.getByRole('button', { name: 'Copy', exact: true }).click();
       await dialog.getByText('Copied to the clipboard.').waitFor();
-      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.getByRole('button', { name: 'Close', exact: true }).click();
       await dialogGone(page);
       const response = await fetch(`${API}/v1/schedules`, { headers: { authorization: `Bearer ${rolled}` } });
       assert.equal(response.status, 200);
@@ -558,12 +558,14 @@ test('the console walks the help article and its other paths', async (t) => {
       await secret.waitFor();
       assert.match(await secret.inputValue(), /^whsec_[A-Za-z0-9+/]{43}=$/);
       assert.equal(await secret.evaluate((el) => el.readOnly), true, 'the secret is read-only');
+      // The list behind the dialog already has the endpoint.
+      await page.locator('article').filter({ hasText: 'CRM sync' }).waitFor({ state: 'attached' });
       await dialog.getByRole('button', { name: 'Copy', exact: true }).click();
       await dialog.getByText('Copied to the clipboard.').waitFor();
       const firstSecret = await clipboard();
       assert.equal(firstSecret, await secret.inputValue());
       await check(page, '22-webhook-secret');
-      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.getByRole('button', { name: 'Close', exact: true }).click();
       await dialogGone(page);
       assert.equal(await page.getByText(firstSecret).count(), 0, 'the secret left the page');
 
@@ -602,7 +604,7 @@ test('the console walks the help article and its other paths', async (t) => {
       await rolled.waitFor();
       assert.notEqual(await rolled.inputValue(), firstSecret, 'a new secret');
       await dialog.getByRole('button', { name: 'Copy', exact: true }).click();
-      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.getByRole('button', { name: 'Close', exact: true }).click();
       await dialogGone(page);
       await card.getByText('Previous secret').waitFor();
 

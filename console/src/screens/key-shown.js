@@ -9,7 +9,7 @@ import { apiReferenceUrl, apiUrl } from '../session.js';
 import { Dialog, Field, Problem, when } from '../ui.js';
 
 /**
- * "Cancel" closes at once after a copy and otherwise first says the key
+ * "Close" closes at once after a copy and otherwise first says the key
  * cannot be shown again ("Close anyway"). Leaving the page asks first.
  */
 export function KeyShown({ title, created, replaces, onClose }) {
@@ -61,7 +61,7 @@ export function KeyShown({ title, created, replaces, onClose }) {
       <button type="button" class="primary" onClick=${copy}>Copy</button>
       ${confirming
         ? html`<button type="button" class="danger" onClick=${onClose}>Close anyway</button>`
-        : html`<button type="button" onClick=${cancel}>Cancel</button>`}
+        : html`<button type="button" onClick=${cancel}>Close</button>`}
     </div>
     <section class="next" aria-labelledby="next-steps">
       <h3 id="next-steps">Next: call the API</h3>

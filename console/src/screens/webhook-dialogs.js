@@ -21,7 +21,7 @@ const EVENT_TYPES = [
   'webhook.created', 'webhook.updated', 'webhook.deleted', 'webhook.secret_rolled', 'webhook.disabled', 'webhook.test',
 ];
 
-export function AddEndpointDialog({ endpointsPath, onClose }) {
+export function AddEndpointDialog({ endpointsPath, onChanged, onClose }) {
   const [form, setForm] = useState({ url: '', description: '', eventTypes: [], includeSubOrganizations: false });
   const [created, setCreated] = useState(null);
   const [error, setError] = useState(null);
@@ -40,6 +40,7 @@ export function AddEndpointDialog({ endpointsPath, onClose }) {
     if (form.eventTypes.length > 0) body.eventTypes = EVENT_TYPES.filter((type) => form.eventTypes.includes(type));
     try {
       setCreated(await api(endpointsPath, { method: 'POST', body }));
+      onChanged();
     } catch (failure) {
       setError(failure);
       setBusy(false);
@@ -81,7 +82,7 @@ export function AddEndpointDialog({ endpointsPath, onClose }) {
 
 /**
  * A signing secret, shown once: the read-only "Signing secret" textbox and
- * "Copy" (a copy by hand counts too). "Cancel" before a copy first says it
+ * "Copy" (a copy by hand counts too). "Close" before a copy first says it
  * cannot be shown again ("Close anyway"); leaving the page asks first.
  */
 function SecretShown({ title, shown, onClose }) {
@@ -115,14 +116,14 @@ function SecretShown({ title, shown, onClose }) {
       <button type="button" class="primary" onClick=${copy}>Copy</button>
       ${confirming
         ? html`<button type="button" class="danger" onClick=${onClose}>Close anyway</button>`
-        : html`<button type="button" onClick=${cancel}>Cancel</button>`}
+        : html`<button type="button" onClick=${cancel}>Close</button>`}
     </div>
   <//>`;
 }
 
 const OVERLAPS = [['Immediately', 0], ['1 hour', 3600], ['24 hours', 86400]];
 
-export function RollSecretDialog({ endpointsPath, endpoint, onClose }) {
+export function RollSecretDialog({ endpointsPath, endpoint, onChanged, onClose }) {
   const [overlap, setOverlap] = useState(86400);
   const [rolled, setRolled] = useState(null);
   const [error, setError] = useState(null);
@@ -134,6 +135,7 @@ export function RollSecretDialog({ endpointsPath, endpoint, onClose }) {
     try {
       const rollPath = `${endpointsPath}/${path(endpoint.endpointId)}/roll-secret`;
       setRolled(await api(rollPath, { method: 'POST', body: { expiresIn: overlap } }));
+      onChanged();
     } catch (failure) {
       setError(failure);
       setBusy(false);

@@ -23,8 +23,8 @@ export function Webhooks({ organization, canChange }) {
           onDialog=${setDialog} onChanged=${reload} />`
         : html`<${Loading} error=${error} onRetry=${reload} />`}
     </section>
-    ${dialog?.kind === 'add' ? html`<${AddEndpointDialog} endpointsPath=${endpointsPath} onClose=${close} />` : null}
-    ${dialog?.kind === 'roll' ? html`<${RollSecretDialog} endpointsPath=${endpointsPath} endpoint=${dialog.endpoint} onClose=${close} />` : null}
+    ${dialog?.kind === 'add' ? html`<${AddEndpointDialog} endpointsPath=${endpointsPath} onChanged=${reload} onClose=${close} />` : null}
+    ${dialog?.kind === 'roll' ? html`<${RollSecretDialog} endpointsPath=${endpointsPath} endpoint=${dialog.endpoint} onChanged=${reload} onClose=${close} />` : null}
     ${dialog?.kind === 'delete' ? html`<${DeleteEndpointDialog} endpointsPath=${endpointsPath} endpoint=${dialog.endpoint} onClose=${close} />` : null}`;
 }
 
