@@ -139,58 +139,32 @@ impl SignIns {
     }
 
     /// The next step of the pending sign-in `handle`, whichever it waits
-    /// for: the user is the one who signed in, whatever the form says.
+    /// for: the user is the one who signed in, whatever the form says. The
+    /// sign-in is taken while its step runs, so two forms sent at once
+    /// cannot both finish it; a step to take again puts it back.
     pub(super) async fn next(&self, handle: &str, fields: &HashMap<String, String>) -> Step {
-        let found = self
-            .pending
-            .lock()
-            .await
-            .get(handle)
-            .filter(|waiting| waiting.issued.elapsed() < STEP_LIFETIME)
-            .map(|waiting| match &waiting.waits {
-                Waits::NewPassword { session } => (waiting.email.clone(), Ok(session.clone())),
-                Waits::Code { sub, tokens } => {
-                    (waiting.email.clone(), Err((sub.clone(), tokens.clone())))
-                }
-            });
+        let taken = self.pending.lock().await.remove(handle);
+        let Some(waiting) = taken.filter(|w| w.issued.elapsed() < STEP_LIFETIME) else {
+            return Step::Refused("That sign-in expired: sign in again.");
+        };
         let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
-        match found {
-            None => Step::Refused("That sign-in expired: sign in again."),
-            Some((email, Ok(session))) => {
-                self.new_password(handle, &email, &session, field("new_password"))
-                    .await
-            }
-            Some((email, Err((sub, tokens)))) => {
-                self.code(handle, &email, &sub, tokens, field("code")).await
-            }
-        }
-    }
-
-    /// A first sign-in's new password.
-    async fn new_password(
-        &self,
-        handle: &str,
-        email: &str,
-        session: &str,
-        new_password: &str,
-    ) -> Step {
-        let chosen = self
-            .cognito
-            .set_new_password(&self.client_id, session, email, new_password)
-            .await;
-        match chosen {
-            Ok(tokens) => {
-                self.pending.lock().await.remove(handle);
-                self.second_factor(email, tokens).await
-            }
-            Err(err) => {
-                tracing::info!(error = %err.kind, "local new password refused");
-                let message = match err.kind.as_str() {
-                    "InvalidPasswordException" => "That password does not meet the policy.",
-                    _ => "That password could not be set.",
-                };
+        let (form, outcome) = match &waiting.waits {
+            Waits::NewPassword { session } => (
+                Form::NewPassword,
+                self.new_password(&waiting.email, session, field("new_password"))
+                    .await,
+            ),
+            Waits::Code { sub, tokens } => (
+                Form::Code,
+                self.code(&waiting.email, sub, tokens, field("code")).await,
+            ),
+        };
+        match outcome {
+            Ok(step) => step,
+            Err(message) => {
+                self.pending.lock().await.insert(handle.to_owned(), waiting);
                 Step::Next {
-                    form: Form::NewPassword,
+                    form,
                     handle: handle.to_owned(),
                     message: Some(message),
                 }
@@ -198,28 +172,52 @@ impl SignIns {
         }
     }
 
+    /// A first sign-in's new password; refused, why.
+    async fn new_password(
+        &self,
+        email: &str,
+        session: &str,
+        new_password: &str,
+    ) -> Result<Step, &'static str> {
+        let chosen = self
+            .cognito
+            .set_new_password(&self.client_id, session, email, new_password)
+            .await;
+        match chosen {
+            Ok(tokens) => Ok(self.second_factor(email, tokens).await),
+            Err(err) => {
+                tracing::info!(error = %err.kind, "local new password refused");
+                Err(match err.kind.as_str() {
+                    "InvalidPasswordException" => "That password does not meet the policy.",
+                    _ => "That password could not be set.",
+                })
+            }
+        }
+    }
+
     /// The authenticator's code: right, the waiting tokens; wrong, counted
-    /// as a wrong password is, and the same step again until the lockout.
-    async fn code(&self, handle: &str, email: &str, sub: &str, tokens: Tokens, code: &str) -> Step {
+    /// as a wrong password is, and why (until the lockout ends the sign-in).
+    async fn code(
+        &self,
+        email: &str,
+        sub: &str,
+        tokens: &Tokens,
+        code: &str,
+    ) -> Result<Step, &'static str> {
         let mut lockout = self.lockout.lock().await;
         let now = Instant::now();
-        if !lockout.is_locked(email, now) && self.user_pool.check_code(sub, code).await {
-            lockout.succeeded(email);
-            self.pending.lock().await.remove(handle);
-            return Step::Done(tokens);
-        }
-        if !lockout.is_locked(email, now) {
-            lockout.failed(email, now);
-        }
         if lockout.is_locked(email, now) {
-            self.pending.lock().await.remove(handle);
-            return Step::Refused(LOCKED_OUT);
+            return Ok(Step::Refused(LOCKED_OUT));
+        }
+        if self.user_pool.check_code(sub, code).await {
+            lockout.succeeded(email);
+            return Ok(Step::Done(tokens.clone()));
+        }
+        lockout.failed(email, now);
+        if lockout.is_locked(email, now) {
+            return Ok(Step::Refused(LOCKED_OUT));
         }
         tracing::info!("local sign-in code refused");
-        Step::Next {
-            form: Form::Code,
-            handle: handle.to_owned(),
-            message: Some("Incorrect code: enter the one your authenticator app shows now."),
-        }
+        Err("Incorrect code: enter the one your authenticator app shows now.")
     }
 }
