@@ -720,6 +720,8 @@ test('the console walks the help article and its other paths', async (t) => {
       await page.getByRole('button', { name: 'Replace authenticator' }).waitFor();
 
       await page.getByRole('button', { name: 'Sign out' }).click();
+      // Signed out: back on the console from the issuer's /logout.
+      await page.getByRole('button', { name: 'Sign in' }).waitFor();
       await signIn(page, viewer);
       const field = page.getByRole('textbox', { name: 'Code' });
       await field.waitFor();
