@@ -4,7 +4,7 @@
 // shown as a QR code, an otpauth:// link and the key as text), then the
 // code the app shows to VerifySoftwareToken, then SetUserMFAPreference
 // (enabled and preferred). The secret lives only in the dialog's state.
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { encode } from 'uqr';
 import { html } from '../html.js';
 import { userPool } from '../api.js';
@@ -56,11 +56,16 @@ function SetUpDialog({ account, onCancel, onDone }) {
   const [code, setCode] = useState('');
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
+  // A verified secret is not verified again when only the preference failed.
+  const verified = useRef(false);
   const verify = async (event) => {
     event.preventDefault();
     setBusy(true);
     try {
-      await userPool('VerifySoftwareToken', { UserCode: code.replace(/\s/g, ''), FriendlyDeviceName: 'Authenticator app' });
+      if (!verified.current) {
+        await userPool('VerifySoftwareToken', { UserCode: code.replace(/\s/g, ''), FriendlyDeviceName: 'Authenticator app' });
+        verified.current = true;
+      }
       await userPool('SetUserMFAPreference', { SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true } });
       onDone();
     } catch (failure) {

@@ -9,7 +9,9 @@
 //!   the user's authenticator app ([`Authenticators`]).
 //!
 //! Whose the access token is, moto's `GetUser` says, as Cognito checks its
-//! own tokens. The managed login asks [`UserPool::code_required`] and
+//! own tokens (moto's tokens carry no scopes: the
+//! `aws.cognito.signin.user.admin` scope Cognito requires is the console's
+//! to ask for, and template.yaml's app client's to grant). The managed login asks [`UserPool::code_required`] and
 //! [`UserPool::check_code`] after a right password. The secret is in the
 //! `AssociateSoftwareToken` answer to its owner only: never logged, never in
 //! an error.
