@@ -42,9 +42,27 @@ def console_config(outputs, parameters, api_reference_url=None):
         raise SystemExit("no ConsoleLoginDomain output and no ConsoleLoginUrl parameter: where do users sign in?")
     config = {"apiUrl": outputs["ApiUrl"], "loginUrl": login_url, "clientId": outputs["ConsoleClientId"],
               "scope": "openid email profile", "revocationSeconds": revocation_seconds(parameters)}
+    config.update(mfa_settings(outputs, parameters))
     if api_reference_url:
         config["apiReferenceUrl"] = api_reference_url
     return config
+
+
+def mfa_settings(outputs, parameters):
+    """With the stack's own pool: its MFA (the ConsoleMfa parameter) and, unless
+    OFF, where the console sets up a user's authenticator app (the pool's
+    regional user-pool API, named by the pool ID's region) with the scope
+    that allows it. Another provider's sign-in has none of these."""
+    pool_id = outputs.get("ConsoleUserPoolId")
+    if not pool_id:
+        return {}
+    mode = parameters.get("ConsoleMfa") or "OPTIONAL"
+    if mode == "OFF":
+        return {"mfa": mode}
+    region = pool_id.split("_", 1)[0]
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return {"mfa": mode, "userPoolUrl": f"https://cognito-idp.{region}.{suffix}/",
+            "scope": "openid email profile aws.cognito.signin.user.admin"}
 
 
 def upload(s3, bucket, console_dir, config):

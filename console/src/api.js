@@ -1,8 +1,9 @@
 // The one way the console calls the API: sends the ID token as bearer, maps
 // an application/problem+json answer to an ApiError (title, detail, field
 // errors by JSON pointer), a failed connection to a NetworkError, and
-// refreshes the session once on a 401.
-import { apiUrl, idToken, refresh, SessionEnded } from './session.js';
+// refreshes the session once on a 401. userPool() calls the user pool's own
+// API the same way, for the signed-in user's account (their authenticator app).
+import { accessToken, apiUrl, idToken, refresh, SessionEnded, userPoolUrl } from './session.js';
 
 /** An API refusal, as its RFC 9457 problem says it. */
 export class ApiError extends Error {
@@ -88,3 +89,64 @@ export async function all(path) {
 }
 
 export const path = (...parts) => parts.map(encodeURIComponent).join('/');
+
+/**
+ * A refusal of the user-pool API (Cognito's `__type` and message), as the
+ * screens show problems; a wrong code is the "code" field's error.
+ */
+export class UserPoolError extends Error {
+  constructor(kind, message) {
+    super(message || kind);
+    this.kind = kind;
+    this.fields = {};
+    if (['EnableSoftwareTokenMFAException', 'CodeMismatchException'].includes(kind)) {
+      this.title = 'That code did not match.';
+      this.fields.code = 'Enter the code your authenticator app shows now. If it keeps failing, check the device\'s clock.';
+    } else {
+      this.title = 'The user pool refused the request.';
+      this.detail = message || kind;
+    }
+  }
+}
+
+async function sendToUserPool(operation, body) {
+  try {
+    return await fetch(userPoolUrl(), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': `AWSCognitoIdentityProviderService.${operation}`,
+      },
+      body: JSON.stringify({ AccessToken: accessToken(), ...body }),
+    });
+  } catch {
+    throw new NetworkError();
+  }
+}
+
+/** Cognito's error type: `__type`, without a namespace before `#`. */
+const kindOf = (answer) => String(answer.__type || '').split('#').pop();
+
+/**
+ * Calls the user-pool API's `operation` (Cognito's JSON protocol) with the
+ * signed-in user's access token; a token the pool no longer takes (expired)
+ * refreshes the session once, as api() does on a 401.
+ */
+export async function userPool(operation, body = {}) {
+  // A token without the user-pool scope is the deployment's mistake, not an
+  // ended session: it is shown as it is.
+  const ended = (answer) => kindOf(answer) === 'NotAuthorizedException' && !/scope/i.test(answer.message || '');
+  let response = await sendToUserPool(operation, body);
+  let answer = await response.json().catch(() => ({}));
+  if (ended(answer) && await renewed()) {
+    response = await sendToUserPool(operation, body);
+    answer = await response.json().catch(() => ({}));
+  }
+  if (ended(answer)) {
+    const signedOut = new SessionEnded();
+    onSignedOut(signedOut);
+    throw signedOut;
+  }
+  if (!response.ok) throw new UserPoolError(kindOf(answer), answer.message);
+  return answer;
+}

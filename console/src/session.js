@@ -1,9 +1,10 @@
 // The signed-in session, the console's only global state: config.json, the
 // OAuth 2.0 authorization-code grant with PKCE against the issuer's
 // /oauth2/authorize and /oauth2/token (Cognito's managed login in AWS, the
-// local gateway's stand-in locally), and the tokens. The ID and access tokens
-// live in memory only; the refresh token in sessionStorage, so a reload in
-// the same tab stays signed in and closing the tab forgets it.
+// local gateway's stand-in locally), and the tokens. The ID token (for the
+// API) and the access token (for the user-pool API) live in memory only;
+// the refresh token in sessionStorage, so a reload in the same tab stays
+// signed in and closing the tab forgets it.
 
 const REFRESH_TOKEN = 'orgkeys.console.refresh';
 const PENDING = 'orgkeys.console.pending';
@@ -13,8 +14,10 @@ let tokens = null;
 
 /**
  * config.json beside index.html: apiUrl, loginUrl, clientId, scope, and
- * optionally apiReferenceUrl and revocationSeconds (how long a disabled or
- * deleted key may still be accepted: the deployment's authorizer caches).
+ * optionally apiReferenceUrl, revocationSeconds (how long a disabled or
+ * deleted key may still be accepted: the deployment's authorizer caches),
+ * mfa (the user pool's MFA: OFF, OPTIONAL or ON) and userPoolUrl (where its
+ * user-pool API answers: Cognito's regional endpoint, the gateway locally).
  */
 export async function loadConfig() {
   const response = await fetch('config.json', { cache: 'no-store' });
@@ -27,6 +30,9 @@ export const apiUrl = () => config.apiUrl.replace(/\/$/, '');
 export const apiReferenceUrl = () => config.apiReferenceUrl || null;
 export const revocationSeconds = () => (Number.isFinite(config.revocationSeconds) ? config.revocationSeconds : null);
 const loginUrl = () => config.loginUrl.replace(/\/$/, '');
+/** The pool's MFA, when the console can set up an authenticator app in it; else null. */
+export const mfa = () => (config.userPoolUrl && ['OPTIONAL', 'ON'].includes(config.mfa) ? config.mfa : null);
+export const userPoolUrl = () => config.userPoolUrl;
 
 const redirectUri = () => `${location.origin}${location.pathname}`;
 
@@ -70,7 +76,7 @@ async function tokenRequest(fields) {
   if (!response.ok || !body.id_token) {
     throw new Error(`The sign-in could not be completed (${body.error || response.status}).`);
   }
-  tokens = { idToken: body.id_token };
+  tokens = { idToken: body.id_token, accessToken: body.access_token };
   if (body.refresh_token) sessionStorage.setItem(REFRESH_TOKEN, body.refresh_token);
 }
 
@@ -151,3 +157,5 @@ export async function signOut() {
 }
 
 export const idToken = () => tokens && tokens.idToken;
+/** The access token: for the user-pool API's calls on the user's own account. */
+export const accessToken = () => tokens && tokens.accessToken;

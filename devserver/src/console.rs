@@ -3,9 +3,11 @@
 //! table. Files go out with the headers CloudFront's response-headers policy
 //! sets in AWS (the content security policy first), gzipped when the browser
 //! accepts it; `/console/config.json` is made from this gateway's own sign-in
-//! (its address for the API and the managed login, the local app client) and
-//! its authorizer's cache, which bounds how long a revoked key still works.
+//! (its address for the API, the managed login and the user-pool API, the
+//! local app client, the pool's MFA) and its authorizer's cache, which bounds
+//! how long a revoked key still works.
 
+use crate::identity::user_pool;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{HeaderMap, Response, StatusCode};
@@ -120,8 +122,11 @@ fn config(headers: &HeaderMap, settings: Settings) -> Response<Full<Bytes>> {
         "apiReferenceUrl": format!("{origin}/docs"),
         "loginUrl": origin,
         "clientId": client_id,
-        "scope": "openid email profile",
+        // The user-pool API scope lets the access token set up an authenticator.
+        "scope": "openid email profile aws.cognito.signin.user.admin",
         "revocationSeconds": settings.revocation.as_secs(),
+        "mfa": user_pool::MFA,
+        "userPoolUrl": format!("{origin}{}", user_pool::PATH),
     });
     secured(StatusCode::OK)
         .header("content-type", "application/json")

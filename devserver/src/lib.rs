@@ -166,7 +166,13 @@ async fn managed_login(
     local_route(request, started, |parts, body| async move {
         let query = parts.uri.query().unwrap_or_default();
         login
-            .answer(parts.method.as_str(), parts.uri.path(), query, &body)
+            .answer(
+                parts.method.as_str(),
+                parts.uri.path(),
+                query,
+                &parts.headers,
+                &body,
+            )
             .await
     })
     .await

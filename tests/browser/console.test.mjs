@@ -7,7 +7,10 @@
 // paths: "Close anyway", Roll, Disable, Delete, Users (invite, role,
 // remove), a new sub-organization, a name that is markup, keyboard-only
 // generation and a viewer invited in the console (the temporary password
-// from the gateway's /local/outbox, a New password on first sign-in), and what
+// from the gateway's /local/outbox, a New password on first sign-in, then an
+// authenticator app set up in Settings, its QR code read back by jsQR, and
+// its code at the next sign-in computed by the otpauth library; a wrong code
+// refused), and what
 // issue 29 asked of a console for customers (choices when generating, what to
 // do next, search, Activity's sentences and pages, empty states, Retry, an
 // ended session, sign-out revoking), and Integrations → Webhooks (add an
@@ -19,8 +22,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import { env, launch } from './support.mjs';
 import { API, CONSOLE, SHOTS, admin, check, dialogGone, rowOf } from './console-harness.mjs';
+
+const require = createRequire(import.meta.url);
+// The authenticator app's side: TOTP codes from a library, not the gateway's.
+const OTPAuth = require('otpauth');
+const jsQR = require('jsqr');
 
 const ADMIN = { email: 'admin@acme.example', password: env('DEMO_PASSWORD') };
 const SUB_ORG = 'acme-emea';
@@ -46,6 +55,34 @@ async function signIn(page, { email, password }) {
   await page.getByRole('textbox', { name: 'Email' }).fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** A code that is none of `app`'s from two steps before now to two after. */
+function wrongCode(app) {
+  for (let n = 0; ; n += 1) {
+    const token = String(n).padStart(6, '0');
+    if (app.validate({ token, window: 2 }) === null) return token;
+  }
+}
+
+/**
+ * The text of the QR code `image` shows, read from its pixels as a phone's
+ * camera would (jsQR); the page decodes its own screenshot into pixels.
+ */
+async function readQrCode(page, image) {
+  const png = await image.screenshot();
+  const pixels = await page.evaluate(async (base64) => {
+    const picture = new Image();
+    picture.src = `data:image/png;base64,${base64}`;
+    await picture.decode();
+    const canvas = document.createElement('canvas');
+    [canvas.width, canvas.height] = [picture.naturalWidth, picture.naturalHeight];
+    const context = canvas.getContext('2d');
+    context.drawImage(picture, 0, 0);
+    const { data, width, height } = context.getImageData(0, 0, canvas.width, canvas.height);
+    return { data: Array.from(data), width, height };
+  }, png.toString('base64'));
+  return jsQR(Uint8ClampedArray.from(pixels.data), pixels.width, pixels.height)?.data;
 }
 
 /** Settings → Organizations → Edit (`open`: "View" for a viewer) → Integrations. */
@@ -673,6 +710,59 @@ test('the console walks the help article and its other paths', async (t) => {
       await page.getByRole('heading', { name: 'Users', level: 2 }).waitFor();
       assert.equal(await page.getByRole('button', { name: 'Invite user' }).count(), 0);
       assert.equal(await page.getByRole('button', { name: 'Remove' }).count(), 0);
+    });
+
+    await step('Settings → Set up authenticator; the next sign-in asks for its code and refuses a wrong one', async () => {
+      const viewer = { email: `viewer-${RUN}@acme.example`, password: 'Chosen-pass-2' };
+      await page.getByRole('link', { name: 'Settings' }).click();
+      await page.getByRole('heading', { name: 'Authenticator app' }).waitFor();
+      await page.getByText('Off: sign-ins ask for your password only.').waitFor();
+      await check(page, '27-authenticator-off');
+      await page.getByRole('button', { name: 'Set up authenticator' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Set up an authenticator app' });
+      const key = dialog.getByRole('textbox', { name: 'Setup key' });
+      await key.waitFor();
+      await dialog.getByRole('img', { name: 'QR code of the setup link' }).waitFor();
+      await check(page, '28-set-up-authenticator');
+      // The app's side: the otpauth:// link parsed by the TOTP library, the
+      // same secret as the key shown as text.
+      const link = await dialog.getByRole('link', { name: 'Open in an authenticator app' }).getAttribute('href');
+      const app = OTPAuth.URI.parse(link);
+      assert.equal(app.secret.base32, (await key.inputValue()).replace(/\s/g, ''));
+      assert.deepEqual([app.issuer, app.label, app.algorithm, app.digits, app.period],
+        ['orgkeys', viewer.email, 'SHA1', 6, 30]);
+      assert.equal(await readQrCode(page, dialog.getByRole('img', { name: 'QR code of the setup link' })), link,
+        'the QR code holds the link');
+      const code = dialog.getByRole('textbox', { name: 'Code from the app' });
+      await code.fill(wrongCode(app));
+      await dialog.getByRole('button', { name: 'Verify' }).click();
+      await dialog.getByText('Enter the code your authenticator app shows now.').waitFor();
+      await check(page, '29-authenticator-wrong-code');
+      await code.fill(app.generate());
+      await dialog.getByRole('button', { name: 'Verify' }).click();
+      await dialogGone(page);
+      await page.getByRole('status').getByText('Your authenticator app is set up').waitFor();
+      await page.getByText('On: each sign-in asks for the 6-digit code').waitFor();
+      await page.getByRole('button', { name: 'Replace authenticator' }).waitFor();
+
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      // Signed out: back on the console from the issuer's /logout.
+      await page.getByRole('button', { name: 'Sign in' }).waitFor();
+      await signIn(page, viewer);
+      const field = page.getByRole('textbox', { name: 'Code' });
+      await field.waitFor();
+      await check(page, '30-sign-in-code');
+      await field.fill(wrongCode(app));
+      await page.getByRole('button', { name: 'Verify' }).click();
+      await page.getByRole('alert').getByText('Incorrect code').waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0, 'a wrong code does not sign in');
+      // This step's code was used to set the app up; the next step's is
+      // accepted (a clock a little ahead), and it signs in.
+      await field.fill(app.generate({ timestamp: Date.now() + 30000 }));
+      await page.getByRole('button', { name: 'Verify' }).click();
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      await page.getByRole('link', { name: 'Settings' }).click();
+      await page.getByText('On: each sign-in asks for the 6-digit code').waitFor();
     });
 
     await step('a session that ended says so on the sign-in page', async () => {

@@ -1,17 +1,22 @@
-// Settings and Settings → Organizations: the user's organization and every
-// sub-organization, indented under its parent, each with "Edit" ("View" for
-// a viewer); an admin creates a sub-organization with "New sub-organization".
+// Settings (with the user's authenticator app) and Settings → Organizations:
+// the user's organization and every sub-organization, indented under its
+// parent, each with "Edit" ("View" for a viewer); an admin creates a
+// sub-organization with "New sub-organization".
 import { useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { all, api } from '../api.js';
 import { href, go } from '../routes.js';
 import { Dialog, Field, Loading, Problem, formProblem, useLoad } from '../ui.js';
+import { mfa } from '../session.js';
+import { AuthenticatorSection } from './authenticator.js';
 
-export function Settings() {
+/** Settings: the organizations, and the user's authenticator app when the pool has MFA. */
+export function Settings({ me }) {
   return html`<h1>Settings</h1>
     <ul class="links">
       <li><a href=${href.organizations}>Organizations</a>: your organization and its sub-organizations, their users and public API keys.</li>
-    </ul>`;
+    </ul>
+    ${mfa() ? html`<${AuthenticatorSection} me=${me} />` : null}`;
 }
 
 /** The organizations in tree order, each with its depth below the first. */

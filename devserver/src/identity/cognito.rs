@@ -1,10 +1,11 @@
 //! The few Cognito user-pool calls the local identity provider makes, against
 //! moto's `cognito-idp` (the same server as DynamoDB locally): creating the
-//! local pool, its app client, groups and users, and signing users in.
+//! local pool, its app client, groups and users, signing users in, and
+//! telling whose an access token is.
 //!
 //! Cognito's JSON protocol (`X-Amz-Target`, `application/x-amz-json-1.1`) is
 //! called directly rather than through `aws-sdk-cognitoidentityprovider`:
-//! eight calls, all to a local moto that checks no signature, against a
+//! ten operations, all to a local moto that checks no signature, against a
 //! crate that would add minutes to every clean build of the workspace.
 
 use bytes::Bytes;
@@ -227,6 +228,19 @@ impl Cognito {
         Ok(sub(&user["UserAttributes"], &user["Username"]))
     }
 
+    /// `GetUser`: the user an access token was issued to, as Cognito
+    /// describes them (`Username`, `UserAttributes`); `NotAuthorizedException`
+    /// for a token the pool did not issue.
+    pub async fn get_user(&self, access_token: &str) -> Result<PoolUser, CognitoError> {
+        let answer = self
+            .call("GetUser", json!({"AccessToken": access_token}))
+            .await?;
+        Ok(PoolUser {
+            sub: sub(&answer["UserAttributes"], &answer["Username"]),
+            answer,
+        })
+    }
+
     /// `InitiateAuth` with `USER_PASSWORD_AUTH`.
     pub async fn sign_in(
         &self,
@@ -302,6 +316,13 @@ impl Cognito {
 /// local one), as the new-password page states it.
 pub const PASSWORD_POLICY: &str =
     "At least 12 characters, with an uppercase letter, a lowercase letter and a digit.";
+
+/// A signed-in user, as `GetUser` answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolUser {
+    pub sub: String,
+    pub answer: Value,
+}
 
 /// A user to create.
 #[derive(Debug, Clone, Copy)]

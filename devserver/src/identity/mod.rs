@@ -4,7 +4,11 @@
 //! - [`jwt`] verifies a token as the JWT authorizer does and builds the
 //!   claims context the console routes read.
 //! - [`cognito`] calls the user-pool API (moto's `cognito-idp` locally).
-//! - [`oauth`] plays the managed login's OAuth 2.0 endpoints against the pool.
+//! - [`oauth`] plays the managed login's OAuth 2.0 endpoints against the pool
+//!   (its pages in `pages`), asking for an authenticator's code after the
+//!   password when the user has one.
+//! - [`user_pool`] answers the user-pool API calls a signed-in user makes
+//!   with their access token: setting up an authenticator app ([`totp`]).
 //! - [`outbox`] stands between keygen's users routes and the pool, keeping
 //!   the invitations Cognito would email (`GET /local/outbox`).
 //!
@@ -19,6 +23,10 @@ pub mod jwt;
 pub mod lockout;
 pub mod oauth;
 pub mod outbox;
+mod pages;
+mod sign_in;
+pub mod totp;
+pub mod user_pool;
 
 use cognito::{Cognito, CognitoError, NewUser};
 use jwt::{FetchKeys, Issuer, Verifier};

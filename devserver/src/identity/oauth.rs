@@ -4,31 +4,34 @@
 //! - `GET /oauth2/authorize`: the sign-in form ("Email", "Password"), for the
 //!   authorization-code grant with PKCE (`S256` only);
 //! - `POST /oauth2/authorize`: signs in against the local pool; a first
-//!   sign-in asks for a "New password"; then redirects with a one-time code;
+//!   sign-in asks for a "New password", a user with an authenticator app
+//!   for its "Code" (Cognito's `SOFTWARE_TOKEN_MFA`); then redirects with a
+//!   one-time code;
 //! - `POST /oauth2/token`: the code (with its `code_verifier`) or a
 //!   `refresh_token` for tokens;
 //! - `POST /oauth2/revoke`: a refresh token no longer refreshes (sign-out);
-//! - `GET /logout`: back to `logout_uri`.
+//! - `GET /logout`: back to `logout_uri`;
+//! - `POST /local/user-pool`: the user-pool API a signed-in user calls
+//!   with their access token ([`user_pool`]: the authenticator app's setup).
 //!
 //! Redirects go only to loopback addresses: it is a local tool. A
 //! `redirect_uri`, `logout_uri` or `state` with a control character is
-//! refused (400), since it would end up in a `Location` header. The new
-//! password step continues a sign-in the server keeps (the form carries only
-//! its random handle), so nobody chooses the password of a user they did not
-//! sign in as; wrong passwords lock an email out as Cognito does ([`Lockout`]).
+//! refused (400), since it would end up in a `Location` header. The steps
+//! of a sign-in, and the lockout, are `sign_in`'s.
 
-use super::cognito::{Cognito, PASSWORD_POLICY, SignIn, Tokens};
-use super::lockout::Lockout;
+use super::cognito::{Cognito, Tokens};
+use super::pages::{code_form, error_page, new_password_form, page, sign_in_form};
+use super::sign_in::{Form, SignIns, Step};
+use super::user_pool;
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::{Response, StatusCode};
+use hyper::{HeaderMap, Response, StatusCode};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
-/// How long an authorization code may wait for its exchange, and a first
-/// sign-in for its new password.
+/// How long an authorization code may wait for its exchange.
 const CODE_LIFETIME: Duration = Duration::from_secs(300);
 
 /// The managed-login stand-in of one local app client.
@@ -39,31 +42,7 @@ pub struct ManagedLogin {
     /// Refresh tokens revoked here: moto's pool has no RevokeToken, so the
     /// stand-in refuses them itself, as Cognito would (`invalid_grant`).
     revoked: Mutex<HashSet<String>>,
-    /// First sign-ins waiting for their new password, by the handle their form carries.
-    pending: Mutex<HashMap<String, Pending>>,
-    lockout: Mutex<Lockout>,
-}
-
-/// A first sign-in that must choose a password: whose it is, and Cognito's
-/// session that continues it. Never in a form.
-struct Pending {
-    email: String,
-    session: String,
-    issued: Instant,
-}
-
-/// Where a submitted sign-in form leaves the user.
-enum Step {
-    Done(Tokens),
-    /// The new-password form, for the pending sign-in `handle`.
-    NewPassword {
-        handle: String,
-    },
-    /// The same form again, with why.
-    Refused {
-        message: &'static str,
-        handle: Option<String>,
-    },
+    sign_ins: SignIns,
 }
 
 /// What an authorization code stands for until it is exchanged.
@@ -76,13 +55,13 @@ struct Grant {
 
 /// The parameters of an authorization request, carried through the forms.
 #[derive(Debug, Clone, Default)]
-struct AuthorizeRequest {
-    client_id: String,
-    redirect_uri: String,
-    state: String,
-    code_challenge: String,
-    code_challenge_method: String,
-    scope: String,
+pub(super) struct AuthorizeRequest {
+    pub(super) client_id: String,
+    pub(super) redirect_uri: String,
+    pub(super) state: String,
+    pub(super) code_challenge: String,
+    pub(super) code_challenge_method: String,
+    pub(super) scope: String,
 }
 
 type Answer = Response<Full<Bytes>>;
@@ -90,12 +69,11 @@ type Answer = Response<Full<Bytes>>;
 impl ManagedLogin {
     pub fn new(cognito: Cognito, client_id: String) -> ManagedLogin {
         ManagedLogin {
+            sign_ins: SignIns::new(cognito.clone(), client_id.clone()),
             cognito,
             client_id,
             codes: Mutex::new(HashMap::new()),
             revoked: Mutex::new(HashSet::new()),
-            pending: Mutex::new(HashMap::new()),
-            lockout: Mutex::new(Lockout::default()),
         }
     }
 
@@ -108,12 +86,24 @@ impl ManagedLogin {
     pub fn serves(path: &str) -> bool {
         matches!(
             path,
-            "/oauth2/authorize" | "/oauth2/token" | "/oauth2/revoke" | "/logout"
+            "/oauth2/authorize" | "/oauth2/token" | "/oauth2/revoke" | "/logout" | user_pool::PATH
         )
     }
 
     /// Answers a request to one of these endpoints (see [`serves`](Self::serves)).
-    pub async fn answer(&self, method: &str, path: &str, query: &str, body: &[u8]) -> Answer {
+    pub async fn answer(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Answer {
+        if (method, path) == ("POST", user_pool::PATH) {
+            let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok());
+            let user_pool = &self.sign_ins.user_pool;
+            return user_pool.answer(target.unwrap_or_default(), body).await;
+        }
         let fields = match method {
             "GET" => form(query.as_bytes()),
             _ => form(body),
@@ -182,105 +172,28 @@ impl ManagedLogin {
         };
         let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
         let step = match field("session") {
-            "" => self.sign_in(field("email"), field("password")).await,
-            handle => self.new_password(handle, field("new_password")).await,
+            "" => {
+                self.sign_ins
+                    .password(field("email"), field("password"))
+                    .await
+            }
+            handle => self.sign_ins.next(handle, fields).await,
         };
         let form = match step {
             Step::Done(tokens) => return self.grant(&request, tokens).await,
-            Step::NewPassword { handle } => new_password_form(&request, &handle, None),
-            Step::Refused {
+            Step::Next {
+                form: Form::NewPassword,
+                handle,
                 message,
-                handle: None,
-            } => sign_in_form(&request, Some(message)),
-            Step::Refused {
+            } => new_password_form(&request, &handle, message),
+            Step::Next {
+                form: Form::Code,
+                handle,
                 message,
-                handle: Some(handle),
-            } => new_password_form(&request, &handle, Some(message)),
+            } => code_form(&request, &handle, message),
+            Step::Refused(message) => sign_in_form(&request, Some(message)),
         };
         page(StatusCode::OK, &form)
-    }
-
-    /// A password sign-in, unless the email is locked out.
-    async fn sign_in(&self, email: &str, password: &str) -> Step {
-        let incorrect = Step::Refused {
-            message: "Incorrect email or password.",
-            handle: None,
-        };
-        if self.lockout.lock().await.is_locked(email, Instant::now()) {
-            return Step::Refused {
-                message: "Password attempts exceeded: try again in 15 minutes.",
-                handle: None,
-            };
-        }
-        let signed_in = self.cognito.sign_in(&self.client_id, email, password).await;
-        let mut lockout = self.lockout.lock().await;
-        match signed_in {
-            Ok(SignIn::Done(tokens)) => {
-                lockout.succeeded(email);
-                Step::Done(tokens)
-            }
-            Ok(SignIn::NewPasswordRequired { session }) => {
-                lockout.succeeded(email);
-                let Ok(handle) = crate::random_token() else {
-                    return incorrect;
-                };
-                let mut pending = self.pending.lock().await;
-                pending.retain(|_, first| first.issued.elapsed() < CODE_LIFETIME);
-                let first = Pending {
-                    email: email.to_owned(),
-                    session,
-                    issued: Instant::now(),
-                };
-                pending.insert(handle.clone(), first);
-                Step::NewPassword { handle }
-            }
-            Err(err) => {
-                tracing::info!(error = %err.kind, "local sign-in refused");
-                if err.kind == "NotAuthorizedException" {
-                    lockout.failed(email, Instant::now());
-                }
-                incorrect
-            }
-        }
-    }
-
-    /// The new password of the pending first sign-in `handle`: the user is
-    /// the one who signed in, whatever the form says.
-    async fn new_password(&self, handle: &str, new_password: &str) -> Step {
-        let found = self
-            .pending
-            .lock()
-            .await
-            .get(handle)
-            .filter(|first| first.issued.elapsed() < CODE_LIFETIME)
-            .map(|first| (first.email.clone(), first.session.clone()));
-        let Some((email, session)) = found else {
-            return Step::Refused {
-                message: "That sign-in expired: sign in again.",
-                handle: None,
-            };
-        };
-        let chosen = self
-            .cognito
-            .set_new_password(&self.client_id, &session, &email, new_password)
-            .await;
-        match chosen {
-            Ok(tokens) => {
-                self.pending.lock().await.remove(handle);
-                Step::Done(tokens)
-            }
-            Err(err) => {
-                tracing::info!(error = %err.kind, "local new password refused");
-                let message = match err.kind.as_str() {
-                    "InvalidPasswordException" => "That password does not meet the policy.",
-                    _ => "That password could not be set.",
-                };
-                Step::Refused {
-                    message,
-                    handle: Some(handle.to_owned()),
-                }
-            }
-        }
     }
 
     /// A one-time code for `tokens`, and the redirect that carries it.
@@ -443,101 +356,6 @@ fn redirect(target: &str) -> Answer {
     })
 }
 
-/// Text for HTML: the five characters that could end it escaped.
-fn html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-fn page(status: StatusCode, body: &str) -> Answer {
-    let document = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Sign in · orgkeys (local)</title><style>{STYLE}</style></head>\
-         <body><main>{body}</main></body></html>"
-    );
-    Response::builder()
-        .status(status)
-        .header("content-type", "text/html; charset=utf-8")
-        .header("cache-control", "no-store")
-        .header(
-            "content-security-policy",
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-        )
-        .header("x-content-type-options", "nosniff")
-        .body(Full::new(Bytes::from(document)))
-        .expect("static response parts are valid")
-}
-
-const STYLE: &str = "body{font:16px system-ui,sans-serif;background:#f4f5f7;color:#1d2330;margin:0}\
-main{max-width:22rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 3px #0003}\
-label{display:block;margin:1rem 0 .25rem;font-weight:600}input{width:100%;box-sizing:border-box;padding:.5rem;font:inherit}\
-button{margin-top:1.5rem;width:100%;padding:.6rem;font:inherit;font-weight:600;background:#1b5fbf;color:#fff;border:0;border-radius:4px}\
-p[role=alert]{color:#a4000f}#policy{margin:0 0 .25rem;color:#4a5263;font-size:.9rem}";
-
-fn hidden_fields(request: &AuthorizeRequest) -> String {
-    [
-        ("response_type", "code"),
-        ("client_id", request.client_id.as_str()),
-        ("redirect_uri", request.redirect_uri.as_str()),
-        ("state", request.state.as_str()),
-        ("code_challenge", request.code_challenge.as_str()),
-        (
-            "code_challenge_method",
-            request.code_challenge_method.as_str(),
-        ),
-        ("scope", request.scope.as_str()),
-    ]
-    .iter()
-    .map(|(name, value)| {
-        format!(
-            "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
-            html(value)
-        )
-    })
-    .collect()
-}
-
-fn alert(message: Option<&str>) -> String {
-    message.map_or_else(String::new, |m| {
-        format!("<p role=\"alert\">{}</p>", html(m))
-    })
-}
-
-fn sign_in_form(request: &AuthorizeRequest, message: Option<&str>) -> String {
-    format!(
-        "<h1>Sign in</h1>{}<form method=\"post\" action=\"/oauth2/authorize\">{}\
-         <label for=\"email\">Email</label><input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required>\
-         <label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-         <button type=\"submit\">Sign in</button></form>",
-        alert(message),
-        hidden_fields(request)
-    )
-}
-
-fn new_password_form(request: &AuthorizeRequest, handle: &str, message: Option<&str>) -> String {
-    format!(
-        "<h1>Choose a new password</h1>{}<form method=\"post\" action=\"/oauth2/authorize\">{}\
-         <input type=\"hidden\" name=\"session\" value=\"{}\">\
-         <label for=\"new_password\">New password</label><p id=\"policy\">{PASSWORD_POLICY}</p>\
-         <input id=\"new_password\" name=\"new_password\" type=\"password\" autocomplete=\"new-password\" aria-describedby=\"policy\" required>\
-         <button type=\"submit\">Set password</button></form>",
-        alert(message),
-        hidden_fields(request),
-        html(handle)
-    )
-}
-
-fn error_page(problem: &str) -> String {
-    format!(
-        "<h1>Sign-in request refused</h1><p role=\"alert\">{}</p>",
-        html(problem)
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -577,10 +395,5 @@ mod tests {
         for c in (0u8..0x20).chain([0x7f]).map(char::from) {
             assert!(!header_safe(&format!("http://127.0.0.1/{c}X:1")), "{c:?}");
         }
-    }
-
-    #[test]
-    fn form_values_are_escaped() {
-        assert_eq!(html("\"><script>"), "&quot;&gt;&lt;script&gt;");
     }
 }

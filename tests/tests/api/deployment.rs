@@ -228,6 +228,36 @@ fn console_users_sign_in_with_an_authenticator_app_and_invitations_can_go_throug
         &[Value::from("SOFTWARE_TOKEN_MFA")]
     );
 
+    // The console sets up a user's authenticator with their access token on
+    // the pool's own API: the app client grants that scope, and the
+    // console's CSP lets it call there.
+    let client = &template["Resources"]["UserPoolClient"]["Properties"];
+    let scopes: Vec<&str> = client["AllowedOAuthScopes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(text)
+        .collect();
+    assert!(
+        scopes.contains(&"aws.cognito.signin.user.admin"),
+        "{scopes:?}"
+    );
+    let headers = &template["Resources"]["ConsoleHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]
+        ["SecurityHeadersConfig"];
+    let (sub, args) = tagged(&headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]).unwrap();
+    assert_eq!(sub, "Sub");
+    let csp = text(&args[0]);
+    let connect = csp
+        .split(';')
+        .find(|directive| directive.trim().starts_with("connect-src"))
+        .unwrap();
+    assert!(
+        connect
+            .split_whitespace()
+            .any(|source| source == "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}"),
+        "{connect}"
+    );
+
     let (condition, ses, cognito) = if_branches(&pool["EmailConfiguration"]);
     assert_eq!(condition, "SendThroughSes");
     assert_eq!(

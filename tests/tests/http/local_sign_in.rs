@@ -175,6 +175,7 @@ async fn local_only_routes_refuse_a_host_that_is_not_loopback() {
     let paths = [
         ("GET", "/local/outbox"),
         ("POST", "/local/cognito-idp"),
+        ("POST", "/local/user-pool"),
         ("GET", "/oauth2/authorize"),
         ("POST", "/oauth2/token"),
         ("GET", "/logout"),

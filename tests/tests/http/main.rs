@@ -7,6 +7,7 @@ mod console;
 mod e2e;
 mod faults;
 mod leaked_keys;
+mod local_mfa;
 mod local_sign_in;
 mod races;
 mod runtime;
