@@ -204,3 +204,69 @@ fn docs_api_lists_every_route_and_no_other() {
     ));
     assert_eq!(listed, table(|_| true));
 }
+
+/// A schema's `pattern` as a regular expression.
+fn pattern(schema: &Value) -> regex_lite::Regex {
+    let pattern = schema["pattern"].as_str().expect("a pattern");
+    regex_lite::Regex::new(pattern).unwrap_or_else(|err| panic!("{pattern}: {err}"))
+}
+
+#[test]
+fn openapis_text_patterns_refuse_the_characters_the_code_refuses() {
+    use orgkeys_api::text::is_unsafe;
+    let document = openapi();
+    let schemas = &document["components"]["schemas"];
+    let text = pattern(&schemas["OrganizationInput"]["properties"]["name"]);
+    let variable = pattern(&schemas["Contact"]["properties"]["variables"]["additionalProperties"]);
+    let email = pattern(&schemas["UserInput"]["properties"]["email"]);
+    for c in (0..=0xFFFF).filter_map(char::from_u32) {
+        let code = c as u32;
+        for placed in [format!("a{c}"), format!("{c}a"), format!("a{c}a")] {
+            assert_eq!(text.is_match(&placed), !is_unsafe(c), "text, U+{code:04X}");
+        }
+        let multiline = c == '\t' || c == '\n';
+        let want = multiline || !is_unsafe(c);
+        assert_eq!(
+            variable.is_match(&format!("a{c}")),
+            want,
+            "variable, U+{code:04X}"
+        );
+        if !c.is_whitespace() && c != '@' && c != '.' {
+            let address = format!("a{c}@example.com");
+            assert_eq!(
+                email.is_match(&address),
+                !is_unsafe(c),
+                "email, U+{code:04X}"
+            );
+        }
+    }
+    // Blank is refused, as the code trims before it looks.
+    for blank in ["", " ", "\t \n"] {
+        assert!(!text.is_match(blank), "{blank:?}");
+    }
+    assert!(text.is_match(" Acme "));
+    // Every free-text field of the document has this one pattern.
+    let text_fields = [
+        ("SubOrganizationInput", "name"),
+        ("OrganizationPatch", "name"),
+        ("ApiKeyInput", "name"),
+        ("ApiKeyPatch", "name"),
+        ("RevokeInput", "reason"),
+        ("ScheduleInput", "name"),
+        ("ScheduleInput", "campaign"),
+        ("Contact", "name"),
+        ("Contact", "customerUid"),
+        ("DispatchInput", "reference"),
+        ("ConversationStatusInput", "providerMessageId"),
+        ("WebhookEndpointInput", "description"),
+        ("WebhookEndpointPatch", "description"),
+    ];
+    for (schema, field) in text_fields {
+        let field = &schemas[schema]["properties"][field];
+        assert_eq!(
+            field["pattern"].as_str(),
+            Some(text.as_str()),
+            "{schema}.{field:?}"
+        );
+    }
+}
