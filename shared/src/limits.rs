@@ -26,6 +26,7 @@ use crate::dynamo::{Store, StoreError, conditional};
 use crate::tenancy;
 use aws_sdk_dynamodb::types::ReturnValue;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use orgkeys_api::OrgId;
 
 /// Requests a key may make per minute unless its organization or the key says otherwise.
 pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 600;
@@ -167,14 +168,14 @@ fn window_address(key_id: &str, start: i64) -> Item {
     item_address(window_partition(key_id), start.to_string())
 }
 
-fn day_address(org_id: &str, date: NaiveDate) -> Item {
+fn day_address(org_id: &OrgId, date: NaiveDate) -> Item {
     item_address(
         tenancy::partition(org_id),
         format!("{USAGE_PREFIX}{}", date.format("%Y-%m-%d")),
     )
 }
 
-fn receipt_address(org_id: &str, dispatch_id: &str) -> Item {
+fn receipt_address(org_id: &OrgId, dispatch_id: &str) -> Item {
     item_address(
         tenancy::partition(org_id),
         format!("{RECEIPT_PREFIX}{dispatch_id}"),
@@ -226,7 +227,7 @@ impl Store {
     /// The organization's contacts today, against `limit`, read consistently.
     pub async fn contact_day(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         limit: u32,
         now: DateTime<Utc>,
     ) -> Result<Standing, StoreError> {
@@ -248,7 +249,7 @@ impl Store {
     /// again; a refusal always reads it, for its detail.
     pub async fn take_contacts(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         contacts: u32,
         limit: u32,
         receipt: Option<&str>,
@@ -302,7 +303,7 @@ impl Store {
     /// delete): a later organization with its ID starts at zero. Request
     /// windows belong to key IDs, which are never reused, and expire within
     /// the hour. Returns how many it deleted.
-    pub(crate) async fn delete_usage(&self, org_id: &str) -> Result<usize, StoreError> {
+    pub(crate) async fn delete_usage(&self, org_id: &OrgId) -> Result<usize, StoreError> {
         let partition = tenancy::partition(org_id);
         let days = self.delete_prefix(partition.clone(), USAGE_PREFIX).await?;
         Ok(days + self.delete_prefix(partition, RECEIPT_PREFIX).await?)
@@ -331,7 +332,7 @@ impl Store {
     /// newest first; days without dispatches are left out.
     pub async fn usage_history(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         days: u32,
         now: DateTime<Utc>,
     ) -> Result<Vec<DailyUsage>, StoreError> {

@@ -66,8 +66,24 @@ pub fn string(item: &Item, name: &str) -> Result<String, CorruptItem> {
 
 /// An organization ID attribute, trusted as read ([`OrgId::from_store`]):
 /// every write takes an [`OrgId`], so the table holds only IDs that parsed.
-pub fn org_id(item: &Item, name: &str) -> Result<OrgId, CorruptItem> {
+pub fn stored_org_id(item: &Item, name: &str) -> Result<OrgId, CorruptItem> {
     string(item, name).map(OrgId::from_store)
+}
+
+/// An optional organization ID attribute, trusted as [`stored_org_id`] is.
+pub fn optional_stored_org_id(item: &Item, name: &str) -> Result<Option<OrgId>, CorruptItem> {
+    Ok(optional_string(item, name)?.map(OrgId::from_store))
+}
+
+/// Organization IDs stored as one string, each after a `/` (IDs never
+/// contain one), trusted as [`stored_org_id`] is; `None` when absent.
+pub fn stored_org_ids(item: &Item, name: &str) -> Result<Option<Vec<OrgId>>, CorruptItem> {
+    Ok(optional_string(item, name)?.map(|text| {
+        text.split('/')
+            .filter(|id| !id.is_empty())
+            .map(|id| OrgId::from_store(id.to_owned()))
+            .collect()
+    }))
 }
 
 /// A string attribute parsed with `FromStr` (the small enums).
@@ -178,7 +194,7 @@ mod tests {
     #[test]
     fn an_organization_id_is_read_as_stored() {
         let item = Item::from([(ORG_ID.to_owned(), s("acme"))]);
-        assert_eq!(org_id(&item, ORG_ID).unwrap().as_str(), "acme");
-        assert!(org_id(&Item::new(), ORG_ID).is_err());
+        assert_eq!(stored_org_id(&item, ORG_ID).unwrap().as_str(), "acme");
+        assert!(stored_org_id(&Item::new(), ORG_ID).is_err());
     }
 }

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use lambda_http::http::{StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
+use orgkeys_api::OrgId;
 use orgkeys_api::text::recorded_header_text;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -93,7 +94,7 @@ pub struct Page {
     pub limit: usize,
     /// The position the cursor resumes after.
     pub after: Option<String>,
-    org_id: String,
+    org_id: OrgId,
     query: String,
 }
 
@@ -101,7 +102,7 @@ impl Page {
     /// Reads `limit` and `cursor`, adding a field error for each bad one.
     pub fn of(
         request: &Request,
-        org_id: &str,
+        org_id: &OrgId,
         query: String,
         errors: &mut Vec<FieldError>,
     ) -> Page {
@@ -118,7 +119,7 @@ impl Page {
             }
         };
         let after = params.first("cursor").and_then(|text| {
-            crate::cursor::decode(text, org_id, &query)
+            crate::cursor::decode(text, org_id.as_str(), &query)
                 .inspect_err(|_| {
                     errors.push(FieldError::parameter(
                         "cursor",
@@ -130,14 +131,14 @@ impl Page {
         Page {
             limit,
             after,
-            org_id: org_id.to_owned(),
+            org_id: org_id.clone(),
             query,
         }
     }
 
     /// The cursor of the next page, which resumes after `after`.
     pub fn next_cursor(&self, after: &str) -> String {
-        crate::cursor::encode(&self.org_id, &self.query, after)
+        crate::cursor::encode(self.org_id.as_str(), &self.query, after)
     }
 }
 
@@ -301,7 +302,7 @@ pub fn respond(result: Result<Response<Body>, Problem>) -> Response<Body> {
 /// routes that need it to exist before they do anything.
 pub async fn existing_organization(
     store: &crate::dynamo::Store,
-    org_id: &str,
+    org_id: &OrgId,
 ) -> Result<crate::organizations::Organization, Problem> {
     store
         .get_organization(org_id)

@@ -35,6 +35,7 @@ use crate::edge::problem::Problem;
 use chrono::{DateTime, Duration, Utc};
 use lambda_http::http::{HeaderMap, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
+use orgkeys_api::OrgId;
 use record::{NewClaim, Record};
 use serde::Serialize;
 use std::future::Future;
@@ -65,7 +66,7 @@ impl Default for Policy {
 /// its body, so the same key with another body is caught.
 #[derive(Debug, Clone)]
 pub struct Guard<'a> {
-    org_id: &'a str,
+    org_id: &'a OrgId,
     key: Option<&'a str>,
     fingerprint: String,
     now: DateTime<Utc>,
@@ -77,7 +78,7 @@ impl<'a> Guard<'a> {
     /// fingerprints `body`, the request as validated.
     pub fn new(
         headers: &'a HeaderMap,
-        org_id: &'a str,
+        org_id: &'a OrgId,
         body: &impl Serialize,
         now: DateTime<Utc>,
         policy: Policy,
@@ -129,7 +130,7 @@ impl<'a> Guard<'a> {
                     && let Err(err) = store.complete_idempotency(update).await
                 {
                     // The operation is done; a retry resumes it and rewrites the same items.
-                    tracing::warn!(org_id, operation_id = %attempt.operation_id, error = %err,
+                    tracing::warn!(%org_id, operation_id = %attempt.operation_id, error = %err,
                         "could not record the idempotent response");
                 }
                 Ok(Outcome::Ran(completion.response, value))
@@ -141,7 +142,7 @@ impl<'a> Guard<'a> {
                     store.release_idempotency(org_id, key, &attempt_id).await
                 };
                 if let Err(store_err) = freed {
-                    tracing::warn!(org_id, error = %store_err, "could not free the idempotency key");
+                    tracing::warn!(%org_id, error = %store_err, "could not free the idempotency key");
                 }
                 Err(err)
             }
@@ -176,7 +177,7 @@ pub struct Attempt {
 /// Names the record an attempt holds, for the write that completes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Lease {
-    org_id: String,
+    org_id: OrgId,
     key: String,
     attempt_id: String,
 }
@@ -329,7 +330,7 @@ async fn claim(
         ..
     } = *guard;
     let ours = Lease {
-        org_id: org_id.to_owned(),
+        org_id: org_id.clone(),
         key: key.to_owned(),
         attempt_id: attempt_id.to_owned(),
     };
