@@ -131,7 +131,7 @@ async fn run(store: &Store, settings: Settings, request: &Request, order: &Order
     let outcome = guard
         .run(store, dispatch_id, |attempt| {
             if attempt.resumed {
-                tracing::info!(org_id, dispatch_id = %attempt.operation_id, "resuming an interrupted dispatch");
+                tracing::info!(%org_id, dispatch_id = %attempt.operation_id, "resuming an interrupted dispatch");
             }
             queue(store, order, attempt, receipt)
         })

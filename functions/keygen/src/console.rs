@@ -68,19 +68,19 @@ pub async fn route(
     let draft = || audit_draft(request, &caller, now, keygen.audit_retention);
     match route.operation {
         Operation::ListConsoleOrganizations => {
-            return organizations::list_within(keygen, request, member.home.as_str()).await;
+            return organizations::list_within(keygen, request, &member.home).await;
         }
         Operation::CreateConsoleOrganization => {
             let input: SubOrganizationInput = json_body(request, crate::BODY_LIMIT)?;
             let parent = parent_of_new(keygen, &member, input.parent_id.as_deref()).await?;
-            let under = (member.home.as_str(), &parent);
+            let under = (&member.home, &parent);
             return organizations::create_under(keygen, input, under, &draft()?).await;
         }
         _ => {}
     }
     let org_id: OrgId = path_id(request, "orgId").map_err(|e| Problem::validation(vec![e]))?;
-    let org = member.organization(store, org_id.as_str()).await?;
-    let org_id = org.organization_id.as_str();
+    let org = member.organization(store, &org_id).await?;
+    let org_id = &org.organization_id;
     if let Some(webhooks) = webhook_endpoints::WebhookRoute::of(route.operation) {
         return webhook_endpoints::serve(keygen, request, webhooks, org_id, draft, now).await;
     }
@@ -150,7 +150,7 @@ async fn parent_of_new(
     let parent_id = match parent_id.map(OrgId::parse) {
         None => "is required: a new organization sits under one of yours",
         Some(Err(_)) => ID_RULE,
-        Some(Ok(id)) => return member.organization(&keygen.store, id.as_str()).await,
+        Some(Ok(id)) => return member.organization(&keygen.store, &id).await,
     };
     Err(Problem::validation(vec![FieldError::body(
         "/parentId",

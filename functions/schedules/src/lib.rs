@@ -185,7 +185,7 @@ async fn put_schedule(
             StoreError::NotFound => Problem::no_organization(),
             other => other.into(),
         })?;
-    tracing::info!(org_id, schedule_id, created, "schedule saved");
+    tracing::info!(%org_id, schedule_id, created, "schedule saved");
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -286,7 +286,7 @@ async fn delete_schedule(
             }
             other => other.into(),
         })?;
-    tracing::info!(org_id, schedule_id, "schedule deleted");
+    tracing::info!(%org_id, schedule_id, "schedule deleted");
     Ok(no_content())
 }
 
@@ -349,7 +349,7 @@ async fn list_schedules(
         filter.status.map_or("", ScheduleStatus::as_str),
         filter.channel.map_or("", Channel::as_str)
     );
-    let page = Page::of(request, org_id, filters, &mut errors);
+    let page = Page::of(request, org_id.as_str(), filters, &mut errors);
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }

@@ -87,25 +87,22 @@ pub const DEFAULT_PAGE_LIMIT: usize = 50;
 pub const MAX_PAGE_LIMIT: usize = 100;
 
 /// Where a listing's page starts and how long it is: the `limit` and `cursor`
-/// query parameters. A cursor is bound to the organization and to `query`, the
+/// query parameters. A cursor is bound to its listing's `owner` (the
+/// organization, or a name for a listing of organizations) and to `query`, the
 /// filters it was issued for (not the limit, which may change between pages).
+/// Only the cursor's seal reads the owner: it is no store call's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
     pub limit: usize,
     /// The position the cursor resumes after.
     pub after: Option<String>,
-    org_id: OrgId,
+    owner: String,
     query: String,
 }
 
 impl Page {
     /// Reads `limit` and `cursor`, adding a field error for each bad one.
-    pub fn of(
-        request: &Request,
-        org_id: &OrgId,
-        query: String,
-        errors: &mut Vec<FieldError>,
-    ) -> Page {
+    pub fn of(request: &Request, owner: &str, query: String, errors: &mut Vec<FieldError>) -> Page {
         let params = request.query_string_parameters();
         let limit = match params.first("limit").map(str::parse::<usize>) {
             None => DEFAULT_PAGE_LIMIT,
@@ -119,7 +116,7 @@ impl Page {
             }
         };
         let after = params.first("cursor").and_then(|text| {
-            crate::cursor::decode(text, org_id.as_str(), &query)
+            crate::cursor::decode(text, owner, &query)
                 .inspect_err(|_| {
                     errors.push(FieldError::parameter(
                         "cursor",
@@ -131,14 +128,14 @@ impl Page {
         Page {
             limit,
             after,
-            org_id: org_id.clone(),
+            owner: owner.to_owned(),
             query,
         }
     }
 
     /// The cursor of the next page, which resumes after `after`.
     pub fn next_cursor(&self, after: &str) -> String {
-        crate::cursor::encode(self.org_id.as_str(), &self.query, after)
+        crate::cursor::encode(&self.owner, &self.query, after)
     }
 }
 
