@@ -133,4 +133,23 @@ mod tests {
         assert!(!first.body().contains("notBefore"));
         assert_eq!(serde_json::from_str::<Job>(&first.body()).unwrap(), first);
     }
+
+    #[test]
+    fn a_body_whose_organization_id_breaks_the_id_rule_is_no_job() {
+        let at = orgkeys_shared::wire_time::parse("2026-01-01T00:00:00Z").unwrap();
+        let job = Job {
+            organization_id: OrgId::parse("acme").unwrap(),
+            endpoint_id: "ep_1".into(),
+            message_id: "msg_1".into(),
+            event_type: "api_key.created".into(),
+            created_at: at,
+            payload: "{}".into(),
+            once: true,
+            attempts_made: 0,
+            not_before: None,
+        };
+        let body = job.body().replace("\"acme\"", "\"acme#KEY\"");
+        assert!(body.contains("acme#KEY"), "{body}");
+        assert!(serde_json::from_str::<Job>(&body).is_err());
+    }
 }
