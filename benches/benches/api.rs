@@ -4,6 +4,7 @@
 //! `BatchWriteItem` (4 calls of 25, in parallel as the store does). Each pair
 //! is measured in alternation, so a drifting server weighs on both alike.
 
+use orgkeys_api::OrgId;
 use orgkeys_benches::{Plan, TARGETS_HEADER, measure, measure_pair, ratio, table};
 use orgkeys_shared::Store;
 use orgkeys_shared::conversations::{
@@ -78,7 +79,10 @@ async fn main() {
                 .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
                 .expression_attribute_names("#pk", PK)
                 .expression_attribute_names("#sk", SK)
-                .expression_attribute_values(":pk", s(tenancy::partition("acme")))
+                .expression_attribute_values(
+                    ":pk",
+                    s(tenancy::partition(&OrgId::parse("acme").unwrap())),
+                )
                 .expression_attribute_values(":prefix", s(SCHEDULE_SK_PREFIX))
                 .limit(50)
                 .send()
@@ -155,7 +159,7 @@ async fn main() {
             let key = format!("bench-{}", counter.fetch_add(1, Ordering::Relaxed));
             let request = to_request(with_header(event.clone(), "Idempotency-Key", &key));
             let response = dispatch::handle(&store, request).await.unwrap();
-            assert_eq!(response.status(), 202);
+            assert_eq!(response.status(), 202, "{:?}", response.body());
         },
     )
     .await;
@@ -245,7 +249,7 @@ async fn bare_key_creation(store: &Store, org: &str) {
         .client()
         .get_item()
         .table_name(store.table())
-        .key(PK, s(tenancy::partition(org)))
+        .key(PK, s(tenancy::partition(&OrgId::parse(org).unwrap())))
         .key(SK, s("ORG"))
         .consistent_read(true)
         .send()
@@ -255,7 +259,7 @@ async fn bare_key_creation(store: &Store, org: &str) {
         .unwrap();
     let bump = Update::builder()
         .table_name(store.table())
-        .key(PK, s(tenancy::partition(org)))
+        .key(PK, s(tenancy::partition(&OrgId::parse(org).unwrap())))
         .key(SK, s("ORG"))
         .update_expression("ADD #generation :one")
         .condition_expression("#revision = :revision")
@@ -298,7 +302,7 @@ fn sample_conversations() -> Vec<Conversation> {
     let now = chrono::Utc::now();
     (0..100)
         .map(|i| Conversation {
-            organization_id: "bulk".into(),
+            organization_id: OrgId::parse("bulk").unwrap(),
             conversation_id: format!("conv_bare{i:03}"),
             dispatch_id: "dsp_bare".into(),
             schedule_id: "s000".into(),

@@ -144,7 +144,9 @@ async fn key_lists(plan: Plan) -> [Sample; 4] {
     let (read, admin_again) = measure_pair(
         plan,
         ("console: the same, membership read each time", || async {
-            keygen.memberships.forget("acme", "bench-user");
+            keygen
+                .memberships
+                .forget(&orgkeys_api::OrgId::parse("acme").unwrap(), "bench-user");
             assert_eq!(keygen.handle(console()).await.unwrap().status(), 200);
         }),
         ("admin: the same 10 keys again", list_as_admin),

@@ -7,7 +7,7 @@
 use orgkeys_benches::{Plan, TARGETS_HEADER, ratio, summarize, table};
 use orgkeys_shared::audit::{Action, Target, TargetType, details};
 use orgkeys_shared::webhooks::{NewEndpoint, new_endpoint_id};
-use orgkeys_tests::{fresh_store, seed_draft, seed_org};
+use orgkeys_tests::{fresh_store, org_id, seed_draft, seed_org};
 use webhooks::fanout::{self, StreamRecord};
 use webhooks::job::Job;
 use webhooks::queue::Queue;
@@ -34,7 +34,7 @@ async fn main() {
             sealed_secret: vec![7; 32],
         };
         store
-            .create_endpoint("acme", endpoint, &seed_draft())
+            .create_endpoint(&org_id("acme"), endpoint, &seed_draft())
             .await
             .unwrap();
     }
@@ -50,7 +50,7 @@ async fn main() {
             )
             .unwrap();
             let event = draft.event(
-                "acme",
+                &org_id("acme"),
                 Action::ScheduleUpdated,
                 Target::new(TargetType::Schedule, format!("s{i}")),
                 details([("status", "active".into())]),
@@ -68,7 +68,7 @@ async fn main() {
             let event = orgkeys_shared::audit::AuditEvent::from_item(&record.new_image).unwrap();
             let payload = orgkeys_shared::webhooks::WebhookEvent::of_audit(&event).body();
             (0..ENDPOINTS).map(move |e| Job {
-                organization_id: "acme".into(),
+                organization_id: org_id("acme"),
                 endpoint_id: format!("ep_{e}"),
                 message_id: format!("msg_{e}"),
                 event_type: event.action.as_str().into(),

@@ -7,7 +7,7 @@
 use crate::audit::AuditEvent;
 use crate::dynamo::attributes::{
     CREATED_AT, CorruptItem, ITEM_TYPE, Item, ORG_ID, TTL, item_address, n, optional_string,
-    parsed, required_time, s, string, string_map, time,
+    parsed, required_time, s, stored_org_id, string, string_map, time,
 };
 use crate::dynamo::update::Update;
 use crate::dynamo::{BATCH_SIZE, Store, StoreError};
@@ -15,6 +15,7 @@ use crate::schedules::Channel;
 use crate::tenancy;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest};
 use chrono::{DateTime, Utc};
+use orgkeys_api::OrgId;
 use serde::{Deserialize, Serialize};
 
 mod status;
@@ -75,7 +76,7 @@ pub struct Contact {
 /// An outbound conversation, queued for the downstream sender.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conversation {
-    pub organization_id: String,
+    pub organization_id: OrgId,
     pub conversation_id: String,
     pub dispatch_id: String,
     pub schedule_id: String,
@@ -92,7 +93,7 @@ pub struct Conversation {
     pub created_at: DateTime<Utc>,
 }
 
-fn address(org_id: &str, conversation_id: &str) -> Item {
+fn address(org_id: &OrgId, conversation_id: &str) -> Item {
     item_address(
         tenancy::partition(org_id),
         format!("{SK_PREFIX}{conversation_id}"),
@@ -145,7 +146,7 @@ fn from_item(item: &Item) -> Result<Conversation, CorruptItem> {
     let created_at = required_time(item, CREATED_AT)?;
     let status = status::status_fields(item, created_at)?;
     Ok(Conversation {
-        organization_id: string(item, ORG_ID)?,
+        organization_id: stored_org_id(item, ORG_ID)?,
         conversation_id: string(item, CONVERSATION_ID)?,
         dispatch_id: string(item, DISPATCH_ID)?,
         schedule_id: string(item, SCHEDULE_ID)?,
@@ -246,14 +247,17 @@ impl Store {
 
     /// Deletes every conversation of the organization (its delete); returns
     /// how many.
-    pub(crate) async fn delete_all_conversations(&self, org_id: &str) -> Result<usize, StoreError> {
+    pub(crate) async fn delete_all_conversations(
+        &self,
+        org_id: &OrgId,
+    ) -> Result<usize, StoreError> {
         self.delete_prefix(tenancy::partition(org_id), SK_PREFIX)
             .await
     }
 
     pub async fn get_conversation(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         conversation_id: &str,
     ) -> Result<Option<Conversation>, StoreError> {
         let item = self.get(address(org_id, conversation_id)).await?;
@@ -269,7 +273,7 @@ mod tests {
     fn conversations_round_trip() {
         let now = crate::wire_time::parse("2026-01-02T03:04:05.678Z").unwrap();
         let conversation = Conversation {
-            organization_id: "acme".into(),
+            organization_id: OrgId::parse("acme").unwrap(),
             conversation_id: "conv_1".into(),
             dispatch_id: "dsp_1".into(),
             schedule_id: "spring".into(),

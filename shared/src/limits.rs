@@ -25,6 +25,7 @@ use crate::dynamo::{Store, StoreError, conditional};
 use crate::tenancy;
 use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use orgkeys_api::OrgId;
 
 /// Requests a key may make per minute unless its organization or the key says otherwise.
 pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 600;
@@ -166,7 +167,7 @@ fn window_address(key_id: &str, start: i64) -> Item {
     item_address(window_partition(key_id), start.to_string())
 }
 
-fn day_address(org_id: &str, date: NaiveDate) -> Item {
+fn day_address(org_id: &OrgId, date: NaiveDate) -> Item {
     item_address(
         tenancy::partition(org_id),
         format!("{USAGE_PREFIX}{}", date.format("%Y-%m-%d")),
@@ -218,7 +219,7 @@ impl Store {
     /// The organization's contacts today, against `limit`, read consistently.
     pub async fn contact_day(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         limit: u32,
         now: DateTime<Utc>,
     ) -> Result<Standing, StoreError> {
@@ -239,7 +240,7 @@ impl Store {
     /// reading it again; a refusal always reads it, for its detail.
     pub async fn take_contacts(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         contacts: u32,
         limit: u32,
         with: Option<TransactWriteItem>,
@@ -290,7 +291,7 @@ impl Store {
     /// delete): a later organization with its ID starts at zero. Request
     /// windows belong to key IDs, which are never reused, and expire within
     /// the hour. Returns how many it deleted.
-    pub(crate) async fn delete_usage(&self, org_id: &str) -> Result<usize, StoreError> {
+    pub(crate) async fn delete_usage(&self, org_id: &OrgId) -> Result<usize, StoreError> {
         self.delete_prefix(tenancy::partition(org_id), USAGE_PREFIX)
             .await
     }
@@ -318,7 +319,7 @@ impl Store {
     /// newest first; days without dispatches are left out.
     pub async fn usage_history(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         days: u32,
         now: DateTime<Utc>,
     ) -> Result<Vec<DailyUsage>, StoreError> {

@@ -5,13 +5,14 @@
 use crate::audit::{Action, Draft, Target, TargetType, details};
 use crate::dynamo::attributes::{
     CREATED_AT, CorruptItem, ITEM_TYPE, Item, ORG_ID, UPDATED_AT, item_address, optional_time,
-    parsed, required_time, s, string, time,
+    parsed, required_time, s, stored_org_id, string, time,
 };
 use crate::dynamo::update::{Condition, Update};
 use crate::dynamo::{Store, StoreError};
 use crate::tenancy;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
+use orgkeys_api::OrgId;
 
 const SCHEDULE_ID: &str = "scheduleId";
 const NAME: &str = "name";
@@ -36,7 +37,7 @@ orgkeys_api::wire_enum!(
 /// A schedule: what an outbound campaign sends under.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Schedule {
-    pub organization_id: String,
+    pub organization_id: OrgId,
     pub schedule_id: String,
     pub name: String,
     pub campaign: String,
@@ -72,7 +73,7 @@ pub struct ScheduleFilter {
     pub channel: Option<Channel>,
 }
 
-fn address(org_id: &str, schedule_id: &str) -> Item {
+fn address(org_id: &OrgId, schedule_id: &str) -> Item {
     item_address(
         tenancy::partition(org_id),
         format!("{SK_PREFIX}{schedule_id}"),
@@ -100,7 +101,7 @@ fn attributes(schedule: &Schedule) -> Item {
 
 fn from_item(item: &Item) -> Result<Schedule, CorruptItem> {
     Ok(Schedule {
-        organization_id: string(item, ORG_ID)?,
+        organization_id: stored_org_id(item, ORG_ID)?,
         schedule_id: string(item, SCHEDULE_ID)?,
         name: string(item, NAME)?,
         campaign: string(item, CAMPAIGN)?,
@@ -181,7 +182,7 @@ impl Store {
 
     pub async fn get_schedule(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         schedule_id: &str,
     ) -> Result<Option<Schedule>, StoreError> {
         let item = self.get(address(org_id, schedule_id)).await?;
@@ -192,7 +193,7 @@ impl Store {
     /// [`StoreError::NotFound`] if there was none.
     pub async fn delete_schedule(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         schedule_id: &str,
         draft: &Draft,
     ) -> Result<(), StoreError> {
@@ -217,7 +218,7 @@ impl Store {
     /// after the one before); returns how many it deleted.
     pub(crate) async fn delete_all_schedules(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         draft: &Draft,
     ) -> Result<usize, StoreError> {
         let items = self
@@ -252,7 +253,7 @@ impl Store {
     /// may follow, the ID to resume after.
     pub async fn list_schedules(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         filter: &ScheduleFilter,
         limit: usize,
         after: Option<&str>,
@@ -296,7 +297,7 @@ mod tests {
     fn schedules_round_trip() {
         let now = crate::wire_time::parse("2026-01-02T03:04:05.678Z").unwrap();
         let schedule = Schedule {
-            organization_id: "acme".into(),
+            organization_id: OrgId::parse("acme").unwrap(),
             schedule_id: "spring".into(),
             name: "Spring".into(),
             campaign: "Renewals".into(),

@@ -5,7 +5,9 @@
 //! its own: every aggregate addresses items there, and none should import
 //! another aggregate for it (that made import cycles).
 
+use orgkeys_api::OrgId;
+
 /// The partition key of everything `org_id` owns.
-pub fn partition(org_id: &str) -> String {
+pub fn partition(org_id: &OrgId) -> String {
     format!("ORG#{org_id}")
 }

@@ -17,12 +17,13 @@
 use crate::audit::{Action, AuditEvent, Draft, Target, TargetType, details};
 use crate::dynamo::attributes::{
     CREATED_AT, CorruptItem, ITEM_TYPE, Item, ORG_ID, UPDATED_AT, item_address, parsed,
-    required_time, s, string, time,
+    required_time, s, stored_org_id, string, time,
 };
 use crate::dynamo::update::{Condition, Update};
 use crate::dynamo::{Store, StoreError};
 use crate::tenancy;
 use chrono::{DateTime, Utc};
+use orgkeys_api::OrgId;
 use orgkeys_api::Role;
 use serde::Serialize;
 
@@ -55,7 +56,7 @@ pub struct Member {
     /// The identity provider's `sub`: the token's subject.
     pub user_id: String,
     #[serde(skip)]
-    pub organization_id: String,
+    pub organization_id: OrgId,
     pub email: String,
     pub role: Role,
     pub status: MemberStatus,
@@ -69,7 +70,7 @@ fn wire_time<S: serde::Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<
     serializer.serialize_str(&crate::wire_time::format(*at))
 }
 
-fn address(org_id: &str, user_id: &str) -> Item {
+fn address(org_id: &OrgId, user_id: &str) -> Item {
     item_address(tenancy::partition(org_id), format!("{SK_PREFIX}{user_id}"))
 }
 
@@ -91,7 +92,7 @@ fn to_item(member: &Member) -> Item {
 fn from_item(item: &Item) -> Result<Member, CorruptItem> {
     Ok(Member {
         user_id: string(item, USER_ID)?,
-        organization_id: string(item, ORG_ID)?,
+        organization_id: stored_org_id(item, ORG_ID)?,
         email: string(item, EMAIL)?,
         role: parsed(item, ROLE)?,
         status: parsed(item, STATUS)?,
@@ -125,7 +126,7 @@ fn member_event(
 impl Store {
     pub async fn get_member(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         user_id: &str,
     ) -> Result<Option<Member>, StoreError> {
         let item = self.get(address(org_id, user_id)).await?;
@@ -133,7 +134,7 @@ impl Store {
     }
 
     /// Every user of the organization, by email.
-    pub async fn list_members(&self, org_id: &str) -> Result<Vec<Member>, StoreError> {
+    pub async fn list_members(&self, org_id: &OrgId) -> Result<Vec<Member>, StoreError> {
         let items = self
             .query_all(tenancy::partition(org_id), SK_PREFIX)
             .await?;
@@ -174,7 +175,7 @@ impl Store {
     /// records nothing. [`StoreError::NotFound`] if there is no such user.
     pub async fn change_member_role(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         user_id: &str,
         role: Role,
         draft: &Draft,
@@ -223,7 +224,11 @@ impl Store {
 
     /// Marks an invited user active once the identity provider says they
     /// have signed in: what they are, not a change anyone made, so no event.
-    pub async fn mark_member_active(&self, org_id: &str, user_id: &str) -> Result<(), StoreError> {
+    pub async fn mark_member_active(
+        &self,
+        org_id: &OrgId,
+        user_id: &str,
+    ) -> Result<(), StoreError> {
         let invited = Condition::new("#status = :invited")
             .name("#status", STATUS)
             .value(":invited", s(MemberStatus::Invited.as_str()));
@@ -237,7 +242,7 @@ impl Store {
 
     /// Deletes every user record of the organization (its delete), a page at
     /// a time; returns how many.
-    pub(crate) async fn delete_all_members(&self, org_id: &str) -> Result<usize, StoreError> {
+    pub(crate) async fn delete_all_members(&self, org_id: &OrgId) -> Result<usize, StoreError> {
         self.delete_prefix(tenancy::partition(org_id), SK_PREFIX)
             .await
     }
@@ -252,7 +257,7 @@ mod tests {
         let at = crate::wire_time::parse("2026-11-30T10:00:00.000Z").unwrap();
         let member = Member {
             user_id: "0f8c-sub".into(),
-            organization_id: "acme".into(),
+            organization_id: OrgId::parse("acme").unwrap(),
             email: "ann@acme.example".into(),
             role: Role::OrgViewer,
             status: MemberStatus::Invited,

@@ -292,7 +292,7 @@ pub async fn seed_member(
     let now = chrono::Utc::now();
     let member = Member {
         user_id: sub.to_owned(),
-        organization_id: org.to_owned(),
+        organization_id: org_id(org),
         email: email.to_owned(),
         role,
         status: MemberStatus::Active,
@@ -305,6 +305,11 @@ pub async fn seed_member(
         .expect("record the member");
 }
 
+/// `id` as an organization ID; a test's IDs follow the rule.
+pub fn org_id(id: &str) -> orgkeys_api::OrgId {
+    orgkeys_api::OrgId::parse(id).expect("a test's organization ID follows the ID rule")
+}
+
 /// The store of the local gateway's table `table` (on [`endpoint`]).
 pub async fn store_of(table: &str) -> Store {
     Store::new(client_for(&endpoint()).await, table)
@@ -312,14 +317,14 @@ pub async fn store_of(table: &str) -> Store {
 
 /// Puts an organization in the table (the keygen tests create theirs through
 /// the handler; everyone else only needs one to exist).
-pub async fn seed_org(store: &Store, org_id: &str) {
+pub async fn seed_org(store: &Store, id: &str) {
     use orgkeys_shared::organizations::{Organization, OrganizationStatus};
     let now = chrono::Utc::now();
     store
-        .save_organization(org_id, &seed_draft(), |_| {
+        .save_organization(&org_id(id), &seed_draft(), |_| {
             Ok::<_, orgkeys_shared::StoreError>(Organization {
-                organization_id: org_id.into(),
-                name: org_id.into(),
+                organization_id: org_id(id),
+                name: id.into(),
                 parent_id: None,
                 status: OrganizationStatus::Active,
                 limits: Default::default(),
@@ -340,7 +345,7 @@ pub fn key_record(
     key: &orgkeys_shared::key_format::ApiKey,
 ) -> orgkeys_shared::keys::KeyRecord {
     orgkeys_shared::keys::KeyRecord {
-        organization_id: org.into(),
+        organization_id: org_id(org),
         key_id: key_id.into(),
         name: None,
         hint: key.hint(),
@@ -374,12 +379,12 @@ pub async fn seed_fixture_key(store: &Store) {
         .expect("seed fixture key");
 }
 
-/// Puts an active SMS schedule `schedule_id` of `org_id` in the table.
-pub async fn seed_schedule(store: &Store, org_id: &str, schedule_id: &str) {
+/// Puts an active SMS schedule `schedule_id` of `org` in the table.
+pub async fn seed_schedule(store: &Store, org: &str, schedule_id: &str) {
     use orgkeys_shared::schedules::{Channel, Schedule, ScheduleStatus};
     let now = chrono::Utc::now();
     let schedule = Schedule {
-        organization_id: org_id.into(),
+        organization_id: org_id(org),
         schedule_id: schedule_id.into(),
         name: "Spring".into(),
         campaign: "Renewals".into(),

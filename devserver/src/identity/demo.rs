@@ -8,7 +8,7 @@
 use super::cognito::{Cognito, CognitoError};
 use super::{DEMO_ADMIN, LocalPool};
 use crate::principal::LOCAL_ADMIN;
-use orgkeys_api::Role;
+use orgkeys_api::{OrgId, Role};
 use orgkeys_shared::audit::{Actor, Draft, Origin, Retention};
 use orgkeys_shared::organizations::{Organization, OrganizationStatus};
 use orgkeys_shared::users::{Member, MemberStatus};
@@ -33,12 +33,13 @@ pub async fn seed(
     let draft = || Draft::new(Actor::admin(LOCAL_ADMIN), Origin::default(), now, retention);
     for (id, name, parent) in ORGANIZATIONS {
         let draft = draft()?;
+        let (id, parent) = (OrgId::parse(id)?, parent.map(OrgId::parse).transpose()?);
         store
-            .save_organization(id, &draft, |existing| {
+            .save_organization(&id, &draft, |existing| {
                 Ok::<_, StoreError>(existing.cloned().unwrap_or(Organization {
-                    organization_id: id.to_owned(),
+                    organization_id: id.clone(),
                     name: name.to_owned(),
-                    parent_id: parent.map(str::to_owned),
+                    parent_id: parent.clone(),
                     status: OrganizationStatus::Active,
                     limits: Default::default(),
                     created_at: now,
@@ -57,7 +58,7 @@ pub async fn seed(
     };
     let admin = Member {
         user_id: sub,
-        organization_id: "acme".to_owned(),
+        organization_id: OrgId::parse("acme")?,
         email: DEMO_ADMIN.to_owned(),
         role: Role::OrgAdmin,
         status: MemberStatus::Active,

@@ -340,9 +340,9 @@ impl Authorizer {
         match tokio::time::timeout(LAST_USED_WRITE_TIMEOUT, write).await {
             Ok(Ok(())) => {}
             Ok(Err(err)) => {
-                tracing::warn!(org_id, key_id, error = %err, "could not record key use")
+                tracing::warn!(%org_id, key_id, error = %err, "could not record key use")
             }
-            Err(_) => tracing::warn!(org_id, key_id, "recording key use timed out"),
+            Err(_) => tracing::warn!(%org_id, key_id, "recording key use timed out"),
         }
     }
 }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use orgkeys_api::ConversationId;
+use orgkeys_api::{ConversationId, OrgId};
 use orgkeys_shared::Store;
 use orgkeys_shared::conversations::{Contact, Conversation, ConversationStatus, DeliveryError};
 use orgkeys_shared::edge::caller::OrganizationKey;
@@ -21,7 +21,7 @@ use serde::Serialize;
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Usage<'a> {
-    organization_id: &'a str,
+    organization_id: &'a OrgId,
     requests: RequestUsage,
     contacts: ContactUsage,
 }
@@ -53,7 +53,7 @@ pub async fn usage(
     now: DateTime<Utc>,
 ) -> Response<Body> {
     let limit = caller.limits.effective(defaults).contacts_per_day;
-    let org_id = caller.organization_id.as_str();
+    let org_id = &caller.organization_id;
     let (meter, day) = tokio::join!(
         Meter::count(store, caller, defaults, now),
         store.contact_day(org_id, limit, now)

@@ -8,6 +8,7 @@ use crate::body::{DispatchInput, ValidDispatch, validate};
 use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use orgkeys_api::OrgId;
 use orgkeys_shared::Store;
 use orgkeys_shared::StoreError;
 use orgkeys_shared::audit::{Action, AuditEvent, Draft, Origin, Target, TargetType, details};
@@ -52,7 +53,7 @@ pub async fn dispatch(
     caller: &OrganizationKey,
     now: DateTime<Utc>,
 ) -> Response<Body> {
-    let org_id = caller.organization_id.as_str();
+    let org_id = &caller.organization_id;
     let limits = caller.limits.effective(settings.default_limits);
     let valid = json_body::<DispatchInput>(request, BODY_LIMIT)
         .and_then(|input| validate(input).map_err(Problem::validation));
@@ -114,7 +115,7 @@ struct Answer {
 
 /// Runs a validated dispatch under its `Idempotency-Key`, if it has one.
 async fn run(store: &Store, settings: Settings, request: &Request, order: &Order<'_>) -> Answer {
-    let org_id = order.caller.organization_id.as_str();
+    let org_id = &order.caller.organization_id;
     let guard = match Guard::new(
         request.headers(),
         org_id,
@@ -132,7 +133,7 @@ async fn run(store: &Store, settings: Settings, request: &Request, order: &Order
     let outcome = guard
         .run(store, dispatch_id, |attempt| {
             if attempt.resumed {
-                tracing::info!(org_id, dispatch_id = %attempt.operation_id, "resuming an interrupted dispatch");
+                tracing::info!(%org_id, dispatch_id = %attempt.operation_id, "resuming an interrupted dispatch");
             }
             queue(store, order, attempt)
         })
@@ -220,7 +221,7 @@ async fn queue(
     attempt: Attempt,
 ) -> Result<(Completion, Option<Standing>), Failed> {
     let Order { valid, now, .. } = order;
-    let org_id = order.caller.organization_id.as_str();
+    let org_id = &order.caller.organization_id;
     let dispatch_id = attempt.operation_id.as_str();
     let schedule = order
         .schedule
@@ -281,7 +282,7 @@ async fn queue(
         )
         .await?;
     tracing::info!(
-        org_id,
+        %org_id,
         dispatch_id,
         contacts = conversations.len(),
         "dispatch queued"
@@ -319,7 +320,7 @@ fn created_event(order: &Order<'_>, attempt: &Attempt) -> AuditEvent {
 }
 
 fn conversations(
-    org_id: &str,
+    org_id: &OrgId,
     attempt: &Attempt,
     schedule: &Schedule,
     valid: &ValidDispatch,
@@ -330,7 +331,7 @@ fn conversations(
         .iter()
         .enumerate()
         .map(|(index, contact)| Conversation {
-            organization_id: org_id.to_owned(),
+            organization_id: org_id.clone(),
             conversation_id: conversation_id(dispatch_id, index),
             dispatch_id: dispatch_id.to_owned(),
             schedule_id: valid.schedule_id.to_string(),

@@ -31,7 +31,7 @@ pub async fn report(
     let input: ConversationStatusInput = json_body(request, BODY_LIMIT)?;
     let report = validate(input).map_err(Problem::validation)?;
     let reported = store
-        .report_conversation_status(org_id.as_str(), conversation_id.as_str(), &report, draft)
+        .report_conversation_status(&org_id, conversation_id.as_str(), &report, draft)
         .await;
     let (conversation, changed) = match reported {
         Ok(Reported::Changed(conversation)) => (conversation, true),
@@ -72,7 +72,7 @@ fn ids(request: &Request) -> Result<(OrgId, ConversationId), Problem> {
 
 /// Which of the two is missing: the organization, or its conversation.
 async fn missing(store: &Store, org_id: &OrgId) -> Problem {
-    match store.get_organization(org_id.as_str()).await {
+    match store.get_organization(org_id).await {
         Ok(Some(_)) => Problem::not_found("no conversation with this ID in this organization"),
         Ok(None) => Problem::not_found("no organization with this ID"),
         Err(err) => err.into(),

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use orgkeys_api::KeyId;
+use orgkeys_api::OrgId;
 use orgkeys_api::body::{CreateKeyInput, KeyPatchInput, RollInput};
 use orgkeys_shared::audit::{Actor, Draft};
 use orgkeys_shared::edge::problem::{FieldError, Problem};
@@ -28,7 +29,7 @@ use serde::Serialize;
 #[serde(rename_all = "camelCase")]
 struct CreatedKey<'a> {
     key_id: &'a str,
-    organization_id: &'a str,
+    organization_id: &'a OrgId,
     name: Option<&'a str>,
     api_key: &'a str,
     hint: &'a str,
@@ -100,7 +101,7 @@ impl KeyView {
 pub struct KeyRequest<'a> {
     pub store: &'a Store,
     pub request: &'a Request,
-    pub org_id: &'a str,
+    pub org_id: &'a OrgId,
     /// The most requests per minute a key may be given: the API's maximum
     /// for a platform operator, the organization's limit for its own users.
     pub requests_per_minute_ceiling: u32,
@@ -148,13 +149,13 @@ pub async fn create(keys: &KeyRequest<'_>, draft: &Draft) -> Result<Response<Bod
             StoreError::NotFound => Problem::no_organization(),
             other => other.into(),
         })?;
-    tracing::info!(org_id, key_id = %record.key_id, hash = %hash.short(), "api key created");
+    tracing::info!(%org_id, key_id = %record.key_id, hash = %hash.short(), "api key created");
     Ok(created_key_response(&key, &record))
 }
 
 /// What a new key inherits: from the request, or from the key it replaces.
 struct KeyTemplate<'a> {
-    organization_id: &'a str,
+    organization_id: &'a OrgId,
     name: Option<String>,
     scopes: Vec<Scope>,
     expires_at: Option<DateTime<Utc>>,
@@ -202,13 +203,13 @@ fn created_key_response(key: &ApiKey, record: &KeyRecord) -> Response<Body> {
     secret_response(StatusCode::CREATED, &body)
 }
 
-pub async fn list(store: &Store, org_id: &str) -> Result<Response<Body>, Problem> {
+pub async fn list(store: &Store, org_id: &OrgId) -> Result<Response<Body>, Problem> {
     existing_organization(store, org_id).await?;
     list_of_known(store, org_id).await
 }
 
 /// The keys of an organization the caller already read.
-pub async fn list_of_known(store: &Store, org_id: &str) -> Result<Response<Body>, Problem> {
+pub async fn list_of_known(store: &Store, org_id: &OrgId) -> Result<Response<Body>, Problem> {
     let items: Vec<KeyView> = store
         .list_keys(org_id)
         .await?
@@ -223,7 +224,7 @@ pub async fn list_of_known(store: &Store, org_id: &str) -> Result<Response<Body>
 
 pub async fn delete(
     store: &Store,
-    org_id: &str,
+    org_id: &OrgId,
     key_id: &KeyId,
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
@@ -235,7 +236,7 @@ pub async fn delete(
             StoreError::NotFound => key_not_found(),
             other => other.into(),
         })?;
-    tracing::info!(org_id, key_id, "api key deleted");
+    tracing::info!(%org_id, key_id, "api key deleted");
     Ok(no_content())
 }
 
@@ -289,7 +290,7 @@ pub async fn roll(
             StoreError::NotFound => Problem::no_organization(),
             other => other.into(),
         })?;
-    tracing::info!(org_id, %key_id, successor = %successor.key_id, "api key rolled");
+    tracing::info!(%org_id, %key_id, successor = %successor.key_id, "api key rolled");
     Ok(created_key_response(&key, &successor))
 }
 
@@ -307,7 +308,7 @@ pub fn key_id_of(request: &Request) -> Result<KeyId, Problem> {
 /// of this organization's keys (another organization's included).
 async fn read_key(
     store: &Store,
-    org_id: &str,
+    org_id: &OrgId,
     key_id: &KeyId,
 ) -> Result<(KeyRecord, KeyHash), Problem> {
     store
@@ -316,7 +317,7 @@ async fn read_key(
         .ok_or_else(key_not_found)
 }
 
-pub async fn get(store: &Store, org_id: &str, key_id: &KeyId) -> Result<Response<Body>, Problem> {
+pub async fn get(store: &Store, org_id: &OrgId, key_id: &KeyId) -> Result<Response<Body>, Problem> {
     let (record, _) = read_key(store, org_id, key_id).await?;
     Ok(json_response(
         StatusCode::OK,
@@ -349,7 +350,7 @@ pub async fn patch(
             ),
             other => other.into(),
         })?;
-    tracing::info!(org_id, %key_id, enabled = changed.enabled, "api key changed");
+    tracing::info!(%org_id, %key_id, enabled = changed.enabled, "api key changed");
     Ok(json_response(
         StatusCode::OK,
         &KeyView::at(changed, Utc::now()),

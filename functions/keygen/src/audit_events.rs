@@ -6,6 +6,7 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
+use orgkeys_api::OrgId;
 use orgkeys_shared::Store;
 use orgkeys_shared::audit::{Action, AuditEvent};
 use orgkeys_shared::edge::problem::{FieldError, Problem};
@@ -23,7 +24,7 @@ struct EventPage {
 pub async fn list(
     store: &Store,
     request: &Request,
-    org_id: &str,
+    org_id: &OrgId,
 ) -> Result<Response<Body>, Problem> {
     let mut errors = Vec::new();
     let action = match request.query_string_parameters().first("action") {
@@ -38,7 +39,7 @@ pub async fn list(
         }),
     };
     let filters = format!("action={}", action.map_or("", Action::as_str));
-    let page = Page::of(request, org_id, filters, &mut errors);
+    let page = Page::of(request, org_id.as_str(), filters, &mut errors);
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }

@@ -66,13 +66,13 @@ pub async fn route(
     match route.operation {
         Operation::ListConsoleOrganizations => {
             admitted.await?;
-            return organizations::list_within(keygen, request, member.home.as_str()).await;
+            return organizations::list_within(keygen, request, &member.home).await;
         }
         Operation::CreateConsoleOrganization => {
             admitted.await?;
             let input: SubOrganizationInput = json_body(request, crate::BODY_LIMIT)?;
             let parent = parent_of_new(keygen, &member, input.parent_id.as_deref()).await?;
-            let under = (member.home.as_str(), &parent);
+            let under = (&member.home, &parent);
             return organizations::create_under(keygen, input, under, &draft()?).await;
         }
         _ => {}
@@ -87,10 +87,10 @@ pub async fn route(
     // The membership and the organization are read at once (both only
     // reads); the membership decides first, so a refused user learns nothing
     // of the organization.
-    let (admitted, org) = tokio::join!(admitted, member.organization(store, org_id.as_str()));
+    let (admitted, org) = tokio::join!(admitted, member.organization(store, &org_id));
     admitted?;
     let org = org?;
-    let org_id = org.organization_id.as_str();
+    let org_id = &org.organization_id;
     if let Some(webhooks) = webhook_endpoints::WebhookRoute::of(route.operation) {
         return webhook_endpoints::serve(keygen, request, webhooks, org_id, draft, now).await;
     }
@@ -160,7 +160,7 @@ async fn parent_of_new(
     let parent_id = match parent_id.map(OrgId::parse) {
         None => "is required: a new organization sits under one of yours",
         Some(Err(_)) => ID_RULE,
-        Some(Ok(id)) => return member.organization(&keygen.store, id.as_str()).await,
+        Some(Ok(id)) => return member.organization(&keygen.store, &id).await,
     };
     Err(Problem::validation(vec![FieldError::body(
         "/parentId",

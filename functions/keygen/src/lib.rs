@@ -226,7 +226,7 @@ async fn route(
         _ => {}
     }
     let org_id: OrgId = path_id(request, "orgId").map_err(|e| Problem::validation(vec![e]))?;
-    let org_id = org_id.as_str();
+    let org_id = &org_id;
     let draft = || audit_draft(request, &caller, now, keygen.audit_retention);
     if let Some(webhooks) = webhook_endpoints::WebhookRoute::of(route.operation) {
         existing_organization(store, org_id).await?;

@@ -5,6 +5,7 @@
 use crate::{BODY_LIMIT, Keygen, MAX_NAME_CHARS, limit_in_range};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use orgkeys_api::OrgId;
 use orgkeys_api::body::{
     Field, LimitsInput, OrganizationInput, OrganizationPatch, SubOrganizationInput,
 };
@@ -17,7 +18,7 @@ use orgkeys_shared::edge::request::{
 };
 use orgkeys_shared::limits::{Defaults, Limits, MAX_CONTACTS_PER_DAY, MAX_REQUESTS_PER_MINUTE};
 use orgkeys_shared::organizations::{Organization, OrganizationStatus, Saved};
-use orgkeys_shared::validation::{ID_RULE, Violations, is_valid_id};
+use orgkeys_shared::validation::{ID_RULE, Violations};
 use orgkeys_shared::wire_time::format as timestamp;
 use serde::Serialize;
 
@@ -25,9 +26,9 @@ use serde::Serialize;
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct OrganizationView {
-    organization_id: String,
+    organization_id: OrgId,
     name: String,
-    parent_id: Option<String>,
+    parent_id: Option<OrgId>,
     status: OrganizationStatus,
     /// The limits in force: defaults filled in.
     limits: LimitsView,
@@ -79,7 +80,7 @@ pub async fn list(keygen: &Keygen, request: &Request) -> Result<Response<Body>, 
 pub async fn list_within(
     keygen: &Keygen,
     request: &Request,
-    home: &str,
+    home: &OrgId,
 ) -> Result<Response<Body>, Problem> {
     list_page(keygen, request, Some(home)).await
 }
@@ -89,11 +90,11 @@ pub async fn list_within(
 async fn list_page(
     keygen: &Keygen,
     request: &Request,
-    home: Option<&str>,
+    home: Option<&OrgId>,
 ) -> Result<Response<Body>, Problem> {
     let store = &keygen.store;
     let mut errors = Vec::new();
-    let scope = home.unwrap_or(LISTING_SCOPE);
+    let scope = home.map_or(LISTING_SCOPE, OrgId::as_str);
     let page = Page::of(request, scope, "organizations".into(), &mut errors);
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
@@ -162,7 +163,7 @@ impl LimitsChange {
 pub async fn put(
     keygen: &Keygen,
     request: &Request,
-    org_id: &str,
+    org_id: &OrgId,
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
     let store = &keygen.store;
@@ -172,7 +173,7 @@ pub async fn put(
         None => violations.body("/name", "is required"),
         Some(name) => violations.text("/name", Some(name), MAX_NAME_CHARS),
     }
-    check_parent_id(&mut violations, org_id, input.parent_id.as_deref());
+    let parent_id = parent_id(&mut violations, org_id, input.parent_id.as_deref());
     let limits = input
         .limits
         .map(|Object(limits)| LimitsChange::of(limits, &mut violations))
@@ -183,14 +184,14 @@ pub async fn put(
         .save_organization(org_id, draft, |existing| {
             Ok::<_, StoreError>(Organization {
                 name: name.to_owned(),
-                parent_id: input.parent_id.clone(),
+                parent_id: parent_id.clone(),
                 status: existing.map_or(OrganizationStatus::Active, |org| org.status),
                 limits,
                 ..blank(org_id, draft)
             })
         })
         .await?;
-    tracing::info!(org_id, ?saved, "organization saved");
+    tracing::info!(%org_id, ?saved, "organization saved");
     let status = match saved {
         Saved::Created => StatusCode::CREATED,
         Saved::Updated | Saved::Unchanged => StatusCode::OK,
@@ -200,7 +201,7 @@ pub async fn put(
 }
 
 /// An organization with nothing set; the store fills in the times.
-fn blank(org_id: &str, draft: &Draft) -> Organization {
+fn blank(org_id: &OrgId, draft: &Draft) -> Organization {
     Organization {
         organization_id: org_id.to_owned(),
         name: String::new(),
@@ -212,17 +213,20 @@ fn blank(org_id: &str, draft: &Draft) -> Organization {
     }
 }
 
-fn check_parent_id(violations: &mut Violations, org_id: &str, parent: Option<&str>) {
-    match parent {
-        Some(parent) if !is_valid_id(parent) => violations.body("/parentId", ID_RULE),
-        Some(parent) if parent == org_id => {
+/// The parent a body names, parsed; a violation instead for one that
+/// breaks the ID rule or is the organization itself.
+fn parent_id(violations: &mut Violations, org_id: &OrgId, parent: Option<&str>) -> Option<OrgId> {
+    match OrgId::parse(parent?) {
+        Err(_) => violations.body("/parentId", ID_RULE),
+        Ok(parent) if parent == *org_id => {
             violations.body("/parentId", "an organization cannot be its own parent")
         }
-        _ => {}
+        Ok(parent) => return Some(parent),
     }
+    None
 }
 
-pub async fn get(keygen: &Keygen, org_id: &str) -> Result<Response<Body>, Problem> {
+pub async fn get(keygen: &Keygen, org_id: &OrgId) -> Result<Response<Body>, Problem> {
     let organization = existing_organization(&keygen.store, org_id).await?;
     Ok(show(keygen, organization))
 }
@@ -241,7 +245,7 @@ pub fn show(keygen: &Keygen, organization: Organization) -> Response<Body> {
 pub async fn create_under(
     keygen: &Keygen,
     input: SubOrganizationInput,
-    (home, parent): (&str, &Organization),
+    (home, parent): (&OrgId, &Organization),
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
     let mut violations = Violations::new();
@@ -257,8 +261,10 @@ pub async fn create_under(
     }
     violations.finish().map_err(Problem::validation)?;
     let name = input.name.as_deref().unwrap_or_default().trim();
-    let org_id = orgkeys_shared::ids::random_id("org_")?;
-    let org_id = org_id.as_str();
+    // `org_` and hex always follow the ID rule.
+    let org_id =
+        OrgId::parse(orgkeys_shared::ids::random_id("org_")?).map_err(|_| Problem::internal())?;
+    let org_id = &org_id;
     let wanted = Organization {
         name: name.to_owned(),
         parent_id: Some(parent.organization_id.clone()),
@@ -274,7 +280,7 @@ pub async fn create_under(
         })?
         // 96 random bits taken: not the user's doing, and nothing to tell.
         .ok_or_else(|| Problem::conflict("the new organization's ID was taken; try again"))?;
-    tracing::info!(org_id, parent = %parent.organization_id, "sub-organization created");
+    tracing::info!(%org_id, parent = %parent.organization_id, "sub-organization created");
     let view = OrganizationView::new(organization, keygen.default_limits);
     Ok(json_response(StatusCode::CREATED, &view))
 }
@@ -282,7 +288,7 @@ pub async fn create_under(
 pub async fn patch(
     keygen: &Keygen,
     request: &Request,
-    org_id: &str,
+    org_id: &OrgId,
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
     let input: OrganizationPatch = required_json_body(request, BODY_LIMIT)?;
@@ -295,7 +301,7 @@ pub async fn patch(
 pub async fn rename(
     keygen: &Keygen,
     request: &Request,
-    org_id: &str,
+    org_id: &OrgId,
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
     let input: OrganizationPatch = required_json_body(request, BODY_LIMIT)?;
@@ -316,7 +322,7 @@ pub async fn rename(
 /// Applies a merge patch to the organization.
 async fn change(
     keygen: &Keygen,
-    org_id: &str,
+    org_id: &OrgId,
     input: OrganizationPatch,
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
@@ -327,9 +333,11 @@ async fn change(
         Field::Value(name) => violations.text("/name", Some(name), MAX_NAME_CHARS),
         Field::Absent => {}
     }
-    if let Field::Value(parent) = &input.parent_id {
-        check_parent_id(&mut violations, org_id, Some(parent));
-    }
+    let parent_change = match &input.parent_id {
+        Field::Absent => None,
+        Field::Null => Some(None),
+        Field::Value(parent) => Some(parent_id(&mut violations, org_id, Some(parent))),
+    };
     let status = match &input.status {
         Field::Absent => None,
         Field::Value(text) if text.parse::<OrganizationStatus>().is_ok() => text.parse().ok(),
@@ -354,7 +362,7 @@ async fn change(
             if let Field::Value(name) = &input.name {
                 org.name = name.trim().to_owned();
             }
-            if let Some(parent) = input.parent_id.clone().into_change() {
+            if let Some(parent) = parent_change.clone() {
                 org.parent_id = parent;
             }
             if let Some(status) = status {
@@ -367,7 +375,7 @@ async fn change(
         })
         .await?;
     tracing::info!(
-        org_id,
+        %org_id,
         ?saved,
         status = organization.status.as_str(),
         "organization changed"
@@ -376,7 +384,11 @@ async fn change(
     Ok(json_response(StatusCode::OK, &view))
 }
 
-pub async fn delete(store: &Store, org_id: &str, draft: &Draft) -> Result<Response<Body>, Problem> {
+pub async fn delete(
+    store: &Store,
+    org_id: &OrgId,
+    draft: &Draft,
+) -> Result<Response<Body>, Problem> {
     let deleted = store
         .delete_organization(org_id, draft)
         .await
@@ -385,7 +397,7 @@ pub async fn delete(store: &Store, org_id: &str, draft: &Draft) -> Result<Respon
             other => other.into(),
         })?;
     tracing::info!(
-        org_id,
+        %org_id,
         keys = deleted.keys,
         schedules = deleted.schedules,
         records = deleted.records,

@@ -6,6 +6,7 @@
 use crate::{BODY_LIMIT, Keygen};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use orgkeys_api::OrgId;
 use orgkeys_api::body::RevokeInput;
 use orgkeys_shared::audit::{Draft, details};
 use orgkeys_shared::edge::problem::{FieldError, Problem};
@@ -26,7 +27,7 @@ const SOURCE: &str = "admin";
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Revoked<'a> {
-    organization_id: &'a str,
+    organization_id: &'a OrgId,
     key_id: &'a str,
     action: Option<&'static str>,
 }
@@ -63,7 +64,7 @@ pub async fn revoke(
         LeakOutcome::AlreadyReported => None,
     };
     let (org_id, key_id) = (&record.organization_id, &record.key_id);
-    tracing::warn!(org_id, key_id, action, "api key revoked by an admin");
+    tracing::warn!(%org_id, key_id, action, "api key revoked by an admin");
     Ok(json_response(
         StatusCode::OK,
         &Revoked {

@@ -15,6 +15,7 @@ use crate::signature::{self, Refusal, SignedBy};
 use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use orgkeys_api::OrgId;
 use orgkeys_shared::StoreError;
 use orgkeys_shared::audit::{Actor, Draft, details};
 use orgkeys_shared::edge::problem::Problem;
@@ -238,18 +239,18 @@ fn bounded(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
 }
 
-fn log_outcome(org_id: &str, key_id: &str, outcome: LeakOutcome) {
+fn log_outcome(org_id: &OrgId, key_id: &str, outcome: LeakOutcome) {
     match outcome {
         LeakOutcome::Revoked(action) => {
             tracing::warn!(
-                org_id,
+                %org_id,
                 key_id,
                 action = action.as_str(),
                 "leaked api key revoked"
             );
         }
         LeakOutcome::AlreadyReported => {
-            tracing::info!(org_id, key_id, "leaked api key reported again");
+            tracing::info!(%org_id, key_id, "leaked api key reported again");
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::organizations::LimitsView;
 use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
+use orgkeys_api::OrgId;
 use orgkeys_shared::Store;
 use orgkeys_shared::edge::problem::{FieldError, Problem};
 use orgkeys_shared::edge::request::json_response;
@@ -52,7 +53,7 @@ struct UsageView {
 pub async fn get(
     keygen: &Keygen,
     request: &Request,
-    org_id: &str,
+    org_id: &OrgId,
     org: Option<&Organization>,
     now: DateTime<Utc>,
 ) -> Result<Response<Body>, Problem> {
@@ -102,7 +103,7 @@ pub async fn get(
 /// without its own limit has the organization's, `requests_per_minute`.
 async fn keys_this_minute(
     store: &Store,
-    org_id: &str,
+    org_id: &OrgId,
     requests_per_minute: u32,
     now: DateTime<Utc>,
 ) -> Result<Vec<KeyMinuteView>, Problem> {

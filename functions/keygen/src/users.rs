@@ -13,6 +13,7 @@ use crate::user_directory::{DirectoryError, DirectoryUser, UserDirectory};
 use crate::{BODY_LIMIT, Keygen};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use orgkeys_api::OrgId;
 use orgkeys_api::Role;
 use orgkeys_api::body::{UserInput, UserPatch};
 use orgkeys_shared::StoreError;
@@ -67,7 +68,7 @@ fn user_not_found() -> Problem {
 
 /// `GET .../users`: every user of the organization, by email. An invited
 /// user's first sign-in is looked up in Cognito and kept, once seen.
-pub async fn list(keygen: &Keygen, org_id: &str) -> Result<Response<Body>, Problem> {
+pub async fn list(keygen: &Keygen, org_id: &OrgId) -> Result<Response<Body>, Problem> {
     let directory = directory(keygen)?;
     let store = &keygen.store;
     existing_organization(store, org_id).await?;
@@ -92,7 +93,7 @@ pub async fn list(keygen: &Keygen, org_id: &str) -> Result<Response<Body>, Probl
 pub async fn invite(
     keygen: &Keygen,
     request: &Request,
-    org_id: &str,
+    org_id: &OrgId,
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
     let input: UserInput = required_json_body(request, BODY_LIMIT)?;
@@ -173,7 +174,7 @@ async fn invited(
 pub async fn update(
     keygen: &Keygen,
     request: &Request,
-    org_id: &str,
+    org_id: &OrgId,
     user_id: &str,
     acting: Option<&User>,
     draft: &Draft,
@@ -212,7 +213,7 @@ pub async fn update(
 /// console user (`acting`) may not remove themselves.
 pub async fn remove(
     keygen: &Keygen,
-    org_id: &str,
+    org_id: &OrgId,
     user_id: &str,
     acting: Option<&User>,
     draft: &Draft,
@@ -244,7 +245,7 @@ pub async fn remove(
 /// Deletes the Cognito users of an organization being deleted (its
 /// membership records go with the organization), so that none of them can
 /// sign in to a later organization with the same ID. Nothing without a pool.
-pub async fn remove_all(keygen: &Keygen, org_id: &str) -> Result<(), Problem> {
+pub async fn remove_all(keygen: &Keygen, org_id: &OrgId) -> Result<(), Problem> {
     let Some(directory) = keygen.users.as_ref() else {
         return Ok(());
     };

@@ -9,6 +9,7 @@ use crate::{BODY_LIMIT, Keygen};
 use chrono::{DateTime, Duration, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use orgkeys_api::OrgId;
 use orgkeys_api::body::{RollSecretInput, WebhookEndpointInput, WebhookEndpointPatch};
 use orgkeys_api::routes::Operation;
 use orgkeys_shared::audit::Draft;
@@ -158,7 +159,7 @@ pub async fn serve(
     keygen: &Keygen,
     request: &Request,
     route: WebhookRoute,
-    org_id: &str,
+    org_id: &OrgId,
     draft: impl Fn() -> Result<Draft, Problem>,
     now: DateTime<Utc>,
 ) -> Result<Response<Body>, Problem> {
@@ -246,7 +247,7 @@ pub async fn serve(
             let mut errors = Vec::new();
             let page = Page::of(
                 request,
-                org_id,
+                org_id.as_str(),
                 format!("endpoint={endpoint_id}"),
                 &mut errors,
             );
@@ -333,7 +334,7 @@ fn secret_box(keygen: &Keygen) -> Result<&webhooks::secrets::SecretBox, Problem>
 /// A fresh secret: the form shown once, and its sealed bytes.
 async fn new_secret(
     keygen: &Keygen,
-    org_id: &str,
+    org_id: &OrgId,
     endpoint_id: &str,
 ) -> Result<(String, Vec<u8>), Problem> {
     let sealer = secret_box(keygen)?;
@@ -347,7 +348,7 @@ async fn new_secret(
 async fn create(
     keygen: &Keygen,
     request: &Request,
-    org_id: &str,
+    org_id: &OrgId,
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
     let input: WebhookEndpointInput = json_body(request, BODY_LIMIT)?;
@@ -396,7 +397,7 @@ async fn create(
 async fn roll_secret(
     keygen: &Keygen,
     request: &Request,
-    org_id: &str,
+    org_id: &OrgId,
     endpoint_id: &str,
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {

@@ -83,25 +83,18 @@ async fn route(
         (Operation::PutSchedule, Caller::Admin(_)) => {
             let (org_id, schedule_id) = admin_ids(request)?;
             let draft = audit_draft(request, &caller, now, settings.audit_retention)?;
-            put_schedule(
-                store,
-                request,
-                org_id.as_str(),
-                schedule_id.as_str(),
-                &draft,
-            )
-            .await
+            put_schedule(store, request, &org_id, schedule_id.as_str(), &draft).await
         }
         (Operation::DeleteSchedule, Caller::Admin(_)) => {
             let (org_id, schedule_id) = admin_ids(request)?;
             let draft = audit_draft(request, &caller, now, settings.audit_retention)?;
-            delete_schedule(store, org_id.as_str(), schedule_id.as_str(), &draft).await
+            delete_schedule(store, &org_id, schedule_id.as_str(), &draft).await
         }
         (Operation::ListOrganizationSchedules, Caller::Admin(_)) => {
             let org_id: OrgId =
                 path_id(request, "orgId").map_err(|e| Problem::validation(vec![e]))?;
-            existing_organization(store, org_id.as_str()).await?;
-            list_schedules(store, request, org_id.as_str()).await
+            existing_organization(store, &org_id).await?;
+            list_schedules(store, request, &org_id).await
         }
         (Operation::ListConsoleSchedules, Caller::User(signed_in)) => {
             let member = Member::of(signed_in, &settings.claims, route)?;
@@ -111,7 +104,7 @@ async fn route(
                 .await?;
             let org_id: OrgId =
                 path_id(request, "orgId").map_err(|e| Problem::validation(vec![e]))?;
-            let org = member.organization(store, org_id.as_str()).await?;
+            let org = member.organization(store, &org_id).await?;
             list_schedules(store, request, &org.organization_id).await
         }
         (Operation::ListSchedules, Caller::Key(key)) => {
@@ -171,7 +164,7 @@ impl From<Schedule> for ScheduleView {
 async fn put_schedule(
     store: &Store,
     request: &Request,
-    org_id: &str,
+    org_id: &OrgId,
     schedule_id: &str,
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
@@ -185,7 +178,7 @@ async fn put_schedule(
             StoreError::NotFound => Problem::no_organization(),
             other => other.into(),
         })?;
-    tracing::info!(org_id, schedule_id, created, "schedule saved");
+    tracing::info!(%org_id, schedule_id, created, "schedule saved");
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -196,7 +189,7 @@ async fn put_schedule(
 
 fn validate_schedule(
     input: ScheduleInput,
-    org_id: &str,
+    org_id: &OrgId,
     schedule_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Schedule, Vec<FieldError>> {
@@ -228,7 +221,7 @@ fn validate_schedule(
     }
     v.finish()?;
     Ok(Schedule {
-        organization_id: org_id.to_owned(),
+        organization_id: org_id.clone(),
         schedule_id: schedule_id.to_owned(),
         name: input.name.unwrap_or_default().trim().to_owned(),
         campaign: input.campaign.unwrap_or_default().trim().to_owned(),
@@ -273,7 +266,7 @@ fn optional_time(v: &mut Violations, pointer: &str, value: Option<&str>) -> Opti
 
 async fn delete_schedule(
     store: &Store,
-    org_id: &str,
+    org_id: &OrgId,
     schedule_id: &str,
     draft: &Draft,
 ) -> Result<Response<Body>, Problem> {
@@ -286,7 +279,7 @@ async fn delete_schedule(
             }
             other => other.into(),
         })?;
-    tracing::info!(org_id, schedule_id, "schedule deleted");
+    tracing::info!(%org_id, schedule_id, "schedule deleted");
     Ok(no_content())
 }
 
@@ -323,7 +316,7 @@ struct SchedulePage {
 async fn list_schedules(
     store: &Store,
     request: &Request,
-    org_id: &str,
+    org_id: &OrgId,
 ) -> Result<Response<Body>, Problem> {
     let query = request.query_string_parameters();
     let mut errors = Vec::new();
@@ -349,7 +342,7 @@ async fn list_schedules(
         filter.status.map_or("", ScheduleStatus::as_str),
         filter.channel.map_or("", Channel::as_str)
     );
-    let page = Page::of(request, org_id, filters, &mut errors);
+    let page = Page::of(request, org_id.as_str(), filters, &mut errors);
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }

@@ -8,6 +8,7 @@
 
 use crate::job::Job;
 use crate::queue::Queue;
+use orgkeys_api::OrgId;
 use orgkeys_shared::audit::{self, AuditEvent};
 use orgkeys_shared::dynamo::attributes::{ITEM_TYPE, Item};
 use orgkeys_shared::webhooks::messages::REQUEST_ITEM_TYPE;
@@ -103,8 +104,8 @@ async fn jobs_of(endpoints: &mut EndpointsOf<'_>, image: &Item) -> Result<Vec<Jo
 /// batch.
 struct EndpointsOf<'a> {
     store: &'a Store,
-    own: HashMap<String, Vec<Endpoint>>,
-    ancestors: HashMap<String, Vec<String>>,
+    own: HashMap<OrgId, Vec<Endpoint>>,
+    ancestors: HashMap<OrgId, Vec<OrgId>>,
 }
 
 impl<'a> EndpointsOf<'a> {
@@ -116,10 +117,10 @@ impl<'a> EndpointsOf<'a> {
         }
     }
 
-    async fn of(&mut self, org_id: &str) -> Result<&[Endpoint], StoreError> {
+    async fn of(&mut self, org_id: &OrgId) -> Result<&[Endpoint], StoreError> {
         if !self.own.contains_key(org_id) {
             let endpoints = self.store.list_endpoints(org_id).await?;
-            self.own.insert(org_id.to_owned(), endpoints);
+            self.own.insert(org_id.clone(), endpoints);
         }
         Ok(self.own.get(org_id).map(Vec::as_slice).unwrap_or_default())
     }
@@ -131,13 +132,13 @@ impl<'a> EndpointsOf<'a> {
     /// gone (its deletion's own event) has no ancestry to read: its own
     /// endpoints went with it, and those above it are not told.
     async fn wanting(&mut self, event: &AuditEvent) -> Result<Vec<Endpoint>, StoreError> {
-        let org_id = event.organization_id.as_str();
+        let org_id = &event.organization_id;
         let hears = |e: &&Endpoint| {
             e.enabled && e.created_at < event.occurred_at && e.wants(event.action.as_str())
         };
         if !self.ancestors.contains_key(org_id) {
             let ancestors = self.store.ancestors_of(org_id).await?.unwrap_or_default();
-            self.ancestors.insert(org_id.to_owned(), ancestors);
+            self.ancestors.insert(org_id.clone(), ancestors);
         }
         let ancestors = self.ancestors.get(org_id).cloned().unwrap_or_default();
         let mut wanting: Vec<Endpoint> = self

@@ -4,6 +4,7 @@
 //! and is sent on with the time left).
 
 use chrono::{DateTime, Utc};
+use orgkeys_api::OrgId;
 use orgkeys_shared::webhooks::DeliveryRequest;
 use serde::{Deserialize, Serialize};
 
@@ -11,7 +12,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Job {
-    pub organization_id: String,
+    /// Parsed when the message is read: a body whose ID breaks the rule is no job.
+    pub organization_id: OrgId,
     pub endpoint_id: String,
     pub message_id: String,
     pub event_type: String,
@@ -112,7 +114,7 @@ mod tests {
     fn a_job_round_trips_through_its_body() {
         let at = orgkeys_shared::wire_time::parse("2026-01-01T00:00:00Z").unwrap();
         let job = Job {
-            organization_id: "acme".into(),
+            organization_id: OrgId::parse("acme").unwrap(),
             endpoint_id: "ep_1".into(),
             message_id: "msg_1".into(),
             event_type: "api_key.created".into(),
@@ -130,5 +132,24 @@ mod tests {
         };
         assert!(!first.body().contains("notBefore"));
         assert_eq!(serde_json::from_str::<Job>(&first.body()).unwrap(), first);
+    }
+
+    #[test]
+    fn a_body_whose_organization_id_breaks_the_id_rule_is_no_job() {
+        let at = orgkeys_shared::wire_time::parse("2026-01-01T00:00:00Z").unwrap();
+        let job = Job {
+            organization_id: OrgId::parse("acme").unwrap(),
+            endpoint_id: "ep_1".into(),
+            message_id: "msg_1".into(),
+            event_type: "api_key.created".into(),
+            created_at: at,
+            payload: "{}".into(),
+            once: true,
+            attempts_made: 0,
+            not_before: None,
+        };
+        let body = job.body().replace("\"acme\"", "\"acme#KEY\"");
+        assert!(body.contains("acme#KEY"), "{body}");
+        assert!(serde_json::from_str::<Job>(&body).is_err());
     }
 }

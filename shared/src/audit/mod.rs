@@ -21,10 +21,11 @@
 
 use crate::dynamo::attributes::{
     CREATED_AT, CorruptItem, ITEM_TYPE, Item, ORG_ID, PK, SK, TTL, item_address, n,
-    optional_number, optional_string, parsed, required_time, s, string, time,
+    optional_number, optional_string, parsed, required_time, s, stored_org_id, string, time,
 };
 use crate::dynamo::{Store, StoreError};
 use crate::tenancy;
+use orgkeys_api::OrgId;
 
 mod actor;
 
@@ -157,7 +158,7 @@ pub struct Origin {
 #[serde(rename_all = "camelCase")]
 pub struct AuditEvent {
     pub event_id: String,
-    pub organization_id: String,
+    pub organization_id: OrgId,
     pub action: Action,
     #[serde(serialize_with = "wire_time")]
     pub occurred_at: DateTime<Utc>,
@@ -254,14 +255,14 @@ impl Draft {
     /// The event of the change this draft was made for.
     pub fn event(
         &self,
-        organization_id: &str,
+        organization_id: &OrgId,
         action: Action,
         target: Target,
         details: Map<String, Value>,
     ) -> AuditEvent {
         AuditEvent {
             event_id: self.event_id.clone(),
-            organization_id: organization_id.to_owned(),
+            organization_id: organization_id.clone(),
             action,
             occurred_at: self.occurred_at,
             actor: self.actor.clone(),
@@ -344,7 +345,7 @@ fn from_item(item: &Item) -> Result<AuditEvent, CorruptItem> {
     };
     Ok(AuditEvent {
         event_id: string(item, EVENT_ID)?,
-        organization_id: string(item, ORG_ID)?,
+        organization_id: stored_org_id(item, ORG_ID)?,
         action: parsed(item, ACTION)?,
         occurred_at: required_time(item, CREATED_AT)?,
         actor: Actor::of_item(item, ACTOR, None)?,
@@ -380,7 +381,7 @@ impl Store {
     /// resume after.
     pub async fn list_audit_events(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         action: Option<Action>,
         limit: usize,
         after: Option<&str>,
@@ -423,7 +424,7 @@ impl Store {
     /// When the newest event stored under `org_id` occurred, if any.
     pub(crate) async fn latest_audit_time(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         let page = self
             .query_prefix(tenancy::partition(org_id), SK_PREFIX)
@@ -458,7 +459,7 @@ mod tests {
             retention: Retention(Duration::days(400)),
         };
         let event = draft.event(
-            "acme",
+            &OrgId::parse("acme").unwrap(),
             Action::ApiKeyRolled,
             Target::new(TargetType::ApiKey, "key_1"),
             details([("successorKeyId", Value::from("key_2"))]),

@@ -16,6 +16,7 @@ use crate::dynamo::update::{Condition, Update};
 use crate::dynamo::{Store, StoreError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
+use orgkeys_api::OrgId;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -102,7 +103,7 @@ impl Store {
     /// happens. [`StoreError::NotFound`] when there is no such conversation.
     pub async fn report_conversation_status(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         conversation_id: &str,
         report: &StatusReport,
         draft: &Draft,

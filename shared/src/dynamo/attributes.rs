@@ -6,6 +6,7 @@
 use crate::wire_time;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
+use orgkeys_api::OrgId;
 use std::collections::HashMap;
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -61,6 +62,28 @@ pub fn optional_string(item: &Item, name: &str) -> Result<Option<String>, Corrup
 
 pub fn string(item: &Item, name: &str) -> Result<String, CorruptItem> {
     optional_string(item, name)?.ok_or_else(|| CorruptItem(format!("missing {name}")))
+}
+
+/// An organization ID attribute, trusted as read ([`OrgId::from_store`]):
+/// every write takes an [`OrgId`], so the table holds only IDs that parsed.
+pub fn stored_org_id(item: &Item, name: &str) -> Result<OrgId, CorruptItem> {
+    string(item, name).map(OrgId::from_store)
+}
+
+/// An optional organization ID attribute, trusted as [`stored_org_id`] is.
+pub fn optional_stored_org_id(item: &Item, name: &str) -> Result<Option<OrgId>, CorruptItem> {
+    Ok(optional_string(item, name)?.map(OrgId::from_store))
+}
+
+/// Organization IDs stored as one string, each after a `/` (IDs never
+/// contain one), trusted as [`stored_org_id`] is; `None` when absent.
+pub fn stored_org_ids(item: &Item, name: &str) -> Result<Option<Vec<OrgId>>, CorruptItem> {
+    Ok(optional_string(item, name)?.map(|text| {
+        text.split('/')
+            .filter(|id| !id.is_empty())
+            .map(|id| OrgId::from_store(id.to_owned()))
+            .collect()
+    }))
 }
 
 /// A string attribute parsed with `FromStr` (the small enums).
@@ -132,5 +155,46 @@ pub fn optional_number(item: &Item, name: &str) -> Result<Option<i64>, CorruptIt
             .map(Some)
             .map_err(|_| CorruptItem(format!("{name} is not an integer"))),
         Some(_) => Err(CorruptItem(format!("{name} is not a number"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::{Path, PathBuf};
+
+    fn rust_sources(dir: &Path, found: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("the workspace is readable") {
+            let path = entry.expect("the workspace is readable").path();
+            let name = path.file_name().unwrap().to_string_lossy();
+            if path.is_dir() && !name.starts_with('.') && name != "target" && name != "node_modules"
+            {
+                rust_sources(&path, found);
+            } else if name.ends_with(".rs") {
+                found.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn only_this_reader_takes_an_organization_id_unchecked() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut sources = Vec::new();
+        rust_sources(&root, &mut sources);
+        assert!(sources.len() > 50, "the workspace's sources are found");
+        let call = ["OrgId::", "from_store"].concat();
+        let callers: Vec<_> = sources
+            .iter()
+            .filter(|path| std::fs::read_to_string(path).unwrap().contains(&call))
+            .map(|path| path.strip_prefix(&root).unwrap().display().to_string())
+            .collect();
+        assert_eq!(callers, ["shared/src/dynamo/attributes.rs"]);
+    }
+
+    #[test]
+    fn an_organization_id_is_read_as_stored() {
+        let item = Item::from([(ORG_ID.to_owned(), s("acme"))]);
+        assert_eq!(stored_org_id(&item, ORG_ID).unwrap().as_str(), "acme");
+        assert!(stored_org_id(&Item::new(), ORG_ID).is_err());
     }
 }

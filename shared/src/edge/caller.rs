@@ -16,6 +16,7 @@ use crate::limits::Limits;
 use crate::routes::Access;
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
+use orgkeys_api::OrgId;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -47,7 +48,7 @@ pub struct Admin {
 /// REST API authorizer contexts accept only string, number and boolean values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrganizationKey {
-    pub organization_id: String,
+    pub organization_id: OrgId,
     pub key_id: String,
     pub scopes: Vec<Scope>,
     /// The key's limits as set (its own request limit over its
@@ -139,9 +140,11 @@ impl OrganizationKey {
         context
     }
 
-    /// Reads the context back. `None` unless both IDs are present; unknown
-    /// scopes are dropped, so a context can only ever grant less; a limit
-    /// that is not a positive whole number is left to the default.
+    /// Reads the context back. `None` unless both IDs are present and the
+    /// organization's follows the ID rule (parsed here, at the edge, and
+    /// carried typed to the store); unknown scopes are dropped, so a context
+    /// can only ever grant less; a limit that is not a positive whole number
+    /// is left to the default.
     pub fn from_context(fields: &HashMap<String, Value>) -> Option<OrganizationKey> {
         let text = |name: &str| {
             fields
@@ -158,7 +161,7 @@ impl OrganizationKey {
             number.filter(|n| *n >= 1)
         };
         Some(OrganizationKey {
-            organization_id: text(ORGANIZATION_ID)?.to_owned(),
+            organization_id: OrgId::parse(text(ORGANIZATION_ID)?).ok()?,
             key_id: text(KEY_ID)?.to_owned(),
             scopes: text(SCOPES)
                 .unwrap_or_default()
@@ -209,7 +212,7 @@ mod tests {
     #[test]
     fn context_round_trips_as_flat_strings() {
         let key = OrganizationKey {
-            organization_id: "acme".into(),
+            organization_id: OrgId::parse("acme").unwrap(),
             key_id: "key_1".into(),
             scopes: vec![Scope::SchedulesRead, Scope::ConversationsWrite],
             limits: Limits {
@@ -240,9 +243,21 @@ mod tests {
     }
 
     #[test]
+    fn a_context_whose_organization_id_breaks_the_id_rule_is_no_context() {
+        for bad in ["a b", "a#b", "acme/../other", &"x".repeat(65)] {
+            let context = json!({"organizationId": bad, "keyId": "k", "scopes": "schedules:read"});
+            assert_eq!(
+                OrganizationKey::from_context(&fields(&context)),
+                None,
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
     fn a_key_without_the_route_scope_is_refused_with_403() {
         let key = OrganizationKey {
-            organization_id: "acme".into(),
+            organization_id: OrgId::parse("acme").unwrap(),
             key_id: "key_1".into(),
             scopes: vec![Scope::SchedulesRead],
             limits: Limits::default(),

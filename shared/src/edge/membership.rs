@@ -11,6 +11,7 @@ use crate::dynamo::Store;
 use crate::edge::problem::Problem;
 use crate::edge::user::Member;
 use chrono::{DateTime, TimeDelta, Utc};
+use orgkeys_api::OrgId;
 use orgkeys_api::Role;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -37,7 +38,7 @@ struct Read {
 #[derive(Debug, Default)]
 pub struct Memberships {
     /// By (organization, user).
-    reads: Mutex<HashMap<(String, String), Read>>,
+    reads: Mutex<HashMap<(OrgId, String), Read>>,
 }
 
 impl Memberships {
@@ -80,7 +81,7 @@ impl Memberships {
         member: &Member,
         now: DateTime<Utc>,
     ) -> Result<Option<Recorded>, Problem> {
-        let key = (member.home.as_str().to_owned(), member.user.id.clone());
+        let key = (member.home.clone(), member.user.id.clone());
         if let Some(read) = self.reads().get(&key)
             && now - read.at < CACHE_FOR
             && read.at <= now
@@ -100,12 +101,11 @@ impl Memberships {
 
     /// Forgets what was read of `user_id` in `org_id`: this process changed
     /// the record, and the next request reads it again.
-    pub fn forget(&self, org_id: &str, user_id: &str) {
-        self.reads()
-            .remove(&(org_id.to_owned(), user_id.to_owned()));
+    pub fn forget(&self, org_id: &OrgId, user_id: &str) {
+        self.reads().remove(&(org_id.clone(), user_id.to_owned()));
     }
 
-    fn reads(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Read>> {
+    fn reads(&self) -> std::sync::MutexGuard<'_, HashMap<(OrgId, String), Read>> {
         // Reads are whole when a holder panicked: keep using them.
         self.reads
             .lock()

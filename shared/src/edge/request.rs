@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use lambda_http::http::{StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
+use orgkeys_api::OrgId;
 use orgkeys_api::text::recorded_header_text;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -86,25 +87,22 @@ pub const DEFAULT_PAGE_LIMIT: usize = 50;
 pub const MAX_PAGE_LIMIT: usize = 100;
 
 /// Where a listing's page starts and how long it is: the `limit` and `cursor`
-/// query parameters. A cursor is bound to the organization and to `query`, the
+/// query parameters. A cursor is bound to its listing's `owner` (the
+/// organization, or a name for a listing of organizations) and to `query`, the
 /// filters it was issued for (not the limit, which may change between pages).
+/// Only the cursor's seal reads the owner: it is no store call's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
     pub limit: usize,
     /// The position the cursor resumes after.
     pub after: Option<String>,
-    org_id: String,
+    owner: String,
     query: String,
 }
 
 impl Page {
     /// Reads `limit` and `cursor`, adding a field error for each bad one.
-    pub fn of(
-        request: &Request,
-        org_id: &str,
-        query: String,
-        errors: &mut Vec<FieldError>,
-    ) -> Page {
+    pub fn of(request: &Request, owner: &str, query: String, errors: &mut Vec<FieldError>) -> Page {
         let params = request.query_string_parameters();
         let limit = match params.first("limit").map(str::parse::<usize>) {
             None => DEFAULT_PAGE_LIMIT,
@@ -118,7 +116,7 @@ impl Page {
             }
         };
         let after = params.first("cursor").and_then(|text| {
-            crate::cursor::decode(text, org_id, &query)
+            crate::cursor::decode(text, owner, &query)
                 .inspect_err(|_| {
                     errors.push(FieldError::parameter(
                         "cursor",
@@ -130,14 +128,14 @@ impl Page {
         Page {
             limit,
             after,
-            org_id: org_id.to_owned(),
+            owner: owner.to_owned(),
             query,
         }
     }
 
     /// The cursor of the next page, which resumes after `after`.
     pub fn next_cursor(&self, after: &str) -> String {
-        crate::cursor::encode(&self.org_id, &self.query, after)
+        crate::cursor::encode(&self.owner, &self.query, after)
     }
 }
 
@@ -301,7 +299,7 @@ pub fn respond(result: Result<Response<Body>, Problem>) -> Response<Body> {
 /// routes that need it to exist before they do anything.
 pub async fn existing_organization(
     store: &crate::dynamo::Store,
-    org_id: &str,
+    org_id: &OrgId,
 ) -> Result<crate::organizations::Organization, Problem> {
     store
         .get_organization(org_id)

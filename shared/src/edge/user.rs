@@ -177,9 +177,13 @@ impl Member {
 
     /// The organization `org_id` if this member may act on it (their home
     /// or one below it); 404 as if it did not exist otherwise. One read.
-    pub async fn organization(&self, store: &Store, org_id: &str) -> Result<Organization, Problem> {
+    pub async fn organization(
+        &self,
+        store: &Store,
+        org_id: &OrgId,
+    ) -> Result<Organization, Problem> {
         store
-            .organization_within(self.home.as_str(), org_id)
+            .organization_within(&self.home, org_id)
             .await?
             .ok_or_else(Problem::no_organization)
     }

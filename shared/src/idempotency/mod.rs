@@ -39,6 +39,7 @@ use aws_sdk_dynamodb::types::TransactWriteItem;
 use chrono::{DateTime, Duration, Utc};
 use lambda_http::http::{HeaderMap, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
+use orgkeys_api::OrgId;
 use record::{NewClaim, Record};
 use serde::Serialize;
 use std::future::Future;
@@ -69,7 +70,7 @@ impl Default for Policy {
 /// its body, so the same key with another body is caught.
 #[derive(Debug, Clone)]
 pub struct Guard<'a> {
-    org_id: &'a str,
+    org_id: &'a OrgId,
     key: Option<&'a str>,
     fingerprint: String,
     now: DateTime<Utc>,
@@ -81,7 +82,7 @@ impl<'a> Guard<'a> {
     /// fingerprints `body`, the request as validated.
     pub fn new(
         headers: &'a HeaderMap,
-        org_id: &'a str,
+        org_id: &'a OrgId,
         body: &impl Serialize,
         now: DateTime<Utc>,
         policy: Policy,
@@ -143,7 +144,7 @@ impl<'a> Guard<'a> {
                     .release_idempotency(self.org_id, key, &ours.attempt_id)
                     .await
                 {
-                    tracing::warn!(org_id = self.org_id, error = %store_err, "could not free the idempotency key");
+                    tracing::warn!(org_id = %self.org_id, error = %store_err, "could not free the idempotency key");
                 }
                 return Err(err);
             }
@@ -193,7 +194,7 @@ impl<'a> Guard<'a> {
         if let Some(update) = update
             && let Err(err) = store.complete_idempotency(update).await
         {
-            tracing::warn!(org_id = self.org_id, operation_id = %attempt.operation_id, error = %err,
+            tracing::warn!(org_id = %self.org_id, operation_id = %attempt.operation_id, error = %err,
                 "could not record the idempotent response");
         }
     }
@@ -294,7 +295,7 @@ pub enum ClaimWrite {
 /// Names the record an attempt holds, for the write that completes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Lease {
-    org_id: String,
+    org_id: OrgId,
     key: String,
     attempt_id: String,
 }

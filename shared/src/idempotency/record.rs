@@ -10,6 +10,7 @@ use crate::dynamo::{Store, StoreError, conditional};
 use crate::tenancy;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
+use orgkeys_api::OrgId;
 
 const STATUS: &str = "status";
 const FINGERPRINT: &str = "fingerprint";
@@ -36,13 +37,13 @@ pub(super) struct Record {
 }
 
 /// Where the record of `key` lives. `key` is the header's value.
-fn address(org_id: &str, key: &str) -> Item {
+fn address(org_id: &OrgId, key: &str) -> Item {
     item_address(tenancy::partition(org_id), format!("{SK_PREFIX}{key}"))
 }
 
 /// What a new claim writes.
 pub(super) struct NewClaim<'a> {
-    pub org_id: &'a str,
+    pub org_id: &'a OrgId,
     pub key: &'a str,
     pub fingerprint: &'a str,
     pub attempt_id: &'a str,
@@ -54,7 +55,7 @@ pub(super) struct NewClaim<'a> {
 impl Store {
     pub(super) async fn read_idempotency(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         key: &str,
     ) -> Result<Option<Record>, StoreError> {
         let Some(item) = self.get(address(org_id, key)).await? else {
@@ -116,7 +117,7 @@ impl Store {
     /// Hands an in-progress record whose lease ran out to a new attempt.
     pub(super) async fn take_over_lease(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         key: &str,
         old_lease: DateTime<Utc>,
         attempt_id: &str,
@@ -149,7 +150,7 @@ impl Store {
     /// Ends the lease of a failed attempt so a retry may resume at once.
     pub(super) async fn release_idempotency(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         key: &str,
         attempt_id: &str,
     ) -> Result<(), StoreError> {
@@ -164,7 +165,7 @@ impl Store {
 
     /// Deletes every record of the organization (its delete): a later
     /// organization with its ID starts with every key unused.
-    pub(crate) async fn delete_all_idempotency(&self, org_id: &str) -> Result<usize, StoreError> {
+    pub(crate) async fn delete_all_idempotency(&self, org_id: &OrgId) -> Result<usize, StoreError> {
         self.delete_prefix(tenancy::partition(org_id), SK_PREFIX)
             .await
     }
@@ -172,7 +173,7 @@ impl Store {
 
 /// Stores the response of the finished operation, for replays, while
 /// `attempt_id` holds the lease.
-pub(super) fn completion(org_id: &str, key: &str, attempt_id: &str, response: &str) -> Update {
+pub(super) fn completion(org_id: &OrgId, key: &str, attempt_id: &str, response: &str) -> Update {
     attempt_update(org_id, key, attempt_id)
         .set(STATUS, s(DONE))
         .set(RESPONSE, s(response))
@@ -180,7 +181,7 @@ pub(super) fn completion(org_id: &str, key: &str, attempt_id: &str, response: &s
 }
 
 /// An update of the record that holds only while `attempt_id` holds its lease.
-fn attempt_update(org_id: &str, key: &str, attempt_id: &str) -> Update {
+fn attempt_update(org_id: &OrgId, key: &str, attempt_id: &str) -> Update {
     let holds_lease = Condition::new("#attempt = :attempt AND #status = :progress")
         .name("#attempt", ATTEMPT_ID)
         .name("#status", STATUS)

@@ -22,7 +22,8 @@
 use crate::audit::{Action, Actor, ActorAttributes, ActorType, Draft, Target, TargetType, details};
 use crate::dynamo::attributes::{
     CREATED_AT, CorruptItem, Item, ORG_ID, TTL, item_address, n, optional_bool, optional_number,
-    optional_string, optional_time, parsed_list, required_time, s, string, strings, time,
+    optional_string, optional_time, parsed_list, required_time, s, stored_org_id, string, strings,
+    time,
 };
 use crate::dynamo::update::{Condition, Update};
 use crate::dynamo::{Store, StoreError, conditional};
@@ -31,6 +32,7 @@ use crate::organizations::{KEY_ORG_TERMS_RANK, Stamped, Terms};
 use crate::tenancy;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use chrono::{DateTime, Utc};
+use orgkeys_api::OrgId;
 
 use std::collections::HashMap;
 
@@ -71,7 +73,7 @@ pub use orgkeys_api::Scope;
 /// Everything known about one API key except the key itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyRecord {
-    pub organization_id: String,
+    pub organization_id: OrgId,
     pub key_id: String,
     pub name: Option<String>,
     pub hint: String,
@@ -254,7 +256,7 @@ pub fn lookup_address(hash: &KeyHash) -> Item {
     item_address(format!("KEY#{}", hash.to_hex()), "KEY".to_owned())
 }
 
-fn listing_address(org_id: &str, key_id: &str) -> Item {
+fn listing_address(org_id: &OrgId, key_id: &str) -> Item {
     item_address(
         tenancy::partition(org_id),
         format!("{LISTING_PREFIX}{key_id}"),
@@ -317,7 +319,7 @@ fn shared_attributes(record: &KeyRecord) -> Item {
 
 fn record_from_item(item: &Item) -> Result<KeyRecord, CorruptItem> {
     Ok(KeyRecord {
-        organization_id: string(item, ORG_ID)?,
+        organization_id: stored_org_id(item, ORG_ID)?,
         key_id: string(item, KEY_ID)?,
         name: optional_string(item, NAME)?,
         hint: string(item, HINT)?,
@@ -395,7 +397,7 @@ mod tests {
     fn record() -> KeyRecord {
         let now = crate::wire_time::parse("2026-01-02T03:04:05.678Z").unwrap();
         KeyRecord {
-            organization_id: "acme".into(),
+            organization_id: OrgId::parse("acme").unwrap(),
             key_id: "key_1".into(),
             name: Some("ci".into()),
             hint: "orgk_...abcd".into(),

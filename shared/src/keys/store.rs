@@ -57,7 +57,7 @@ impl Store {
     /// condition is a [`StoreError::Conflict`].
     async fn add_keys(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         writes: impl Fn(Stamped) -> Result<Vec<TransactWriteItem>, StoreError>,
     ) -> Result<Terms, StoreError> {
         for _ in 0..ATTEMPTS {
@@ -75,7 +75,7 @@ impl Store {
     }
 
     /// The organization's keys, oldest first, read consistently.
-    pub async fn list_keys(&self, org_id: &str) -> Result<Vec<KeyRecord>, StoreError> {
+    pub async fn list_keys(&self, org_id: &OrgId) -> Result<Vec<KeyRecord>, StoreError> {
         let items = self
             .query_all(tenancy::partition(org_id), LISTING_PREFIX)
             .await?;
@@ -94,7 +94,7 @@ impl Store {
     /// The listing copy of one key and the hash that finds its twin.
     pub async fn get_key(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         key_id: &str,
     ) -> Result<Option<(KeyRecord, KeyHash)>, StoreError> {
         let Some(item) = self.get(listing_address(org_id, key_id)).await? else {
@@ -108,7 +108,7 @@ impl Store {
     /// longer finds the key.
     pub async fn delete_key(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         key_id: &str,
         draft: &Draft,
     ) -> Result<(), StoreError> {
@@ -264,7 +264,7 @@ impl Store {
     /// meanwhile is left deleted.
     pub(crate) async fn sync_key_terms(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         terms: Stamped,
     ) -> Result<(), StoreError> {
         let mut behind = Vec::new();
@@ -310,7 +310,7 @@ impl Store {
     /// before); returns how many it deleted.
     pub(crate) async fn delete_all_keys(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         draft: &Draft,
     ) -> Result<usize, StoreError> {
         let mut keys = Vec::new();
@@ -387,7 +387,7 @@ impl Store {
     /// meanwhile is left deleted (the write is conditional).
     pub async fn record_key_use(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         key_id: &str,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {

@@ -36,13 +36,14 @@
 use crate::audit::{Action, Draft, Target, TargetType, details};
 use crate::dynamo::attributes::{
     CREATED_AT, CorruptItem, Item, ORG_ID, UPDATED_AT, item_address, n, optional_number,
-    optional_string, parsed, required_time, s, string, time,
+    optional_stored_org_id, optional_string, parsed, required_time, s, stored_org_id, string, time,
 };
 use crate::dynamo::update::{Condition, Update};
 use crate::dynamo::{Store, StoreError};
 use crate::limits::Limits;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
+use orgkeys_api::OrgId;
 
 mod store;
 mod tree;
@@ -85,9 +86,9 @@ orgkeys_api::wire_enum!(
 /// An organization: the tenant that owns keys, schedules and conversations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Organization {
-    pub organization_id: String,
+    pub organization_id: OrgId,
     pub name: String,
-    pub parent_id: Option<String>,
+    pub parent_id: Option<OrgId>,
     pub status: OrganizationStatus,
     /// As set; `None` takes the default.
     pub limits: Limits,
@@ -306,19 +307,20 @@ pub struct Deleted {
     pub records: usize,
 }
 
-fn address(org_id: &str) -> Item {
+fn address(org_id: &OrgId) -> Item {
     item_address(crate::tenancy::partition(org_id), SK.to_owned())
 }
 
-fn directory_address(org_id: &str) -> Item {
-    item_address(DIRECTORY_PK.to_owned(), org_id.to_owned())
+/// An organization's entry in the directory, or a position in it.
+fn directory_address(id: &str) -> Item {
+    item_address(DIRECTORY_PK.to_owned(), id.to_owned())
 }
 
 fn from_item(item: &Item) -> Result<Organization, CorruptItem> {
     Ok(Organization {
-        organization_id: string(item, ORG_ID)?,
+        organization_id: stored_org_id(item, ORG_ID)?,
         name: string(item, NAME)?,
-        parent_id: optional_string(item, PARENT_ID)?,
+        parent_id: optional_stored_org_id(item, PARENT_ID)?,
         status: match item.get(STATUS) {
             None => OrganizationStatus::Active,
             Some(_) => parsed(item, STATUS)?,
@@ -348,14 +350,14 @@ fn stamped(org: &Organization, version: Version) -> Stamped {
 
 fn attributes(org: &Organization) -> Item {
     let mut item = Item::from([
-        (ORG_ID.to_owned(), s(&org.organization_id)),
+        (ORG_ID.to_owned(), s(org.organization_id.as_str())),
         (NAME.to_owned(), s(&org.name)),
         (STATUS.to_owned(), s(org.status.as_str())),
         (CREATED_AT.to_owned(), time(org.created_at)),
         (UPDATED_AT.to_owned(), time(org.updated_at)),
     ]);
     if let Some(parent) = &org.parent_id {
-        item.insert(PARENT_ID.to_owned(), s(parent));
+        item.insert(PARENT_ID.to_owned(), s(parent.as_str()));
     }
     write_limits(&mut item, org.limits, REQUESTS_PER_MINUTE, CONTACTS_PER_DAY);
     item
@@ -366,14 +368,14 @@ fn attributes(org: &Organization) -> Item {
 /// organizations below it whose ancestry a move rewrites.
 #[derive(Debug, Default)]
 struct Placement {
-    ancestors: Vec<String>,
-    chain: Vec<(String, Option<String>)>,
+    ancestors: Vec<OrgId>,
+    chain: Vec<(OrgId, Option<OrgId>)>,
     descendants: Vec<Descendant>,
 }
 
 impl Placement {
     /// Under the parent whose chain (nearest first) is `chain`.
-    fn under(chain: Vec<(String, Option<String>)>) -> Placement {
+    fn under(chain: Vec<(OrgId, Option<OrgId>)>) -> Placement {
         Placement {
             ancestors: chain.iter().rev().map(|(id, _)| id.clone()).collect(),
             chain,
@@ -382,7 +384,7 @@ impl Placement {
     }
 
     /// Where it was: nothing below it changes.
-    fn unmoved(ancestors: Vec<String>) -> Placement {
+    fn unmoved(ancestors: Vec<OrgId>) -> Placement {
         Placement {
             ancestors,
             ..Placement::default()
@@ -402,11 +404,11 @@ impl Placement {
 /// of `org_id` (conditional on its generation) then cannot miss it.
 fn ancestor_gains_descendant(
     store: &Store,
-    org_id: &str,
-    parent: Option<&str>,
+    org_id: &OrgId,
+    parent: Option<&OrgId>,
 ) -> Result<TransactWriteItem, StoreError> {
     let condition = match parent {
-        Some(parent) => Condition::new("#parent = :parent").value(":parent", s(parent)),
+        Some(parent) => Condition::new("#parent = :parent").value(":parent", s(parent.as_str())),
         None => Condition::new("attribute_exists(PK) AND attribute_not_exists(#parent)"),
     };
     Update::at(address(org_id), condition.name("#parent", PARENT_ID))
@@ -445,9 +447,9 @@ mod tests {
     fn org() -> Organization {
         let now = crate::wire_time::parse("2026-01-02T03:04:05.678Z").unwrap();
         Organization {
-            organization_id: "acme".into(),
+            organization_id: OrgId::parse("acme").unwrap(),
             name: "Acme".into(),
-            parent_id: Some("group".into()),
+            parent_id: Some(OrgId::parse("group").unwrap()),
             status: OrganizationStatus::Suspended,
             limits: Limits {
                 requests_per_minute: Some(5),

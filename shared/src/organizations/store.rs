@@ -5,7 +5,10 @@ use super::*;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 
 impl Store {
-    pub async fn get_organization(&self, org_id: &str) -> Result<Option<Organization>, StoreError> {
+    pub async fn get_organization(
+        &self,
+        org_id: &OrgId,
+    ) -> Result<Option<Organization>, StoreError> {
         Ok(self.read_organization(org_id).await?.map(|(org, ..)| org))
     }
 
@@ -13,7 +16,7 @@ impl Store {
     /// its ancestry.
     pub(crate) async fn read_organization(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
     ) -> Result<Option<(Organization, Version, Ancestry)>, StoreError> {
         let Some(item) = self.get(address(org_id)).await? else {
             return Ok(None);
@@ -29,7 +32,7 @@ impl Store {
     /// write on it checks, for a key made with them.
     pub(crate) async fn read_terms(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
     ) -> Result<Option<(Stamped, Version)>, StoreError> {
         let found = self.read_organization(org_id).await?;
         Ok(found.map(|(org, version, _)| (stamped(&org, version), version)))
@@ -50,7 +53,7 @@ impl Store {
     /// the organization has.
     pub async fn save_organization<E: From<StoreError>>(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         draft: &Draft,
         change: impl FnMut(Option<&Organization>) -> Result<Organization, E>,
     ) -> Result<(Organization, Saved), E> {
@@ -67,14 +70,14 @@ impl Store {
     /// [`save_organization`](Self::save_organization) but the repair.
     async fn save_attempts<E: From<StoreError>>(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         draft: &Draft,
         mut change: impl FnMut(Option<&Organization>) -> Result<Organization, E>,
     ) -> Result<(Organization, Saved), E> {
         for _ in 0..ATTEMPTS {
             let existing = self.read_organization(org_id).await?;
             let mut wanted = change(existing.as_ref().map(|(org, ..)| org))?;
-            wanted.organization_id = org_id.to_owned();
+            wanted.organization_id = org_id.clone();
             let saved = match existing {
                 None => self.create_organization(wanted, draft).await?,
                 Some((old, version, ancestry)) => {
@@ -110,7 +113,7 @@ impl Store {
     pub(super) async fn create_organization_at(
         &self,
         mut wanted: Organization,
-        chain: Vec<(String, Option<String>)>,
+        chain: Vec<(OrgId, Option<OrgId>)>,
         draft: &Draft,
     ) -> Result<Option<(Organization, Saved)>, StoreError> {
         let mut created_at = draft.occurred_at;
@@ -222,7 +225,7 @@ impl Store {
             Target::new(TargetType::Organization, org_id),
             details([
                 ("name", org.name.clone().into()),
-                ("parentId", org.parent_id.clone().into()),
+                ("parentId", org.parent_id.as_ref().map(OrgId::as_str).into()),
                 ("status", org.status.as_str().into()),
                 ("requestsPerMinute", org.limits.requests_per_minute.into()),
                 ("contactsPerDay", org.limits.contacts_per_day.into()),
@@ -234,11 +237,7 @@ impl Store {
             self.record(&event)?,
         ];
         for (ancestor, parent) in &place.chain {
-            writes.push(ancestor_gains_descendant(
-                self,
-                ancestor,
-                parent.as_deref(),
-            )?);
+            writes.push(ancestor_gains_descendant(self, ancestor, parent.as_ref())?);
         }
         writes.extend(self.descendant_writes(&place.descendants)?);
         Ok(self.transact(writes).await?.is_none())
@@ -249,11 +248,11 @@ impl Store {
     /// `org_id` is among them, or if there are more than [`MAX_DEPTH`].
     pub(super) async fn ancestors(
         &self,
-        org_id: &str,
-        parent: &str,
-    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        org_id: &OrgId,
+        parent: &OrgId,
+    ) -> Result<Vec<(OrgId, Option<OrgId>)>, StoreError> {
         let mut chain = Vec::new();
-        let mut next = Some(parent.to_owned());
+        let mut next = Some(parent.clone());
         while let Some(current) = next {
             if chain.len() == MAX_DEPTH {
                 return Err(ParentRefusal::TooDeep.into());
@@ -262,7 +261,7 @@ impl Store {
                 .get_organization(&current)
                 .await?
                 .ok_or(ParentRefusal::Missing)?;
-            if current == org_id || org.parent_id.as_deref() == Some(org_id) {
+            if current == *org_id || org.parent_id.as_ref() == Some(org_id) {
                 return Err(ParentRefusal::Cycle.into());
             }
             next = org.parent_id.clone();
@@ -277,7 +276,7 @@ impl Store {
         &self,
         org: &Organization,
         version: Option<(Version, bool)>,
-        ancestors: &[String],
+        ancestors: &[OrgId],
     ) -> Result<TransactWriteItem, StoreError> {
         let condition = match version {
             None => Condition::new("attribute_not_exists(PK)"),
@@ -308,11 +307,11 @@ impl Store {
     fn directory_put(
         &self,
         org: &Organization,
-        ancestors: &[String],
+        ancestors: &[OrgId],
     ) -> Result<TransactWriteItem, StoreError> {
         let mut item = attributes(org);
         write_ancestry(&mut item, ancestors);
-        item.extend(directory_address(&org.organization_id));
+        item.extend(directory_address(org.organization_id.as_str()));
         let put = Put::builder()
             .table_name(self.table())
             .set_item(Some(item))
@@ -326,7 +325,7 @@ impl Store {
     /// `version` and bumps its generation.
     pub(crate) fn organization_gains_child(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         version: Version,
     ) -> Result<TransactWriteItem, StoreError> {
         Update::at(address(org_id), version_condition(version))
@@ -371,7 +370,7 @@ impl Store {
     /// the ID lists only its own (`audit.rs`).
     pub async fn delete_organization(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         draft: &Draft,
     ) -> Result<Deleted, StoreError> {
         let mut deleted = Deleted::default();
@@ -419,7 +418,7 @@ impl Store {
             );
             let writes = vec![
                 self.delete_when(address(org_id), version_condition(version))?,
-                self.delete(directory_address(org_id), false)?,
+                self.delete(directory_address(org_id.as_str()), false)?,
                 self.record(&event)?,
             ];
             if self.transact(writes).await?.is_none() {
@@ -435,7 +434,7 @@ impl Store {
     /// what an organization owns is never written beside a deleted one.
     pub(crate) fn organization_exists(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
     ) -> Result<TransactWriteItem, StoreError> {
         let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
             .table_name(self.table())
@@ -449,7 +448,7 @@ impl Store {
     /// The organization's ancestors, root first (empty for a root), or
     /// `None` when it does not exist: whose endpoints that include
     /// sub-organizations hear of its events.
-    pub async fn ancestors_of(&self, org_id: &str) -> Result<Option<Vec<String>>, StoreError> {
+    pub async fn ancestors_of(&self, org_id: &OrgId) -> Result<Option<Vec<OrgId>>, StoreError> {
         let Some((org, _, ancestry)) = self.read_organization(org_id).await? else {
             return Ok(None);
         };

@@ -14,7 +14,7 @@
 //! next save stores it).
 
 use super::*;
-use crate::dynamo::attributes::optional_string;
+use crate::dynamo::attributes::stored_org_ids;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 const ANCESTRY: &str = "ancestry";
@@ -24,45 +24,40 @@ const TRANSACTION_LIMIT: usize = 100;
 /// An organization's ancestors, root first; `None` on an item written
 /// before ancestry was stored.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(crate) struct Ancestry(pub Option<Vec<String>>);
+pub(crate) struct Ancestry(pub Option<Vec<OrgId>>);
 
 impl Ancestry {
     pub(crate) fn of_item(item: &Item) -> Result<Ancestry, CorruptItem> {
-        Ok(Ancestry(optional_string(item, ANCESTRY)?.map(|text| {
-            text.split('/')
-                .filter(|id| !id.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })))
+        Ok(Ancestry(stored_org_ids(item, ANCESTRY)?))
     }
 
     /// Whether `home` is one of these ancestors (known only when stored).
-    fn includes(&self, home: &str) -> Option<bool> {
-        self.0.as_ref().map(|ids| ids.iter().any(|id| id == home))
+    fn includes(&self, home: &OrgId) -> Option<bool> {
+        self.0.as_ref().map(|ids| ids.contains(home))
     }
 }
 
 /// The stored form of a list of ancestors.
-pub(crate) fn ancestry_value(ancestors: &[String]) -> AttributeValue {
+pub(crate) fn ancestry_value(ancestors: &[OrgId]) -> AttributeValue {
     let mut text = String::from("/");
     for id in ancestors {
-        text.push_str(id);
+        text.push_str(id.as_str());
         text.push('/');
     }
     s(text)
 }
 
 /// Writes `ancestors` on `item`.
-pub(crate) fn write_ancestry(item: &mut Item, ancestors: &[String]) {
+pub(crate) fn write_ancestry(item: &mut Item, ancestors: &[OrgId]) {
     item.insert(ANCESTRY.to_owned(), ancestry_value(ancestors));
 }
 
 /// An organization below one being moved, and the ancestry it gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Descendant {
-    organization_id: String,
-    old: Vec<String>,
-    new: Vec<String>,
+    organization_id: OrgId,
+    old: Vec<OrgId>,
+    new: Vec<OrgId>,
 }
 
 impl Store {
@@ -72,8 +67,8 @@ impl Store {
     /// stored ancestry.
     pub async fn organization_within(
         &self,
-        home: &str,
-        org_id: &str,
+        home: &OrgId,
+        org_id: &OrgId,
     ) -> Result<Option<Organization>, StoreError> {
         let Some((org, _, ancestry)) = self.read_organization(org_id).await? else {
             return Ok(None);
@@ -86,17 +81,17 @@ impl Store {
     /// item that predates stored ancestry has its parents walked.
     async fn is_within(
         &self,
-        home: &str,
+        home: &OrgId,
         org: &Organization,
         ancestry: &Ancestry,
     ) -> Result<bool, StoreError> {
-        if org.organization_id == home {
+        if org.organization_id == *home {
             return Ok(true);
         }
         match ancestry.includes(home) {
             Some(known) => Ok(known),
             None => match self.chain_of(org).await {
-                Ok(chain) => Ok(chain.iter().any(|id| id == home)),
+                Ok(chain) => Ok(chain.contains(home)),
                 // A chain that cannot be walked (a parent deleted before
                 // deletes refused parents): within no one else's tree.
                 Err(StoreError::Invalid { .. }) => Ok(false),
@@ -107,7 +102,7 @@ impl Store {
 
     /// The ancestors of `org` (root first), walked from its parents; for an
     /// item that predates stored ancestry.
-    pub(crate) async fn chain_of(&self, org: &Organization) -> Result<Vec<String>, StoreError> {
+    pub(crate) async fn chain_of(&self, org: &Organization) -> Result<Vec<OrgId>, StoreError> {
         let Some(parent) = &org.parent_id else {
             return Ok(Vec::new());
         };
@@ -116,7 +111,7 @@ impl Store {
     }
 
     /// Whether any organization names `org_id` as its parent.
-    pub async fn has_children(&self, org_id: &str) -> Result<bool, StoreError> {
+    pub async fn has_children(&self, org_id: &OrgId) -> Result<bool, StoreError> {
         let children = || {
             self.directory_query()
                 .filter_expression("#parent = :org")
@@ -134,7 +129,7 @@ impl Store {
     /// its existence, and nothing of it is written.
     pub async fn create_organization_within(
         &self,
-        home: &str,
+        home: &OrgId,
         wanted: Organization,
         draft: &Draft,
     ) -> Result<Option<Organization>, StoreError> {
@@ -164,7 +159,7 @@ impl Store {
     /// chain passes through `home` (such a page may hold fewer than `limit`).
     pub async fn list_organizations_within(
         &self,
-        home: &str,
+        home: &OrgId,
         limit: usize,
         after: Option<&str>,
     ) -> Result<(Vec<Organization>, Option<String>), StoreError> {
@@ -196,8 +191,8 @@ impl Store {
     /// transaction can rewrite beside `other_writes` writes.
     pub(crate) async fn descendants_moved(
         &self,
-        org_id: &str,
-        moved_to: &[String],
+        org_id: &OrgId,
+        moved_to: &[OrgId],
         other_writes: usize,
     ) -> Result<Vec<Descendant>, StoreError> {
         let below = || {
@@ -215,7 +210,7 @@ impl Store {
             let Some(at) = old.iter().position(|id| id == org_id) else {
                 continue;
             };
-            let organization_id = string(item, ORG_ID)?;
+            let organization_id = stored_org_id(item, ORG_ID)?;
             // Placed below the moved organization since its new parent's
             // chain was read: the move would now make a cycle.
             if moved_to.contains(&organization_id) {
@@ -255,7 +250,7 @@ impl Store {
         let mut writes = Vec::new();
         for descendant in descendants {
             let id = &descendant.organization_id;
-            for (at, is_item) in [(address(id), true), (directory_address(id), false)] {
+            for (at, is_item) in [(address(id), true), (directory_address(id.as_str()), false)] {
                 let unchanged = Condition::new("#ancestry = :old")
                     .name("#ancestry", ANCESTRY)
                     .value(":old", ancestry_value(&descendant.old));
@@ -280,7 +275,8 @@ mod tests {
 
     #[test]
     fn ancestry_round_trips_and_a_root_has_none() {
-        for ancestors in [vec![], vec!["acme".to_owned(), "acme-emea".to_owned()]] {
+        let id = |id: &str| OrgId::parse(id).unwrap();
+        for ancestors in [vec![], vec![id("acme"), id("acme-emea")]] {
             let mut item = Item::new();
             write_ancestry(&mut item, &ancestors);
             assert_eq!(Ancestry::of_item(&item).unwrap(), Ancestry(Some(ancestors)));
@@ -290,13 +286,14 @@ mod tests {
 
     #[test]
     fn only_a_whole_id_is_an_ancestor() {
-        let ancestry = Ancestry(Some(vec!["acme-emea".to_owned()]));
-        assert_eq!(ancestry.includes("acme"), Some(false));
-        assert_eq!(ancestry.includes("acme-emea"), Some(true));
-        assert_eq!(Ancestry(None).includes("acme"), None);
+        let id = |id: &str| OrgId::parse(id).unwrap();
+        let ancestry = Ancestry(Some(vec![id("acme-emea")]));
+        assert_eq!(ancestry.includes(&id("acme")), Some(false));
+        assert_eq!(ancestry.includes(&id("acme-emea")), Some(true));
+        assert_eq!(Ancestry(None).includes(&id("acme")), None);
         // The filter's needle is delimited, so "acme" does not match "acme-emea".
         assert_eq!(
-            ancestry_value(&["acme-emea".to_owned()]).as_s().unwrap(),
+            ancestry_value(&[id("acme-emea")]).as_s().unwrap(),
             "/acme-emea/"
         );
     }

@@ -16,7 +16,8 @@ use super::MAX_ENDPOINTS;
 use crate::audit::{Action, Draft, Target, TargetType, details};
 use crate::dynamo::attributes::{
     CREATED_AT, CorruptItem, ITEM_TYPE, Item, ORG_ID, UPDATED_AT, item_address, n, optional_bool,
-    optional_string, optional_time, parsed_list, required_time, s, string, strings, time,
+    optional_string, optional_time, parsed_list, required_time, s, stored_org_id, string, strings,
+    time,
 };
 use crate::dynamo::update::{Condition, Update};
 use crate::dynamo::{Store, StoreError};
@@ -24,6 +25,7 @@ use crate::tenancy;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use chrono::{DateTime, Utc};
+use orgkeys_api::OrgId;
 use serde_json::{Value, json};
 
 const SK_PREFIX: &str = "WEBHOOK#";
@@ -46,7 +48,7 @@ const COUNT: &str = "count";
 /// An endpoint as stored; its secrets sealed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Endpoint {
-    pub organization_id: String,
+    pub organization_id: OrgId,
     pub endpoint_id: String,
     pub url: String,
     pub description: Option<String>,
@@ -133,14 +135,14 @@ pub enum Created {
     LimitReached,
 }
 
-fn address(org_id: &str, endpoint_id: &str) -> Item {
+fn address(org_id: &OrgId, endpoint_id: &str) -> Item {
     item_address(
         tenancy::partition(org_id),
         format!("{SK_PREFIX}{endpoint_id}"),
     )
 }
 
-fn counter_address(org_id: &str) -> Item {
+fn counter_address(org_id: &OrgId) -> Item {
     item_address(tenancy::partition(org_id), COUNTER_SK.to_owned())
 }
 
@@ -208,7 +210,7 @@ fn from_item(item: &Item) -> Result<Endpoint, CorruptItem> {
         _ => None,
     };
     Ok(Endpoint {
-        organization_id: string(item, ORG_ID)?,
+        organization_id: stored_org_id(item, ORG_ID)?,
         endpoint_id: string(item, ENDPOINT_ID)?,
         url: string(item, URL)?,
         description: optional_string(item, DESCRIPTION)?,
@@ -245,7 +247,7 @@ impl Store {
     /// [`MAX_ENDPOINTS`] already.
     pub async fn create_endpoint(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         new: NewEndpoint,
         draft: &Draft,
     ) -> Result<Created, StoreError> {
@@ -291,7 +293,7 @@ impl Store {
     }
 
     /// The organization's endpoints, in ID order.
-    pub async fn list_endpoints(&self, org_id: &str) -> Result<Vec<Endpoint>, StoreError> {
+    pub async fn list_endpoints(&self, org_id: &OrgId) -> Result<Vec<Endpoint>, StoreError> {
         let items = self
             .query_all(tenancy::partition(org_id), SK_PREFIX)
             .await?;
@@ -300,7 +302,7 @@ impl Store {
 
     pub async fn get_endpoint(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         endpoint_id: &str,
     ) -> Result<Option<Endpoint>, StoreError> {
         Ok(self
@@ -316,7 +318,7 @@ impl Store {
     /// `None` when there is no such endpoint.
     pub async fn update_endpoint(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         endpoint_id: &str,
         change: &EndpointChange,
         draft: &Draft,
@@ -360,7 +362,7 @@ impl Store {
     /// `previous_until` (none when that is now or earlier).
     pub async fn roll_endpoint_secret(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         endpoint_id: &str,
         sealed_secret: Vec<u8>,
         previous_until: DateTime<Utc>,
@@ -387,7 +389,7 @@ impl Store {
     /// `false` when it was already disabled or is gone.
     pub async fn disable_endpoint(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         endpoint_id: &str,
         reason: &str,
         draft: &Draft,
@@ -414,7 +416,7 @@ impl Store {
     /// revision read.
     async fn change_endpoint(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         endpoint_id: &str,
         action: Action,
         draft: &Draft,
@@ -461,7 +463,7 @@ impl Store {
     /// there was none. Its messages leave by their TTL.
     pub async fn delete_endpoint(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         endpoint_id: &str,
         draft: &Draft,
     ) -> Result<bool, StoreError> {
@@ -537,7 +539,7 @@ mod tests {
     fn endpoint() -> Endpoint {
         let at = crate::wire_time::parse("2026-01-01T00:00:00Z").unwrap();
         Endpoint {
-            organization_id: "acme".into(),
+            organization_id: OrgId::parse("acme").unwrap(),
             endpoint_id: "ep_0123456789abcdef01234567".into(),
             url: "https://hooks.example/orgkeys".into(),
             description: Some("CRM".into()),

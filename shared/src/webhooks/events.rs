@@ -5,6 +5,7 @@
 //! always there and no secret ever is: audit events hold none.
 
 use crate::audit::{Action, AuditEvent};
+use orgkeys_api::OrgId;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -44,7 +45,7 @@ impl WebhookEvent {
 
     /// The test event an admin asks for, to one endpoint.
     pub fn test(
-        organization_id: &str,
+        organization_id: &OrgId,
         endpoint_id: &str,
         at: chrono::DateTime<chrono::Utc>,
     ) -> WebhookEvent {

@@ -12,12 +12,13 @@
 
 use crate::dynamo::attributes::{
     CREATED_AT, CorruptItem, ITEM_TYPE, Item, ORG_ID, TTL, item_address, n, optional_number,
-    optional_string, optional_time, parsed, required_time, s, string, time,
+    optional_string, optional_time, parsed, required_time, s, stored_org_id, string, time,
 };
 use crate::dynamo::{Store, StoreError};
 use crate::tenancy;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
+use orgkeys_api::OrgId;
 use orgkeys_api::wire_enum as names;
 use serde::Serialize;
 
@@ -80,7 +81,7 @@ pub struct AttemptRecord {
 /// A message and its attempts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
-    pub organization_id: String,
+    pub organization_id: OrgId,
     pub endpoint_id: String,
     pub message_id: String,
     pub event_type: String,
@@ -95,7 +96,7 @@ pub struct Message {
 /// A message to send to one endpoint, as the queue carries it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryRequest {
-    pub organization_id: String,
+    pub organization_id: OrgId,
     pub endpoint_id: String,
     pub message_id: String,
     pub event_type: String,
@@ -105,7 +106,7 @@ pub struct DeliveryRequest {
     pub once: bool,
 }
 
-fn message_address(org_id: &str, endpoint_id: &str, message_id: &str) -> Item {
+fn message_address(org_id: &OrgId, endpoint_id: &str, message_id: &str) -> Item {
     item_address(
         tenancy::partition(org_id),
         format!("{SK_PREFIX}{endpoint_id}#{message_id}"),
@@ -155,7 +156,7 @@ fn message_of(item: &Item) -> Result<Message, CorruptItem> {
         _ => Vec::new(),
     };
     Ok(Message {
-        organization_id: string(item, ORG_ID)?,
+        organization_id: stored_org_id(item, ORG_ID)?,
         endpoint_id: string(item, ENDPOINT_ID)?,
         message_id: string(item, MESSAGE_ID)?,
         event_type: string(item, EVENT_TYPE)?,
@@ -171,7 +172,7 @@ impl DeliveryRequest {
     /// The request a request item holds, as the stream brings it.
     pub fn from_item(item: &Item) -> Result<DeliveryRequest, CorruptItem> {
         Ok(DeliveryRequest {
-            organization_id: string(item, ORG_ID)?,
+            organization_id: stored_org_id(item, ORG_ID)?,
             endpoint_id: string(item, ENDPOINT_ID)?,
             message_id: string(item, MESSAGE_ID)?,
             event_type: string(item, EVENT_TYPE)?,
@@ -320,7 +321,7 @@ impl Store {
     /// One message of an endpoint.
     pub async fn get_message(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         endpoint_id: &str,
         message_id: &str,
     ) -> Result<Option<Message>, StoreError> {
@@ -336,7 +337,7 @@ impl Store {
     /// resuming after the sort key `after`.
     pub async fn list_messages(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         endpoint_id: &str,
         limit: usize,
         after: Option<&str>,
@@ -382,7 +383,7 @@ mod tests {
     fn a_request_round_trips_through_its_item() {
         let at = crate::wire_time::parse("2026-01-01T00:00:00Z").unwrap();
         let request = DeliveryRequest {
-            organization_id: "acme".into(),
+            organization_id: OrgId::parse("acme").unwrap(),
             endpoint_id: "ep_1".into(),
             message_id: "msg_1".into(),
             event_type: "webhook.test".into(),

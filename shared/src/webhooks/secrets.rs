@@ -5,6 +5,7 @@
 
 use crate::StoreError;
 use aws_sdk_kms::primitives::Blob;
+use orgkeys_api::OrgId;
 
 /// Seals and opens signing secrets with one KMS key.
 #[derive(Debug, Clone)]
@@ -34,7 +35,7 @@ impl SecretBox {
     /// The ciphertext of `secret` for this endpoint.
     pub async fn seal(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         endpoint_id: &str,
         secret: &[u8],
     ) -> Result<Vec<u8>, StoreError> {
@@ -57,7 +58,7 @@ impl SecretBox {
     /// The secret sealed in `ciphertext` for this endpoint.
     pub async fn open(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         endpoint_id: &str,
         ciphertext: &[u8],
     ) -> Result<Vec<u8>, StoreError> {

@@ -7,7 +7,7 @@
 use orgkeys_shared::Store;
 use orgkeys_shared::routes::Operation;
 use orgkeys_tests::app::{Caller, TestApp};
-use orgkeys_tests::{scan_all, seed_member};
+use orgkeys_tests::{org_id, scan_all, seed_member};
 use serde_json::{Value, json};
 
 /// A console user as their verified token describes them.
@@ -782,9 +782,9 @@ async fn a_creation_is_refused_when_the_parents_chain_does_not_pass_through_the_
     let console = start().await;
     let now = chrono::Utc::now();
     let wanted = |id: &str| Organization {
-        organization_id: id.into(),
+        organization_id: org_id(id),
         name: "x".into(),
-        parent_id: Some("emea-fr".into()),
+        parent_id: Some(org_id("emea-fr")),
         status: OrganizationStatus::Active,
         limits: Default::default(),
         created_at: now,
@@ -793,17 +793,24 @@ async fn a_creation_is_refused_when_the_parents_chain_does_not_pass_through_the_
     let store = console.store();
     let draft = orgkeys_tests::seed_draft();
     let refused = store
-        .create_organization_within("globex", wanted("fr-x"), &draft)
+        .create_organization_within(&org_id("globex"), wanted("fr-x"), &draft)
         .await;
     assert_eq!(refused, Err(orgkeys_shared::StoreError::NotFound));
-    assert_eq!(store.get_organization("fr-x").await.unwrap(), None);
+    assert_eq!(store.get_organization(&org_id("fr-x")).await.unwrap(), None);
     let created = store
-        .create_organization_within("acme", wanted("fr-y"), &draft)
+        .create_organization_within(&org_id("acme"), wanted("fr-y"), &draft)
         .await
         .unwrap();
-    assert_eq!(created.unwrap().parent_id.as_deref(), Some("emea-fr"));
+    assert_eq!(
+        created
+            .unwrap()
+            .parent_id
+            .as_ref()
+            .map(orgkeys_api::OrgId::as_str),
+        Some("emea-fr")
+    );
     let taken = store
-        .create_organization_within("acme", wanted("globex"), &draft)
+        .create_organization_within(&org_id("acme"), wanted("globex"), &draft)
         .await;
     assert_eq!(taken, Ok(None));
 }
@@ -823,7 +830,7 @@ async fn webhook_routes_are_404_outside_the_tree_and_a_viewers_changes_are_403()
         sealed_secret: vec![7; 32],
     };
     store
-        .create_endpoint("acme", new, &orgkeys_tests::seed_draft())
+        .create_endpoint(&org_id("acme"), new, &orgkeys_tests::seed_draft())
         .await
         .unwrap();
     let message = "msg_0123456789abcdef0123456789abcdef";
@@ -949,7 +956,7 @@ async fn a_removed_user_is_refused_on_every_console_route() {
     let console = start().await;
     let store = console.store();
     let ann = store
-        .get_member("acme", ADMIN_OF_ACME.sub)
+        .get_member(&org_id("acme"), ADMIN_OF_ACME.sub)
         .await
         .unwrap()
         .unwrap();
@@ -987,7 +994,7 @@ async fn a_demoted_admin_changes_nothing_and_reads_nothing_with_the_old_token() 
     let draft = orgkeys_tests::seed_draft();
     let viewer = orgkeys_api::Role::OrgViewer;
     store
-        .change_member_role("acme", ADMIN_OF_ACME.sub, viewer, &draft)
+        .change_member_role(&org_id("acme"), ADMIN_OF_ACME.sub, viewer, &draft)
         .await
         .unwrap();
     let created = console
@@ -1072,7 +1079,7 @@ async fn a_membership_read_is_trusted_for_five_seconds_then_read_again() {
     let iat = Some(start.timestamp());
     memberships.admit(store, &member, iat, start).await.unwrap();
     let ann = store
-        .get_member("acme", ADMIN_OF_ACME.sub)
+        .get_member(&org_id("acme"), ADMIN_OF_ACME.sub)
         .await
         .unwrap()
         .unwrap();
@@ -1096,9 +1103,9 @@ async fn a_membership_read_is_trusted_for_five_seconds_then_read_again() {
     let fresh = Memberships::default();
     let iat = Some(chrono::Utc::now().timestamp());
     fresh.admit(store, &member, iat, after).await.unwrap();
-    fresh.forget("acme", ADMIN_OF_ACME.sub);
+    fresh.forget(&org_id("acme"), ADMIN_OF_ACME.sub);
     let ann = store
-        .get_member("acme", ADMIN_OF_ACME.sub)
+        .get_member(&org_id("acme"), ADMIN_OF_ACME.sub)
         .await
         .unwrap()
         .unwrap();

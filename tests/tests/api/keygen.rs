@@ -119,7 +119,7 @@ async fn generated_key_is_shown_once_listed_by_hint_and_never_stored() {
     );
 
     let record = stored_key(&store, &plaintext).await.expect("found by hash");
-    assert_eq!(record.organization_id, "acme");
+    assert_eq!(record.organization_id.as_str(), "acme");
     assert_eq!(record.created_by.id, orgkeys_tests::ADMIN_ARN);
 }
 

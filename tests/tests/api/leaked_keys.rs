@@ -7,7 +7,7 @@ use orgkeys_shared::audit::{Action, Actor, Draft};
 use orgkeys_shared::key_format::ApiKey;
 use orgkeys_shared::key_hash::KeyHash;
 use orgkeys_shared::keys::{KeyRecord, Leak, LeakOutcome, LeakedKeyAction};
-use orgkeys_tests::{fresh_store, key_record, seed_draft, seed_org};
+use orgkeys_tests::{fresh_store, key_record, org_id, seed_draft, seed_org};
 
 /// Creates `count` keys of `org`; returns each with its hash.
 async fn seed_keys(store: &Store, org: &str, count: usize) -> Vec<(ApiKey, KeyHash)> {
@@ -41,7 +41,7 @@ async fn find_keys_reads_past_a_hundred_hashes_ignoring_repeats_and_unknowns() {
     assert_eq!(found.len(), 130);
     for (i, (_, hash)) in keys.iter().enumerate() {
         assert_eq!(found[hash].key_id, format!("key_{i:03}"));
-        assert_eq!(found[hash].organization_id, "acme");
+        assert_eq!(found[hash].organization_id.as_str(), "acme");
     }
     assert!(unknown.iter().all(|hash| !found.contains_key(hash)));
     assert!(store.find_keys(&[]).await.unwrap().is_empty());
@@ -100,13 +100,13 @@ async fn one_report_delivered_twice_at_once_revokes_the_key_once_with_one_event(
     assert!(!after.enabled);
     assert_eq!(after.leaked, Some(leak.clone()));
     let (listed, _) = store
-        .get_key("acme", &record.key_id)
+        .get_key(&org_id("acme"), &record.key_id)
         .await
         .unwrap()
         .unwrap();
     assert_eq!((listed.enabled, listed.leaked), (false, Some(leak)));
     let (events, _) = store
-        .list_audit_events("acme", Some(Action::ApiKeyLeaked), 10, None)
+        .list_audit_events(&org_id("acme"), Some(Action::ApiKeyLeaked), 10, None)
         .await
         .unwrap();
     assert_eq!(events.len(), 1, "{events:#?}");

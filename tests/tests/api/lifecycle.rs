@@ -6,9 +6,9 @@ use authorizer::{Authorizer, Decision, DenyReason, Settings};
 use chrono::Utc;
 use orgkeys_shared::Store;
 use orgkeys_tests::app::{Caller, TestApp};
-use orgkeys_tests::endpoint;
 use orgkeys_tests::fault_proxy::FaultProxy;
 use orgkeys_tests::{Reply, client_for};
+use orgkeys_tests::{endpoint, org_id};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -586,12 +586,12 @@ async fn jittered<F: std::future::IntoFuture>(request: F) -> F::Output {
 async fn keys_out_of_line(store: &Store, org: &str, keys: &[String]) -> usize {
     use orgkeys_shared::{key_format::ApiKey, key_hash::KeyHash};
     let terms = store
-        .get_organization(org)
+        .get_organization(&org_id(org))
         .await
         .unwrap()
         .expect("organization")
         .terms();
-    let listing = store.list_keys(org).await.unwrap();
+    let listing = store.list_keys(&org_id(org)).await.unwrap();
     assert_eq!(listing.len(), keys.len());
     let mut out = listing.iter().filter(|key| key.terms != terms).count();
     for key in keys {
@@ -854,9 +854,9 @@ async fn a_creation_stamped_before_the_old_events_still_lists_only_its_own() {
     draft.occurred_at -= chrono::Duration::hours(1);
     let (created, _) = app
         .store()
-        .save_organization("acme", &draft, |_| {
+        .save_organization(&org_id("acme"), &draft, |_| {
             Ok::<_, orgkeys_shared::StoreError>(Organization {
-                organization_id: "acme".into(),
+                organization_id: org_id("acme"),
                 name: "Acme".into(),
                 parent_id: None,
                 status: OrganizationStatus::Active,

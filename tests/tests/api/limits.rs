@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use orgkeys_shared::Store;
 use orgkeys_tests::app::{Call, Caller, TestApp, authorize};
 use orgkeys_tests::fault_proxy::FaultProxy;
-use orgkeys_tests::{Reply, client_for, endpoint};
+use orgkeys_tests::{Reply, client_for, endpoint, org_id};
 use serde_json::{Value, json};
 
 /// A new key of `org` (all scopes) and the context the authorizer gives it
@@ -24,7 +24,11 @@ async fn new_key(app: &TestApp, org: &str, body: Value) -> (String, Caller) {
 /// the authorizer reads), when its plaintext is no longer at hand.
 async fn context_of(app: &TestApp, org: &str, key_id: &str) -> Caller {
     let store = app.store();
-    let (_, hash) = store.get_key(org, key_id).await.unwrap().expect("key");
+    let (_, hash) = store
+        .get_key(&org_id(org), key_id)
+        .await
+        .unwrap()
+        .expect("key");
     let record = store.find_key(&hash).await.unwrap().expect("lookup copy");
     let key = orgkeys_shared::edge::caller::OrganizationKey {
         organization_id: record.organization_id.clone(),

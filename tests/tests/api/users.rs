@@ -310,7 +310,14 @@ async fn deleting_an_organization_deletes_its_users_in_cognito_and_their_records
     let deleted = users.app.delete_organization("acme").await;
     assert_eq!(deleted.status, 204, "{}", deleted.body);
     assert_eq!(users.directory.find(user_id).await.unwrap(), None);
-    assert_eq!(users.store.get_member("acme", user_id).await.unwrap(), None);
+    assert_eq!(
+        users
+            .store
+            .get_member(&orgkeys_tests::org_id("acme"), user_id)
+            .await
+            .unwrap(),
+        None
+    );
     seed_org(&users.store, "acme").await;
     assert!(users.list("acme").await.is_empty());
 }
