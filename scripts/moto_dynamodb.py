@@ -21,7 +21,17 @@ not copied: the items the transaction names are saved before it runs and put
 back (or deleted, if they did not exist) when it is cancelled. A cancelled
 transaction may leave stream records behind, which nothing here reads.
 
-3. With --parent-pid, it exits when that process is gone, so a server that a
+3. A TransactWriteItems retried with its ClientRequestToken is not applied
+again. DynamoDB answers a call whose token it has seen succeed within ten
+minutes with success and changes nothing; the SDK sets one token per call and
+keeps it across its retries, so an attempt that timed out after it was applied
+is not applied twice. moto ignores the token: under load such a retry failed
+its own conditions (a dispatch answered 409 after it had been written). Here
+the tokens of applied transactions are remembered for ten minutes. (A reuse
+with other parameters is not detected, as DynamoDB would; nothing here
+reuses one.)
+
+4. With --parent-pid, it exits when that process is gone, so a server that a
 test process started never outlives it, even when the test process is killed.
 
 Usage: python scripts/moto_dynamodb.py -H 127.0.0.1 -p PORT [--parent-pid PID]
@@ -33,10 +43,13 @@ import os
 import signal
 import sys
 import threading
+import time
 
 from werkzeug.serving import run_simple
 from moto.dynamodb.models import DynamoDBBackend
+from moto.core.responses import ActionResult
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -109,6 +122,28 @@ def _transact_backing_up_items(self, transact_items):
 
 
 DynamoDBBackend.transact_write_items = _transact_backing_up_items
+
+# DynamoDB's window for ClientRequestToken, in seconds.
+_TOKEN_WINDOW = 600
+# Token -> when its transaction was applied (requests are served one at a time).
+_applied_tokens = {}
+_serve_transaction = DynamoHandler.transact_write_items
+
+
+def _transact_once_per_token(self):
+    token = self.body.get("ClientRequestToken")
+    now = time.monotonic()
+    if token is not None and now - _applied_tokens.get(token, -_TOKEN_WINDOW) < _TOKEN_WINDOW:
+        return ActionResult({"ConsumedCapacity": [], "ItemCollectionMetrics": {}})
+    result = _serve_transaction(self)
+    if token is not None:
+        for old in [t for t, at in _applied_tokens.items() if now - at >= _TOKEN_WINDOW]:
+            del _applied_tokens[old]
+        _applied_tokens[token] = now
+    return result
+
+
+DynamoHandler.transact_write_items = _transact_once_per_token
 
 
 def _exit_with(pid: int) -> None:

@@ -383,6 +383,30 @@ async fn a_claim_whose_reply_was_lost_proceeds_and_dispatches_once() {
     assert_eq!(usage.json["contacts"]["used"], 30, "counted once");
 }
 
+/// The last transaction (the conversations, the event and the stored
+/// answer) is applied but its reply is lost; the SDK retries it with the same
+/// `ClientRequestToken`, which DynamoDB (and the local server, like it) does
+/// not apply twice. The dispatch answers 202 once, not a conflict with its
+/// own completion.
+#[tokio::test]
+async fn a_last_transaction_whose_reply_was_lost_is_not_a_conflict() {
+    let app = TestApp::spawn().await;
+    let store = app.store().clone();
+    setup(&app).await;
+    let proxy = FaultProxy::start(&endpoint()).await;
+    let flaky = app.with_store(Store::new(client_for(&proxy.endpoint).await, store.table()));
+    let payload = body("spring", 25);
+    // 1 and 2: the request count and the schedule read; 3: the claim with
+    // the quota; 4: the 25 conversations' transaction. Lose that reply.
+    proxy.lose_reply_to(4);
+    let reply: Reply = request(&flaky, "acme", &payload, Some("last-lost")).await;
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    assert_eq!(stored(&store).await.len(), 25);
+    let replay = send(&app, "acme", &payload, Some("last-lost")).await;
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replay.json, reply.json);
+}
+
 /// A used key's record answers before the request's own checks, which come
 /// first now that the claim rides in the quota's transaction: a replay
 /// outlives the schedule paused since, and another body under the key is a
