@@ -1,11 +1,13 @@
-"""What scripts/schemathesis runs against, made on its local gateway the way the
-product makes it: an organization key (public routes), and two console users'
-ID tokens (console routes) from the gateway's own user pool on moto's
-Cognito: the demo admin the gateway seeds, and a viewer that admin invites
-through the console API (so the viewer has the membership record every
-console request is checked against). Prints shell assignments.
+"""What scripts/schemathesis runs against, made on a local gateway the way the
+product makes it: an organization key (public routes), keys of another
+organization for the revoke route to revoke, and, given the gateway's log
+and the demo's password, two console users' ID tokens (console routes) from
+the gateway's own user pool on moto's Cognito: the demo admin the gateway
+seeds, and a viewer that admin invites through the console API (so the
+viewer has the membership record every console request is checked against).
+Prints shell assignments.
 
-    python scripts/schemathesis_setup.py URL ADMIN_TOKEN GATEWAY_LOG DEMO_PASSWORD
+    python scripts/schemathesis_setup.py URL ADMIN_TOKEN [GATEWAY_LOG DEMO_PASSWORD]
 """
 
 import json
@@ -63,14 +65,28 @@ def id_token(cognito, client_id, email, password):
     return answer["AuthenticationResult"]["IdToken"]
 
 
-def main(url, admin_token, log, demo_password):
+def main(url, admin_token, log=None, demo_password=None):
     wait_for(url)
     admin = "Bearer " + admin_token
     call(url, "PUT", "/v1/admin/organizations/acme", {"name": "Acme"}, admin)
     key = call(url, "POST", "/v1/admin/organizations/acme/api-keys", {}, admin)["apiKey"]
     schedule = {"name": "Spring", "campaign": "Renewals", "channel": "sms", "status": "active"}
     call(url, "PUT", "/v1/admin/organizations/acme/schedules/spring-renewals", schedule, admin)
+    # Keys of an organization no other run uses: revoking them takes nothing
+    # from the public routes' key.
+    call(url, "PUT", "/v1/admin/organizations/leaky", {"name": "Leaky"}, admin)
+    revokable = ",".join(
+        call(url, "POST", "/v1/admin/organizations/leaky/api-keys", {}, admin)["apiKey"]
+        for _ in range(4))
+    assignments = {"key": key, "revokable": revokable}
+    if log is not None:
+        assignments.update(console_tokens(url, log, demo_password))
+    for name, value in assignments.items():
+        print(f"{name}={shlex.quote(value)}")
 
+
+def console_tokens(url, log, demo_password):
+    """The demo admin's ID token and an invited viewer's."""
     pool_id, client_id = local_pool(log)
     # The Cognito API the gateway uses: moto's, on the DynamoDB endpoint unless
     # named, in the region the gateway's local pool is made in.
@@ -89,8 +105,7 @@ def main(url, admin_token, log, demo_password):
     if me.get("role") != "org-viewer":
         sys.exit(f"scripts/schemathesis: the viewer's token is not a viewer's: {me}")
 
-    for name, value in (("key", key), ("console_admin", console_admin), ("viewer", viewer)):
-        print(f"{name}={shlex.quote(value)}")
+    return {"console_admin": console_admin, "viewer": viewer}
 
 
 if __name__ == "__main__":

@@ -124,9 +124,17 @@ pub struct SubOrganizationInput {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LimitsInput {
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    #[serde(
+        default,
+        deserialize_with = "crate::whole_number::field",
+        skip_serializing_if = "Field::is_absent"
+    )]
     pub requests_per_minute: Field<i64>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    #[serde(
+        default,
+        deserialize_with = "crate::whole_number::field",
+        skip_serializing_if = "Field::is_absent"
+    )]
     pub contacts_per_day: Field<i64>,
 }
 
@@ -154,7 +162,11 @@ pub struct CreateKeyInput {
     pub scopes: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::whole_number::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub requests_per_minute: Option<i64>,
 }
 
@@ -170,7 +182,11 @@ pub struct KeyPatchInput {
     pub expires_at: Field<String>,
     #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub enabled: Field<bool>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    #[serde(
+        default,
+        deserialize_with = "crate::whole_number::field",
+        skip_serializing_if = "Field::is_absent"
+    )]
     pub requests_per_minute: Field<i64>,
 }
 
@@ -178,7 +194,11 @@ pub struct KeyPatchInput {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RollInput {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::whole_number::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub grace_period_seconds: Option<i64>,
 }
 
@@ -276,7 +296,11 @@ pub struct WebhookEndpointPatch {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RollSecretInput {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::whole_number::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expires_in: Option<i64>,
 }
 

@@ -10,6 +10,7 @@
 //!   deserializes, and the merge-patch field.
 //! - [`text`]: the characters stored text may not carry; [`wire_time`]:
 //!   the one timestamp format.
+//! - [`whole_number`]: integer body fields, which take `174.0` as 174.
 //! - [`wire_enum!`]: the one way an enum maps to its wire string.
 
 pub mod body;
@@ -18,6 +19,7 @@ pub mod role;
 pub mod routes;
 pub mod scope;
 pub mod text;
+pub mod whole_number;
 mod wire;
 pub mod wire_time;
 

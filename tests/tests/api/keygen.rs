@@ -424,3 +424,29 @@ async fn a_wrong_type_is_told_without_rust_type_names() {
         reply.body
     );
 }
+
+/// A whole number written with a fraction of zero is the integer it equals
+/// (JSON Schema's reading of `integer`, which openapi.yaml follows); a real
+/// fraction is refused as any non-integer is, and nothing is written.
+#[tokio::test]
+async fn a_whole_number_may_be_written_with_a_fraction_of_zero() {
+    let app = TestApp::spawn().await;
+    create_org(&app, "acme").await;
+    let key = create_key(&app, "acme", r#"{"requestsPerMinute":120.0}"#).await;
+    assert_eq!(key["requestsPerMinute"], 120, "{key}");
+    let key_id = key["keyId"].as_str().unwrap();
+
+    let store = app.store().clone();
+    let before = orgkeys_tests::scan_all(&store).await;
+    let reply = app
+        .roll_key("acme", key_id, r#"{"gracePeriodSeconds":174.5}"#)
+        .await;
+    assert_eq!(reply.pointers(400), ["/gracePeriodSeconds"]);
+    assert_eq!(reply.json["errors"][0]["detail"], "must be an integer");
+    assert_eq!(orgkeys_tests::scan_all(&store).await, before);
+
+    let rolled = app
+        .roll_key("acme", key_id, r#"{"gracePeriodSeconds":6e2}"#)
+        .await;
+    assert_eq!(rolled.status, 201, "{}", rolled.body);
+}
