@@ -110,20 +110,28 @@ mod optional_wire {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_job_round_trips_through_its_body() {
-        let at = orgkeys_shared::wire_time::parse("2026-01-01T00:00:00Z").unwrap();
-        let job = Job {
+    fn at() -> DateTime<Utc> {
+        orgkeys_shared::wire_time::parse("2026-01-01T00:00:00Z").unwrap()
+    }
+
+    /// A retry's job: attempts made, and a time before which it waits.
+    fn retry() -> Job {
+        Job {
             organization_id: OrgId::parse("acme").unwrap(),
             endpoint_id: "ep_1".into(),
             message_id: "msg_1".into(),
             event_type: "api_key.created".into(),
-            created_at: at,
+            created_at: at(),
             payload: "{\"type\":\"api_key.created\"}".into(),
             once: false,
             attempts_made: 2,
-            not_before: Some(at),
-        };
+            not_before: Some(at()),
+        }
+    }
+
+    #[test]
+    fn a_job_round_trips_through_its_body() {
+        let job = retry();
         assert_eq!(serde_json::from_str::<Job>(&job.body()).unwrap(), job);
         let first = Job {
             not_before: None,
@@ -136,19 +144,7 @@ mod tests {
 
     #[test]
     fn a_body_whose_organization_id_breaks_the_id_rule_is_no_job() {
-        let at = orgkeys_shared::wire_time::parse("2026-01-01T00:00:00Z").unwrap();
-        let job = Job {
-            organization_id: OrgId::parse("acme").unwrap(),
-            endpoint_id: "ep_1".into(),
-            message_id: "msg_1".into(),
-            event_type: "api_key.created".into(),
-            created_at: at,
-            payload: "{}".into(),
-            once: true,
-            attempts_made: 0,
-            not_before: None,
-        };
-        let body = job.body().replace("\"acme\"", "\"acme#KEY\"");
+        let body = retry().body().replace("\"acme\"", "\"acme#KEY\"");
         assert!(body.contains("acme#KEY"), "{body}");
         assert!(serde_json::from_str::<Job>(&body).is_err());
     }

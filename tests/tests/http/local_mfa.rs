@@ -74,18 +74,7 @@ async fn set_up(server: &Devserver, access_token: &str) -> String {
     .await;
     assert_eq!(associated.status, 200, "{}", associated.body);
     let secret = associated.json["SecretCode"].as_str().unwrap().to_owned();
-    let verified = user_pool(
-        server,
-        "VerifySoftwareToken",
-        json!({"AccessToken": access_token, "UserCode": app_code(&secret, now())}),
-    )
-    .await;
-    assert_eq!(
-        verified.json,
-        json!({"Status": "SUCCESS"}),
-        "{}",
-        verified.body
-    );
+    verify(server, access_token, &secret).await;
     let preferred = user_pool(
         server,
         "SetUserMFAPreference",
@@ -95,6 +84,22 @@ async fn set_up(server: &Devserver, access_token: &str) -> String {
     .await;
     assert_eq!(preferred.status, 200, "{}", preferred.body);
     secret
+}
+
+/// Verifies the new authenticator of the holder of `access_token` with the app's code now.
+async fn verify(server: &Devserver, access_token: &str, secret: &str) {
+    let verified = user_pool(
+        server,
+        "VerifySoftwareToken",
+        json!({"AccessToken": access_token, "UserCode": app_code(secret, now())}),
+    )
+    .await;
+    assert_eq!(
+        verified.json,
+        json!({"Status": "SUCCESS"}),
+        "{}",
+        verified.body
+    );
 }
 
 /// A sign-in's password step: the code form it leads to.
@@ -154,18 +159,7 @@ async fn a_user_sets_up_an_authenticator_then_signs_in_with_its_code_once() {
         (400, &json!("EnableSoftwareTokenMFAException"))
     );
     assert!(!mismatch.body.contains(&secret));
-    let verified = user_pool(
-        &server,
-        "VerifySoftwareToken",
-        json!({"AccessToken": access_token, "UserCode": app_code(&secret, now())}),
-    )
-    .await;
-    assert_eq!(
-        verified.json,
-        json!({"Status": "SUCCESS"}),
-        "{}",
-        verified.body
-    );
+    verify(&server, access_token, &secret).await;
     assert_eq!(
         user_pool(&server, "SetUserMFAPreference", enable)
             .await
