@@ -9,6 +9,7 @@ use crate::dynamo::attributes::{
     CREATED_AT, CorruptItem, ITEM_TYPE, Item, ORG_ID, TTL, item_address, n, optional_string,
     parsed, required_time, s, stored_org_id, string, string_map, time,
 };
+use crate::dynamo::retention::Kept;
 use crate::dynamo::update::Update;
 use crate::dynamo::{BATCH_SIZE, Store, StoreError};
 use crate::schedules::Channel;
@@ -37,28 +38,18 @@ const SK_PREFIX: &str = "CONV#";
 /// How long conversations are kept unless `CONVERSATION_RETENTION_DAYS` says otherwise.
 pub const DEFAULT_RETENTION_DAYS: i64 = 90;
 
+/// Conversations, as a kind of item kept for a while.
+pub enum Conversations {}
+
+impl Kept for Conversations {
+    const VARIABLE: &'static str = "CONVERSATION_RETENTION_DAYS";
+    const DEFAULT_DAYS: i64 = DEFAULT_RETENTION_DAYS;
+}
+
 /// How long conversations are kept before their TTL removes them: a setting
 /// of the dispatch function, read once in its `main`, passed to
 /// [`Store::put_dispatch`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Retention(pub chrono::Duration);
-
-impl Default for Retention {
-    fn default() -> Retention {
-        Retention(chrono::Duration::days(DEFAULT_RETENTION_DAYS))
-    }
-}
-
-impl Retention {
-    /// `CONVERSATION_RETENTION_DAYS`: whole days, 1 or more; the default when unset.
-    pub fn from_env() -> Result<Retention, String> {
-        let days = crate::dynamo::config::days_from_env(
-            "CONVERSATION_RETENTION_DAYS",
-            DEFAULT_RETENTION_DAYS,
-        )?;
-        Ok(Retention(chrono::Duration::days(days)))
-    }
-}
+pub type Retention = crate::dynamo::retention::Retention<Conversations>;
 
 /// One contact of an outbound dispatch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,7 +164,9 @@ pub fn conversation_batches(
     conversations: &[Conversation],
     retention: Retention,
 ) -> Result<Vec<Vec<WriteRequest>>, StoreError> {
-    let items = conversations.iter().map(|c| to_item(c, retention.0));
+    let items = conversations
+        .iter()
+        .map(|c| to_item(c, retention.duration()));
     batches(items.collect())
 }
 
@@ -214,7 +207,9 @@ impl Store {
         retention: Retention,
         also: Option<Update>,
     ) -> Result<(), StoreError> {
-        let items = conversations.iter().map(|c| to_item(c, retention.0));
+        let items = conversations
+            .iter()
+            .map(|c| to_item(c, retention.duration()));
         let mut items: Vec<Item> = items.collect();
         let last = items.split_off(items.len().saturating_sub(BATCH_SIZE));
         let mut calls = tokio::task::JoinSet::new();

@@ -16,8 +16,9 @@
 //! Underneath them, [`tenancy`]: the partition `ORG#<orgId>` every item of an
 //! organization lives in; and [`dynamo`], plumbing that knows no domain: the
 //! store (client and table), its errors, the attribute helpers, the typed
-//! update and condition every aggregate writes with, the table schema and the
-//! AWS configuration. The settings of the domain (how long audit events and
+//! update and condition every aggregate writes with, the table schema, the
+//! AWS configuration, and how long a kind of item is kept before its TTL
+//! (`dynamo::retention`). The settings of the domain (how long audit events and
 //! conversations are kept, the default limits) are not the store's: each
 //! function reads them in its `main` and passes them where they are used
 //! (`audit::Retention` in each `Draft`, `conversations::Retention` to

@@ -23,6 +23,7 @@ use crate::dynamo::attributes::{
     CREATED_AT, CorruptItem, ITEM_TYPE, Item, ORG_ID, PK, SK, TTL, item_address, n,
     optional_number, optional_string, parsed, required_time, s, stored_org_id, string, time,
 };
+use crate::dynamo::retention::Kept;
 use crate::dynamo::{Store, StoreError};
 use crate::tenancy;
 use orgkeys_api::OrgId;
@@ -32,7 +33,7 @@ mod actor;
 pub use actor::Actor;
 pub(crate) use actor::ActorAttributes;
 use aws_sdk_dynamodb::types::TransactWriteItem;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use orgkeys_api::wire_enum as names;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -57,26 +58,18 @@ const SK_END: &str = "AUDIT$";
 /// How long events are kept unless `AUDIT_RETENTION_DAYS` says otherwise.
 pub const DEFAULT_RETENTION_DAYS: i64 = 400;
 
+/// Audit events, as a kind of item kept for a while.
+pub enum Events {}
+
+impl Kept for Events {
+    const VARIABLE: &'static str = "AUDIT_RETENTION_DAYS";
+    const DEFAULT_DAYS: i64 = DEFAULT_RETENTION_DAYS;
+}
+
 /// How long audit events are kept before their TTL removes them: a setting
 /// of each function that records events, read once in its `main`, and
 /// carried by every [`Draft`] it makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Retention(pub Duration);
-
-impl Default for Retention {
-    fn default() -> Retention {
-        Retention(Duration::days(DEFAULT_RETENTION_DAYS))
-    }
-}
-
-impl Retention {
-    /// `AUDIT_RETENTION_DAYS`: whole days, 1 or more; the default when unset.
-    pub fn from_env() -> Result<Retention, String> {
-        let days =
-            crate::dynamo::config::days_from_env("AUDIT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)?;
-        Ok(Retention(Duration::days(days)))
-    }
-}
+pub type Retention = crate::dynamo::retention::Retention<Events>;
 
 names!(
     /// What happened.
@@ -271,7 +264,7 @@ impl Draft {
             source_ip: self.origin.source_ip.clone(),
             user_agent: self.origin.user_agent.clone(),
             details,
-            expires_at: self.occurred_at + self.retention.0,
+            expires_at: self.occurred_at + self.retention.duration(),
         }
     }
 }
@@ -456,7 +449,7 @@ mod tests {
                 user_agent: None,
             },
             occurred_at: at,
-            retention: Retention(Duration::days(400)),
+            retention: Retention::days(400),
         };
         let event = draft.event(
             &OrgId::parse("acme").unwrap(),

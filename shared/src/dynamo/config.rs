@@ -104,8 +104,7 @@ pub fn store_with(config: &SdkConfig) -> Result<Store, lambda_http::Error> {
 }
 
 /// A TTL period from the environment variable `name`: whole days, 1 or
-/// more; `default` when unset. The retentions of `audit` and
-/// `conversations` are read with it.
+/// more; `default` when unset. Every `retention::Retention` is read with it.
 pub fn days_from_env(name: &str, default: i64) -> Result<i64, String> {
     match std::env::var(name) {
         Err(_) => Ok(default),

@@ -10,6 +10,7 @@
 pub mod attributes;
 mod bulk;
 pub mod config;
+pub mod retention;
 pub mod table;
 pub mod update;
 

@@ -14,6 +14,7 @@ use crate::dynamo::attributes::{
     CREATED_AT, CorruptItem, ITEM_TYPE, Item, ORG_ID, TTL, item_address, n, optional_number,
     optional_string, optional_time, parsed, required_time, s, stored_org_id, string, time,
 };
+use crate::dynamo::retention::Kept;
 use crate::dynamo::{Store, StoreError};
 use crate::tenancy;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -42,24 +43,16 @@ pub const DEFAULT_RETENTION_DAYS: i64 = 30;
 /// A request item is read from the stream within seconds; it is kept a day.
 const REQUEST_RETENTION: Duration = Duration::days(1);
 
+/// Webhook messages and their attempts, as a kind of item kept for a while.
+pub enum Messages {}
+
+impl Kept for Messages {
+    const VARIABLE: &'static str = "WEBHOOK_RETENTION_DAYS";
+    const DEFAULT_DAYS: i64 = DEFAULT_RETENTION_DAYS;
+}
+
 /// How long messages and their attempts are kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Retention(pub Duration);
-
-impl Default for Retention {
-    fn default() -> Retention {
-        Retention(Duration::days(DEFAULT_RETENTION_DAYS))
-    }
-}
-
-impl Retention {
-    /// `WEBHOOK_RETENTION_DAYS`: whole days, 1 or more; the default when unset.
-    pub fn from_env() -> Result<Retention, String> {
-        let days =
-            crate::dynamo::config::days_from_env("WEBHOOK_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)?;
-        Ok(Retention(Duration::days(days)))
-    }
-}
+pub type Retention = crate::dynamo::retention::Retention<Messages>;
 
 names!(
     /// Where a message stands.
@@ -290,7 +283,10 @@ impl Store {
             .expression_attribute_values(":created", time(request.created_at))
             .expression_attribute_values(":payload", s(&request.payload))
             .expression_attribute_values(":itemType", s(MESSAGE_ITEM_TYPE))
-            .expression_attribute_values(":ttl", n((request.created_at + retention.0).timestamp()))
+            .expression_attribute_values(
+                ":ttl",
+                n((request.created_at + retention.duration()).timestamp()),
+            )
             .expression_attribute_values(":none", AttributeValue::L(Vec::new()))
             .expression_attribute_values(
                 ":attempt",

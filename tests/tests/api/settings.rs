@@ -37,8 +37,8 @@ async fn kept_days(store: &Store, attribute: &str, value: &str) -> Vec<i64> {
 async fn keygen_and_schedules_keep_the_events_they_record_for_their_audit_retention() {
     let store = fresh_store().await;
     let mut settings = HandlerSettings::default();
-    settings.keygen.audit_retention = AuditRetention(Duration::days(7));
-    settings.schedules.audit_retention = AuditRetention(Duration::days(3));
+    settings.keygen.audit_retention = AuditRetention::days(7);
+    settings.schedules.audit_retention = AuditRetention::days(3);
     let app = TestApp::with_settings(store.clone(), settings);
     let reply = app.put_organization("acme", r#"{"name": "Acme"}"#).await;
     assert_eq!(reply.status, 201, "{}", reply.body);
@@ -54,8 +54,8 @@ async fn a_dispatch_keeps_its_conversations_and_its_event_for_its_settings() {
     orgkeys_tests::seed_org(&store, "acme").await;
     orgkeys_tests::seed_schedule(&store, "acme", "spring").await;
     let mut settings = HandlerSettings::default();
-    settings.dispatch.audit_retention = AuditRetention(Duration::days(2));
-    settings.dispatch.conversation_retention = ConversationRetention(Duration::days(5));
+    settings.dispatch.audit_retention = AuditRetention::days(2);
+    settings.dispatch.conversation_retention = ConversationRetention::days(5);
     let app = TestApp::with_settings(store.clone(), settings);
     let body = json!({"scheduleId": "spring", "contacts": [
         {"phone": "+353861234567"}, {"phone": "+353861234568"}
