@@ -60,7 +60,9 @@ pub async fn route(
     }
     let member = Member::of(signed_in, &keygen.claims, route)?;
     let store = &keygen.store;
-    let admitted = (keygen.memberships).admit(store, &member, signed_in.issued_at(), now);
+    let admitted = keygen
+        .memberships
+        .admit(store, &member, signed_in.issued_at(), now);
     let caller = Caller::User(signed_in.clone());
     let draft = || audit_draft(request, &caller, now, keygen.audit_retention);
     match route.operation {

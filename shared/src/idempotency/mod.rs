@@ -96,11 +96,6 @@ impl<'a> Guard<'a> {
         })
     }
 
-    /// Whether the request sent a key.
-    pub fn keyed(&self) -> bool {
-        self.key.is_some()
-    }
-
     /// Runs `operation` at most once per key (see the module doc), or once
     /// unguarded when the request has no key. `attempt_id` is this request's
     /// own operation ID, used unless an earlier attempt is resumed.
@@ -138,7 +133,7 @@ impl<'a> Guard<'a> {
                 }
                 Err(err) => err,
             };
-            if !claiming || !(err.lost_claim() || err.wrote_nothing()) {
+            if !claiming || !err.wrote_nothing() {
                 // The claim is ours: free its lease so the client's retry resumes at once.
                 if let Err(store_err) = store
                     .release_idempotency(self.org_id, key, &ours.attempt_id)
@@ -423,8 +418,9 @@ impl From<Refusal> for Problem {
 pub struct ClaimLost;
 
 /// The error of a guarded operation: it says whether the operation was
-/// refused before writing anything, and whether its claim was lost.
-pub trait AttemptError: From<StoreError> + From<Refusal> {
+/// refused before writing anything, and whether its claim was lost (a lost
+/// claim wrote nothing either).
+pub trait AttemptError: From<StoreError> + From<Refusal> + From<ClaimLost> {
     fn wrote_nothing(&self) -> bool;
     fn lost_claim(&self) -> bool;
 }
